@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of Vigil from Debian 12 packages.
+# Idempotent: when every package is already present it does nothing (no apt-get update).
+# Run as root (or with sudo available) on Debian 12.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost-dev libboost-context-dev
+  libsqlite3-dev sqlite3
+  libgtest-dev libgmock-dev librapidcheck-dev
+  libyaml-cpp-dev libxxhash-dev libssl-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
+  libbenchmark-dev
+  libhiredis-dev redis-tools redis-server
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build (release), run the main job.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target vigil
+
+vigil=build/release/cli/vigil
+echo "== vigil config check config/example-node.yaml"
+"$vigil" config check config/example-node.yaml
+echo "== vigil ring --nodes 5"
+"$vigil" ring --nodes 5
