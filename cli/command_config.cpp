@@ -1,0 +1,77 @@
+// `vigil config check FILE` and `vigil config defaults` (docs/configuration.md).
+// The file is read here, not in core/ (core does no I/O); its name goes into every error
+// so that a message reads "node.yaml:7:6: quorum_settings.R: R (4) is greater than N (3)".
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/config_yaml.h"
+
+namespace vigil::cli {
+namespace {
+
+// The whole file, or io_error naming the file and the reason. Reads at most one byte more
+// than a config may hold, so a huge or endless file (/dev/zero) costs bounded memory; the
+// loader then refuses the oversized text with its own message.
+core::Result<std::string> read_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return core::error(core::Code::io_error, path + ": cannot read: " + std::strerror(errno));
+  }
+  std::string text;
+  constexpr std::size_t chunk_bytes = 64 * 1024;
+  const auto buffer = std::make_unique<char[]>(chunk_bytes);
+  while (text.size() <= core::config_text_bytes_max) {
+    in.read(buffer.get(), chunk_bytes);
+    text.append(buffer.get(), static_cast<std::size_t>(in.gcount()));
+    if (!in) break;
+  }
+  if (in.bad() || (in.fail() && !in.eof())) {
+    return core::error(core::Code::io_error, path + ": cannot read: " + std::strerror(errno));
+  }
+  return text;
+}
+
+int check(const std::string& path) {
+  core::Result<std::string> text = read_config_file(path);
+  if (!text.ok()) {
+    std::cerr << text.status().message() << "\n";
+    return 2;
+  }
+  const core::Result<core::Config> config = core::config_from_yaml(*text, path);
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return 2;
+  }
+  std::cout << path << ": ok (" << core::config_summary(*config) << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_config_command(CLI::App& app, int& exit_code) {
+  CLI::App* config = app.add_subcommand("config",
+                                        "Check a node configuration file or print "
+                                        "the defaults (docs/configuration.md)");
+  config->require_subcommand(1);
+
+  CLI::App* check_command = config->add_subcommand(
+      "check", "Load FILE as a node configuration; exit 0 if valid, 2 with every problem");
+  auto path = std::make_shared<std::string>();
+  check_command->add_option("FILE", *path, "the YAML file")->required();
+  check_command->callback([path, &exit_code] { exit_code = check(*path); });
+
+  CLI::App* defaults = config->add_subcommand(
+      "defaults", "Print the configuration file with every key at its default, commented");
+  defaults->callback([&exit_code] {
+    std::cout << core::config_defaults_yaml();
+    exit_code = 0;
+  });
+}
+
+}  // namespace vigil::cli
