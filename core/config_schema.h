@@ -14,6 +14,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/codec.h"
 #include "core/config.h"
 
 namespace vigil::core::config_schema {
@@ -356,7 +357,8 @@ void visit_config(Visitor& v, Cfg& c) {
            "timestamp: the latest timestamp wins (concurrent writes are discarded)");
   v.section("vector_clock", "Bounds on versions (Riak's names in brackets).", [&] {
     auto& s = c.vector_clock;
-    v.count("siblings_max", s.siblings_max, Bounds{1, 10000},
+    // At most what the codec decodes, so every sibling set a node keeps can be replicated.
+    v.count("siblings_max", s.siblings_max, Bounds{1, siblings_decoded_max},
             "Concurrent versions kept per key (max_siblings)");
     v.count("prune_small", s.prune_small, at_least_one,
             "Clocks with at most this many entries are never pruned (small_vclock)");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config_schema.h"
+#include "core/ring.h"
 #include "core/units.h"
 
 // validate() runs in two passes: the bounds of each key, declared beside the key in
@@ -240,13 +241,14 @@ void check_timing(const Config& c, Relations& check) {
 }
 
 void check_sizes(const Config& c, Relations& check) {
-  const auto vnodes = c.ring_configuration.virtual_nodes;
-  if (vnodes > 0 &&
-      c.token_distribution.min_spacing > std::numeric_limits<std::uint64_t>::max() / vnodes) {
-    check.add("token_distribution.min_spacing", "ring_configuration.virtual_nodes",
-              "min_spacing (" + format_whole_number(c.token_distribution.min_spacing) +
-                  ") leaves no room for " + std::to_string(vnodes) +
-                  " virtual nodes on the 2^64 ring");
+  // The same rule Ring::build asserts, for the largest ring a node may join, so a config
+  // that passes here can never stop a node at ring construction.
+  if (c.ring_configuration.virtual_nodes > 0) {
+    const Status ring = check_ring_options(ring_options(c), ring_nodes_max);
+    if (!ring.ok()) {
+      check.add("token_distribution.min_spacing", "ring_configuration.virtual_nodes",
+                ring.message());
+    }
   }
   check.at_most("vector_clock.prune_small", "vector_clock.prune_big", "prune_small",
                 c.vector_clock.prune_small, "prune_big", c.vector_clock.prune_big);
