@@ -1,0 +1,38 @@
+#pragma once
+// TypedStorage: core::NodeStorage over any store::Store (MemoryStore under the simulator,
+// SqliteStore in production). It turns typed key states into the store's opaque blobs with
+// core/codec.h and back, and stages every write with Store::apply(); committing stays with
+// the environment (node.h's driving protocol).
+//
+// Errors: read_key is corruption when the store reports a checksum mismatch or when the
+// stored bytes do not decode into a valid SiblingSet (both mean "do not use this record;
+// repair it from a replica"); the store's other errors pass through. write_key and
+// write_meta pass the store's apply() error through (failed_precondition after a sticky
+// commit failure).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/node_storage.h"
+#include "store/store.h"
+
+namespace vigil::store {
+
+class TypedStorage final : public core::NodeStorage {
+ public:
+  // REQUIRES: `store` outlives this object.
+  explicit TypedStorage(Store& store) : store_(store) {}
+
+  Result<std::optional<core::SiblingSet>> read_key(const core::Key& key) override;
+  // Writing an empty state erases the key (a replica never needs to keep "nothing").
+  Status write_key(const core::Key& key, const core::SiblingSet& state) override;
+
+  Result<std::optional<std::string>> read_meta(std::string_view name) override;
+  Status write_meta(std::string_view name, std::string_view value) override;
+
+ private:
+  Store& store_;
+};
+
+}  // namespace vigil::store
