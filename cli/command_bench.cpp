@@ -1,0 +1,57 @@
+// `vigil bench <what>`: one sub-subcommand per benchmark, each in its own add_bench_*
+// function below and its driver in bench/. A new benchmark adds one function and one line
+// in add_bench_command.
+
+#include <cstdio>
+#include <memory>
+
+#include "bench/store_bench.h"
+#include "cli/commands.h"
+
+namespace vigil::cli {
+namespace {
+
+void add_bench_store(CLI::App& bench, int& exit_code) {
+  CLI::App* command = bench.add_subcommand(
+      "store", "committed puts/s through SqliteStore with group commit, beside raw SQLite");
+  auto options = std::make_shared<bench::StoreBenchOptions>();
+  auto json = std::make_shared<bool>(false);
+  command->add_option("--rows", options->rows, "rows to write")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, bench::store_bench_rows_max));
+  command->add_option("--batch", options->batch, "puts per commit (group commit)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, bench::store_bench_rows_max));
+  command->add_option("--value-bytes", options->value_bytes, "bytes per stored value")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, bench::store_bench_value_bytes_max));
+  command->add_option("--rounds", options->rounds, "alternating rounds; each side keeps its best")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, bench::store_bench_rounds_max));
+  command->add_option("--dir", options->dir,
+                      "directory for the run's fresh temp directory (default: system temp)");
+  command->add_flag("--json", *json, "print one JSON object");
+  command->callback([options, json, &exit_code] {
+    core::Result<bench::StoreBenchResult> result = bench::run_store_bench(*options);
+    if (!result) {
+      std::fprintf(stderr, "vigil bench store: %s\n", result.status().to_string().c_str());
+      exit_code = result.status().code() == core::Code::invalid_argument ? 2 : 1;
+      return;
+    }
+    const std::string text =
+        *json ? bench::store_bench_json(*result) + "\n" : bench::store_bench_text(*result);
+    std::fputs(text.c_str(), stdout);
+    exit_code = 0;
+  });
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+  CLI::App* bench =
+      app.add_subcommand("bench", "benchmarks, each beside a peer measured in the same run");
+  bench->require_subcommand(1);
+  add_bench_store(*bench, exit_code);
+}
+
+}  // namespace vigil::cli
