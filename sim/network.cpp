@@ -1,0 +1,163 @@
+// Theory of operation. The network model is the one FoundationDB's sim2 and Jepsen's
+// nemeses apply to a cluster: every node-to-node message independently gets a latency
+// drawn uniformly from [min, max], may be lost, may be duplicated (the copy gets its own
+// latency, so it may overtake the original), and may be held back by a reordering delay of
+// up to reorder_factor_max times the maximum latency. Because latencies are independent,
+// messages on one link are not FIFO even without reordering: the node protocol must not
+// rely on order, exactly as with UDP or a reconnecting TCP peer.
+//
+// Partitions are group labels per node (any shape: two halves, a bridge is two cuts, an
+// isolated node is a group of one); one-way cuts are a per-link flag. A partition or cut is
+// checked when a message is sent and again when it arrives, so raising a partition also
+// drops what was in flight. Clogging adds a fixed delay to every message to or from a node
+// for a while (a slow NIC or an overloaded host) without dropping anything.
+//
+// Every draw comes from a core::Random seeded from the simulation seed, in the order the
+// simulator sends messages, so the whole network's behaviour is a function of the seed.
+// Client links draw from a second generator forked from the first at construction, so
+// that client traffic does not shift the fates of node-to-node messages.
+
+#include "sim/network.h"
+
+#include <algorithm>
+
+#include "core/assert.h"
+
+namespace vigil::sim {
+
+void NetworkCounters::add_to(std::map<std::string, std::uint64_t>& out) const {
+  out["messages_sent"] += sent;
+  out["messages_arrived"] += arrived;
+  out["messages_dropped_partition"] += dropped_partition;
+  out["messages_dropped_in_flight"] += dropped_in_flight;
+  out["messages_dropped_loss"] += dropped_loss;
+  out["messages_dropped_link_full"] += dropped_link_full;
+  out["messages_duplicated"] += duplicated;
+  out["messages_reordered"] += reordered;
+}
+
+Network::Network(std::uint32_t nodes, NetworkModel model, std::uint64_t seed, NetworkLimits limits)
+    : nodes_(nodes),
+      model_(model),
+      limits_(limits),
+      random_(seed),
+      client_random_(random_.fork()),
+      group_(nodes, 0),
+      cut_(static_cast<std::size_t>(nodes) * nodes, false),
+      in_flight_(static_cast<std::size_t>(nodes) * nodes, 0),
+      clogs_(nodes) {
+  VIGIL_ASSERT(nodes > 0, "a network needs a node");
+  VIGIL_ASSERT(model.latency.min.count() >= 0 && model.latency.min <= model.latency.max,
+               "latency needs 0 <= min <= max");
+}
+
+std::int64_t Network::latency_us() {
+  return random_.uniform_range(model_.latency.min.count(), model_.latency.max.count());
+}
+
+std::int64_t Network::clog_us(std::int64_t now_us, std::uint32_t node) const {
+  const Clog& clog = clogs_[node];
+  return now_us < clog.until_us ? clog.delay_us : 0;
+}
+
+bool Network::link_open(std::uint32_t from, std::uint32_t to) const {
+  return group_[from] == group_[to] && !cut_[link(from, to)];
+}
+
+std::size_t Network::in_flight(std::uint32_t from, std::uint32_t to) const {
+  return in_flight_[link(from, to)];
+}
+
+MessageFate Network::send(std::int64_t now_us, std::uint32_t from, std::uint32_t to) {
+  VIGIL_ASSERT(from < nodes_ && to < nodes_ && from != to, "send on a link that cannot exist");
+  counters_.sent += 1;
+  MessageFate fate;
+  if (!link_open(from, to)) {
+    counters_.dropped_partition += 1;
+    return fate;
+  }
+  // Draw loss and duplication even when the bound drops the message, so that the stream's
+  // position depends only on the sequence of sends.
+  const bool lost = random_.chance(model_.loss);
+  const bool duplicated = random_.chance(model_.duplicate);
+  if (in_flight_[link(from, to)] + (duplicated ? 2 : 1) > limits_.in_flight_per_link_max) {
+    counters_.dropped_link_full += 1;
+    return fate;
+  }
+  if (lost) {
+    counters_.dropped_loss += 1;
+    return fate;
+  }
+  fate.copies = duplicated ? 2 : 1;
+  if (duplicated) counters_.duplicated += 1;
+  const std::int64_t clog = clog_us(now_us, from) + clog_us(now_us, to);
+  for (std::uint8_t copy = 0; copy < fate.copies; ++copy) {
+    std::int64_t delay = latency_us() + clog;
+    if (random_.chance(model_.reorder)) {
+      counters_.reordered += 1;
+      delay += random_.uniform_range(0, model_.latency.max.count() * limits_.reorder_factor_max);
+    }
+    fate.arrive_us[copy] = now_us + delay;
+    in_flight_[link(from, to)] += 1;
+  }
+  return fate;
+}
+
+bool Network::arrive(std::uint32_t from, std::uint32_t to) {
+  VIGIL_ASSERT(in_flight_[link(from, to)] > 0, "a message arrived that was never sent");
+  in_flight_[link(from, to)] -= 1;
+  if (!link_open(from, to)) {
+    counters_.dropped_in_flight += 1;
+    return false;
+  }
+  counters_.arrived += 1;
+  return true;
+}
+
+void Network::abandon(std::uint32_t from, std::uint32_t to) {
+  VIGIL_ASSERT(in_flight_[link(from, to)] > 0, "abandoning a message that was never sent");
+  in_flight_[link(from, to)] -= 1;
+}
+
+std::int64_t Network::client_latency_us(std::int64_t now_us, std::uint32_t node) {
+  VIGIL_ASSERT(node < nodes_, "client link to a node that does not exist");
+  return client_random_.uniform_range(model_.latency.min.count(), model_.latency.max.count()) +
+         clog_us(now_us, node);
+}
+
+void Network::partition(const std::vector<std::vector<std::uint32_t>>& groups) {
+  // Group 0 is "named in no group"; the listed groups are 1..k.
+  std::fill(group_.begin(), group_.end(), 0);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (const std::uint32_t node : groups[g]) {
+      VIGIL_ASSERT(node < nodes_, "partition names a node that does not exist");
+      group_[node] = static_cast<std::uint32_t>(g + 1);
+    }
+  }
+}
+
+void Network::cut_one_way(const std::vector<std::uint32_t>& from,
+                          const std::vector<std::uint32_t>& to) {
+  for (const std::uint32_t a : from) {
+    for (const std::uint32_t b : to) {
+      VIGIL_ASSERT(a < nodes_ && b < nodes_, "one-way cut names a node that does not exist");
+      if (a != b) cut_[link(a, b)] = true;
+    }
+  }
+}
+
+void Network::heal() {
+  std::fill(group_.begin(), group_.end(), 0);
+  std::fill(cut_.begin(), cut_.end(), false);
+}
+
+void Network::clog(std::uint32_t node, std::int64_t delay_us, std::int64_t until_us) {
+  VIGIL_ASSERT(node < nodes_, "clog names a node that does not exist");
+  clogs_[node] = Clog{delay_us, until_us};
+}
+
+void Network::unclog_all() {
+  std::fill(clogs_.begin(), clogs_.end(), Clog{});
+}
+
+}  // namespace vigil::sim

@@ -1,0 +1,167 @@
+// Theory of operation. A NodeHost is what a process and its disk are to a real node.
+//
+// Driving (core/node.h's protocol, the same the Asio runtime follows): one input, then a
+// commit of whatever the node staged, then -- only after the commit -- the node's messages
+// and client replies are released. This is group commit with a group of one input: the
+// simplest shape that is obviously correct, since no effect can leave before the write it
+// acknowledges is durable. A failed commit is reported with handle_storage_failure(), which
+// withdraws what the input produced and substitutes failure answers; those are released.
+// Batching several inputs per commit (as net/ does per event-loop turn) would change only
+// the commit count, not what a client can observe, because nothing leaves before its
+// commit either way. The node's invariants are checked after every input (TigerBeetle).
+//
+// Timers: the node has one deadline (poll_timeout()); the host keeps exactly one pending
+// timer event for it. When the deadline changes the generation is raised and a new event
+// scheduled; the old event still fires but finds its generation stale and does nothing.
+//
+// Crash (FoundationDB's machine kill): the Node object is destroyed with everything
+// volatile, MemoryStore::crash() drops whatever was not durably committed, inputs held by a
+// pause are lost. Restart builds a new Node over the same store, seeded from (simulation
+// seed, node, incarnation) so that a restarted node does not replay its old random choices;
+// the node raises its own incarnation in storage so its request ids never repeat.
+//
+// Pause (a SIGSTOP, a long GC, a VM migration): the process keeps its state but runs
+// nothing. Its inputs -- frames, client requests, its timer -- are held in arrival order
+// and processed on resume, at the resume time, as a frozen process finds its socket
+// buffers and overdue timers when it wakes.
+
+#include "sim/node_host.h"
+
+#include <utility>
+
+#include "core/assert.h"
+#include "sim/seeds.h"
+#include "store/typed_storage.h"
+
+namespace vigil::sim {
+
+NodeHost::NodeHost(std::uint32_t index, core::NodeOptions options, core::Ring ring,
+                   std::uint64_t seed, SimClock clock, HostLimits limits)
+    : index_(index),
+      options_(std::move(options)),
+      ring_(std::move(ring)),
+      seed_(seed),
+      clock_(clock),
+      limits_(limits) {
+  storage_ = std::make_unique<store::TypedStorage>(store_);
+  node_ = std::make_unique<core::Node>(options_, ring_, *storage_,
+                                       derive_seed(seed_, Stream::node, index_, incarnation_));
+}
+
+NodeHost::~NodeHost() = default;
+
+core::Now NodeHost::now(std::int64_t now_us) const {
+  return core::Now{core::instant_from_micros(now_us), clock_.wall_us(now_us)};
+}
+
+HostEffects NodeHost::start(std::int64_t now_us) {
+  VIGIL_ASSERT(state_ == ProcessState::up && node_ != nullptr, "start of a node not up");
+  return finish_input(now_us);
+}
+
+HostEffects NodeHost::deliver(std::int64_t now_us, core::Envelope envelope) {
+  VIGIL_ASSERT(state_ == ProcessState::up, "a frame delivered to a node that is not up");
+  node_->handle_message(now(now_us), std::move(envelope));
+  return finish_input(now_us);
+}
+
+HostEffects NodeHost::client_request(std::int64_t now_us, core::ClientRequest request) {
+  VIGIL_ASSERT(state_ == ProcessState::up, "a client request to a node that is not up");
+  node_->handle_client_request(now(now_us), std::move(request));
+  return finish_input(now_us);
+}
+
+HostEffects NodeHost::timer(std::int64_t now_us, std::uint64_t generation) {
+  VIGIL_ASSERT(state_ == ProcessState::up, "a timer fired in a node that is not up");
+  if (generation != timer_generation_ || !timer_at_us_) return {};
+  timer_at_us_.reset();
+  node_->handle_timeout(now(now_us));
+  const std::optional<core::Instant> next = node_->poll_timeout();
+  VIGIL_ASSERT(!next || core::to_micros(*next) > now_us,
+               "handle_timeout left a timer that was already due");
+  return finish_input(now_us);
+}
+
+HostEffects NodeHost::finish_input(std::int64_t now_us) {
+  inputs_ += 1;
+  node_->check_invariants();
+  if (store_.has_uncommitted()) {
+    commits_ += 1;
+    const core::Status status = store_.commit();
+    if (!status.ok()) {
+      commit_failures_ += 1;
+      node_->handle_storage_failure(now(now_us), status);
+      node_->check_invariants();
+    }
+  }
+  HostEffects effects;
+  effects.messages = node_->take_messages();
+  effects.replies = node_->take_replies();
+  std::optional<std::int64_t> deadline;
+  if (const auto next = node_->poll_timeout()) deadline = core::to_micros(*next);
+  if (deadline != timer_at_us_) {
+    timer_generation_ += 1;
+    timer_at_us_ = deadline;
+    if (deadline) {
+      effects.timer_at_us = std::max(*deadline, now_us);
+      effects.timer_generation = timer_generation_;
+    }
+  }
+  return effects;
+}
+
+void NodeHost::crash() {
+  VIGIL_ASSERT(state_ != ProcessState::crashed, "crash of a crashed node");
+  for (const auto& [name, value] : node_->counters().values) retired_counters_[name] += value;
+  node_.reset();
+  storage_.reset();
+  store_.crash();
+  held_.clear();
+  timer_generation_ += 1;
+  timer_at_us_.reset();
+  state_ = ProcessState::crashed;
+}
+
+void NodeHost::restart() {
+  VIGIL_ASSERT(state_ == ProcessState::crashed, "restart of a node that is not crashed");
+  incarnation_ += 1;
+  storage_ = std::make_unique<store::TypedStorage>(store_);
+  node_ = std::make_unique<core::Node>(options_, ring_, *storage_,
+                                       derive_seed(seed_, Stream::node, index_, incarnation_));
+  state_ = ProcessState::up;
+}
+
+void NodeHost::pause() {
+  VIGIL_ASSERT(state_ == ProcessState::up, "pause of a node that is not up");
+  pause_generation_ += 1;
+  state_ = ProcessState::paused;
+}
+
+std::vector<Event> NodeHost::resume() {
+  VIGIL_ASSERT(state_ == ProcessState::paused, "resume of a node that is not paused");
+  state_ = ProcessState::up;
+  return std::exchange(held_, {});
+}
+
+bool NodeHost::hold(Event event) {
+  VIGIL_ASSERT(state_ == ProcessState::paused, "hold for a node that is not paused");
+  if (held_.size() >= limits_.held_events_max) {
+    held_dropped_ += 1;
+    return false;
+  }
+  held_.push_back(std::move(event));
+  return true;
+}
+
+void NodeHost::add_counters(std::map<std::string, std::uint64_t>& out) const {
+  for (const auto& [name, value] : retired_counters_) out["node." + name] += value;
+  if (node_) {
+    for (const auto& [name, value] : node_->counters().values) out["node." + name] += value;
+  }
+  out["node_inputs"] += inputs_;
+  out["store_commits"] += commits_;
+  out["store_commit_failures"] += commit_failures_;
+  out["paused_inputs_dropped"] += held_dropped_;
+}
+
+}  // namespace vigil::sim

@@ -1,0 +1,114 @@
+#pragma once
+// One simulated node process (see node_host.cpp): a core::Node over a TypedStorage over a
+// MemoryStore that outlives it (the disk), the node's wall clock, and its process state
+// (up, crashed, paused). It drives the node exactly as core/node.h prescribes and hands the
+// effects back to the simulator, which owns the network and the clients.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/client.h"
+#include "core/messages.h"
+#include "core/node.h"
+#include "core/ring.h"
+#include "sim/event_queue.h"
+#include "sim/sim_clock.h"
+#include "store/memory_store.h"
+
+namespace vigil::store {
+class TypedStorage;
+}
+
+namespace vigil::sim {
+
+enum class ProcessState : std::uint8_t { up, crashed, paused };
+
+// What one input made the node emit, ready to send.
+struct HostEffects {
+  std::vector<core::Envelope> messages;
+  std::vector<core::ClientReply> replies;
+  // Set when the node's timer changed: schedule a node_timer event (tag = generation) at
+  // `at_us`. Earlier timer events of this node are stale from now on.
+  std::optional<std::int64_t> timer_at_us;
+  std::uint64_t timer_generation = 0;
+};
+
+struct HostLimits {
+  std::size_t held_events_max = 100000;  // inputs waiting while paused; beyond: dropped
+};
+
+class NodeHost {
+ public:
+  // The node starts up at once (incarnation 0). `seed` is the simulation seed: the node's
+  // own generator is seeded from (seed, index, incarnation).
+  NodeHost(std::uint32_t index, core::NodeOptions options, core::Ring ring, std::uint64_t seed,
+           SimClock clock, HostLimits limits = {});
+  ~NodeHost();
+  NodeHost(const NodeHost&) = delete;
+  NodeHost& operator=(const NodeHost&) = delete;
+
+  // Inputs. REQUIRES: state() == up.
+  HostEffects start(std::int64_t now_us);  // call once after construction
+  HostEffects deliver(std::int64_t now_us, core::Envelope envelope);
+  HostEffects client_request(std::int64_t now_us, core::ClientRequest request);
+  // A node_timer event: nothing happens (and no effects) when `generation` is stale.
+  HostEffects timer(std::int64_t now_us, std::uint64_t generation);
+
+  // Faults.
+  // The process dies: the node and its volatile state go, the store loses what was not
+  // durably committed, held inputs are dropped. REQUIRES: state() != crashed.
+  void crash();
+  // A new process over the same store; call start() next. REQUIRES: state() == crashed.
+  void restart();
+  // REQUIRES: state() == up. Inputs are held (hold()) until resume().
+  void pause();
+  // Returns the held inputs in arrival order, for the simulator to process now.
+  // REQUIRES: state() == paused.
+  std::vector<Event> resume();
+  // Keeps an input that arrived while paused; false (and counted) at the bound.
+  bool hold(Event event);
+
+  ProcessState state() const { return state_; }
+  std::uint32_t index() const { return index_; }
+  const core::NodeId& id() const { return options_.id; }
+  std::uint64_t incarnation() const { return incarnation_; }
+  std::uint64_t pause_generation() const { return pause_generation_; }
+  SimClock& clock() { return clock_; }
+  store::MemoryStore& store() { return store_; }
+
+  // The node's counters plus those of every earlier incarnation, and the host's own
+  // (commits, commit failures, held, dropped).
+  void add_counters(std::map<std::string, std::uint64_t>& out) const;
+
+ private:
+  core::Now now(std::int64_t now_us) const;
+  // Steps 2-4 of node.h's protocol after one input.
+  HostEffects finish_input(std::int64_t now_us);
+
+  std::uint32_t index_;
+  core::NodeOptions options_;
+  core::Ring ring_;
+  std::uint64_t seed_;
+  SimClock clock_;
+  HostLimits limits_;
+  store::MemoryStore store_;
+  std::unique_ptr<store::TypedStorage> storage_;
+  std::unique_ptr<core::Node> node_;
+  ProcessState state_ = ProcessState::up;
+  std::uint64_t incarnation_ = 0;
+  std::uint64_t pause_generation_ = 0;
+  std::uint64_t timer_generation_ = 0;
+  std::optional<std::int64_t> timer_at_us_;  // what the pending timer event is for
+  std::vector<Event> held_;
+  std::map<std::string, std::uint64_t> retired_counters_;  // of earlier incarnations
+  std::uint64_t commits_ = 0;
+  std::uint64_t commit_failures_ = 0;
+  std::uint64_t inputs_ = 0;
+  std::uint64_t held_dropped_ = 0;
+};
+
+}  // namespace vigil::sim

@@ -1,0 +1,106 @@
+#pragma once
+// A scenario: what cluster to run, under what network and faults, with which workload and
+// checks (docs/scenarios.md documents the file format). Loaded from YAML; every error names
+// the file, line and reason (rule 4).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/client.h"
+#include "core/config.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "core/types.h"
+
+namespace vigil::sim {
+
+using core::Duration;
+using core::NodeId;
+
+struct LatencyModel {
+  Duration min = std::chrono::milliseconds(1);
+  Duration max = std::chrono::milliseconds(20);
+};
+
+struct NetworkModel {
+  LatencyModel latency;
+  double loss = 0;       // probability a message is dropped
+  double duplicate = 0;  // probability a message is delivered twice
+  double reorder = 0;    // probability a message gets extra delay (up to 10x max latency)
+};
+
+enum class WorkloadMode : std::uint8_t { read_modify_write, blind };
+
+struct Workload {
+  std::uint32_t clients = 8;
+  std::uint32_t keys = 20;
+  double rate_per_s = 200;  // operations per simulated second, all clients together
+  double get = 0.4;         // the mix; sums to 1
+  double put = 0.6;
+  double del = 0.0;
+  WorkloadMode mode = WorkloadMode::read_modify_write;
+  core::Consistency consistency = core::Consistency::quorum;
+};
+
+enum class FaultKind : std::uint8_t {
+  partition,   // groups: nodes in different groups cannot talk (symmetric)
+  one_way,     // from -> to links dropped (to -> from still works)
+  heal,        // every partition and one-way cut removed
+  crash,       // node: volatile state and uncommitted writes lost
+  restart,     // node: starts again from its committed store
+  pause,       // node: frozen for `length` (timers and inbox wait), then resumed
+  clock,       // node: skew / drift / jump of its wall clock
+  clog,        // node: every message to or from it slowed by `delay` for `length`
+  lose_write,  // node: its next commit is lost (a lying disk)
+  corrupt,     // node: one stored record corrupted
+};
+
+struct Fault {
+  Duration at{0};
+  FaultKind kind = FaultKind::heal;
+  std::vector<std::vector<NodeId>> groups;  // partition
+  std::vector<NodeId> from, to;             // one_way
+  NodeId node;                              // crash, restart, pause, clock, clog, disks
+  Duration length{0};                       // pause, clog
+  Duration skew{0};                         // clock: fixed offset
+  double drift = 0;                         // clock: rate error (0.001 = 1ms per s)
+  Duration jump{0};                         // clock: a one-off jump (negative: backward)
+  Duration delay{0};                        // clog
+  std::size_t line = 0;                     // where it was written (1-based), for messages
+  std::size_t column = 0;
+};
+
+// A check the run must pass (sim/checkers.h). `max` bounds a count that is otherwise only
+// reported: stale_reads fails when more reads than `max` were stale.
+struct CheckSpec {
+  std::string name;  // no_lost_writes | stale_reads
+  std::optional<std::uint64_t> max;
+};
+
+enum class Expectation : std::uint8_t { pass, fail };
+
+struct Scenario {
+  std::string name;
+  std::string file;  // where it was loaded from ("" when built in code)
+  Duration duration = std::chrono::seconds(60);
+  std::uint32_t nodes = 5;
+  core::Config config;  // every node's configuration (ids and addresses filled per node)
+  NetworkModel network;
+  Workload workload;
+  std::vector<Fault> faults;     // sorted by `at`
+  std::vector<CheckSpec> checks;
+  Expectation expect = Expectation::pass;
+};
+
+// Node ids of a scenario: n1..nN.
+std::vector<NodeId> scenario_node_ids(const Scenario& scenario);
+
+// `file` names the source in error messages ("scenarios/x.yaml:12:5: faults[2].crash: no
+// node n9 in a 5-node cluster").
+core::Result<Scenario> load_scenario(std::string_view text, std::string_view file);
+core::Result<Scenario> load_scenario_file(const std::string& path);
+
+}  // namespace vigil::sim

@@ -1,0 +1,155 @@
+// Client traffic of a simulation: a call from a client fiber becomes a client_request
+// event at the node one client-link latency later and a timeout wake for the fiber; the
+// node's reply becomes a client_reply event one latency after it leaves the node. The
+// fiber resumes on whichever comes first (sim/fiber.h's wait tokens): a reply after the
+// timeout is counted as late and dropped, as a client that closed its connection would.
+//
+// Connections (TCP, as net/'s RESP port): a request reaching a crashed node is refused,
+// and a node's crash resets the connections of the requests it held; both answer
+// `unavailable` at once, so clients learn of a dead node in one round trip instead of a
+// timeout. Neither says whether a write took effect: the history records them as
+// indeterminate. Request ids are the simulation's call ids, unique across the whole run.
+
+#include <utility>
+
+#include "core/assert.h"
+#include "sim/seeds.h"
+#include "sim/simulation.h"
+
+namespace vigil::sim {
+
+std::optional<core::ClientReply> Simulation::call(std::uint32_t node, core::ClientRequest request) {
+  VIGIL_ASSERT(node < hosts_.size(), "a client called a node that does not exist");
+  const std::uint64_t id = next_call_id_++;
+  request.id = id;
+  PendingCall pending;
+  pending.fiber = fibers_.current();
+  pending.token = fibers_.begin_wait();
+  pending.node = node;
+  pending.request = std::move(request);
+  const std::uint64_t token = pending.token;
+  calls_.emplace(id, std::move(pending));
+  count("client_requests");
+  queue_.push(Event::make(now_us_ + network_.client_latency_us(now_us_, node),
+                          EventKind::client_request, node, id));
+  queue_.push(
+      Event::make(now_us_ + client_timeout_us_, EventKind::fiber_wake, fibers_.current(), token));
+  fibers_.wait(token);
+
+  const auto it = calls_.find(id);
+  VIGIL_ASSERT(it != calls_.end(), "a client call vanished while its client waited");
+  std::optional<core::ClientReply> reply;
+  if (it->second.reply_arrived) {
+    reply = std::move(it->second.reply);
+  } else {
+    count("client_timeouts");
+  }
+  calls_.erase(it);
+  return reply;
+}
+
+void Simulation::on_client_request(Event event) {
+  const auto it = calls_.find(event.tag);
+  if (it == calls_.end()) {
+    count("client_requests_after_timeout");  // the client gave up before it arrived
+    return;
+  }
+  PendingCall& call = it->second;
+  NodeHost& host = *hosts_[event.node];
+  call.at_node = true;  // the connection is open (a crash now resets it)
+  if (host.state() == ProcessState::paused) {
+    host.hold(std::move(event));
+    return;
+  }
+  if (host.state() == ProcessState::crashed) {
+    count("client_connections_refused");
+    core::ClientReply refused;
+    refused.id = call.request.id;
+    refused.status = core::error(core::Code::unavailable, "connection refused: node down");
+    send_reply(event.node, std::move(refused));
+    return;
+  }
+  apply_effects(event.node, host.client_request(now_us_, std::move(call.request)));
+}
+
+void Simulation::send_reply(std::uint32_t node, core::ClientReply reply) {
+  const auto it = calls_.find(reply.id);
+  if (it == calls_.end()) {
+    count("client_replies_late");  // its client timed out
+    return;
+  }
+  PendingCall& call = it->second;
+  VIGIL_ASSERT(call.node == node && call.at_node, "a reply from a node that had no request");
+  VIGIL_ASSERT(!call.reply_sent, "a client request was answered twice");
+  call.reply_sent = true;
+  call.reply = std::move(reply);
+  count("client_replies");
+  queue_.push(Event::make(now_us_ + network_.client_latency_us(now_us_, node),
+                          EventKind::client_reply, node, it->first));
+}
+
+void Simulation::on_client_reply(const Event& event) {
+  const auto it = calls_.find(event.tag);
+  if (it == calls_.end()) {
+    count("client_replies_late");
+    return;
+  }
+  it->second.reply_arrived = true;
+  fibers_.wake(it->second.fiber, it->second.token);
+}
+
+void Simulation::reset_connections(std::uint32_t node) {
+  std::vector<std::uint64_t> reset;
+  for (const auto& [id, call] : calls_) {
+    if (call.node == node && call.at_node && !call.reply_sent) reset.push_back(id);
+  }
+  for (const std::uint64_t id : reset) {
+    count("client_connections_reset");
+    core::ClientReply reply;
+    reply.id = id;
+    reply.status = core::error(core::Code::unavailable, "connection reset: node crashed");
+    send_reply(node, std::move(reply));
+  }
+}
+
+bool Simulation::start_operation(std::uint32_t client, std::function<void()> operation) {
+  VIGIL_ASSERT(client < operations_in_flight_.size(), "an operation of an unknown client");
+  if (operations_in_flight_[client] >= limits_.operations_in_flight_max ||
+      fibers_.live() >= fibers_.fibers_max()) {
+    count("operations_skipped_in_flight_max");
+    return false;
+  }
+  operations_in_flight_[client] += 1;
+  workload_fibers_ += 1;
+  fibers_.spawn(
+      "operation",
+      [this, client, operation = std::move(operation)] {
+        operation();
+        operations_in_flight_[client] -= 1;
+        workload_fibers_ -= 1;
+      },
+      now_us_);
+  count("operations_started");
+  return true;
+}
+
+void Simulation::spawn_clients() {
+  const Workload& workload = scenario_.workload;
+  operations_in_flight_.assign(workload.clients, 0);
+  for (std::uint32_t client = 0; client < workload.clients; ++client) {
+    ClientOptions options;
+    options.client = client;
+    options.clients = workload.clients;
+    options.seed = derive_seed(seed_, Stream::client, client);
+    workload_fibers_ += 1;
+    fibers_.spawn(
+        "client",
+        [this, options] {
+          run_client(*this, scenario_.workload, options);
+          workload_fibers_ -= 1;
+        },
+        0);
+  }
+}
+
+}  // namespace vigil::sim
