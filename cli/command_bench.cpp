@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "bench/sim_bench.h"
 #include "bench/store_bench.h"
 #include "cli/commands.h"
 
@@ -45,6 +46,33 @@ void add_bench_store(CLI::App& bench, int& exit_code) {
   });
 }
 
+void add_bench_sim(CLI::App& bench, int& exit_code) {
+  CLI::App* command = bench.add_subcommand(
+      "sim", "simulated seconds and events per wall second: 5 nodes, 200 ops/s, nemesis on");
+  auto options = std::make_shared<bench::SimBenchOptions>();
+  auto json = std::make_shared<bool>(false);
+  command->add_option("--duration", options->duration_s, "simulated seconds of workload per run")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{60}, bench::sim_bench_duration_s_max));
+  command->add_option("--seed", options->seed, "first seed")->capture_default_str();
+  command->add_option("--runs", options->runs, "runs, with consecutive seeds")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{1000}));
+  command->add_flag("--json", *json, "print one JSON object");
+  command->callback([options, json, &exit_code] {
+    core::Result<bench::SimBenchResult> result = bench::run_sim_bench(*options);
+    if (!result) {
+      std::fprintf(stderr, "vigil bench sim: %s\n", result.status().to_string().c_str());
+      exit_code = 2;
+      return;
+    }
+    const std::string text =
+        *json ? bench::sim_bench_json(*result) + "\n" : bench::sim_bench_text(*result);
+    std::fputs(text.c_str(), stdout);
+    exit_code = 0;
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, int& exit_code) {
@@ -52,6 +80,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       app.add_subcommand("bench", "benchmarks, each beside a peer measured in the same run");
   bench->require_subcommand(1);
   add_bench_store(*bench, exit_code);
+  add_bench_sim(*bench, exit_code);
 }
 
 }  // namespace vigil::cli
