@@ -73,7 +73,6 @@ Status write_locally(NodeState& state, const Now& now, Request& request) {
     if (dot.status().code() == Code::resource_exhausted) state.counters.add("sibling_refusals");
     return dot.status();
   }
-  current.check_invariants(state.options.conflict_mode, state.options.sibling_limits);
   if (Status written = state.storage.write_key(request.key, current); !written.ok()) {
     state.counters.add("storage_write_errors");
     return written;

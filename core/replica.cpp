@@ -46,7 +46,6 @@ Status merge_into_local(NodeState& state, const Key& key, const SiblingSet& inco
                version_counters);
   add_version_counters(state.counters, version_counters);
   if (merged.empty() || (stored && merged == current)) return Status::ok_status();
-  merged.check_invariants(state.options.conflict_mode, state.options.sibling_limits);
   if (Status written = state.storage.write_key(key, merged); !written.ok()) {
     state.counters.add("storage_write_errors");
     return written;
