@@ -36,11 +36,15 @@ inline constexpr std::size_t frame_size_bytes_max = 64 * 1024 * 1024;
 // Bounds on decoded collections (a clock or sibling set larger than these is refused).
 inline constexpr std::size_t clock_entries_max = 1024;
 inline constexpr std::size_t siblings_decoded_max = 1024;
+// Members in one Gossip message (core::ring_nodes_max, the largest cluster), and the
+// length of a member's address.
+inline constexpr std::size_t members_max = 1024;
+inline constexpr std::size_t address_bytes_max = 300;
 // WireStatus messages are diagnostics: the encoder truncates longer ones to this.
 inline constexpr std::size_t status_message_bytes_max = 4096;
 // How many message types this codec knows; codec.cpp static_asserts that it equals the
 // size of core::Message, so adding a message without teaching the codec fails to compile.
-inline constexpr std::size_t message_type_count = 6;
+inline constexpr std::size_t message_type_count = 13;
 
 static_assert(frame_size_bytes_max <= UINT32_MAX, "the length field is a u32");
 static_assert(key_size_bytes_max < frame_size_bytes_max);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/status.h"
 #include "core/types.h"
@@ -81,9 +82,90 @@ struct CoordinateReply {
   friend bool operator==(const CoordinateReply&, const CoordinateReply&) = default;
 };
 
+// ---- Membership: gossip and SWIM probes (core/membership.h has the protocol) ----
+
+// One member as gossip carries it (Cassandra's EndpointState, cut to what Vigil uses).
+// Newer information wins: (incarnation, heartbeat) compared lexicographically. A restarted
+// node comes back with a higher incarnation (its node.incarnation epoch), so its heartbeat
+// starting again from 1 still replaces the old life's. Liveness verdicts (alive/suspect/
+// failed) are not gossiped: every node judges each peer for itself with its own phi
+// accrual detector (Cassandra), so there is no rumor of death to refute.
+struct MemberInfo {
+  NodeId id;
+  std::string address;            // node-to-node "host:port" (the sim uses the id)
+  std::uint64_t incarnation = 0;  // >= 1
+  std::uint64_t heartbeat = 0;    // raised by the member itself every gossip interval
+  // xxhash64 of the member's ring (every node's tokens): nodes whose rings differ are
+  // counted and shown; the ring is built from configuration, not changed by gossip.
+  std::uint64_t ring_digest = 0;
+  friend bool operator==(const MemberInfo&, const MemberInfo&) = default;
+};
+
+// Push-pull gossip: the sender's whole view; a receiver merges it and, unless is_reply,
+// answers with its own view (so one exchange updates both sides).
+struct Gossip {
+  std::vector<MemberInfo> members;  // at most core::members_max (codec.h)
+  bool is_reply = false;
+  friend bool operator==(const Gossip&, const Gossip&) = default;
+};
+
+// SWIM probe (Das et al. 2002). Direct: origin -> target with requester empty. Indirect:
+// a helper asked by PingRequest sends Ping{probe_id, requester = origin} to the target.
+struct Ping {
+  std::uint64_t probe_id = 0;
+  NodeId requester;  // empty for a direct probe
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
+
+// The target's answer, sent to whoever sent the Ping. A helper receiving an ack whose
+// requester is another node relays it to that requester unchanged (stateless relay).
+struct PingAck {
+  std::uint64_t probe_id = 0;
+  NodeId requester;  // copied from the Ping
+  NodeId target;     // the node that answered
+  friend bool operator==(const PingAck&, const PingAck&) = default;
+};
+
+// "Probe `target` for me": sent by an origin whose direct probe got no ack in probe_timeout
+// to gossip_protocol.indirect_probes other nodes.
+struct PingRequest {
+  std::uint64_t probe_id = 0;
+  NodeId target;
+  friend bool operator==(const PingRequest&, const PingRequest&) = default;
+};
+
+// ---- Hinted handoff (Dynamo 4.6; seed section 2.1) ----
+
+// Coordinator -> a fallback node past the preference list: "keep this state for `target`
+// (a replica of `key` that is down), durably, and hand it over when it returns". Answered
+// with a ReplicaWriteReply of the same request_id once the hint is committed.
+struct HintWrite {
+  RequestId request_id = 0;
+  NodeId target;
+  Key key;
+  SiblingSet state;
+  friend bool operator==(const HintWrite&, const HintWrite&) = default;
+};
+
+// Hint holder -> target: merge `state` for `key`, commit, then answer. Delivering the same
+// hint twice is harmless: merge is idempotent.
+struct HintDelivery {
+  std::uint64_t hint_id = 0;  // the holder's hint id
+  Key key;
+  SiblingSet state;
+  friend bool operator==(const HintDelivery&, const HintDelivery&) = default;
+};
+
+struct HintDeliveryReply {
+  std::uint64_t hint_id = 0;
+  WireStatus status;
+  friend bool operator==(const HintDeliveryReply&, const HintDeliveryReply&) = default;
+};
+
 // Append only: the index is the message type on the wire.
 using Message = std::variant<ReplicaWrite, ReplicaWriteReply, ReplicaRead, ReplicaReadReply,
-                             CoordinateRequest, CoordinateReply>;
+                             CoordinateRequest, CoordinateReply, Gossip, Ping, PingAck,
+                             PingRequest, HintWrite, HintDelivery, HintDeliveryReply>;
 
 // A message with its addresses, as it crosses the network.
 struct Envelope {

@@ -49,9 +49,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/client.h"
+#include "core/membership.h"
 #include "core/messages.h"
 #include "core/node_storage.h"
 #include "core/ring.h"
@@ -103,6 +105,32 @@ struct NodeOptions {
   // Bound on requests this node coordinates or forwards at once (client and peer);
   // refusals are resource_exhausted and counted.
   std::size_t requests_in_flight_max = 10000;
+
+  // Membership and failure detection (core/membership.h). `address` is this node's
+  // node-to-node address as gossip carries it; `seeds` the (id, address) pairs it gossips
+  // with first (the simulator uses ids as addresses).
+  std::string address;
+  std::vector<std::pair<NodeId, std::string>> seeds;
+  MembershipOptions membership;
+
+  // Hinted handoff (Dynamo 4.6; seed section 2.1; docs/failure-detection.md).
+  struct Hints {
+    bool enabled = true;  // false: a down replica just does not answer (no sloppy quorum)
+    // Whether a hint's acknowledgement counts toward W (Dynamo's sloppy quorum). Never for
+    // Consistency::all: `all` means every replica of the preference list has it durable.
+    bool count_toward_write_quorum = true;
+    Duration check_interval = std::chrono::minutes(1);
+    Duration retry_interval = std::chrono::minutes(5);
+    std::uint32_t max_attempts = 5;
+    Duration expiry = std::chrono::hours(24);  // every hint's ttl
+    // Pacing of replay to a returning node: at most this many deliveries in flight per
+    // target; the next goes when one is answered (a returning node is not flooded).
+    std::uint32_t replay_in_flight_max = 16;
+    // Bound on hints kept for one target; a hint over it is refused (the coordinator
+    // counts the replica as not answered) and counted as hints_refused_backlog.
+    std::uint32_t per_target_max = 100000;
+  };
+  Hints hints;
 };
 
 // Monotonic counters (exported as metrics by net/, reported by sim/). Names:
@@ -165,6 +193,14 @@ class Node {
   std::vector<ClientReply> take_replies();
 
   const NodeCounters& counters() const;
+
+  // Membership: this node's view of every member (self included, by id) at `now`, and the
+  // peer state changes it judged since the last call (for the simulator's checks and the
+  // production logs). Empty when options.membership.enabled is false.
+  std::vector<PeerStatus> members(Instant now) const;
+  std::vector<PeerTransition> take_peer_transitions();
+  // Hints this node holds for other nodes (from storage; 0 when storage cannot tell).
+  std::uint64_t hints_pending() const;
   // Asserts the node's invariants (run by the simulator after every input).
   void check_invariants() const;
 

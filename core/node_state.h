@@ -124,6 +124,10 @@ struct NodeState {
   std::vector<Envelope> outbox;
   std::vector<ClientReply> replies;
 
+  // --- membership (node_membership.cpp; the membership helper adds fields here) ---
+
+  // --- hinted handoff (hints.cpp; the hints helper adds fields here) ---
+
   const NodeId& self() const { return options.id; }
 };
 
@@ -194,6 +198,16 @@ void expire_forward(NodeState& state, const Now& now, Request& request);
 Status merge_into_local(NodeState& state, const Key& key, const SiblingSet& incoming);
 void on_replica_write(NodeState& state, const NodeId& from, const ReplicaWrite& message);
 void on_replica_read(NodeState& state, const NodeId& from, const ReplicaRead& message);
+
+// --- node_membership.cpp (membership helper owns it): wiring core/membership.h in ---
+// The peer is neither suspect nor failed in this node's view (always true with
+// membership disabled). The coordinator picks hint fallbacks with it.
+bool peer_is_up(const NodeState& state, const NodeId& peer);
+
+// --- hints.cpp (hints helper owns it): sloppy quorum and hinted handoff ---
+// Called by the membership wiring for every transition it takes, after the membership
+// state changed: a target seen alive again has its hints replayed soon.
+void on_peer_transition(NodeState& state, const Now& now, const PeerTransition& transition);
 
 // --- node_failure.cpp ---
 void fail_storage(NodeState& state, const Now& now, const Status& status);

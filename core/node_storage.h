@@ -8,12 +8,26 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/time.h"
 #include "core/status.h"
 #include "core/types.h"
 #include "core/version.h"
 
 namespace vigil::core {
+
+// A hinted-handoff hint as the node sees it (store::HintRecord holds it encoded).
+struct StoredHint {
+  std::uint64_t id = 0;  // >= 1, unique in this node's storage; assigned by the node
+  NodeId target;
+  Key key;
+  SiblingSet state;
+  WallMicros created_us = 0;
+  WallMicros expires_us = 0;
+  std::uint32_t attempts = 0;  // deliveries tried and not acknowledged
+  friend bool operator==(const StoredHint&, const StoredHint&) = default;
+};
 
 class NodeStorage {
  public:
@@ -30,6 +44,17 @@ class NodeStorage {
 
   virtual Result<std::optional<std::string>> read_meta(std::string_view name) = 0;
   virtual Status write_meta(std::string_view name, std::string_view value) = 0;
+
+  // Hints this node holds for other nodes (hinted handoff). Writes are staged like keys.
+  // Reads see staged changes; a hint whose record fails its checksum or does not decode
+  // is corruption naming the hint id.
+  virtual Status write_hint(const StoredHint& hint) = 0;  // insert or replace by id
+  virtual Status erase_hint(std::uint64_t id) = 0;        // absent: not an error
+  // In id order: the hints for `target`, at most `limit`; all hints after `after_id`.
+  virtual Result<std::vector<StoredHint>> hints_for(const NodeId& target, std::size_t limit) = 0;
+  virtual Result<std::vector<StoredHint>> hints_after(std::uint64_t after_id,
+                                                      std::size_t limit) = 0;
+  virtual Result<std::uint64_t> hint_count() = 0;
 };
 
 }  // namespace vigil::core

@@ -24,6 +24,25 @@ Status stored_state_corrupt(const core::Key& key, const Status& cause) {
                                                  "' does not decode: " + cause.message());
 }
 
+// A stored hint as the node sees it; corruption when its state does not decode.
+Result<std::vector<core::StoredHint>> typed_hints(Result<std::vector<HintRecord>> records) {
+  if (!records.ok()) return records.status();
+  std::vector<core::StoredHint> hints;
+  hints.reserve(records->size());
+  for (HintRecord& record : *records) {
+    Result<core::SiblingSet> state = core::decode_sibling_set(record.state);
+    if (!state.ok()) {
+      return core::error(core::Code::corruption, "stored hint " + std::to_string(record.id) +
+                                                     " does not decode: " +
+                                                     state.status().message());
+    }
+    hints.push_back(core::StoredHint{record.id, std::move(record.target), std::move(record.key),
+                                     std::move(state).value(), record.created_us,
+                                     record.expires_us, record.attempts});
+  }
+  return hints;
+}
+
 }  // namespace
 
 Result<std::optional<core::SiblingSet>> TypedStorage::read_key(const core::Key& key) {
@@ -58,6 +77,34 @@ Status TypedStorage::write_meta(std::string_view name, std::string_view value) {
   WriteBatch batch;
   batch.meta_puts.emplace_back(std::string(name), std::string(value));
   return store_.apply(batch);
+}
+
+Status TypedStorage::write_hint(const core::StoredHint& hint) {
+  WriteBatch batch;
+  batch.hint_puts.push_back(HintRecord{hint.id, hint.target, hint.key, hint.created_us,
+                                       hint.expires_us, hint.attempts,
+                                       core::encode_sibling_set(hint.state)});
+  return store_.apply(batch);
+}
+
+Status TypedStorage::erase_hint(std::uint64_t id) {
+  WriteBatch batch;
+  batch.hint_erases.push_back(id);
+  return store_.apply(batch);
+}
+
+Result<std::vector<core::StoredHint>> TypedStorage::hints_for(const core::NodeId& target,
+                                                             std::size_t limit) {
+  return typed_hints(store_.hints_for(target, limit));
+}
+
+Result<std::vector<core::StoredHint>> TypedStorage::hints_after(std::uint64_t after_id,
+                                                               std::size_t limit) {
+  return typed_hints(store_.hints_after(after_id, limit));
+}
+
+Result<std::uint64_t> TypedStorage::hint_count() {
+  return store_.hint_count();
 }
 
 }  // namespace vigil::store

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/node_storage.h"
 #include "store/store.h"
@@ -30,6 +31,14 @@ class TypedStorage final : public core::NodeStorage {
 
   Result<std::optional<std::string>> read_meta(std::string_view name) override;
   Status write_meta(std::string_view name, std::string_view value) override;
+
+  Status write_hint(const core::StoredHint& hint) override;
+  Status erase_hint(std::uint64_t id) override;
+  Result<std::vector<core::StoredHint>> hints_for(const core::NodeId& target,
+                                                  std::size_t limit) override;
+  Result<std::vector<core::StoredHint>> hints_after(std::uint64_t after_id,
+                                                    std::size_t limit) override;
+  Result<std::uint64_t> hint_count() override;
 
  private:
   Store& store_;

@@ -274,12 +274,71 @@ rc::Gen<Message> gen_coordinate_reply() {
   });
 }
 
+rc::Gen<NodeId> gen_optional_node_id() {
+  return rc::gen::oneOf(rc::gen::just(NodeId{}), gen_node_id());
+}
+
+rc::Gen<Message> gen_gossip() {
+  return rc::gen::exec([]() -> Message {
+    Gossip gossip;
+    const auto count = *rc::gen::inRange<std::size_t>(0, 8);
+    for (std::size_t i = 0; i < count; ++i) {
+      gossip.members.push_back(MemberInfo{*gen_node_id(), *gen_bytes(),
+                                          *rc::gen::arbitrary<std::uint64_t>(),
+                                          *rc::gen::arbitrary<std::uint64_t>(),
+                                          *rc::gen::arbitrary<std::uint64_t>()});
+    }
+    gossip.is_reply = *rc::gen::arbitrary<bool>();
+    return gossip;
+  });
+}
+
+rc::Gen<Message> gen_ping() {
+  return rc::gen::exec([]() -> Message {
+    return Ping{*rc::gen::arbitrary<std::uint64_t>(), *gen_optional_node_id()};
+  });
+}
+
+rc::Gen<Message> gen_ping_ack() {
+  return rc::gen::exec([]() -> Message {
+    return PingAck{*rc::gen::arbitrary<std::uint64_t>(), *gen_optional_node_id(), *gen_node_id()};
+  });
+}
+
+rc::Gen<Message> gen_ping_request() {
+  return rc::gen::exec([]() -> Message {
+    return PingRequest{*rc::gen::arbitrary<std::uint64_t>(), *gen_node_id()};
+  });
+}
+
+rc::Gen<Message> gen_hint_write() {
+  return rc::gen::exec([]() -> Message {
+    return HintWrite{*rc::gen::arbitrary<RequestId>(), *gen_node_id(), *gen_bytes(),
+                     *gen_sibling_set()};
+  });
+}
+
+rc::Gen<Message> gen_hint_delivery() {
+  return rc::gen::exec([]() -> Message {
+    return HintDelivery{*rc::gen::arbitrary<std::uint64_t>(), *gen_bytes(), *gen_sibling_set()};
+  });
+}
+
+rc::Gen<Message> gen_hint_delivery_reply() {
+  return rc::gen::exec([]() -> Message {
+    return HintDeliveryReply{*rc::gen::arbitrary<std::uint64_t>(), *gen_wire_status()};
+  });
+}
+
 // One generator per wire type, in wire-type order.
 std::vector<rc::Gen<Message>> message_generators() {
   return {gen_replica_write(),      gen_replica_write_reply(), gen_replica_read(),
-          gen_replica_read_reply(), gen_coordinate_request(),  gen_coordinate_reply()};
+          gen_replica_read_reply(), gen_coordinate_request(),  gen_coordinate_reply(),
+          gen_gossip(),             gen_ping(),                gen_ping_ack(),
+          gen_ping_request(),       gen_hint_write(),          gen_hint_delivery(),
+          gen_hint_delivery_reply()};
 }
-static_assert(std::variant_size_v<Message> == 6,
+static_assert(std::variant_size_v<Message> == 13,
               "a message was added: add its generator to message_generators()");
 
 rc::Gen<Envelope> gen_envelope(rc::Gen<Message> message) {
@@ -315,6 +374,17 @@ void check_frame_round_trip(const Envelope& envelope) {
   RC_ASSERT(*decoded == envelope);
 }
 
+RC_GTEST_PROP(CodecRoundTrip, Gossip, ()) { check_frame_round_trip(*gen_envelope(gen_gossip())); }
+RC_GTEST_PROP(CodecRoundTrip, PingAndAcks, ()) {
+  check_frame_round_trip(*gen_envelope(gen_ping()));
+  check_frame_round_trip(*gen_envelope(gen_ping_ack()));
+  check_frame_round_trip(*gen_envelope(gen_ping_request()));
+}
+RC_GTEST_PROP(CodecRoundTrip, Hints, ()) {
+  check_frame_round_trip(*gen_envelope(gen_hint_write()));
+  check_frame_round_trip(*gen_envelope(gen_hint_delivery()));
+  check_frame_round_trip(*gen_envelope(gen_hint_delivery_reply()));
+}
 RC_GTEST_PROP(CodecRoundTrip, ReplicaWrite, ()) {
   check_frame_round_trip(*gen_envelope(gen_replica_write()));
 }
@@ -393,7 +463,9 @@ TEST(CodecLayout, TombstoneAndEmptyValueStayDistinct) {
 TEST(CodecLayout, MessageTypeNamesFollowTheVariant) {
   EXPECT_EQ(message_type_name(0), "ReplicaWrite");
   EXPECT_EQ(message_type_name(5), "CoordinateReply");
-  EXPECT_EQ(message_type_name(6), "unknown");
+  EXPECT_EQ(message_type_name(6), "Gossip");
+  EXPECT_EQ(message_type_name(message_type_count - 1), "HintDeliveryReply");
+  EXPECT_EQ(message_type_name(message_type_count), "unknown");
 }
 
 TEST(CodecLayout, NodeIdOf64CharactersIsTheLongestAccepted) {
@@ -497,8 +569,9 @@ TEST(CodecHeader, NamesEachBadHeaderField) {
   EXPECT_EQ(decode_frame(bad).status().message(),
             "frame: wire version 9 is not supported (this binary speaks 1)");
   bad = frame;
-  bad[3] = 6;
-  EXPECT_EQ(decode_frame(bad).status().message(), "frame: unknown message type 6");
+  bad[3] = static_cast<char>(message_type_count);
+  EXPECT_EQ(decode_frame(bad).status().message(),
+            "frame: unknown message type " + std::to_string(message_type_count));
   EXPECT_EQ(decode_frame(frame + "x").status().message(),
             "frame: 42 bytes given, the header says 41");
   bad = frame;

@@ -1,0 +1,66 @@
+#pragma once
+// What the client port (net/resp_server.h) and the admin port (net/admin_http.h) need from
+// a running node. net/node_runtime.h implements it over core::Node; the ports depend only
+// on this seam, so each is tested against a small fake of it and the runtime against real
+// ports. Every call happens on the node's one event-loop thread (Asio io_context, one
+// thread per process): nothing here locks.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/client.h"
+#include "core/config.h"
+#include "core/membership.h"
+#include "core/node.h"
+#include "core/time.h"
+#include "net/histogram.h"
+
+namespace vigil::net {
+
+// The state of this node's connection to one peer (the peer transport's view).
+enum class PeerConnectionState : std::uint8_t { disconnected, connecting, connected, backoff };
+std::string_view peer_connection_state_name(PeerConnectionState state);
+
+struct PeerConnectionStatus {
+  core::NodeId peer;
+  std::string address;  // "host:port" dialed
+  PeerConnectionState state = PeerConnectionState::disconnected;
+  std::uint64_t queued_bytes = 0;
+};
+
+// Store commit figures (group commit): one observation per commit.
+struct StoreStats {
+  Histogram commit_latency_seconds;  // per commit() call
+  Histogram batch_size;              // inputs covered by one commit
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+};
+
+class NodeService {
+ public:
+  virtual ~NodeService() = default;
+
+  // Hands a client request to the node. The service assigns request.id (callers leave it
+  // 0). `done` is called exactly once on the loop thread: with the node's reply, after the
+  // commit covering it (rule 3), or with an `unavailable` reply when the node is shutting
+  // down. Never called from inside submit() itself.
+  virtual void submit(core::ClientRequest request,
+                      std::function<void(const core::ClientReply&)> done) = 0;
+
+  virtual const core::Config& config() const = 0;
+  // The node's counters (core::NodeCounters names) plus the runtime's own:
+  // peer_frames_sent, peer_frames_received, peer_frames_dropped_queue_full,
+  // peer_frames_bad (checksum/size: connection closed), peer_connects, peer_disconnects,
+  // commits, commit_failures.
+  virtual core::NodeCounters counters() const = 0;
+  virtual std::vector<core::PeerStatus> members() const = 0;
+  virtual std::map<core::NodeId, double> ring_ownership() const = 0;  // fraction per node
+  virtual std::vector<PeerConnectionStatus> peer_connections() const = 0;
+  virtual const StoreStats& store_stats() const = 0;
+  virtual core::WallMicros wall_now() const = 0;
+};
+
+}  // namespace vigil::net
