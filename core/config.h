@@ -134,6 +134,10 @@ struct Config {
       friend bool operator==(const Maintenance&, const Maintenance&) = default;
     };
     Maintenance maintenance;
+    bool enabled = true;  // false: no sloppy quorum (held hints are still delivered)
+    // A hint's acknowledgement counts toward W (never at `all`; docs/failure-detection.md).
+    bool count_toward_write_quorum = true;
+    std::uint32_t replay_in_flight_max = 16;  // deliveries in flight per target
     friend bool operator==(const HintStorage&, const HintStorage&) = default;
   };
 
@@ -175,6 +179,8 @@ struct Config {
     std::uint32_t min_samples = 10;
     double scale_factor = 1.0;
     Duration bootstrap_time = std::chrono::seconds(30);
+    // Vigil's addition (Akka's min-std-deviation): the floor of the fitted deviation.
+    Duration min_std_deviation = std::chrono::milliseconds(250);
     friend bool operator==(const PhiAccrual&, const PhiAccrual&) = default;
   };
 

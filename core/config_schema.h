@@ -185,6 +185,12 @@ void visit_config(Visitor& v, Cfg& c) {
               "Delivery attempts before a hint is dropped (and counted)");
       v.duration("expiry", s.expiry, DB::positive, "A hint older than this is dropped");
     });
+    auto& h = c.hint_storage;
+    v.flag("enabled", h.enabled, "Sloppy quorum: cover a down replica with a hint");
+    v.flag("count_toward_write_quorum", h.count_toward_write_quorum,
+           "A hint's acknowledgement counts toward W (never at `all`)");
+    v.count("replay_in_flight_max", h.replay_in_flight_max, Bounds{1, 10000},
+            "Hint deliveries in flight per target node");
   });
   v.section("merkle_tree", "Anti-entropy hash trees over token ranges.", [&] {
     auto& s = c.merkle_tree;
@@ -227,7 +233,9 @@ void visit_config(Visitor& v, Cfg& c) {
             "Intervals needed before phi is computed; at most window_size");
     v.real("scale_factor", s.scale_factor, positive_real, "Multiplies every computed phi");
     v.duration("bootstrap_time", s.bootstrap_time, DB::non_negative,
-               "After start-up, no node is suspected for this long");
+               "phi counts for a peer only this long after it was first heard of");
+    v.duration("min_std_deviation", s.min_std_deviation, DB::positive,
+               "Floor of the standard deviation of heartbeat intervals phi assumes");
   });
   v.section("failure_detector", "Node states alive -> suspect -> failed.", [&] {
     auto& s = c.failure_detector;
@@ -236,9 +244,9 @@ void visit_config(Visitor& v, Cfg& c) {
     v.duration("failure_threshold", s.failure_threshold, DB::positive,
                "Silence after which a node is failed; more than suspicious_threshold");
     v.duration("recovery_timeout", s.recovery_timeout, DB::positive,
-               "A failed node must answer steadily this long to be alive again");
+               "After a node returns, phi counts for it only this long later");
     v.count("max_failures", s.max_failures, at_least_one,
-            "Failed probes in a row that mark a node failed");
+            "Failed probe rounds in a row that make a node suspect");
   });
   v.section("ring_configuration", "Consistent-hash ring.", [&] {
     auto& s = c.ring_configuration;

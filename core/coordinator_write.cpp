@@ -23,6 +23,10 @@
 // other replicas are also asked for their state, which is merged back in as it arrives (a
 // small read repair of ourselves).
 // A write that would exceed siblings_max is refused whole (resource_exhausted).
+// Sloppy quorum (hints_fallback.cpp): replicas judged down when the write starts, and
+// replicas still silent at the first retry, are also covered by a hint on a fallback node
+// past the preference list; the hint's acknowledgement counts toward W when the settings
+// say so (never at `all`).
 
 #include <utility>
 
@@ -129,6 +133,27 @@ void progress_write(NodeState& state, const Now& now, Request& request) {
   }
 }
 
+// A fallback's answer to a HintWrite for `replica`.
+void on_hint_write_reply(NodeState& state, const Now& now, Request& request,
+                         ReplicaProgress& replica, const ReplicaWriteReply& reply) {
+  if (replica.hinted) {
+    state.counters.add("ignored_duplicate");
+    return;
+  }
+  if (reply.status.code != Code::ok) {
+    state.counters.add("hint_write_refusals");  // the next retry tries another fallback
+    return;
+  }
+  replica.hinted = true;
+  state.counters.add("hint_writes_acknowledged");
+  if (hints_count_toward_write(state, request) && !replica.answered) {
+    replica.answered = true;
+    replica.error.reset();
+    state.counters.add("hint_acks_counted");
+  }
+  progress_write(state, now, request);
+}
+
 }  // namespace
 
 void start_write(NodeState& state, const Now& now, Request request_in) {
@@ -143,6 +168,7 @@ void start_write(NodeState& state, const Now& now, Request request_in) {
   }
   const std::uint32_t sent = send_to_pending(state, request, state.self());
   state.counters.add("replica_writes_sent", sent);
+  send_hints(state, request, /*only_down=*/true);
   if (sent > 0 && state.options.max_retries > 0) {
     arm_retry(state, request, now.monotonic + state.options.replication_timeout);
   }
@@ -153,6 +179,10 @@ void on_write_reply(NodeState& state, const Now& now, Request& request, const No
                     const ReplicaWriteReply& reply) {
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
+    if (ReplicaProgress* hinted = replica_of_fallback(request, from)) {
+      on_hint_write_reply(state, now, request, *hinted, reply);
+      return;
+    }
     state.counters.add("ignored_unexpected_sender");
     return;
   }
@@ -194,6 +224,7 @@ void on_write_read_back(NodeState& state, const Now& now, Request& request, cons
 void retry_write(NodeState& state, const Now& now, Request& request) {
   const std::uint32_t sent = send_to_pending(state, request, state.self());
   if (sent == 0) return;
+  send_hints(state, request, /*only_down=*/false);
   ++request.resends;
   state.counters.add("replica_write_resends", sent);
   if (request.resends < state.options.max_retries) {

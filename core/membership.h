@@ -53,6 +53,8 @@ struct MembershipOptions {
   std::uint32_t phi_min_samples = 10;
   double phi_scale_factor = 1.0;
   Duration phi_bootstrap_time = std::chrono::seconds(30);
+  // Floor of the standard deviation phi is computed with (phi_accrual.min_std_deviation).
+  Duration phi_min_std_deviation = std::chrono::milliseconds(250);
   Duration suspicious_threshold = std::chrono::seconds(5);
   Duration failure_threshold = std::chrono::seconds(15);
   Duration recovery_timeout = std::chrono::seconds(30);
@@ -67,7 +69,8 @@ struct PeerStatus {
   std::uint64_t heartbeat = 0;
   PeerState state = PeerState::alive;
   double phi = 0.0;
-  Duration silence{0};  // since its last newer heartbeat was learned
+  // Since it was last heard from: its last newer heartbeat learned, or its last probe ack.
+  Duration silence{0};
   std::uint32_t probe_failures = 0;
   bool ring_mismatch = false;  // its ring digest differs from ours
   bool is_self = false;
@@ -98,7 +101,11 @@ class Membership {
   // `counters` (the node's NodeCounters::values) is added to: gossip_sent, gossip_received,
   // gossip_members_learned, probes_sent, probe_acks, probe_indirect_requests,
   // probe_indirect_relayed, probe_failures, peers_suspected, peers_failed,
-  // peers_recovered, ring_mismatches. `random` and `counters` outlive the Membership.
+  // peers_recovered, ring_mismatches. Also (Vigil's additions): peers_suspected_by_
+  // {silence,probes,phi} (the rule that fired), probe_pings_answered, probe_indirect_pings,
+  // probe_acks_stale, membership_local_pauses, gossip_members_{not_in_ring,invalid},
+  // gossip_self_newer, membership_ignored_*, membership_seeds_not_in_ring.
+  // `random` and `counters` outlive the Membership.
   Membership(MembershipOptions options, MembershipIdentity identity,
              std::vector<std::pair<NodeId, std::string>> seeds, std::vector<NodeId> ring,
              Random& random, std::map<std::string, std::uint64_t>& counters);

@@ -104,6 +104,8 @@ NodeState::NodeState(NodeOptions options_in, Ring ring_in, NodeStorage& storage_
   epoch_max = stored_epoch(storage, random, counters);
   renew_actor(*this);
   incarnation = epoch_max;
+  start_hints(*this);
+  start_membership(*this);
 }
 
 void renew_actor(NodeState& state) {
@@ -300,6 +302,12 @@ void dispatch(NodeState& state, const Now& now, const NodeId& from, const Messag
     } else {
       state.counters.add("ignored_wrong_kind");
     }
+  } else if (const auto* hint_write = std::get_if<HintWrite>(&message)) {
+    on_hint_write(state, now, from, *hint_write);
+  } else if (const auto* hint_delivery = std::get_if<HintDelivery>(&message)) {
+    on_hint_delivery(state, from, *hint_delivery);
+  } else if (const auto* hint_reply = std::get_if<HintDeliveryReply>(&message)) {
+    on_hint_delivery_reply(state, now, from, *hint_reply);
   } else if (const auto* coordinate_reply = std::get_if<CoordinateReply>(&message)) {
     Request* request = find_request(state, *coordinate_reply);
     if (request == nullptr) return;
@@ -341,12 +349,15 @@ void Node::handle_message(const Now& now, Envelope envelope) {
     state_->counters.add("ignored_unknown_sender");
     return;
   }
+  if (node_detail::on_membership_message(*state_, now, envelope)) return;
   node_detail::dispatch(*state_, now, envelope.from, envelope.message);
 }
 
 void Node::handle_timeout(const Now& now) {
   node_detail::forget_expired(*state_, now);
   node_detail::fire_timers(*state_, now);
+  node_detail::fire_hint_timers(*state_, now);
+  node_detail::fire_membership_timers(*state_, now);
 }
 
 void Node::handle_storage_failure(const Now& now, const Status& status) {
@@ -354,8 +365,13 @@ void Node::handle_storage_failure(const Now& now, const Status& status) {
 }
 
 std::optional<Instant> Node::poll_timeout() const {
-  if (state_->timers.empty()) return std::nullopt;
-  return state_->timers.begin()->at;
+  std::optional<Instant> next;
+  if (!state_->timers.empty()) next = state_->timers.begin()->at;
+  const std::optional<Instant> hints = node_detail::hints_next_timeout(*state_);
+  if (hints && (!next || *hints < *next)) next = hints;
+  const std::optional<Instant> membership = node_detail::membership_next_timeout(*state_);
+  if (membership && (!next || *membership < *next)) next = membership;
+  return next;
 }
 
 std::vector<Envelope> Node::take_messages() {
@@ -372,6 +388,16 @@ const NodeCounters& Node::counters() const {
 
 void Node::check_invariants() const {
   node_detail::check_node_invariants(*state_);
+  if (state_->membership) state_->membership->check_invariants();
+}
+
+std::vector<PeerStatus> Node::members(Instant now) const {
+  if (!state_->membership) return {};
+  return state_->membership->view(now);
+}
+
+std::vector<PeerTransition> Node::take_peer_transitions() {
+  return std::exchange(state_->peer_transitions, {});
 }
 
 }  // namespace vigil::core

@@ -10,8 +10,9 @@
 //   answered exactly once;
 // - a withdrawn CoordinateReply becomes the same io_error for the forwarding peer (and is
 //   what a duplicate of its request is answered with from now on);
-// - a withdrawn ReplicaWriteReply becomes an io_error refusal, so the coordinator counts
-//   this replica out instead of waiting;
+// - a withdrawn ReplicaWriteReply (a replica's or a hint holder's acknowledgement) becomes
+//   an io_error refusal, so the coordinator counts this replica out instead of waiting; a
+//   withdrawn HintDeliveryReply likewise, so the hint's holder keeps the hint;
 // - other withdrawn messages (replica reads and writes, read answers, forwards) are
 //   dropped; they were requests or data, and their senders retry or time out.
 // Then every read and write this node coordinates fails now (they depend on local state),
@@ -40,6 +41,8 @@ void replace_withdrawn_messages(NodeState& state, std::vector<Envelope> withdraw
       send(state, envelope.to, std::move(replacement));
     } else if (auto* ack = std::get_if<ReplicaWriteReply>(&envelope.message)) {
       send(state, envelope.to, ReplicaWriteReply{ack->request_id, to_wire(unknown)});
+    } else if (auto* delivered = std::get_if<HintDeliveryReply>(&envelope.message)) {
+      send(state, envelope.to, HintDeliveryReply{delivered->hint_id, to_wire(unknown)});
     }
   }
 }

@@ -15,6 +15,25 @@ QuorumCounts counts_for(const Config& config, Consistency level) {
   return QuorumCounts{sizes.r, sizes.w};
 }
 
+MembershipOptions membership_options(const Config& config) {
+  MembershipOptions options;
+  options.gossip_interval = config.gossip_protocol.interval;
+  options.fanout = config.gossip_protocol.fanout;
+  options.indirect_probes = config.gossip_protocol.indirect_probes;
+  options.probe_timeout = config.gossip_protocol.probe_timeout;
+  options.phi_threshold = config.phi_accrual.threshold;
+  options.phi_window_size = config.phi_accrual.window_size;
+  options.phi_min_samples = config.phi_accrual.min_samples;
+  options.phi_scale_factor = config.phi_accrual.scale_factor;
+  options.phi_bootstrap_time = config.phi_accrual.bootstrap_time;
+  options.phi_min_std_deviation = config.phi_accrual.min_std_deviation;
+  options.suspicious_threshold = config.failure_detector.suspicious_threshold;
+  options.failure_threshold = config.failure_detector.failure_threshold;
+  options.recovery_timeout = config.failure_detector.recovery_timeout;
+  options.max_failures = config.failure_detector.max_failures;
+  return options;
+}
+
 }  // namespace
 
 NodeOptions node_options_from_config(const Config& config) {
@@ -39,6 +58,19 @@ NodeOptions node_options_from_config(const Config& config) {
   options.value_size_bytes_max = static_cast<std::size_t>(
       std::min<std::uint64_t>(config.limits.value_bytes_max, value_size_bytes_max));
   options.requests_in_flight_max = config.limits.requests_in_flight_max;
+  options.hints.enabled = config.hint_storage.enabled;
+  options.hints.count_toward_write_quorum = config.hint_storage.count_toward_write_quorum;
+  options.hints.check_interval = config.hint_storage.maintenance.check_interval;
+  options.hints.retry_interval = config.hint_storage.maintenance.retry_interval;
+  options.hints.max_attempts = config.hint_storage.maintenance.max_attempts;
+  options.hints.expiry = config.hint_storage.maintenance.expiry;
+  options.hints.replay_in_flight_max = config.hint_storage.replay_in_flight_max;
+  options.hints.per_target_max = config.limits.hints_per_target_max;
+  options.address = format_address(config.node.listen);
+  for (const SeedNode& seed : config.node.seeds) {
+    options.seeds.emplace_back(seed.id, format_address(seed.address));
+  }
+  options.membership = membership_options(config);
   return options;
 }
 

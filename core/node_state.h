@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -64,6 +65,11 @@ struct ReplicaProgress {
   std::optional<SiblingSet> known;
   // write whose local state was corrupt: this replica's state was merged back in.
   bool read_back = false;
+  // write (sloppy quorum, hints.cpp): the fallbacks sent a HintWrite for this replica, in
+  // the order tried, and whether one of them acknowledged the hint durable. The ack sets
+  // `answered` too when hints count toward W (never at Consistency::all).
+  std::vector<NodeId> fallbacks;
+  bool hinted = false;
 
   bool settled() const { return answered || corrupt || error.has_value(); }
 };
@@ -100,6 +106,24 @@ struct RememberedReply {
 
 using PeerRequestKey = std::pair<NodeId, RequestId>;
 
+// What the holder of hints keeps in memory (hints.cpp); the hints themselves are in storage.
+struct HintDeliveryInFlight {
+  StoredHint hint;  // as sent (attempts are recorded in it when the delivery fails)
+  Instant timeout_at;
+};
+struct HintTarget {
+  std::uint64_t held = 0;             // hints stored for it (as loaded and kept since)
+  std::optional<Instant> next_round;  // when to send it hints next (nullopt: not scheduled)
+  std::uint32_t in_flight = 0;        // deliveries sent and not answered
+};
+struct HintState {
+  bool loaded = false;  // `targets` and `next_id` were built from storage
+  std::uint64_t next_id = 1;
+  std::map<NodeId, HintTarget> targets;
+  std::map<std::uint64_t, HintDeliveryInFlight> in_flight;  // by hint id
+  std::optional<Instant> check_at;  // the periodic check (armed while hints are held)
+};
+
 struct NodeState {
   NodeState(NodeOptions options_in, Ring ring_in, NodeStorage& storage_in, std::uint64_t seed);
 
@@ -125,8 +149,11 @@ struct NodeState {
   std::vector<ClientReply> replies;
 
   // --- membership (node_membership.cpp; the membership helper adds fields here) ---
+  std::unique_ptr<Membership> membership;  // null when options.membership.enabled is false
+  std::vector<PeerTransition> peer_transitions;  // judged, not yet taken (bounded)
 
   // --- hinted handoff (hints.cpp; the hints helper adds fields here) ---
+  HintState hints;
 
   const NodeId& self() const { return options.id; }
 };
@@ -203,11 +230,36 @@ void on_replica_read(NodeState& state, const NodeId& from, const ReplicaRead& me
 // The peer is neither suspect nor failed in this node's view (always true with
 // membership disabled). The coordinator picks hint fallbacks with it.
 bool peer_is_up(const NodeState& state, const NodeId& peer);
+// Builds the Membership (called by the constructor once the incarnation is known).
+void start_membership(NodeState& state);
+// Gossip, Ping, PingAck and PingRequest: handled here (true); false for any other message.
+bool on_membership_message(NodeState& state, const Now& now, const Envelope& envelope);
+void fire_membership_timers(NodeState& state, const Now& now);
+std::optional<Instant> membership_next_timeout(const NodeState& state);
+// xxhash64 over every node's id and tokens, in order: equal rings, equal digests.
+std::uint64_t ring_digest(const Ring& ring);
 
 // --- hints.cpp (hints helper owns it): sloppy quorum and hinted handoff ---
 // Called by the membership wiring for every transition it takes, after the membership
 // state changed: a target seen alive again has its hints replayed soon.
 void on_peer_transition(NodeState& state, const Now& now, const PeerTransition& transition);
+// Arms the first check when storage holds hints (called by the constructor).
+void start_hints(NodeState& state);
+// The earliest hint timer (check, replay round, delivery timeout); nullopt when none.
+std::optional<Instant> hints_next_timeout(const NodeState& state);
+void fire_hint_timers(NodeState& state, const Now& now);
+void on_hint_write(NodeState& state, const Now& now, const NodeId& from, const HintWrite& message);
+void on_hint_delivery(NodeState& state, const NodeId& from, const HintDelivery& message);
+void on_hint_delivery_reply(NodeState& state, const Now& now, const NodeId& from,
+                            const HintDeliveryReply& message);
+// Sloppy quorum (the coordinator's side): sends a HintWrite for every replica of `request`
+// that is unsettled, not hinted yet and (when `only_down`) not up, to the next fallback past
+// the preference list. Returns how many were sent.
+std::uint32_t send_hints(NodeState& state, Request& request, bool only_down);
+// The replica whose fallback `from` is, or nullptr.
+ReplicaProgress* replica_of_fallback(Request& request, const NodeId& from);
+// Whether a hint acknowledged for this request counts toward its W.
+bool hints_count_toward_write(const NodeState& state, const Request& request);
 
 // --- node_failure.cpp ---
 void fail_storage(NodeState& state, const Now& now, const Status& status);

@@ -1,5 +1,9 @@
 #include "sim/checkers.h"
 
+#include "sim/check_availability.h"
+#include "sim/check_failure_detection.h"
+#include "sim/check_hints.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -250,15 +254,39 @@ CheckResult check_stale_reads(const History& history, WorkloadMode mode,
   return result;
 }
 
+namespace {
+
+CheckResult run_history_check(const Scenario& scenario, const History& history,
+                              const CheckSpec& check) {
+  if (check.name == "no_lost_writes") {
+    return check_no_lost_writes(history, scenario.workload.mode);
+  }
+  VIGIL_ASSERT(check.name == "stale_reads",
+               "run_checks(history) of a check that needs the whole result: " + check.name);
+  return check_stale_reads(history, scenario.workload.mode, check.max);
+}
+
+}  // namespace
+
 std::vector<CheckResult> run_checks(const Scenario& scenario, const History& history) {
   std::vector<CheckResult> results;
   for (const CheckSpec& check : scenario.checks) {
-    if (check.name == "no_lost_writes") {
-      results.push_back(check_no_lost_writes(history, scenario.workload.mode));
-    } else if (check.name == "stale_reads") {
-      results.push_back(check_stale_reads(history, scenario.workload.mode, check.max));
+    results.push_back(run_history_check(scenario, history, check));
+  }
+  return results;
+}
+
+std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationResult& result) {
+  std::vector<CheckResult> results;
+  for (const CheckSpec& check : scenario.checks) {
+    if (check.name == "hints_drained") {
+      results.push_back(check_hints_drained(scenario, result, check));
+    } else if (check.name == "availability") {
+      results.push_back(check_availability(scenario, result, check));
+    } else if (check.name == "failure_detection") {
+      results.push_back(check_failure_detection(scenario, result, check));
     } else {
-      VIGIL_ASSERT(false, "the scenario loader admits only known checks");
+      results.push_back(run_history_check(scenario, result.history, check));
     }
   }
   return results;

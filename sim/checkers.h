@@ -17,6 +17,7 @@
 
 #include "sim/history.h"
 #include "sim/scenario.h"
+#include "sim/simulator.h"
 
 namespace vigil::sim {
 
@@ -53,7 +54,11 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode);
 CheckResult check_stale_reads(const History& history, WorkloadMode mode,
                               std::optional<std::uint64_t> max);
 
-// Runs the scenario's checks, in the order it lists them.
+// Runs the scenario's checks, in the order it lists them. REQUIRES: every check reads only
+// the history (no_lost_writes, stale_reads).
 std::vector<CheckResult> run_checks(const Scenario& scenario, const History& history);
+// The same for any check: those that read more than the history (hints_drained,
+// availability) get the whole result.
+std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationResult& result);
 
 }  // namespace vigil::sim

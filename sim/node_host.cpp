@@ -97,6 +97,7 @@ HostEffects NodeHost::finish_input(std::int64_t now_us) {
   HostEffects effects;
   effects.messages = node_->take_messages();
   effects.replies = node_->take_replies();
+  effects.transitions = node_->take_peer_transitions();
   std::optional<std::int64_t> deadline;
   if (const auto next = node_->poll_timeout()) deadline = core::to_micros(*next);
   if (deadline != timer_at_us_) {
@@ -151,6 +152,11 @@ bool NodeHost::hold(Event event) {
   }
   held_.push_back(std::move(event));
   return true;
+}
+
+std::vector<core::PeerStatus> NodeHost::members(std::int64_t now_us) const {
+  if (!node_) return {};
+  return node_->members(core::instant_from_micros(now_us));
 }
 
 void NodeHost::add_counters(std::map<std::string, std::uint64_t>& out) const {

@@ -35,6 +35,8 @@ struct HostEffects {
   // `at_us`. Earlier timer events of this node are stale from now on.
   std::optional<std::int64_t> timer_at_us;
   std::uint64_t timer_generation = 0;
+  // Peer state changes the node judged during the input (core::Node::take_peer_transitions).
+  std::vector<core::PeerTransition> transitions;
 };
 
 struct HostLimits {
@@ -79,6 +81,8 @@ class NodeHost {
   std::uint64_t pause_generation() const { return pause_generation_; }
   SimClock& clock() { return clock_; }
   store::MemoryStore& store() { return store_; }
+  // The node's membership view (empty while crashed or with membership disabled).
+  std::vector<core::PeerStatus> members(std::int64_t now_us) const;
 
   // The node's counters plus those of every earlier incarnation, and the host's own
   // (commits, commit failures, held, dropped).

@@ -43,6 +43,25 @@ nlohmann::ordered_json check_json(const CheckResult& check) {
   return object;
 }
 
+// Each node's view at the end of the run: {observer: {peer: {state, phi, ...}}}.
+nlohmann::ordered_json membership_json(const RunRecord& record) {
+  nlohmann::ordered_json views = nlohmann::ordered_json::object();
+  for (const auto& [observer, view] : record.members) {
+    nlohmann::ordered_json peers = nlohmann::ordered_json::object();
+    for (const core::PeerStatus& peer : view) {
+      if (peer.is_self) continue;
+      peers[peer.id] = {{"state", std::string(core::peer_state_name(peer.state))},
+                        {"phi", peer.phi},
+                        {"silence_s", static_cast<double>(peer.silence.count()) / 1e6},
+                        {"incarnation", peer.incarnation},
+                        {"heartbeat", peer.heartbeat},
+                        {"probe_failures", peer.probe_failures}};
+    }
+    views[observer] = peers;
+  }
+  return views;
+}
+
 }  // namespace
 
 std::string format_trace_hash(std::uint64_t hash) {
@@ -76,6 +95,7 @@ nlohmann::ordered_json run_json(const RunRecord& record) {
       {"counters", nlohmann::ordered_json(record.counters)},
       {"replay", replay_command(record)},
   };
+  if (!record.members.empty()) object["membership"] = membership_json(record);
   if (record.second_trace_hash) {
     object["determinism"] = {{"ok", record.deterministic},
                              {"trace_hash_again", format_trace_hash(*record.second_trace_hash)}};
@@ -120,6 +140,24 @@ std::string check_summary(const CheckResult& check) {
   } else if (check.name == "stale_reads") {
     text = "stale " + count("stale") + "/" + count("reads_checked");
     if (check.counts.contains("max")) text += " (max " + count("max") + ")";
+  } else if (check.name == "hints_drained") {
+    text = "pending " + count("pending") + " (stored " + count("stored") + ", delivered " +
+           count("delivered") + ", expired " + count("expired") + ", missing " +
+           count("writes_missing_on_replicas") + ")";
+  } else if (check.name == "failure_detection") {
+    const auto time = [&](const std::string& name) {
+      const auto it = check.ratios.find(name);
+      return it == check.ratios.end() ? std::string("-") : fixed(it->second, 1) + "s";
+    };
+    text = "suspect " + time("suspect_time_s_max") + " failed " + time("failed_time_s_max") +
+           " false " + count("false_suspicions") + "/" + count("false_failures");
+  } else if (check.name == "availability") {
+    text = count("succeeded") + "/" + count("eligible");
+    if (check.ratios.contains("min")) {
+      char bound[32];
+      std::snprintf(bound, sizeof bound, " (min %.3f)", check.ratios.at("min"));
+      text += bound;
+    }
   } else {
     for (const auto& [name, value] : check.counts) {
       text += (text.empty() ? "" : " ") + name + " " + std::to_string(value);

@@ -18,7 +18,8 @@ namespace vigil::sim {
 //  "trace_hash": 16 hex digits, "sim_time_s", "wall_s", "events", "events_per_s", "faults",
 //  "ops": {"ok", "failed", "indeterminate"}, "checks": {name: {"ok", counts..., ratios...,
 //  "examples"}}, "determinism" (when checked): {"ok", "trace_hash_again"}, "counters",
-//  "replay"}
+//  "replay", "membership" (when the nodes run it): {node: {peer: {"state", "phi",
+//  "silence_s", "incarnation", "heartbeat", "probe_failures"}}} at the end of the run}
 nlohmann::ordered_json run_json(const RunRecord& record);
 // run_json on one line.
 std::string run_json_line(const RunRecord& record);

@@ -49,8 +49,9 @@ RunRecord run_scenario(const Scenario& scenario, std::uint64_t seed, const RunOp
   record.events = result.events;
   record.faults = result.faults_injected;
   record.counters = result.counters;
+  record.members = result.final_views;
   record.ops = count_operations(result.history);
-  record.checks = run_checks(scenario, result.history);
+  record.checks = run_checks(scenario, result);
   for (const CheckResult& check : record.checks) record.checks_ok = record.checks_ok && check.ok;
   if (options.history != nullptr) result.history.write_jsonl(*options.history);
 

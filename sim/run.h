@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/membership.h"
 #include "core/status.h"
 #include "sim/checkers.h"
 #include "sim/scenario.h"
@@ -42,6 +43,8 @@ struct RunRecord {
   OperationCounts ops;  // workload operations; the final reads are not counted
   std::vector<CheckResult> checks;
   std::map<std::string, std::uint64_t> counters;  // the simulator's
+  // Each node's membership view at the end of the run (SimulationResult::final_views).
+  std::map<core::NodeId, std::vector<core::PeerStatus>> members;
 
   // The run did what the scenario says it should: its result equals `expect`, and (when
   // checked) it was deterministic. `vigil sim` exits 1 when a run does not.

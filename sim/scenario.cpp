@@ -260,8 +260,8 @@ std::vector<NodeId> Loader::node_list(const YAML::Node& node, const std::string&
 Scenario Loader::load(const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) refuse(root, "", "the scenario is empty");
   check_keys(root, "",
-             {"name", "duration", "cluster", "network", "workload", "faults", "checks",
-              "expect"});
+             {"name", "duration", "quiesce", "cluster", "network", "workload", "faults",
+              "checks", "expect"});
   Scenario scenario;
   scenario.file = file_;
 
@@ -279,6 +279,13 @@ Scenario Loader::load(const YAML::Node& root) {
   scenario.duration = duration(length, "duration");
   if (scenario.duration <= Duration{0} || scenario.duration > duration_max) {
     refuse(length, "duration", "must be more than 0 and at most 30d");
+  }
+
+  if (root["quiesce"].IsDefined()) {
+    scenario.quiesce = duration(root["quiesce"], "quiesce");
+    if (scenario.quiesce <= Duration{0} || scenario.quiesce > duration_max) {
+      refuse(root["quiesce"], "quiesce", "must be more than 0 and at most 30d");
+    }
   }
 
   load_cluster(require(root, "cluster", ""), scenario);
@@ -607,7 +614,8 @@ void Loader::check_fault_sequence(const std::vector<Fault>& faults,
 
 void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
   expect_sequence(node, "checks");
-  const std::set<std::string> known{"no_lost_writes", "stale_reads"};
+  const std::set<std::string> known{"no_lost_writes", "stale_reads", "hints_drained",
+                                    "availability", "failure_detection"};
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = "checks[" + std::to_string(i) + "]";
@@ -625,6 +633,35 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
         check_keys(options, options_path, {"max"});
         if (options["max"].IsDefined()) {
           check.max = whole(options["max"], options_path + ".max", 0, UINT64_MAX);
+        }
+      } else if (check.name == "availability") {
+        check_keys(options, options_path, {"min"});
+        if (options["min"].IsDefined()) {
+          check.min = probability(options["min"], options_path + ".min");
+        }
+      } else if (check.name == "failure_detection") {
+        const std::set<std::string> gated{"false_suspicions", "false_failures",
+                                          "suspect_time_s_max", "failed_time_s_max",
+                                          "crashes_missed"};
+        check_keys(options, options_path, gated);
+        for (const std::string& number : gated) {
+          const YAML::Node gate = options[number];
+          if (!gate.IsDefined()) continue;
+          const std::string gate_path = options_path + "." + number;
+          check_keys(gate, gate_path, {"max"});
+          const YAML::Node bound = require(gate, "max", gate_path);
+          const double max = real(bound, gate_path + ".max");
+          if (!(max >= 0)) refuse(bound, gate_path + ".max", "must be 0 or more");
+          check.max_of[number] = max;
+        }
+      } else if (check.name == "hints_drained") {
+        check_keys(options, options_path, {"expire"});
+        if (options["expire"].IsDefined()) {
+          const std::string expire = scalar(options["expire"], options_path + ".expire");
+          if (expire != "true" && expire != "false") {
+            refuse(options["expire"], options_path + ".expire", "expected true or false");
+          }
+          check.expire = expire == "true";
         }
       } else if (known.contains(check.name)) {
         refuse(options, options_path, "this check takes no options");

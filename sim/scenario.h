@@ -4,6 +4,7 @@
 // the file, line and reason (rule 4).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,8 +77,14 @@ struct Fault {
 // A check the run must pass (sim/checkers.h). `max` bounds a count that is otherwise only
 // reported: stale_reads fails when more reads than `max` were stale.
 struct CheckSpec {
-  std::string name;  // no_lost_writes | stale_reads
+  // no_lost_writes | stale_reads | hints_drained | availability | failure_detection
+  std::string name;
   std::optional<std::uint64_t> max;
+  std::optional<double> min;  // availability: the lowest fraction that passes
+  bool expire = false;        // hints_drained: hints are expected to expire (or be dropped)
+  // failure_detection: the largest value of a reported number that passes, by its name
+  // (`{failure_detection: {false_failures: {max: 0}}}`).
+  std::map<std::string, double> max_of;
 };
 
 enum class Expectation : std::uint8_t { pass, fail };
@@ -86,6 +93,9 @@ struct Scenario {
   std::string name;
   std::string file;  // where it was loaded from ("" when built in code)
   Duration duration = std::chrono::seconds(60);
+  // After the end-of-run heal and the clients' last operations, before the final reads
+  // (long enough for hinted handoff to replay what the returned nodes missed).
+  Duration quiesce = std::chrono::seconds(10);
   std::uint32_t nodes = 5;
   core::Config config;  // every node's configuration (ids and addresses filled per node)
   NetworkModel network;

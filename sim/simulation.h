@@ -28,7 +28,6 @@ struct SimulationLimits {
   std::size_t events_max = 1024 * 1024;            // pending events; frames beyond are dropped
   std::int64_t fault_jitter_us_max = 100000;       // faults fire up to this much after `at`
   std::int64_t client_timeout_slack_us = 1000000;  // client timeout = request_timeout + this
-  std::int64_t quiesce_us = 10000000;              // after healing, before the final reads
   std::int64_t client_poll_us = 100000;            // how often the script checks clients finished
   std::uint32_t operations_in_flight_max = 128;    // per client; arrivals beyond are skipped
 };
@@ -97,6 +96,13 @@ class Simulation final : public ClientPort {
   void restart_node(std::uint32_t node);
   void resume_node(std::uint32_t node);
   void corrupt_record(std::uint32_t node);
+
+  // simulation_hints.cpp: what the hinted-handoff and availability checks read.
+  // Appends the current fault state to the timeline when it changed.
+  void note_fault_state();
+  // Hints pending on every node and every workload key's replica values, before the final
+  // reads.
+  void snapshot_replicas();
   std::uint32_t node_index(const core::NodeId& id) const { return index_of(id); }
   std::vector<std::uint32_t> node_indices(const std::vector<core::NodeId>& ids) const;
 
@@ -122,6 +128,11 @@ class Simulation final : public ClientPort {
   std::uint64_t faults_injected_ = 0;
   std::string record_buffer_;
   std::map<std::string, std::uint64_t> counters_;
+  std::vector<FaultState> fault_timeline_;
+  std::vector<PeerTransitionRecord> peer_transitions_;
+  std::vector<CrashRecord> crashes_;
+  std::map<core::NodeId, std::uint64_t> hints_pending_;
+  std::map<core::Key, std::map<core::NodeId, std::vector<core::Value>>> replica_values_;
 
   std::map<std::uint64_t, PendingCall> calls_;  // by call id (the request id nodes see)
   std::uint64_t next_call_id_ = 1;

@@ -2,7 +2,7 @@
 //
 // The script is a fiber that reads like the scenario file: sleep until a fault's time,
 // inject it, ..., sleep until `duration`, stop the workload, heal everything, wait for the
-// clients to finish, let the cluster quiesce, read every key. Injecting schedules a fault
+// clients to finish, let the cluster quiesce (the scenario's `quiesce`), read every key. Injecting schedules a fault
 // event at the current time rather than acting from the fiber, so every fault is an event
 // in the trace and runs on the scheduler's stack like every other input.
 //
@@ -60,7 +60,8 @@ void Simulation::run_script() {
     fibers_.sleep_until(now_us_ + limits_.client_poll_us);
   }
   if (workload_fibers_ > 0) count("workload_fibers_unfinished", workload_fibers_);
-  fibers_.sleep_until(now_us_ + limits_.quiesce_us);
+  fibers_.sleep_until(now_us_ + core::to_micros(scenario_.quiesce));
+  snapshot_replicas();
   count("final_reads_unanswered_keys", run_final_reads(*this, scenario_.workload));
   done_ = true;
 }
@@ -70,10 +71,11 @@ void Simulation::on_fault(const Event& event) {
   const FaultAction& action = actions_[event.tag];
   if (action.fault == nullptr) {
     heal_everything();
-    return;
+  } else {
+    faults_injected_ += 1;
+    apply_fault(*action.fault);
   }
-  faults_injected_ += 1;
-  apply_fault(*action.fault);
+  note_fault_state();
 }
 
 std::vector<std::uint32_t> Simulation::node_indices(const std::vector<core::NodeId>& ids) const {
@@ -146,12 +148,19 @@ void Simulation::apply_fault(const Fault& fault) {
 void Simulation::crash_node(std::uint32_t node) {
   hosts_[node]->crash();
   count("node_crashes");
+  crashes_.push_back(CrashRecord{node, now_us_, -1});
   reset_connections(node);
 }
 
 void Simulation::restart_node(std::uint32_t node) {
   hosts_[node]->restart();
   count("node_restarts");
+  for (auto it = crashes_.rbegin(); it != crashes_.rend(); ++it) {
+    if (it->node == node && it->restarted_us < 0) {
+      it->restarted_us = now_us_;
+      break;
+    }
+  }
   apply_effects(node, hosts_[node]->start(now_us_));
 }
 
@@ -163,6 +172,7 @@ void Simulation::resume_node(std::uint32_t node) {
     VIGIL_ASSERT(hosts_[node]->state() == ProcessState::up, "a resumed node left up mid-inbox");
     dispatch(std::move(event), true);
   }
+  note_fault_state();
 }
 
 void Simulation::corrupt_record(std::uint32_t node) {

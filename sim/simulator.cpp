@@ -27,7 +27,8 @@
 // The run (the scenario script, simulation_faults.cpp): faults fire at their times plus
 // a seeded jitter; at `duration` the workload stops, everything is healed (partitions and
 // cuts, clogs, paused and crashed nodes; clock faults stay), clients finish, the cluster
-// quiesces for 10 s, and one client reads every key at `all` (final_read in the history).
+// quiesces (10 s unless the scenario says otherwise), and one client reads every key at
+// `all` (final_read in the history).
 //
 // Evidence. Every processed event is folded into the trace hash: xxhash64 chained over a
 // fixed little-endian encoding of (time, kind, node, peer, tag) plus the frame bytes of a
@@ -89,6 +90,22 @@ void put_u32(std::string& out, std::uint32_t value) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
 }
 
+// The simulator addresses nodes by id: gossip carries ids as addresses. A scenario whose
+// config names seeds gives every node those (by id); one that names none gives every node
+// every other node, a static cluster that knows itself from the start.
+void set_membership_addresses(core::NodeOptions& options, const Scenario& scenario,
+                              const std::vector<core::NodeId>& ids) {
+  options.address = options.id;
+  options.seeds.clear();
+  if (scenario.config.node.seeds.empty()) {
+    for (const core::NodeId& id : ids) options.seeds.emplace_back(id, id);
+  } else {
+    for (const core::SeedNode& seed : scenario.config.node.seeds) {
+      options.seeds.emplace_back(seed.id, seed.id);
+    }
+  }
+}
+
 core::Config node_config(const Scenario& scenario, const core::NodeId& id) {
   core::Config config = scenario.config;
   config.node.id = id;
@@ -113,8 +130,9 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed,
   constexpr core::WallMicros epoch_us = 1767225600LL * 1000000;
   for (std::uint32_t i = 0; i < ids.size(); ++i) {
     core::Random clock_random(derive_seed(seed, Stream::clock, i));
-    const core::NodeOptions node_options =
+    core::NodeOptions node_options =
         core::node_options_from_config(node_config(scenario, ids[i]));
+    set_membership_addresses(node_options, scenario, ids);
     client_timeout_us_ =
         core::to_micros(node_options.request_timeout) + limits_.client_timeout_slack_us;
     hosts_.push_back(std::make_unique<NodeHost>(
@@ -134,6 +152,7 @@ std::uint32_t Simulation::index_of(const core::NodeId& id) const {
 SimulationResult Simulation::run() {
   const AssertionContextGuard context(replay_line(scenario_, seed_));
   for (std::uint32_t i = 0; i < hosts_.size(); ++i) apply_effects(i, hosts_[i]->start(0));
+  note_fault_state();
   plan_faults();
   fibers_.spawn(
       "script", [this] { run_script(); }, 0);
@@ -160,6 +179,12 @@ SimulationResult Simulation::run() {
   result.counters["events_queue_peak"] = queue_.length_peak();
   result.counters["fiber_switches"] = fibers_.switches();
   result.history = std::move(history_);
+  result.hints_pending = std::move(hints_pending_);
+  result.replica_values = std::move(replica_values_);
+  result.fault_timeline = std::move(fault_timeline_);
+  result.peer_transitions = std::move(peer_transitions_);
+  result.crashes = std::move(crashes_);
+  for (const auto& host : hosts_) result.final_views[host->id()] = host->members(now_us_);
   return result;
 }
 
@@ -214,6 +239,9 @@ void Simulation::on_timer(const Event& event, bool resumed) {
 void Simulation::apply_effects(std::uint32_t node, HostEffects effects) {
   for (const core::Envelope& envelope : effects.messages) send_message(node, envelope);
   for (core::ClientReply& reply : effects.replies) send_reply(node, std::move(reply));
+  for (const core::PeerTransition& transition : effects.transitions) {
+    peer_transitions_.push_back(PeerTransitionRecord{now_us_, hosts_[node]->id(), transition});
+  }
   if (effects.timer_at_us) {
     queue_.push(
         Event::make(*effects.timer_at_us, EventKind::node_timer, node, effects.timer_generation));

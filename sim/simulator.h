@@ -8,7 +8,9 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <vector>
 
+#include "core/membership.h"
 #include "sim/history.h"
 #include "sim/scenario.h"
 
@@ -16,6 +18,32 @@ namespace vigil::sim {
 
 struct SimulationOptions {
   std::ostream* trace = nullptr;  // when set, one line per processed event
+};
+
+// How the faults stood from `at_us` on (until the next entry): which nodes were down
+// (crashed or paused) and which links carried messages (open[from][to]; partitions and
+// one-way cuts). For the availability check.
+struct FaultState {
+  std::int64_t at_us = 0;
+  std::vector<bool> down;               // by node index
+  std::vector<std::vector<bool>> open;  // by node index, from then to
+  friend bool operator==(const FaultState&, const FaultState&) = default;
+};
+
+// A peer state change one node judged (core::Node::take_peer_transitions), for the
+// failure_detection check (sim/check_failure_detection.h).
+struct PeerTransitionRecord {
+  std::int64_t at_us = 0;
+  core::NodeId observer;
+  core::PeerTransition transition;
+};
+
+// One crash of a node: when it went down and when it was restarted (-1: never, the run
+// ended first; the end-of-run heal restarts it, which counts).
+struct CrashRecord {
+  std::uint32_t node = 0;  // index: n1 is 0
+  std::int64_t crashed_us = 0;
+  std::int64_t restarted_us = -1;
 };
 
 struct SimulationResult {
@@ -40,6 +68,19 @@ struct SimulationResult {
   // And every node counter (core/node.h) summed over nodes and incarnations as
   // "node.<name>". A counter that never moved may be absent.
   std::map<std::string, std::uint64_t> counters;
+  // For the hinted-handoff and availability checks (sim/check_hints.h,
+  // sim/check_availability.h). After the quiesce, before the final reads (which repair):
+  // the hints each node still held, and the live values each replica of every workload key
+  // held (preference-list replicas only).
+  std::map<core::NodeId, std::uint64_t> hints_pending;
+  std::map<core::Key, std::map<core::NodeId, std::vector<core::Value>>> replica_values;
+  std::vector<FaultState> fault_timeline;  // in time order, from time 0
+  // Membership (sim/check_failure_detection.h): every transition every node judged, in
+  // the order judged; every crash, in time order; and each node's view at the end of the
+  // run (after the final reads), by node id.
+  std::vector<PeerTransitionRecord> peer_transitions;
+  std::vector<CrashRecord> crashes;
+  std::map<core::NodeId, std::vector<core::PeerStatus>> final_views;
 };
 
 // REQUIRES: `scenario` is valid (as load_scenario returns it: at least one node, faults

@@ -93,7 +93,9 @@ TEST(NodeFaults, ARepeatedCoordinateRequestIsAnsweredFromMemoryNotCoordinatedTwi
 }
 
 TEST(NodeFaults, RepliesAfterTheDeadlineAreIgnored) {
-  TestCluster cluster(3);
+  NodeOptions options;
+  options.membership.enabled = false;  // the test expects no timer left at the end
+  TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
   cluster.hold = true;
@@ -118,7 +120,9 @@ TEST(NodeFaults, RepliesAfterTheDeadlineAreIgnored) {
 }
 
 TEST(NodeFaults, ASilentReplicaIsSentTheWriteAgainAfterTheReplicationTimeout) {
-  TestCluster cluster(3);
+  NodeOptions options;
+  options.membership.enabled = false;  // the test expects no timer left at the end
+  TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
   cluster.down.insert(list[2]);

@@ -279,7 +279,11 @@ TEST(RunChecks, RunsTheScenariosChecksInItsOrder) {
   b.get("k", 20, 30, {});
   b.final_read("k", 1000, {"a"});
   Scenario scenario;
-  scenario.checks = {{"stale_reads", 0}, {"no_lost_writes", std::nullopt}};
+  CheckSpec stale_reads, no_lost_writes;
+  stale_reads.name = "stale_reads";
+  stale_reads.max = 0;
+  no_lost_writes.name = "no_lost_writes";
+  scenario.checks = {stale_reads, no_lost_writes};
   const std::vector<CheckResult> results = run_checks(scenario, b.history);
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].name, "stale_reads");

@@ -4,11 +4,17 @@
 // Also: determinism (the same seed gives the same trace hash and history; different seeds
 // give different hashes), the report built from real runs, and the `vigil sim` command.
 //
-// VIGIL_SWEEP_SEEDS=N changes the number of seeds per scenario (default 100), read when the
-// tests are listed (so set it for ctest as a whole).
+// Seeds per scenario: 200 for the scenarios with crashes and partitions under hinted handoff
+// (issue 4: no acknowledged write lost over at least 200 seeds each), 100 for the other
+// fault scenarios, 50 for the fault-free baseline, the clock and lossy-network runs and the
+// lww demonstration, which exercise no hint path, and 10 for the half-hour jitter run
+// (seeds_for). VIGIL_SWEEP_SEEDS=N scales
+// the table (N is the count of the 100-seed scenarios), read when the tests are listed (so
+// set it for ctest as a whole).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +60,21 @@ std::uint64_t sweep_seeds() {
   return std::max<std::uint64_t>(1, std::strtoull(text, nullptr, 10));
 }
 
+// The seeds a scenario is swept over (see the top of this file).
+std::uint64_t seeds_for(const std::string& stem) {
+  static const std::set<std::string> doubled{"crash-restart", "partition-heal",
+                                             "siblings-no-lost-writes", "hinted-handoff"};
+  static const std::set<std::string> halved{"no-faults", "clock-skew", "lossy-network",
+                                            "lww-lost-writes"};
+  // 30 simulated minutes each (about 2 s per seed under ASan): a tenth, and the 200-seed
+  // figure in docs/failure-detection.md comes from a release build.
+  static const std::set<std::string> long_runs{"jitter-no-false-failures"};
+  if (doubled.contains(stem)) return 2 * sweep_seeds();
+  if (long_runs.contains(stem)) return std::max<std::uint64_t>(1, sweep_seeds() / 10);
+  if (halved.contains(stem)) return std::max<std::uint64_t>(1, sweep_seeds() / 2);
+  return sweep_seeds();
+}
+
 const CheckResult* find_check(const RunRecord& record, const std::string& name) {
   for (const CheckResult& check : record.checks) {
     if (check.name == name) return &check;
@@ -79,8 +100,9 @@ constexpr std::uint64_t seeds_per_block = 25;
 std::vector<SweepBlock> sweep_blocks() {
   std::vector<SweepBlock> blocks;
   for (const std::string& stem : scenario_stems()) {
-    for (std::uint64_t first = 1; first <= sweep_seeds(); first += seeds_per_block) {
-      blocks.push_back({stem, first, std::min(sweep_seeds(), first + seeds_per_block - 1)});
+    const std::uint64_t seeds = seeds_for(stem);
+    for (std::uint64_t first = 1; first <= seeds; first += seeds_per_block) {
+      blocks.push_back({stem, first, std::min(seeds, first + seeds_per_block - 1)});
     }
   }
   return blocks;
@@ -101,6 +123,7 @@ TEST_P(ScenarioSweep, EverySeedMeetsTheExpectation) {
   const Scenario scenario = load(block.stem);
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t acknowledged = 0, lost = 0, stale = 0, reads = 0, events = 0;
+  std::uint64_t hints_stored = 0, hints_delivered = 0, hints_expired = 0;
   double sim_s = 0;
   for (std::uint64_t seed = block.first_seed; seed <= block.last_seed; ++seed) {
     const RunRecord record = run_scenario(scenario, seed);
@@ -113,10 +136,13 @@ TEST_P(ScenarioSweep, EverySeedMeetsTheExpectation) {
       acknowledged += check->counts.at("acknowledged");
       lost += check->counts.at("lost");
       EXPECT_GT(check->counts.at("acknowledged"), 0u) << "seed " << seed << ": no write acked";
-      // A scenario that expects failure must fail by losing writes, not by being unable to
-      // read a key back; one that expects to pass loses nothing.
+      // A scenario that expects failure and fails this check must fail it by losing
+      // writes, not by being unable to read a key back (a scenario may expect failure from
+      // another check: failure_detection's gates); one that expects to pass loses nothing.
       if (scenario.expect == Expectation::fail) {
-        EXPECT_GT(check->counts.at("lost"), 0u) << replay_command(record);
+        if (!check->ok) {
+          EXPECT_GT(check->counts.at("lost"), 0u) << replay_command(record);
+        }
       } else {
         EXPECT_EQ(check->counts.at("lost"), 0u) << replay_command(record);
       }
@@ -125,6 +151,23 @@ TEST_P(ScenarioSweep, EverySeedMeetsTheExpectation) {
       stale += check->counts.at("stale");
       reads += check->counts.at("reads_checked");
     }
+    if (const CheckResult* check = find_check(record, "hints_drained")) {
+      hints_stored += check->counts.at("stored");
+      hints_delivered += check->counts.at("delivered");
+      hints_expired += check->counts.at("expired");
+      EXPECT_EQ(check->counts.at("pending"), 0u) << replay_command(record);
+    }
+  }
+  const bool hinted =
+      std::any_of(scenario.checks.begin(), scenario.checks.end(),
+                  [](const CheckSpec& check) { return check.name == "hints_drained"; });
+  if (hinted) {
+    std::printf("%s seeds %llu-%llu: hints stored %llu, delivered %llu, expired %llu\n",
+                scenario.name.c_str(), static_cast<unsigned long long>(block.first_seed),
+                static_cast<unsigned long long>(block.last_seed),
+                static_cast<unsigned long long>(hints_stored),
+                static_cast<unsigned long long>(hints_delivered),
+                static_cast<unsigned long long>(hints_expired));
   }
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -148,7 +191,7 @@ TEST(ShippedScenarios, IncludeTheRequiredSetAndTheFailingPair) {
   const std::set<std::string> have(stems.begin(), stems.end());
   for (const char* required :
        {"no-faults", "partition-heal", "crash-restart", "clock-skew", "pause", "lossy-network",
-        "lww-lost-writes", "siblings-no-lost-writes"}) {
+        "lww-lost-writes", "siblings-no-lost-writes", "hinted-handoff", "hint-expiry"}) {
     EXPECT_TRUE(have.contains(required)) << required;
   }
   const Scenario lww = load("lww-lost-writes");
@@ -171,6 +214,30 @@ TEST(ShippedScenarios, IncludeTheRequiredSetAndTheFailingPair) {
     gated = gated || (check.name == "stale_reads" && check.max == std::uint64_t{0});
   }
   EXPECT_TRUE(gated);
+}
+
+// The hinted-handoff scenarios do what they are there to show, not just pass: hints are
+// stored and every one delivered; past the expiry they are counted and the data they held
+// is visible as missing on the returned node.
+TEST(HintedHandoff, TheScenariosExerciseStorageDeliveryAndExpiry) {
+  const RunRecord handoff = run_scenario(load("hinted-handoff"), 1);
+  const CheckResult* drained = find_check(handoff, "hints_drained");
+  ASSERT_NE(drained, nullptr);
+  EXPECT_GT(drained->counts.at("stored"), 0u);
+  EXPECT_EQ(drained->counts.at("delivered"), drained->counts.at("stored"));
+  EXPECT_EQ(drained->counts.at("pending"), 0u);
+  EXPECT_EQ(drained->counts.at("writes_missing_on_replicas"), 0u);
+  const CheckResult* availability = find_check(handoff, "availability");
+  ASSERT_NE(availability, nullptr);
+  EXPECT_GT(availability->counts.at("under_faults"), 0u);
+
+  const RunRecord expiry = run_scenario(load("hint-expiry"), 1);
+  const CheckResult* expired = find_check(expiry, "hints_drained");
+  ASSERT_NE(expired, nullptr);
+  EXPECT_TRUE(expired->ok);
+  EXPECT_GT(expired->counts.at("expired"), 0u);
+  EXPECT_EQ(expired->counts.at("pending"), 0u);
+  EXPECT_GT(expired->counts.at("writes_missing_on_replicas"), 0u);
 }
 
 TEST(Determinism, TheSameSeedGivesTheSameTraceHashAndHistory) {

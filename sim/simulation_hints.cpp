@@ -1,0 +1,70 @@
+// What the hinted-handoff and availability checks read from a run (sim/check_hints.h,
+// sim/check_availability.h), recorded by the simulator rather than reconstructed from the
+// scenario, so that what the checks see is what the faults actually did (jittered times,
+// ignored faults, pauses ended by the final heal).
+//
+// - The fault timeline: after every fault action and every resume, the set of nodes down
+//   (crashed or paused) and the link matrix (Network::link_open), appended when changed.
+// - The replica snapshot, taken after the quiesce and before the final reads (which read at
+//   `all` and so repair every replica they reach): the hints every node still holds, and
+//   the live values of every workload key on each replica of its preference list, read
+//   from the stores (staged changes included: every node is idle by then).
+
+#include <algorithm>
+
+#include "core/codec.h"
+#include "core/node_options.h"
+#include "sim/simulation.h"
+
+namespace vigil::sim {
+
+void Simulation::note_fault_state() {
+  FaultState state;
+  state.at_us = now_us_;
+  const std::uint32_t nodes = static_cast<std::uint32_t>(hosts_.size());
+  state.down.resize(nodes);
+  state.open.assign(nodes, std::vector<bool>(nodes, true));
+  for (std::uint32_t a = 0; a < nodes; ++a) {
+    state.down[a] = hosts_[a]->state() != ProcessState::up;
+    for (std::uint32_t b = 0; b < nodes; ++b) {
+      if (a != b) state.open[a][b] = network_.link_open(a, b);
+    }
+  }
+  if (!fault_timeline_.empty()) {
+    const FaultState& last = fault_timeline_.back();
+    if (last.down == state.down && last.open == state.open) return;
+    if (last.at_us == state.at_us) fault_timeline_.pop_back();  // same instant: keep the end
+  }
+  fault_timeline_.push_back(std::move(state));
+}
+
+void Simulation::snapshot_replicas() {
+  for (const auto& host : hosts_) {
+    const core::Result<std::uint64_t> hints = host->store().hint_count();
+    hints_pending_[host->id()] = hints.ok() ? *hints : 0;
+  }
+  const bool wanted =
+      std::any_of(scenario_.checks.begin(), scenario_.checks.end(),
+                  [](const CheckSpec& check) { return check.name == "hints_drained"; });
+  if (!wanted) return;  // O(keys) reads: only for the check that reads them
+  const std::vector<core::NodeId> ids = scenario_node_ids(scenario_);
+  const core::Ring ring = core::Ring::build(ids, core::ring_options(scenario_.config));
+  for (std::uint32_t k = 0; k < scenario_.workload.keys; ++k) {
+    const core::Key key = key_name(k);
+    auto& replicas = replica_values_[key];
+    for (const core::NodeId& id : ring.preference_list(core::token_of_key(key),
+                                                       scenario_.config.quorum_settings.n)) {
+      std::vector<core::Value>& values = replicas[id];
+      const auto record = hosts_[index_of(id)]->store().get(key);
+      if (!record.ok() || !record->has_value()) continue;
+      const auto state = core::decode_sibling_set((*record)->state);
+      if (!state.ok()) continue;
+      for (const core::Version& version : state->versions()) {
+        if (version.value) values.push_back(*version.value);
+      }
+      std::sort(values.begin(), values.end());
+    }
+  }
+}
+
+}  // namespace vigil::sim
