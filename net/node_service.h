@@ -34,7 +34,7 @@ struct PeerConnectionStatus {
 // Store commit figures (group commit): one observation per commit.
 struct StoreStats {
   Histogram commit_latency_seconds;  // per commit() call
-  Histogram batch_size;              // inputs covered by one commit
+  Histogram batch_size{Histogram::size_bounds()};  // inputs covered by one commit
   std::uint64_t commits = 0;
   std::uint64_t commit_failures = 0;
 };

@@ -1,0 +1,198 @@
+// Theory of operation. Boost.Beast's HTTP/1.1 parser reads one request at a time into a
+// bounded buffer (header and body limits set on the parser, so an oversized request is
+// refused before it is buffered); the answer is built synchronously from the NodeService
+// (every call is on the loop thread, so there is nothing to wait for) and written; with
+// keep-alive the session reads the next request. A request the parser refuses is answered
+// 400 (or 413 for a body over the limit) and that one connection is closed; an idle
+// connection is closed by the stream's timer. No request can affect another session.
+
+#include "net/admin_http.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "net/listen.h"
+#include "net/status_json.h"
+
+namespace vigil::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::size_t header_bytes_max = 8 * 1024;
+constexpr std::size_t body_bytes_max = 8 * 1024;
+constexpr std::chrono::seconds idle_timeout{30};
+
+}  // namespace
+
+class AdminSession : public std::enable_shared_from_this<AdminSession> {
+ public:
+  AdminSession(asio::ip::tcp::socket socket, NodeService& service, Metrics& metrics,
+               std::function<void()> on_closed)
+      : stream_(std::move(socket)),
+        service_(service),
+        metrics_(metrics),
+        on_closed_(std::move(on_closed)) {}
+
+  void start() { read(); }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+    if (on_closed_) {
+      auto on_closed = std::move(on_closed_);
+      on_closed_ = nullptr;
+      on_closed();
+    }
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(header_bytes_max);
+    parser_->body_limit(body_bytes_max);
+    stream_.expires_after(idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](const boost::system::error_code& error,
+                                                 std::size_t) { self->on_read(error); });
+  }
+
+  void on_read(const boost::system::error_code& error) {
+    if (closed_) return;
+    if (error == http::error::end_of_stream || error == beast::error::timeout ||
+        error == asio::error::operation_aborted || error == asio::error::connection_reset ||
+        error == asio::error::eof) {
+      return close();
+    }
+    if (error) {
+      const bool too_large = error == http::error::body_limit;
+      return respond(too_large ? http::status::payload_too_large : http::status::bad_request,
+                     "text/plain", std::string("bad request: ") + error.message() + "\n", 11,
+                     false);
+    }
+    handle(parser_->get());
+  }
+
+  void handle(const http::request<http::string_body>& request) {
+    const unsigned version = request.version();
+    const bool keep_alive = request.keep_alive();
+    const auto method = request.method();
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path != "/metrics" && path != "/status") {
+      return respond(http::status::not_found, "text/plain",
+                     "not found: the admin port serves /metrics and /status\n", version,
+                     keep_alive);
+    }
+    if (method != http::verb::get && method != http::verb::head) {
+      return respond(http::status::method_not_allowed, "text/plain",
+                     "method not allowed: use GET\n", version, keep_alive);
+    }
+    std::string body;
+    std::string_view content_type;
+    if (path == "/metrics") {
+      body = metrics_.exposition(service_);
+      content_type = "text/plain; version=0.0.4; charset=utf-8";
+    } else {
+      body = status_json(service_).dump(2) + "\n";
+      content_type = "application/json";
+    }
+    respond(http::status::ok, content_type, std::move(body), version, keep_alive,
+            method == http::verb::head);
+  }
+
+  void respond(http::status status, std::string_view content_type, std::string body,
+               unsigned version, bool keep_alive, bool head_only = false) {
+    response_ = {};
+    response_.result(status);
+    response_.version(version);
+    response_.set(http::field::server, "vigil");
+    response_.set(http::field::content_type,
+                  beast::string_view(content_type.data(), content_type.size()));
+    if (status == http::status::method_not_allowed) response_.set(http::field::allow, "GET, HEAD");
+    response_.keep_alive(keep_alive);
+    const std::size_t length = body.size();
+    if (!head_only) response_.body() = std::move(body);
+    response_.content_length(length);
+    keep_alive_ = keep_alive;
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](const boost::system::error_code& error,
+                                                  std::size_t) { self->on_write(error); });
+  }
+
+  void on_write(const boost::system::error_code& error) {
+    if (closed_) return;
+    if (error || !keep_alive_) return close();
+    read();
+  }
+
+  beast::tcp_stream stream_;
+  NodeService& service_;
+  Metrics& metrics_;
+  std::function<void()> on_closed_;
+  beast::flat_buffer buffer_{header_bytes_max + body_bytes_max};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  bool keep_alive_ = false;
+  bool closed_ = false;
+};
+
+AdminHttpServer::AdminHttpServer(asio::io_context& io, NodeService& service, Metrics& metrics,
+                                 const core::Config& config)
+    : io_(io), service_(service), metrics_(metrics), config_(config), acceptor_(io) {}
+
+AdminHttpServer::~AdminHttpServer() { stop(); }
+
+core::Result<asio::ip::tcp::endpoint> AdminHttpServer::start() {
+  auto bound = listen_on(io_, acceptor_, config_.node.admin, "the admin port");
+  if (!bound.ok()) return bound;
+  accept_next();
+  return bound;
+}
+
+void AdminHttpServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  *alive_ = false;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  auto sessions = sessions_;
+  for (auto& [id, weak] : sessions) {
+    if (auto session = weak.lock()) session->close();
+  }
+  sessions_.clear();
+}
+
+void AdminHttpServer::accept_next() {
+  acceptor_.async_accept([this, alive = alive_](const boost::system::error_code& error,
+                                                asio::ip::tcp::socket socket) {
+    if (!*alive) return;  // stopped: the acceptor is closed and `this` may be gone
+    if (error) {
+      if (error != asio::error::operation_aborted) accept_next();
+      return;
+    }
+    if (sessions_.size() >= admin_sessions_max) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // scrapers and operators need few connections
+      accept_next();
+      return;
+    }
+    const std::uint64_t id = next_session_id_++;
+    auto session = std::make_shared<AdminSession>(std::move(socket), service_, metrics_,
+                                                  [this, id] { sessions_.erase(id); });
+    sessions_.emplace(id, session);
+    session->start();
+    accept_next();
+  });
+}
+
+}  // namespace vigil::net

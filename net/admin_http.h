@@ -1,0 +1,63 @@
+#pragma once
+// The admin port: HTTP/1.1 (Boost.Beast) on node.admin.
+//   GET /metrics  Prometheus text (text/plain; version=0.0.4), net/metrics.h
+//   GET /status   JSON: node id, addresses, ring ownership, members (net/status_json.h)
+//   HEAD of either: the headers only. Another path: 404. Another method: 405 (with Allow).
+// Bounds: a request's header and body are bounded (8 KiB each); a malformed or oversized
+// request gets a 400/413 where the parser still can, and only that connection is closed;
+// an idle connection is closed after 30 s; at most admin_sessions_max connections are
+// open (another is closed at once). Keep-alive is honoured.
+//
+// Runs on the node's one loop thread; the NodeService and Metrics outlive the server.
+
+#include <cstddef>
+#include <map>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "net/metrics.h"
+#include "net/node_service.h"
+
+namespace vigil::net {
+
+namespace asio = boost::asio;
+
+class AdminSession;
+
+inline constexpr std::size_t admin_sessions_max = 64;
+
+class AdminHttpServer {
+ public:
+  // `config` is copied (node.admin and node.* addresses are read from it).
+  AdminHttpServer(asio::io_context& io, NodeService& service, Metrics& metrics,
+                  const core::Config& config);
+  ~AdminHttpServer();
+  AdminHttpServer(const AdminHttpServer&) = delete;
+  AdminHttpServer& operator=(const AdminHttpServer&) = delete;
+
+  // Binds config.node.admin (port 0 picks a free port) and starts accepting. Returns the
+  // bound endpoint; io_error naming the address when it cannot be bound.
+  // REQUIRES: called once.
+  core::Result<asio::ip::tcp::endpoint> start();
+  // Stops accepting and closes every session. Idempotent.
+  void stop();
+
+ private:
+  void accept_next();
+
+  asio::io_context& io_;
+  NodeService& service_;
+  Metrics& metrics_;
+  core::Config config_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::map<std::uint64_t, std::weak_ptr<AdminSession>> sessions_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped
+  std::uint64_t next_session_id_ = 1;
+  bool stopped_ = false;
+};
+
+}  // namespace vigil::net

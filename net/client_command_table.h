@@ -1,0 +1,103 @@
+#pragma once
+// Internals of net/client_commands.cpp shared by its three sources: the command table, the
+// Responder that records a command's metrics as it answers, and the handlers.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/client.h"
+#include "net/client_commands.h"
+
+namespace vigil::net::commands {
+
+// Answers one command once: records its latency (and its error kind) in the metrics, then
+// hands the bytes on. After the server stopped (environment().alive is false) it drops the
+// reply without recording anything.
+class Responder {
+ public:
+  Responder(std::shared_ptr<CommandEnvironment> environment, std::string command,
+            std::string consistency, ReplyCallback reply);
+
+  void send(std::string bytes);
+  // `line` starts with the error code: "ERR ...", "UNAVAILABLE ...". `kind`: Metrics'
+  // error kinds (net/metrics.h).
+  void fail(std::string_view kind, std::string_view line);
+  // The error reply for a node reply that is not ok (and not not_found).
+  void fail_with(const core::ClientReply& reply);
+
+  CommandEnvironment& environment() { return *environment_; }
+  const std::shared_ptr<CommandEnvironment>& environment_pointer() { return environment_; }
+  bool answered() const { return answered_; }
+
+ private:
+  std::shared_ptr<CommandEnvironment> environment_;
+  std::string command_;
+  std::string consistency_;
+  ReplyCallback reply_;
+  std::chrono::steady_clock::time_point started_;
+  bool answered_ = false;
+};
+
+using ResponderPtr = std::shared_ptr<Responder>;
+using Arguments = std::vector<std::string>;
+using Handler = void (*)(const ResponderPtr&, ClientSession&, Arguments&);
+
+struct Command {
+  std::string_view name;  // lower case
+  // Redis' convention: n > 0 exactly n arguments (the name included), n < 0 at least -n.
+  int arity = 1;
+  std::vector<std::string_view> flags;  // COMMAND's flags ("readonly", "write", "fast")
+  int first_key = 0;
+  int last_key = 0;
+  int key_step = 0;
+  std::string_view group;    // COMMAND DOCS' group ("string", "connection", ...)
+  std::string_view summary;  // COMMAND DOCS' summary
+  std::vector<std::pair<std::string_view, std::string_view>> arguments;  // name, type
+  bool reaches_node = false;  // its metrics carry the session's consistency level
+  Handler handler = nullptr;
+};
+
+// Every command, ordered by name.
+const std::vector<Command>& command_table();
+const Command* find_command(std::string_view lower_case_name);
+std::string to_lower(std::string_view text);
+
+// Checks a key or value against the configured limits; false after answering the error.
+bool check_key(const ResponderPtr& responder, std::string_view key);
+bool check_value(const ResponderPtr& responder, std::string_view value);
+
+// Sends one request to the node; `done` runs on the loop thread only while the server is
+// alive (a reply delivered after stop() is dropped).
+void submit(const ResponderPtr& responder, core::ClientOp op, core::Consistency consistency,
+            std::string key, std::string value, std::optional<core::VectorClock> context,
+            std::function<void(const core::ClientReply&)> done);
+
+// Handlers (client_commands*.cpp).
+void handle_ping(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_echo(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_quit(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_select(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_auth(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_client(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_hello(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_consistency(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_get(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_set(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_del(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_exists(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_mget(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_vget(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_vset(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_vdel(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_info(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_command(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_config(const ResponderPtr&, ClientSession&, Arguments&);
+
+}  // namespace vigil::net::commands

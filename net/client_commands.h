@@ -1,0 +1,57 @@
+#pragma once
+// The client port's commands (docs/client-protocol.md documents each, its replies and
+// errors). A connection parses a request and calls execute_command(); the command answers
+// through `reply` exactly once, either before execute_command returns (PING, errors) or
+// later on the loop thread, when the node has answered (GET, SET, ...). Replies for one
+// connection can therefore complete out of order; the connection restores the order.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/messages.h"
+#include "net/metrics.h"
+#include "net/node_service.h"
+
+namespace vigil::net {
+
+// What every command may use; shared by the server and its connections. `alive` turns
+// false when the server stops: a reply the node delivers later is then dropped without
+// touching the metrics (whose owner may be going away).
+struct CommandEnvironment {
+  NodeService& service;
+  Metrics& metrics;
+  core::Config config;
+  std::chrono::steady_clock::time_point started;
+  std::uint16_t port = 0;  // the bound client port (INFO)
+  bool alive = true;
+};
+
+// Per-connection state that commands read and change.
+struct ClientSession {
+  std::uint64_t id = 0;
+  core::Consistency consistency = core::Consistency::quorum;
+  std::string name;   // CLIENT SETNAME
+  bool quit = false;  // QUIT: close once this reply is written
+};
+
+// Keys one multi-key command (MGET, DEL, EXISTS) may name: each becomes a node request.
+inline constexpr std::size_t keys_per_command_max = 1024;
+
+// The whole RESP reply (bytes), exactly once.
+using ReplyCallback = std::function<void(std::string reply)>;
+
+// Runs one request. REQUIRES: !arguments.empty(); `environment` outlives every reply
+// (shared by the connection's callbacks).
+void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
+                     ClientSession& session, std::vector<std::string> arguments,
+                     ReplyCallback reply);
+
+// "one", "quorum", "all".
+std::string_view consistency_name(core::Consistency consistency);
+
+}  // namespace vigil::net

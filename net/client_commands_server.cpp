@@ -1,0 +1,213 @@
+// The command table and the introspection commands: INFO, COMMAND, CONFIG GET.
+//
+// These exist so that Redis tools work unchanged: redis-cli asks COMMAND DOCS for its
+// hints, redis-benchmark asks CONFIG GET save/appendonly before a run, libraries ask
+// COMMAND or INFO. They answer from the same table the dispatcher uses, so what COMMAND
+// lists is exactly what runs. INFO keeps Redis' "# Section" and "field:value" shape with
+// Redis' field names where the figure means the same, and Vigil's own figures under
+// "# Vigil" (every node counter, named as in core/node.h).
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+#include "core/config.h"
+#include "net/client_command_table.h"
+#include "net/resp_parser.h"
+#include "net/resp_reply.h"
+
+namespace vigil::net::commands {
+
+const std::vector<Command>& command_table() {
+  static const std::vector<Command> table = {
+      {"auth", -2, {"noscript", "loading", "stale", "fast"}, 0, 0, 0, "connection",
+       "Refused: Vigil has no users", {{"password", "string"}}, false, handle_auth},
+      {"client", -2, {"admin", "noscript", "loading", "stale"}, 0, 0, 0, "connection",
+       "CLIENT SETNAME, GETNAME, ID, SETINFO", {{"subcommand", "string"}}, false,
+       handle_client},
+      {"command", -1, {"loading", "stale"}, 0, 0, 0, "server",
+       "The commands of this port (COMMAND, COUNT, LIST, INFO, DOCS)", {}, false,
+       handle_command},
+      {"config", -2, {"admin", "noscript", "loading", "stale"}, 0, 0, 0, "server",
+       "CONFIG GET of the few parameters Redis tools ask for", {{"subcommand", "string"}},
+       false, handle_config},
+      {"consistency", -1, {"fast"}, 0, 0, 0, "connection",
+       "Get or set this connection's consistency level: one, quorum, all",
+       {{"level", "string"}}, false, handle_consistency},
+      {"del", -2, {"write"}, 1, -1, 1, "generic",
+       "Delete keys (read, then delete with the context read); the count of keys deleted",
+       {{"key", "key"}}, true, handle_del},
+      {"echo", 2, {"fast"}, 0, 0, 0, "connection", "Echo the message", {{"message", "string"}},
+       false, handle_echo},
+      {"exists", -2, {"readonly", "fast"}, 1, -1, 1, "generic",
+       "The count of the keys that exist", {{"key", "key"}}, true, handle_exists},
+      {"get", 2, {"readonly", "fast"}, 1, 1, 1, "string",
+       "Get a key's value (one sibling if there are several; VGET shows all)",
+       {{"key", "key"}}, true, handle_get},
+      {"hello", -1, {"noscript", "loading", "stale", "fast"}, 0, 0, 0, "connection",
+       "Handshake; protocol 2 only", {{"protover", "integer"}}, false, handle_hello},
+      {"info", -1, {"loading", "stale"}, 0, 0, 0, "server",
+       "Server, clients, stats, commandstats, ring and Vigil figures",
+       {{"section", "string"}}, false, handle_info},
+      {"mget", -2, {"readonly", "fast"}, 1, -1, 1, "string", "Get the values of keys",
+       {{"key", "key"}}, true, handle_mget},
+      {"ping", -1, {"fast", "stale"}, 0, 0, 0, "connection", "PONG, or the message",
+       {{"message", "string"}}, false, handle_ping},
+      {"quit", -1, {"loading", "stale", "fast"}, 0, 0, 0, "connection", "Close the connection",
+       {}, false, handle_quit},
+      {"select", 2, {"loading", "stale", "fast"}, 0, 0, 0, "connection",
+       "Only database 0 exists", {{"index", "integer"}}, false, handle_select},
+      {"set", -3, {"write"}, 1, 1, 1, "string",
+       "Set a key's value (read, then write with the context read); no options",
+       {{"key", "key"}, {"value", "string"}}, true, handle_set},
+      {"vdel", 3, {"write"}, 1, 1, 1, "string",
+       "Delete with a causal context from VGET (\"\" = blind); the new context",
+       {{"key", "key"}, {"context", "string"}}, true, handle_vdel},
+      {"vget", 2, {"readonly", "fast"}, 1, 1, 1, "string",
+       "A key's causal context and every sibling value", {{"key", "key"}}, true,
+       handle_vget},
+      {"vset", 4, {"write"}, 1, 1, 1, "string",
+       "Write with a causal context from VGET (\"\" = blind); the new context",
+       {{"key", "key"}, {"value", "string"}, {"context", "string"}}, true, handle_vset},
+  };
+  return table;
+}
+
+const Command* find_command(std::string_view lower_case_name) {
+  const auto& table = command_table();
+  auto it = std::lower_bound(table.begin(), table.end(), lower_case_name,
+                             [](const Command& c, std::string_view n) { return c.name < n; });
+  return it != table.end() && it->name == lower_case_name ? &*it : nullptr;
+}
+
+namespace {
+
+void append_command_info(std::string& out, const Command& command) {
+  resp::append_array_header(out, 10);
+  resp::append_bulk(out, command.name);
+  resp::append_integer(out, command.arity);
+  resp::append_array_header(out, command.flags.size());
+  for (std::string_view flag : command.flags) resp::append_simple(out, flag);
+  resp::append_integer(out, command.first_key);
+  resp::append_integer(out, command.last_key);
+  resp::append_integer(out, command.key_step);
+  for (int empty = 0; empty < 4; ++empty) resp::append_array_header(out, 0);  // acl, tips,
+                                                                                // key specs,
+                                                                                // subcommands
+}
+
+void append_command_docs(std::string& out, const Command& command) {
+  resp::append_bulk(out, command.name);
+  resp::append_array_header(out, 8);
+  resp::append_bulk(out, "summary");
+  resp::append_bulk(out, command.summary);
+  resp::append_bulk(out, "since");
+  resp::append_bulk(out, "0.1.0");
+  resp::append_bulk(out, "group");
+  resp::append_bulk(out, command.group);
+  resp::append_bulk(out, "arguments");
+  resp::append_array_header(out, command.arguments.size());
+  for (const auto& [name, type] : command.arguments) {
+    resp::append_array_header(out, 4);
+    resp::append_bulk(out, "name");
+    resp::append_bulk(out, name);
+    resp::append_bulk(out, "type");
+    resp::append_bulk(out, type);
+  }
+}
+
+// The commands named in arguments[from...], or all of them.
+std::vector<const Command*> selected(const Arguments& arguments, std::size_t from) {
+  std::vector<const Command*> out;
+  if (arguments.size() <= from) {
+    for (const Command& command : command_table()) out.push_back(&command);
+    return out;
+  }
+  for (std::size_t i = from; i < arguments.size(); ++i) {
+    out.push_back(find_command(to_lower(arguments[i])));
+  }
+  return out;
+}
+
+}  // namespace
+
+void handle_command(const ResponderPtr& responder, ClientSession&, Arguments& arguments) {
+  std::string out;
+  const std::string sub = arguments.size() > 1 ? to_lower(arguments[1]) : "";
+  if (arguments.size() == 1) {
+    resp::append_array_header(out, command_table().size());
+    for (const Command& command : command_table()) append_command_info(out, command);
+  } else if (sub == "count" && arguments.size() == 2) {
+    resp::append_integer(out, static_cast<std::int64_t>(command_table().size()));
+  } else if (sub == "list" && arguments.size() == 2) {
+    resp::append_array_header(out, command_table().size());
+    for (const Command& command : command_table()) resp::append_bulk(out, command.name);
+  } else if (sub == "info") {
+    const auto commands = selected(arguments, 2);
+    resp::append_array_header(out, commands.size());
+    for (const Command* command : commands) {
+      if (command == nullptr) {
+        resp::append_nil(out);
+      } else {
+        append_command_info(out, *command);
+      }
+    }
+  } else if (sub == "docs") {
+    auto commands = selected(arguments, 2);
+    std::erase(commands, nullptr);  // Redis leaves unknown names out of DOCS
+    resp::append_array_header(out, commands.size() * 2);
+    for (const Command* command : commands) append_command_docs(out, *command);
+  } else {
+    responder->fail("syntax", "ERR unknown subcommand or wrong number of arguments for '" +
+                                  arguments[1] + "'. Try COMMAND HELP. (Vigil supports "
+                                  "COMMAND, COUNT, LIST, INFO, DOCS)");
+    return;
+  }
+  responder->send(std::move(out));
+}
+
+// CONFIG GET pattern [pattern ...]: the parameters Redis tools read, with Vigil's answer.
+void handle_config(const ResponderPtr& responder, ClientSession&, Arguments& arguments) {
+  if (to_lower(arguments[1]) != "get") {
+    responder->fail("syntax", "ERR CONFIG " + arguments[1] +
+                                  " is not supported by Vigil (only CONFIG GET; the node is "
+                                  "configured by its YAML file)");
+    return;
+  }
+  if (arguments.size() < 3) {
+    responder->fail("wrong_arity", "ERR wrong number of arguments for 'config|get' command");
+    return;
+  }
+  const core::Config& config = responder->environment().config;
+  const std::vector<std::pair<std::string, std::string>> parameters = {
+      {"appendfsync", "always"},  // every write is committed before it is acknowledged
+      {"appendonly", "no"},       // no AOF: SQLite is the durable store
+      {"databases", "1"},
+      {"maxclients", std::to_string(config.limits.client_connections_max)},
+      {"maxmemory", "0"},
+      {"proto-max-bulk-len", std::to_string(resp_limits(config).bulk_bytes_max)},
+      {"save", ""},  // no RDB snapshots
+      {"timeout", "0"},
+  };
+  std::vector<const std::pair<std::string, std::string>*> matches;
+  for (const auto& parameter : parameters) {
+    for (std::size_t i = 2; i < arguments.size(); ++i) {
+      const std::string pattern = to_lower(arguments[i]);
+      if (fnmatch(pattern.c_str(), parameter.first.c_str(), 0) == 0) {
+        matches.push_back(&parameter);
+        break;
+      }
+    }
+  }
+  std::string out;
+  resp::append_array_header(out, matches.size() * 2);
+  for (const auto* match : matches) {
+    resp::append_bulk(out, match->first);
+    resp::append_bulk(out, match->second);
+  }
+  responder->send(std::move(out));
+}
+
+}  // namespace vigil::net::commands

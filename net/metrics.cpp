@@ -1,0 +1,205 @@
+// The exposition gathers three sources into one Prometheus text: the client port's own
+// figures (kept here), the node's counters and views (NodeService), and the store's
+// commit figures. Names follow Prometheus' conventions (base units, `_total` for counters,
+// a `vigil_` prefix, one family per meaning with labels for the dimensions); node counters
+// keep core/node.h's names under `vigil_node_<name>_total`, so a counter added to the
+// node appears without touching this file. docs/client-protocol.md lists every family.
+
+#include "net/metrics.h"
+
+#include <array>
+#include <string>
+
+#include "net/prometheus_text.h"
+
+namespace vigil::net {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> error_kinds = {
+    "internal", "invalid_context", "refused",  "syntax",         "timeout",
+    "too_large", "unavailable",    "unknown_command", "wrong_arity"};
+
+constexpr std::array<PeerConnectionState, 4> connection_states = {
+    PeerConnectionState::disconnected, PeerConnectionState::connecting,
+    PeerConnectionState::connected, PeerConnectionState::backoff};
+
+constexpr std::array<core::PeerState, 3> member_states = {
+    core::PeerState::alive, core::PeerState::suspect, core::PeerState::failed};
+
+// HELP text for the node counters whose meaning is worth more than their name.
+std::string_view node_counter_help(std::string_view name) {
+  static const std::map<std::string_view, std::string_view> help = {
+      {"quorum_failures", "Client requests answered unavailable: R or W not reached."},
+      {"hints_stored", "Hints stored for an unreachable replica (hinted handoff)."},
+      {"hints_delivered", "Hints delivered to their returning replica."},
+      {"hints_expired", "Hints dropped undelivered after hint_storage.maintenance.expiry."},
+      {"requests_get", "Client get requests received."},
+      {"requests_put", "Client put requests received."},
+      {"requests_del", "Client delete requests received."},
+      {"replies_ok", "Client replies ok (not_found included)."},
+      {"replies_failed", "Client replies with an error."},
+      {"read_repairs_sent", "Read repairs sent to stale replicas."},
+      {"peer_frames_dropped_queue_full", "Frames dropped: a peer's send queue was full."},
+      {"peer_frames_bad", "Frames refused (checksum or size): connection closed."},
+  };
+  auto it = help.find(name);
+  return it == help.end() ? std::string_view{} : it->second;
+}
+
+void client_families(PrometheusText& text, const Metrics& metrics) {
+  text.family("vigil_client_requests_total", "counter",
+              "Client commands answered, by command and consistency level (none: answered "
+              "by the port itself).");
+  for (const auto& [labels, histogram] : metrics.commands()) {
+    text.sample("vigil_client_requests_total",
+                {{"command", labels.first}, {"consistency", labels.second}},
+                static_cast<double>(histogram.count()));
+  }
+  text.family("vigil_client_request_duration_seconds", "histogram",
+              "Client command latency from the request parsed to its reply ready.");
+  for (const auto& [labels, histogram] : metrics.commands()) {
+    text.histogram("vigil_client_request_duration_seconds",
+                   {{"command", labels.first}, {"consistency", labels.second}}, histogram);
+  }
+  text.family("vigil_client_errors_total", "counter", "Client error replies, by kind.");
+  for (const auto& [kind, count] : metrics.errors()) {
+    text.sample("vigil_client_errors_total", {{"kind", kind}}, static_cast<double>(count));
+  }
+  const std::array<std::tuple<std::string_view, std::string_view, std::string_view, std::uint64_t>,
+                   6>
+      scalars = {{
+          {"vigil_client_connections", "gauge", "Open client connections.",
+           metrics.connections_open()},
+          {"vigil_client_connections_accepted_total", "counter", "Client connections accepted.",
+           metrics.connections_accepted()},
+          {"vigil_client_connections_refused_total", "counter",
+           "Client connections refused at limits.client_connections_max.",
+           metrics.connections_refused()},
+          {"vigil_client_protocol_errors_total", "counter",
+           "Client connections closed for a malformed request.", metrics.protocol_errors()},
+          {"vigil_client_output_limit_closes_total", "counter",
+           "Client connections closed with too many unsent reply bytes.",
+           metrics.output_limit_closes()},
+          {"vigil_client_get_siblings_resolved_total", "counter",
+           "GET/MGET of a key with siblings answered with one of them.",
+           metrics.get_siblings_resolved_count()},
+      }};
+  for (const auto& [name, type, help, value] : scalars) {
+    text.family(name, type, help);
+    text.sample(name, {}, static_cast<double>(value));
+  }
+}
+
+void node_families(PrometheusText& text, const NodeService& service) {
+  text.family("vigil_node_info", "gauge", "This node's id (value 1).");
+  text.sample("vigil_node_info", {{"node", service.config().node.id}}, 1);
+  for (const auto& [name, value] : service.counters().values) {
+    const std::string family = "vigil_node_" + sanitize_metric_name(name) + "_total";
+    std::string_view help = node_counter_help(name);
+    text.family(family, "counter",
+                help.empty() ? "Node counter " + name + " (core/node.h, net/node_service.h)."
+                             : std::string(help));
+    text.sample(family, {}, static_cast<double>(value));
+  }
+}
+
+void peer_families(PrometheusText& text, const NodeService& service) {
+  const auto connections = service.peer_connections();
+  text.family("vigil_peer_connection_state", "gauge",
+              "1 for the state of this node's connection to each peer, 0 for the others.");
+  for (const PeerConnectionStatus& peer : connections) {
+    for (PeerConnectionState state : connection_states) {
+      text.sample("vigil_peer_connection_state",
+                  {{"peer", peer.peer},
+                   {"address", peer.address},
+                   {"state", std::string(peer_connection_state_name(state))}},
+                  peer.state == state ? 1 : 0);
+    }
+  }
+  text.family("vigil_peer_send_queue_bytes", "gauge", "Bytes queued to send to each peer.");
+  for (const PeerConnectionStatus& peer : connections) {
+    text.sample("vigil_peer_send_queue_bytes", {{"peer", peer.peer}},
+                static_cast<double>(peer.queued_bytes));
+  }
+  const auto members = service.members();
+  text.family("vigil_member_state", "gauge",
+              "1 for each member's state as this node judges it, 0 for the others.");
+  for (const core::PeerStatus& member : members) {
+    for (core::PeerState state : member_states) {
+      text.sample("vigil_member_state",
+                  {{"member", member.id}, {"state", std::string(core::peer_state_name(state))}},
+                  member.state == state ? 1 : 0);
+    }
+  }
+  text.family("vigil_member_phi", "gauge", "Phi accrual suspicion of each member.");
+  for (const core::PeerStatus& member : members) {
+    text.sample("vigil_member_phi", {{"member", member.id}}, member.phi);
+  }
+  text.family("vigil_member_heartbeat", "gauge", "Latest heartbeat known of each member.");
+  for (const core::PeerStatus& member : members) {
+    text.sample("vigil_member_heartbeat", {{"member", member.id}},
+                static_cast<double>(member.heartbeat));
+  }
+  text.family("vigil_member_incarnation", "gauge", "Latest incarnation known of each member.");
+  for (const core::PeerStatus& member : members) {
+    text.sample("vigil_member_incarnation", {{"member", member.id}},
+                static_cast<double>(member.incarnation));
+  }
+  text.family("vigil_ring_ownership_ratio", "gauge", "Fraction of the ring each node owns.");
+  for (const auto& [node, fraction] : service.ring_ownership()) {
+    text.sample("vigil_ring_ownership_ratio", {{"node", node}}, fraction);
+  }
+}
+
+void store_families(PrometheusText& text, const NodeService& service) {
+  const StoreStats& store = service.store_stats();
+  text.family("vigil_store_commit_duration_seconds", "histogram",
+              "Duration of each store commit (group commit).");
+  text.histogram("vigil_store_commit_duration_seconds", {}, store.commit_latency_seconds);
+  text.family("vigil_store_commit_batch_size", "histogram", "Inputs covered by one commit.");
+  text.histogram("vigil_store_commit_batch_size", {}, store.batch_size);
+  text.family("vigil_store_commits_total", "counter", "Store commits.");
+  text.sample("vigil_store_commits_total", {}, static_cast<double>(store.commits));
+  text.family("vigil_store_commit_failures_total", "counter", "Store commits that failed.");
+  text.sample("vigil_store_commit_failures_total", {}, static_cast<double>(store.commit_failures));
+}
+
+}  // namespace
+
+Metrics::Metrics() {
+  for (std::string_view kind : error_kinds) errors_[std::string(kind)] = 0;
+}
+
+void Metrics::record_command(std::string_view command, std::string_view consistency,
+                             double seconds) {
+  auto key = std::make_pair(std::string(command), std::string(consistency));
+  auto it = commands_.find(key);
+  if (it == commands_.end()) it = commands_.emplace(std::move(key), Histogram{}).first;
+  it->second.observe(seconds);
+}
+
+void Metrics::record_error(std::string_view kind) { ++errors_[std::string(kind)]; }
+
+std::uint64_t Metrics::commands_total() const {
+  std::uint64_t total = 0;
+  for (const auto& [labels, histogram] : commands_) total += histogram.count();
+  return total;
+}
+
+std::uint64_t Metrics::errors_total() const {
+  std::uint64_t total = 0;
+  for (const auto& [kind, count] : errors_) total += count;
+  return total;
+}
+
+std::string Metrics::exposition(const NodeService& service) const {
+  PrometheusText text;
+  client_families(text, *this);
+  node_families(text, service);
+  peer_families(text, service);
+  store_families(text, service);
+  return text.take();
+}
+
+}  // namespace vigil::net

@@ -1,0 +1,420 @@
+// NodeRuntime: theory of operation.
+//
+// The loop. Everything runs on the io_context's one thread (FoundationDB's Net2 over
+// boost::asio, without its globals): a client request (submit), a peer's envelope (the
+// transport's handler) and the node's timer are each one input, handed to the node at once
+// with Now{steady clock, system clock}. An input never sends anything itself: it marks the
+// batch dirty and, if no flush is pending, posts one. Asio runs the handlers that were
+// ready before the post first, so every input that arrived in the same turn of the loop
+// (a burst of frames, a pipeline of client commands) joins the batch.
+//
+// Group commit (core/node.h's driving protocol; Dynamo's durable writes, LevelDB's and
+// PostgreSQL's group commit): the flush commits the store once for the whole batch when the
+// node staged anything, then -- only then -- drains take_messages() to the transport and
+// take_replies() to the waiting callbacks, and re-arms the one timer at poll_timeout().
+// A failed commit goes to handle_storage_failure() before the drain, which swaps every
+// acknowledgement of the batch for a failure answer; the node then refuses writes until
+// restarted. The cost of durability is one fsync per loop turn, not per request: under
+// load, batches grow and fsyncs per request fall (StoreStats records both).
+//
+// Shutdown: the ports stop first (no new clients); requests already in flight get up to
+// request_timeout to finish while the node keeps serving peers (a coordinator that went
+// quiet now would fail its peers' quorums for no reason); the rest are answered
+// unavailable; the last staged writes are committed; transport and store close.
+
+#include "net/node_runtime.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <system_error>
+#include <utility>
+
+#include "core/node_options.h"
+#include "core/random.h"
+#include "net/log.h"
+#include "net/peer_transport.h"
+#include "store/sqlite_store.h"
+#include "store/typed_storage.h"
+
+namespace vigil::net {
+
+namespace asio = boost::asio;
+
+struct NodeRuntime::Parts {
+  Parts(asio::io_context& io, PeerTransportOptions transport_options,
+        PeerTransport::EnvelopeHandler on_envelope)
+      : transport(io, std::move(transport_options), std::move(on_envelope)),
+        timer(io),
+        drain_timer(io) {}
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::TypedStorage> storage;
+  std::unique_ptr<core::Node> node;
+  PeerTransport transport;
+  asio::steady_timer timer;
+  asio::steady_timer drain_timer;
+};
+
+namespace {
+
+std::uint64_t random_device_seed() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+// The ids of node.seeds in listed order, then this node's when absent (header).
+std::vector<core::NodeId> ring_members(const core::Config& config) {
+  std::vector<core::NodeId> ids;
+  for (const core::SeedNode& seed : config.node.seeds) {
+    if (std::find(ids.begin(), ids.end(), seed.id) == ids.end()) ids.push_back(seed.id);
+  }
+  if (std::find(ids.begin(), ids.end(), config.node.id) == ids.end()) {
+    ids.push_back(config.node.id);
+  }
+  return ids;
+}
+
+core::ClientReply unavailable_reply(core::RequestId id, const std::string& why) {
+  core::ClientReply reply;
+  reply.id = id;
+  reply.status = core::error(core::Code::unavailable, why);
+  return reply;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(asio::io_context& io,
+                                                             core::Config config,
+                                                             RuntimeOptions options) {
+  const core::Status valid = core::validate(config);
+  VIGIL_ASSERT(valid.ok(), "NodeRuntime::open on an invalid config: " + valid.message());
+  const std::uint64_t seed = options.seed ? *options.seed : random_device_seed();
+  std::unique_ptr<NodeRuntime> runtime(
+      new NodeRuntime(io, std::move(config), std::move(options), seed));
+  core::Status started = runtime->start();
+  if (!started.ok()) return started;
+  return runtime;
+}
+
+NodeRuntime::NodeRuntime(asio::io_context& io, core::Config config, RuntimeOptions options,
+                         std::uint64_t seed)
+    : io_(io), config_(std::move(config)), options_(std::move(options)), seed_(seed) {}
+
+core::Status NodeRuntime::start() {
+  const std::vector<core::NodeId> members = ring_members(config_);
+  const core::RingOptions ring_options = core::ring_options(config_);
+  if (core::Status ring_ok = core::check_ring_options(ring_options, members.size());
+      !ring_ok.ok()) {
+    return core::error(core::Code::invalid_argument, "cannot build the ring: " + ring_ok.message());
+  }
+  ring_ = core::Ring::build(members, ring_options);
+
+  std::uint64_t seed_state = seed_;
+  const std::uint64_t node_seed = core::splitmix64(seed_state);
+  PeerTransportOptions transport_options;
+  transport_options.self = config_.node.id;
+  transport_options.send_queue_bytes_max = config_.limits.peer_send_queue_bytes_max;
+  transport_options.backoff_initial = config_.routing.retry_policy.backoff.initial;
+  transport_options.backoff_max = config_.routing.retry_policy.backoff.max;
+  transport_options.backoff_factor = config_.routing.retry_policy.backoff.factor;
+  // A peer not connected within the time a replica is given to answer is of no use to
+  // the request that dialed it.
+  transport_options.connect_timeout = config_.timing.replication_timeout;
+  transport_options.inbound_connections_max = core::ring_nodes_max;
+  transport_options.seed = core::splitmix64(seed_state);
+  std::weak_ptr<char> alive = alive_;
+  parts_ = std::make_unique<Parts>(io_, transport_options, [this, alive](core::Envelope e) {
+    if (!alive.expired()) on_envelope(std::move(e));
+  });
+
+  // The store, in its directory.
+  std::error_code directory_error;
+  std::filesystem::create_directories(config_.node.data_dir, directory_error);
+  if (directory_error) {
+    return core::error(core::Code::io_error, "cannot create the data directory " +
+                                                 config_.node.data_dir + ": " +
+                                                 directory_error.message());
+  }
+  const std::string store_path =
+      (std::filesystem::path(config_.node.data_dir) / "vigil.sqlite").string();
+  core::Result<std::unique_ptr<store::SqliteStore>> store = store::SqliteStore::open(store_path);
+  if (!store.ok()) {
+    return core::Status(store.status().code(), store_path + ": " + store.status().message());
+  }
+  parts_->store = std::move(store).value();
+  parts_->storage = std::make_unique<store::TypedStorage>(*parts_->store);
+
+  // The peer port before the node: its address is what the node gossips.
+  core::Address listen = config_.node.listen;
+  if (options_.listen_on_any_port) listen.port = 0;
+  core::Result<core::Address> bound = parts_->transport.listen(listen);
+  if (!bound.ok()) return bound.status();
+  peer_address_ = *bound;
+  for (const core::SeedNode& seed : config_.node.seeds) {
+    if (seed.id != config_.node.id) parts_->transport.set_peer_address(seed.id, seed.address);
+  }
+
+  core::NodeOptions node_options = core::node_options_from_config(config_);
+  // Gossip carries the configured host (a name stays a name; peers dial what operators
+  // wrote) with the port actually bound.
+  node_options.address =
+      core::format_address(core::Address{config_.node.listen.host, peer_address_.port});
+  parts_->node = std::make_unique<core::Node>(node_options, ring_, *parts_->storage, node_seed);
+
+  std::string ring_text;
+  for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;
+  log(fmt::format("starting: peers on {}, client {}, admin {}, data {}, ring [{}], seed {}",
+                  core::format_address(peer_address_), core::format_address(config_.node.client),
+                  core::format_address(config_.node.admin), store_path, ring_text, seed_));
+  // The constructor staged the node's new incarnation: commit it before anything leaves.
+  input_done();
+  return core::Status::ok_status();
+}
+
+NodeRuntime::~NodeRuntime() {
+  ports_.clear();
+  alive_.reset();
+  if (parts_) {
+    parts_->transport.close();
+    parts_->node.reset();
+    parts_->storage.reset();
+    parts_->store.reset();
+  }
+}
+
+void NodeRuntime::log(const std::string& message) const {
+  log_line(config_.node.id, message);
+}
+
+core::Now NodeRuntime::now() const {
+  const auto monotonic = std::chrono::duration_cast<core::Duration>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  return core::Now{core::Instant{monotonic}, wall_now()};
+}
+
+core::WallMicros NodeRuntime::wall_now() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void NodeRuntime::set_peer_address(const core::NodeId& peer, const core::Address& address) {
+  if (phase_ != Phase::closed) parts_->transport.set_peer_address(peer, address);
+}
+
+void NodeRuntime::add_port(std::unique_ptr<RuntimePort> port) {
+  if (phase_ != Phase::running) {
+    port->stop();
+    return;
+  }
+  ports_.push_back(std::move(port));
+}
+
+// --- inputs ---------------------------------------------------------------------------
+
+void NodeRuntime::submit(core::ClientRequest request,
+                         std::function<void(const core::ClientReply&)> done) {
+  if (phase_ != Phase::running) {
+    std::weak_ptr<char> alive = alive_;
+    asio::post(io_, [alive, done = std::move(done)] {
+      if (!alive.expired()) done(unavailable_reply(0, "the node is shutting down"));
+    });
+    return;
+  }
+  request.id = next_request_id_++;
+  callbacks_.emplace(request.id, std::move(done));
+  parts_->node->handle_client_request(now(), std::move(request));
+  input_done();
+}
+
+void NodeRuntime::on_envelope(core::Envelope envelope) {
+  if (phase_ == Phase::closed) return;
+  parts_->node->handle_message(now(), std::move(envelope));
+  input_done();
+}
+
+void NodeRuntime::on_timer(std::uint64_t generation) {
+  if (phase_ == Phase::closed || generation != timer_generation_) return;
+  timer_armed_at_.reset();
+  parts_->node->handle_timeout(now());
+  input_done();
+}
+
+void NodeRuntime::input_done() {
+  inputs_in_batch_ += 1;
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  std::weak_ptr<char> alive = alive_;
+  asio::post(io_, [this, alive] {
+    if (!alive.expired()) flush();
+  });
+}
+
+// --- the flush: commit, then release ------------------------------------------------------
+
+void NodeRuntime::flush() {
+  flush_posted_ = false;
+  if (phase_ == Phase::closed) return;
+  commit();
+  send_messages();
+  deliver_replies();
+  if (phase_ == Phase::closed) return;  // a reply callback shut the runtime down
+  arm_timer();
+  log_peer_transitions();
+  if (phase_ == Phase::draining && callbacks_.empty()) finish_shutdown();
+}
+
+void NodeRuntime::commit() {
+  const std::size_t inputs = std::exchange(inputs_in_batch_, 0);
+  store::SqliteStore& store = *parts_->store;
+  if (!store.has_uncommitted()) return;
+  const auto started = std::chrono::steady_clock::now();
+  const core::Status status = store.commit();
+  store_stats_.commit_latency_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  store_stats_.batch_size.observe(static_cast<double>(inputs));
+  store_stats_.commits += 1;
+  if (status.ok()) return;
+  store_stats_.commit_failures += 1;
+  log("storage failure, refusing writes until restarted: " + status.to_string());
+  parts_->node->handle_storage_failure(now(), status);
+}
+
+void NodeRuntime::send_messages() {
+  for (const core::Envelope& envelope : parts_->node->take_messages()) {
+    if (!parts_->transport.knows_peer(envelope.to)) learn_address(envelope.to);
+    parts_->transport.send(envelope);
+  }
+}
+
+void NodeRuntime::deliver_replies() {
+  for (const core::ClientReply& reply : parts_->node->take_replies()) {
+    const auto it = callbacks_.find(reply.id);
+    if (it == callbacks_.end()) continue;  // answered unavailable at shutdown already
+    auto done = std::move(it->second);
+    callbacks_.erase(it);
+    done(reply);
+  }
+}
+
+void NodeRuntime::learn_address(const core::NodeId& peer) {
+  for (const core::PeerStatus& member : parts_->node->members(now().monotonic)) {
+    if (member.id != peer || member.address.empty()) continue;
+    const core::Result<core::Address> address = core::parse_address(member.address);
+    if (address.ok()) {
+      parts_->transport.set_peer_address(peer, *address);
+    } else {
+      log(fmt::format("peer {} gossips an unusable address: {}", peer, address.status().message()));
+    }
+    return;
+  }
+}
+
+void NodeRuntime::arm_timer() {
+  const std::optional<core::Instant> next = parts_->node->poll_timeout();
+  if (next == timer_armed_at_) return;
+  timer_armed_at_ = next;
+  const std::uint64_t generation = ++timer_generation_;
+  if (!next) {
+    parts_->timer.cancel();
+    return;
+  }
+  // Instants are steady-clock microseconds (now()), so the deadline maps back exactly.
+  parts_->timer.expires_at(std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(next->time_since_epoch())));
+  std::weak_ptr<char> alive = alive_;
+  parts_->timer.async_wait([this, alive, generation](const boost::system::error_code& error) {
+    if (!error && !alive.expired()) on_timer(generation);
+  });
+}
+
+void NodeRuntime::log_peer_transitions() {
+  // Taken every flush even when not logged: the node keeps them until taken.
+  for (const core::PeerTransition& transition : parts_->node->take_peer_transitions()) {
+    if (!options_.log_peer_transitions) continue;
+    log(fmt::format("peer {} is {} (was {})", transition.peer, core::peer_state_name(transition.to),
+                    core::peer_state_name(transition.from)));
+  }
+}
+
+// --- shutdown -------------------------------------------------------------------------------
+
+void NodeRuntime::shutdown(std::function<void()> done) {
+  std::weak_ptr<char> alive = alive_;
+  if (phase_ == Phase::closed) {
+    asio::post(io_, [alive, done = std::move(done)] {
+      if (!alive.expired()) done();
+    });
+    return;
+  }
+  shutdown_callbacks_.push_back(std::move(done));
+  if (phase_ == Phase::draining) return;
+  phase_ = Phase::draining;
+  log(fmt::format("shutting down: {} client requests in flight", callbacks_.size()));
+  for (const auto& port : ports_) port->stop();
+  parts_->drain_timer.expires_after(config_.timing.request_timeout);
+  parts_->drain_timer.async_wait([this, alive](const boost::system::error_code& error) {
+    if (!error && !alive.expired() && phase_ == Phase::draining) finish_shutdown();
+  });
+  input_done();  // a flush finds nothing in flight and finishes at once
+}
+
+void NodeRuntime::finish_shutdown() {
+  parts_->drain_timer.cancel();
+  if (!callbacks_.empty()) {
+    log(fmt::format("answering {} requests still in flight unavailable", callbacks_.size()));
+  }
+  // Stop taking peer input first, so nothing new is staged after the last commit.
+  phase_ = Phase::closed;
+  parts_->transport.close();
+  parts_->timer.cancel();
+  auto pending = std::move(callbacks_);
+  callbacks_.clear();
+  for (auto& [id, done] : pending) done(unavailable_reply(id, "the node is shutting down"));
+  if (parts_->store->has_uncommitted()) {
+    const core::Status status = parts_->store->commit();
+    if (!status.ok()) log("the last commit failed: " + status.to_string());
+  }
+  closed_counters_ = counters();
+  parts_->node.reset();
+  parts_->storage.reset();
+  parts_->store.reset();
+  log("stopped");
+  std::weak_ptr<char> alive = alive_;
+  for (auto& done : std::exchange(shutdown_callbacks_, {})) {
+    asio::post(io_, [alive, done = std::move(done)] {
+      if (!alive.expired()) done();
+    });
+  }
+}
+
+// --- NodeService views ---------------------------------------------------------------------
+
+core::NodeCounters NodeRuntime::counters() const {
+  if (!parts_->node) return closed_counters_;
+  core::NodeCounters counters = parts_->node->counters();
+  parts_->transport.counters().add_to(counters);
+  counters.values["commits"] = store_stats_.commits;
+  counters.values["commit_failures"] = store_stats_.commit_failures;
+  return counters;
+}
+
+std::vector<core::PeerStatus> NodeRuntime::members() const {
+  if (!parts_->node) return {};
+  return parts_->node->members(now().monotonic);
+}
+
+std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {
+  return ring_.ownership();
+}
+
+std::vector<PeerConnectionStatus> NodeRuntime::peer_connections() const {
+  return parts_->transport.connections();
+}
+
+}  // namespace vigil::net

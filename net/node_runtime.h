@@ -1,0 +1,141 @@
+#pragma once
+// NodeRuntime: one core::Node as a real process part, on one Asio io_context driven by one
+// thread (the caller runs the io_context). It owns the node's SqliteStore, the peer
+// transport and, once added, the client and admin ports, and implements NodeService for
+// those ports. net/node_runtime.cpp has the theory of operation (the loop, group commit).
+//
+// The ring: the ids of node.seeds in their listed order, then this node's id when the list
+// lacks it, joined in that order (core::Ring::build). Every node of a cluster must
+// therefore list the same seeds in the same order (the ring digest gossip carries shows a
+// node whose ring differs); a node alone (no seeds) is a ring of one.
+//
+// Peer addresses: node.seeds first; set_peer_address() overrides one; a peer the node sends
+// to whose address is unknown is looked up in the node's membership view (gossip).
+//
+// Durability: every acknowledgement (client reply, replica ack) leaves only after the
+// store commit covering it has returned ok (core/node.h's driving protocol).
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/node.h"
+#include "core/status.h"
+#include "net/node_service.h"
+
+namespace vigil::net {
+
+// Something the runtime owns beside the node and stops first at shutdown: the client
+// (RESP) and admin (HTTP) ports (net/service_ports.h). stop() stops accepting and closes
+// the port's connections; it is called once.
+class RuntimePort {
+ public:
+  virtual ~RuntimePort() = default;
+  virtual void stop() = 0;
+};
+
+struct RuntimeOptions {
+  // Bind node.listen on port 0 (the OS picks a free port) instead of the configured one;
+  // peer_address() tells which, set_peer_address() tells the other nodes (tests).
+  bool listen_on_any_port = false;
+  // The seed of the node's generator and the transport's jitter; by default drawn from
+  // std::random_device at start and logged, so that one run can be told from another.
+  std::optional<std::uint64_t> seed;
+  // Logs the node's judgements of its peers (alive/suspect/failed changes) to stderr.
+  bool log_peer_transitions = true;
+};
+
+class NodeRuntime final : public NodeService {
+ public:
+  // Opens (creating) node.data_dir and its store <data_dir>/vigil.sqlite, builds the ring,
+  // constructs the node and binds node.listen. Nothing runs until the caller runs `io`.
+  // REQUIRES: validate(config).ok(). Errors: the store's (io_error, corruption,
+  // failed_precondition: store/sqlite_store.h) prefixed with the path; io_error when
+  // node.listen cannot be bound; invalid_argument when the ring cannot be built.
+  static core::Result<std::unique_ptr<NodeRuntime>> open(boost::asio::io_context& io,
+                                                         core::Config config,
+                                                         RuntimeOptions options = {});
+  // Without shutdown() first this is a crash: nothing more is committed (staged writes are
+  // rolled back by the store), and callbacks of requests in flight are destroyed uncalled.
+  ~NodeRuntime() override;
+  NodeRuntime(const NodeRuntime&) = delete;
+  NodeRuntime& operator=(const NodeRuntime&) = delete;
+
+  // Where the peer transport listens (the bound port when listen_on_any_port).
+  const core::Address& peer_address() const { return peer_address_; }
+  void set_peer_address(const core::NodeId& peer, const core::Address& address);
+  // The runtime owns `port` from now on and stops it at shutdown. Ports are destroyed
+  // before anything else of the runtime (they hold a NodeService&).
+  void add_port(std::unique_ptr<RuntimePort> port);
+
+  // Graceful shutdown: stops the ports (no new client requests; submit() answers
+  // unavailable), waits up to timing.request_timeout for requests already in flight
+  // (peers are still served meanwhile so their quorums can finish), answers the rest
+  // unavailable, commits what is staged, closes the transport and the store, then calls
+  // `done` (on the loop, never from inside shutdown()). A second call only adds `done`.
+  void shutdown(std::function<void()> done);
+  bool is_closed() const { return phase_ == Phase::closed; }
+  std::size_t requests_in_flight() const { return callbacks_.size(); }
+
+  // NodeService.
+  void submit(core::ClientRequest request,
+              std::function<void(const core::ClientReply&)> done) override;
+  const core::Config& config() const override { return config_; }
+  core::NodeCounters counters() const override;
+  std::vector<core::PeerStatus> members() const override;
+  std::map<core::NodeId, double> ring_ownership() const override;
+  std::vector<PeerConnectionStatus> peer_connections() const override;
+  const StoreStats& store_stats() const override { return store_stats_; }
+  core::WallMicros wall_now() const override;
+
+ private:
+  struct Parts;
+  enum class Phase : std::uint8_t { running, draining, closed };
+
+  NodeRuntime(boost::asio::io_context& io, core::Config config, RuntimeOptions options,
+              std::uint64_t seed);
+  core::Status start();
+  core::Now now() const;
+  void log(const std::string& message) const;
+
+  void on_envelope(core::Envelope envelope);
+  void on_timer(std::uint64_t generation);
+  void input_done();
+  void flush();
+  void commit();
+  void send_messages();
+  void deliver_replies();
+  void arm_timer();
+  void log_peer_transitions();
+  void learn_address(const core::NodeId& peer);
+  void finish_shutdown();
+
+  boost::asio::io_context& io_;
+  core::Config config_;
+  RuntimeOptions options_;
+  std::uint64_t seed_;
+  core::Ring ring_;
+  core::Address peer_address_;
+  std::unique_ptr<Parts> parts_;  // store, storage, node, transport, timers
+
+  Phase phase_ = Phase::running;
+  std::map<core::RequestId, std::function<void(const core::ClientReply&)>> callbacks_;
+  core::RequestId next_request_id_ = 1;
+  std::size_t inputs_in_batch_ = 0;
+  bool flush_posted_ = false;
+  std::optional<core::Instant> timer_armed_at_;
+  std::uint64_t timer_generation_ = 0;
+  std::vector<std::function<void()>> shutdown_callbacks_;
+  StoreStats store_stats_{Histogram(), Histogram(Histogram::size_bounds())};
+  core::NodeCounters closed_counters_;  // the node's last counters, once it is closed
+  // Expires with the runtime: posted handlers hold a weak_ptr and do nothing after.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+  std::vector<std::unique_ptr<RuntimePort>> ports_;  // last: destroyed first
+};
+
+}  // namespace vigil::net

@@ -1,0 +1,189 @@
+// Theory of operation. A connection is a loop of reads into the incremental parser; each
+// whole request gets the next sequence number and a slot in a queue, and is handed to
+// execute_command(). Replies complete in any order (a GET may wait for replicas while a
+// PING after it answers at once); complete() fills the slot and flush() moves the ready
+// prefix of the queue into the output, so the client sees replies in request order, as
+// RESP pipelining requires (Redis answers in order because it runs one command at a time;
+// we run many and reorder).
+//
+// Reading stops while too many requests await their replies or too many reply bytes are
+// unsent, and resumes when that drains: a client cannot make the node hold more than
+// those bounds for it. After QUIT, a protocol error or the client's EOF nothing more is
+// read: the replies owed so far are written (the protocol error's own "-ERR Protocol
+// error: ..." last), then the connection closes. Only this connection: a malformed
+// request never affects another client.
+
+#include "net/resp_connection.h"
+
+#include <algorithm>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/assert.h"
+#include "net/resp_reply.h"
+
+namespace vigil::net {
+
+ConnectionLimits connection_limits(const core::Config& config) {
+  ConnectionLimits limits;
+  limits.parser = resp_limits(config);
+  const std::size_t value_max = static_cast<std::size_t>(config.limits.value_bytes_max);
+  limits.reply_bytes_max = std::max<std::size_t>(limits.reply_bytes_max, 2 * value_max + (1 << 20));
+  limits.output_bytes_max = std::max(limits.output_bytes_max, 2 * limits.reply_bytes_max);
+  return limits;
+}
+
+RespConnection::RespConnection(asio::ip::tcp::socket socket,
+                               std::shared_ptr<CommandEnvironment> environment,
+                               ConnectionLimits limits, std::uint64_t id,
+                               std::function<void()> on_closed)
+    : socket_(std::move(socket)),
+      environment_(std::move(environment)),
+      limits_(limits),
+      parser_(limits.parser),
+      on_closed_(std::move(on_closed)) {
+  session_.id = id;
+}
+
+void RespConnection::start() { read_more(); }
+
+void RespConnection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  slots_.clear();
+  queued_.clear();
+  if (on_closed_) {
+    auto on_closed = std::move(on_closed_);
+    on_closed_ = nullptr;
+    on_closed();
+  }
+}
+
+bool RespConnection::may_read() const {
+  return !closed_ && !input_done_ && slots_.size() < limits_.pending_requests_max &&
+         output_bytes() < limits_.output_pause_bytes;
+}
+
+void RespConnection::read_more() {
+  if (reading_ || !may_read()) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_buffer_),
+                          [self = shared_from_this()](const boost::system::error_code& error,
+                                                      std::size_t bytes) {
+                            self->on_read(error, bytes);
+                          });
+}
+
+void RespConnection::on_read(const boost::system::error_code& error, std::size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (error) {
+    // EOF or reset: answer what was asked if the socket still takes it, then close.
+    input_done_ = true;
+    if (slots_.empty() && output_bytes() == 0) return close();
+    close_after_write_ = true;
+    return flush();
+  }
+  parser_.feed(std::string_view(read_buffer_.data(), bytes));
+  process_input();
+}
+
+void RespConnection::process_input() {
+  if (processing_ || closed_) return;
+  processing_ = true;
+  while (!closed_ && !input_done_ && slots_.size() < limits_.pending_requests_max &&
+         output_bytes() < limits_.output_pause_bytes) {
+    ParseResult result = parser_.next();
+    if (result.outcome == ParseOutcome::need_more) break;
+    if (result.outcome == ParseOutcome::error) {
+      environment_->metrics.protocol_error();
+      input_done_ = true;
+      slots_.push_back(Slot{true, true, resp::error("ERR " + result.error)});
+      break;
+    }
+    dispatch(std::move(result.arguments));
+  }
+  processing_ = false;
+  flush();
+  read_more();
+}
+
+void RespConnection::dispatch(std::vector<std::string> arguments) {
+  const std::uint64_t sequence = first_sequence_ + slots_.size();
+  slots_.push_back(Slot{});
+  auto self = shared_from_this();
+  execute_command(environment_, session_, std::move(arguments),
+                  [self, sequence](std::string reply) { self->complete(sequence, std::move(reply)); });
+}
+
+void RespConnection::complete(std::uint64_t sequence, std::string reply) {
+  if (closed_ || sequence < first_sequence_ || sequence - first_sequence_ >= slots_.size()) {
+    return;  // closed, or dropped after QUIT or a protocol error
+  }
+  Slot& slot = slots_[sequence - first_sequence_];
+  VIGIL_ASSERT(!slot.ready, "a reply completed twice");
+  slot.ready = true;
+  if (session_.quit && !quit_seen_) {
+    // QUIT answers at once, from inside execute_command: this is its reply, the last one;
+    // nothing after it is read or run.
+    quit_seen_ = true;
+    input_done_ = true;
+    slot.last = true;
+  }
+  if (reply.size() > limits_.reply_bytes_max) {
+    environment_->metrics.record_error("too_large");
+    reply = resp::error("ERR reply of " + std::to_string(reply.size()) +
+                        " bytes is over the limit of " + std::to_string(limits_.reply_bytes_max) +
+                        " bytes (ask for fewer keys at once)");
+  }
+  slot.bytes = std::move(reply);
+  flush();
+}
+
+void RespConnection::flush() {
+  if (closed_) return;
+  while (!slots_.empty() && slots_.front().ready) {
+    Slot& slot = slots_.front();
+    queued_ += slot.bytes;
+    const bool last = slot.last;
+    slots_.pop_front();
+    ++first_sequence_;
+    if (last) {
+      // Replies owed after QUIT or a protocol error are dropped; their late completions
+      // find no slot (sequence >= first_sequence_ + size) and are ignored.
+      first_sequence_ += slots_.size();
+      slots_.clear();
+      close_after_write_ = true;
+    }
+  }
+  if (output_bytes() > limits_.output_bytes_max) {
+    environment_->metrics.output_limit_closed();
+    return close();
+  }
+  if (write_active_) return;
+  if (queued_.empty()) {
+    if (close_after_write_ && slots_.empty()) close();
+    return;
+  }
+  write_active_ = true;
+  writing_ = std::move(queued_);
+  queued_.clear();
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& error,
+                                                std::size_t) { self->on_write(error); });
+}
+
+void RespConnection::on_write(const boost::system::error_code& error) {
+  write_active_ = false;
+  writing_.clear();
+  if (closed_) return;
+  if (error) return close();
+  flush();
+  if (!closed_) process_input();  // reading may have paused on the output bound
+}
+
+}  // namespace vigil::net

@@ -1,0 +1,54 @@
+// /status is for people and scripts (vigil cluster status, tests): one document with the
+// node's identity, its view of the ring and the membership, and its peer connections.
+// Member rows keep core::PeerStatus' fields and names.
+
+#include "net/status_json.h"
+
+#include <chrono>
+#include <string>
+
+namespace vigil::net {
+
+nlohmann::json status_json(const NodeService& service) {
+  const core::Config& config = service.config();
+  nlohmann::json status;
+  status["node"] = {{"id", config.node.id},
+                    {"listen", core::format_address(config.node.listen)},
+                    {"client", core::format_address(config.node.client)},
+                    {"admin", core::format_address(config.node.admin)}};
+  status["wall_time_us"] = service.wall_now();
+  nlohmann::json ownership = nlohmann::json::object();
+  for (const auto& [node, fraction] : service.ring_ownership()) ownership[node] = fraction;
+  status["ring"] = {{"replicas", config.quorum_settings.n}, {"ownership", ownership}};
+  nlohmann::json members = nlohmann::json::array();
+  for (const core::PeerStatus& member : service.members()) {
+    members.push_back({{"id", member.id},
+                       {"address", member.address},
+                       {"state", std::string(core::peer_state_name(member.state))},
+                       {"phi", member.phi},
+                       {"incarnation", member.incarnation},
+                       {"heartbeat", member.heartbeat},
+                       {"silence_seconds",
+                        std::chrono::duration<double>(member.silence).count()},
+                       {"probe_failures", member.probe_failures},
+                       {"ring_mismatch", member.ring_mismatch},
+                       {"self", member.is_self}});
+  }
+  status["members"] = std::move(members);
+  nlohmann::json connections = nlohmann::json::array();
+  for (const PeerConnectionStatus& peer : service.peer_connections()) {
+    connections.push_back({{"peer", peer.peer},
+                           {"address", peer.address},
+                           {"state", std::string(peer_connection_state_name(peer.state))},
+                           {"queued_bytes", peer.queued_bytes}});
+  }
+  status["peer_connections"] = std::move(connections);
+  const StoreStats& store = service.store_stats();
+  status["store"] = {{"commits", store.commits}, {"commit_failures", store.commit_failures}};
+  nlohmann::json counters = nlohmann::json::object();
+  for (const auto& [name, value] : service.counters().values) counters[name] = value;
+  status["counters"] = std::move(counters);
+  return status;
+}
+
+}  // namespace vigil::net

@@ -1,0 +1,19 @@
+#pragma once
+// The admin port's GET /status document (JSON), built from the NodeService.
+
+#include <nlohmann/json.hpp>
+
+#include "net/node_service.h"
+
+namespace vigil::net {
+
+// {"node": {"id", "listen", "client", "admin"}, "wall_time_us",
+//  "ring": {"replicas", "ownership": {node: fraction}},
+//  "members": [{"id", "address", "state", "phi", "incarnation", "heartbeat",
+//               "silence_seconds", "probe_failures", "ring_mismatch", "self"}],
+//  "peer_connections": [{"peer", "address", "state", "queued_bytes"}],
+//  "store": {"commits", "commit_failures"}, "counters": {name: value}}
+// Addresses are the configured ones. A phi that is not finite appears as null.
+nlohmann::json status_json(const NodeService& service);
+
+}  // namespace vigil::net

@@ -1,0 +1,186 @@
+// The admin port against a fake NodeService, with a Boost.Beast client: /metrics and
+// /status, 404 and 405, keep-alive, and that a malformed or oversized request gets an
+// error and closes only its own connection.
+
+#include "net/admin_http.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <string>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/net/fake_node_service.h"
+
+namespace vigil::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+class Harness {
+ public:
+  Harness() : service_(io_, config()), server_(io_, service_, metrics_, config()) {
+    auto bound = server_.start();
+    if (!bound.ok()) throw std::runtime_error(bound.status().to_string());
+    port_ = bound->port();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Harness() {
+    std::promise<void> stopped;
+    boost::asio::post(io_, [&] {
+      server_.stop();
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
+    work_.reset();
+    thread_.join();
+  }
+  static core::Config config() {
+    core::Config config;
+    config.node.admin = {"127.0.0.1", 0};
+    return config;
+  }
+  // A connected client socket (on the test thread's own io_context).
+  tcp::socket connect(boost::asio::io_context& client_io) {
+    tcp::socket socket(client_io);
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                 static_cast<unsigned short>(port_)));
+    return socket;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      io_.get_executor()};
+  testing::FakeNodeService service_;
+  Metrics metrics_;
+  AdminHttpServer server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+http::response<http::string_body> request(tcp::socket& socket, http::verb method,
+                                          std::string target, bool keep_alive = false) {
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(keep_alive);
+  http::write(socket, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.skip(method == http::verb::head);  // a HEAD response has no body to read
+  http::read(socket, buffer, parser);
+  return parser.release();
+}
+
+// True when the server has closed `socket` (a read ends with EOF or a reset).
+bool closed_by_server(tcp::socket& socket) {
+  char byte;
+  boost::system::error_code error;
+  boost::asio::read(socket, boost::asio::buffer(&byte, 1), error);
+  return error == boost::asio::error::eof || error == boost::asio::error::connection_reset;
+}
+
+TEST(AdminHttp, ServesMetrics) {
+  Harness harness;
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto response = request(socket, http::verb::get, "/metrics");
+  EXPECT_EQ(response.result(), http::status::ok);
+  EXPECT_EQ(response[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(response.body().find("\nvigil_node_hints_stored_total 4\n"), std::string::npos);
+  EXPECT_NE(response.body().find("vigil_member_phi{member=\"n2\"} 9.5\n"), std::string::npos);
+  EXPECT_TRUE(closed_by_server(socket));  // Connection: close was asked
+}
+
+TEST(AdminHttp, ServesStatusAsJson) {
+  Harness harness;
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto response = request(socket, http::verb::get, "/status?pretty=1");
+  ASSERT_EQ(response.result(), http::status::ok);
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  const auto status = nlohmann::json::parse(response.body());
+  EXPECT_EQ(status["node"]["id"], "n1");
+  EXPECT_EQ(status["node"]["client"], "127.0.0.1:6401");
+  EXPECT_EQ(status["ring"]["ownership"]["n2"], 0.5);
+  ASSERT_EQ(status["members"].size(), 2u);
+  EXPECT_EQ(status["members"][1]["id"], "n2");
+  EXPECT_EQ(status["members"][1]["state"], "suspect");
+  EXPECT_EQ(status["members"][1]["phi"], 9.5);
+  EXPECT_EQ(status["members"][1]["incarnation"], 1);
+  EXPECT_EQ(status["members"][1]["heartbeat"], 37);
+  EXPECT_EQ(status["members"][0]["self"], true);
+  EXPECT_EQ(status["peer_connections"][0]["state"], "backoff");
+  EXPECT_EQ(status["counters"]["hints_delivered"], 3);
+}
+
+TEST(AdminHttp, OtherPathsAre404AndOtherMethods405WithKeepAlive) {
+  Harness harness;
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto missing = request(socket, http::verb::get, "/nope", true);
+  EXPECT_EQ(missing.result(), http::status::not_found);
+  auto post = request(socket, http::verb::post, "/metrics", true);
+  EXPECT_EQ(post.result(), http::status::method_not_allowed);
+  EXPECT_EQ(post[http::field::allow], "GET, HEAD");
+  auto head = request(socket, http::verb::head, "/status", true);
+  EXPECT_EQ(head.result(), http::status::ok);
+  EXPECT_EQ(head.body(), "");
+  EXPECT_GT(std::stoul(std::string(head[http::field::content_length])), 100u);
+  // The same connection still serves (keep-alive).
+  EXPECT_EQ(request(socket, http::verb::get, "/metrics", true).result(), http::status::ok);
+}
+
+TEST(AdminHttp, BadRequestsCloseOnlyTheirConnection) {
+  Harness harness;
+  boost::asio::io_context io;
+  tcp::socket good = harness.connect(io);
+  EXPECT_EQ(request(good, http::verb::get, "/status", true).result(), http::status::ok);
+
+  tcp::socket garbage = harness.connect(io);
+  const std::string junk = "NOT HTTP AT ALL\r\n\r\n";
+  boost::asio::write(garbage, boost::asio::buffer(junk));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(garbage, buffer, response);
+  EXPECT_EQ(response.result(), http::status::bad_request);
+  EXPECT_TRUE(closed_by_server(garbage));
+
+  tcp::socket oversized = harness.connect(io);
+  const std::string big = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') +
+                          "\r\n\r\n";
+  boost::system::error_code ignored;
+  boost::asio::write(oversized, boost::asio::buffer(big), ignored);
+  beast::flat_buffer big_buffer;
+  http::response<http::string_body> big_response;
+  http::read(oversized, big_buffer, big_response, ignored);
+  if (!ignored) {
+    EXPECT_EQ(big_response.result(), http::status::bad_request);
+  }
+  EXPECT_TRUE(closed_by_server(oversized));
+
+  tcp::socket body = harness.connect(io);
+  const std::string with_body = "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+  boost::asio::write(body, boost::asio::buffer(with_body));
+  beast::flat_buffer body_buffer;
+  http::response<http::string_body> body_response;
+  http::read(body, body_buffer, body_response);
+  EXPECT_EQ(body_response.result(), http::status::payload_too_large);
+  EXPECT_TRUE(closed_by_server(body));
+
+  EXPECT_EQ(request(good, http::verb::get, "/metrics", true).result(), http::status::ok);
+}
+
+}  // namespace
+}  // namespace vigil::net
