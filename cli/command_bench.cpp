@@ -81,6 +81,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   bench->require_subcommand(1);
   add_bench_store(*bench, exit_code);
   add_bench_sim(*bench, exit_code);
+  add_bench_cluster(*bench, exit_code);
 }
 
 }  // namespace vigil::cli

@@ -1,0 +1,87 @@
+#pragma once
+// The files of a local cluster (`vigil cluster up`): which nodes it has, their ports, and
+// where each node keeps its config, data, log and pid. docs/operations.md shows the tree:
+//
+//   DIR/cluster.json        the layout below: node ids and their three addresses
+//   DIR/nK/node.yaml        node K's configuration (core/config_yaml.h)
+//   DIR/nK/data/            node K's data_dir
+//   DIR/nK/node.log         node K's stdout and stderr (appended across restarts)
+//   DIR/nK/pid              node K's process id while it runs
+//
+// The layout file is the one source of truth for ports: a rerun of `cluster up` on an
+// existing DIR reads it, so the nodes come back on the ports their peers know them by.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace vigil::cli {
+
+// Node ids are n1..nN; N is bounded so that the three port blocks below never overlap.
+inline constexpr std::uint32_t cluster_nodes_max = 64;
+// Ports for --base-port P: node K (1-based) has client P+K-1, listen P+stride+K-1 and
+// admin P+2*stride+K-1. With P=6401 that is client 6401.., listen 6501.., admin 6601...
+inline constexpr std::uint32_t cluster_port_stride = 100;
+static_assert(cluster_nodes_max <= cluster_port_stride, "port blocks would overlap");
+
+struct ClusterNode {
+  core::NodeId id;
+  core::Address listen;
+  core::Address client;
+  core::Address admin;
+  friend bool operator==(const ClusterNode&, const ClusterNode&) = default;
+};
+
+struct ClusterLayout {
+  std::string dir;  // absolute
+  std::vector<ClusterNode> nodes;
+  friend bool operator==(const ClusterLayout&, const ClusterLayout&) = default;
+};
+
+// The layout of `nodes` nodes on 127.0.0.1 from `base_port`. invalid_argument when nodes is
+// outside 1..cluster_nodes_max or the highest port would exceed 65535.
+// REQUIRES: dir is absolute.
+core::Result<ClusterLayout> layout_from_base_port(const std::string& dir, std::uint32_t nodes,
+                                                  std::uint32_t base_port);
+
+// The lowest port a layout may start at, and the highest base port for `nodes` nodes.
+inline constexpr std::uint32_t cluster_base_port_min = 1024;
+std::uint32_t cluster_base_port_max(std::uint32_t nodes);
+
+// DIR/cluster.json as text, and back. Parsing checks everything (ids n1..nN in order,
+// addresses valid and distinct) and names `source` in every error (invalid_argument).
+std::string layout_to_json(const ClusterLayout& layout);
+core::Result<ClusterLayout> layout_from_json(const std::string& text, const std::string& dir,
+                                             const std::string& source);
+
+// Reads DIR/cluster.json: not_found when there is none, invalid_argument when it is bad.
+core::Result<ClusterLayout> load_layout(const std::string& dir);
+// Creates DIR and writes DIR/cluster.json (io_error naming the file).
+core::Status save_layout(const ClusterLayout& layout);
+
+// Paths of node `index` (0-based) of `layout`.
+std::string node_dir(const ClusterLayout& layout, std::size_t index);
+std::string node_config_path(const ClusterLayout& layout, std::size_t index);
+std::string node_data_dir(const ClusterLayout& layout, std::size_t index);
+std::string node_log_path(const ClusterLayout& layout, std::size_t index);
+std::string node_pid_path(const ClusterLayout& layout, std::size_t index);
+// The index of node `id`; invalid_argument listing the cluster's ids when there is none.
+core::Result<std::size_t> node_index(const ClusterLayout& layout, const std::string& id);
+
+// The configuration of node `index`: `overlay` (every key a --config-overlay file gave,
+// defaults elsewhere) with its node section replaced by the layout's: id, the three
+// addresses, data_dir, and every node of the cluster as a seed, in the same order on every
+// node. invalid_argument when the result does not validate (e.g. an overlay whose N is
+// larger than the cluster).
+core::Result<core::Config> node_config(const ClusterLayout& layout, std::size_t index,
+                                       const core::Config& overlay);
+// Writes node_config() of every node to its node.yaml, and creates the data directories.
+// An existing node.yaml is kept unless `overwrite` (a rerun without an overlay keeps the
+// files the first run wrote, edits included). io_error naming the file on failure.
+core::Status write_node_configs(const ClusterLayout& layout, const core::Config& overlay,
+                                bool overwrite);
+
+}  // namespace vigil::cli

@@ -1,0 +1,30 @@
+#pragma once
+// Readiness probes of `vigil cluster up`: does a node answer PING on its client port, and
+// what does its admin port's GET /status say. Each call is bounded by its timeout.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace vigil::cli {
+
+inline constexpr std::size_t probe_response_bytes_max = 4 * 1024 * 1024;
+
+// Sends the RESP array PING and expects "+PONG\r\n". unavailable with the reason (refused,
+// timed out, or the unexpected reply) otherwise.
+core::Status probe_ping(const core::Address& address, std::chrono::milliseconds timeout);
+
+// GET `path` over HTTP/1.0; the body when the status is 200. unavailable with the reason
+// otherwise (the response is read to EOF: HTTP/1.0 closes the connection after it).
+core::Result<std::string> http_get(const core::Address& address, const std::string& path,
+                                   std::chrono::milliseconds timeout);
+
+// From a /status body (docs/client-protocol.md, "GET /status"): ok when `members` lists every
+// one of `ids` in state "alive"; failed_precondition naming those that are not (or are
+// missing), invalid_argument when the body is not the expected JSON.
+core::Status status_shows_all_alive(const std::string& body, const std::vector<std::string>& ids);
+
+}  // namespace vigil::cli
