@@ -1,8 +1,7 @@
 // hints_drained (see check_hints.h). Theory: the node counters say what the holders did
 // (stored, delivered, expired, dropped); the snapshot after the quiesce says what is left
 // (hints still held) and what the preference-list replicas still lack. The element model is
-// the other checks' (checkers.h): an element is in a value when the value, split at commas
-// (read_modify_write) or whole (blind), names it.
+// the other checks' (checkers.h, for_each_element).
 
 #include "sim/check_hints.h"
 
@@ -10,26 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "sim/checkers.h"
+
 namespace vigil::sim {
 
 namespace {
 
 std::set<std::string> elements_in(const std::vector<core::Value>& values, WorkloadMode mode) {
   std::set<std::string> elements;
-  for (const core::Value& value : values) {
-    if (mode == WorkloadMode::blind) {
-      elements.insert(value);
-      continue;
-    }
-    std::string_view rest = value;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      const std::string_view element = rest.substr(0, comma);
-      if (!element.empty()) elements.emplace(element);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
+  for_each_element(values, mode, [&elements](std::string_view e) { elements.emplace(e); });
   return elements;
 }
 

@@ -37,6 +37,25 @@
 // is linear in the size of the values read plus, per read, the puts acknowledged before it.
 
 namespace vigil::sim {
+
+void for_each_element(const std::vector<core::Value>& values, WorkloadMode mode,
+                      const std::function<void(std::string_view)>& add) {
+  for (const core::Value& value : values) {
+    if (mode == WorkloadMode::blind) {
+      add(value);
+      continue;
+    }
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view element = rest.substr(0, comma);
+      if (!element.empty()) add(element);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+}
+
 namespace {
 
 using Elements = std::unordered_set<std::string_view>;
@@ -63,20 +82,7 @@ bool supersedes(const Operation& op, WorkloadMode mode) {
 
 Elements elements_of(const Operation& read, WorkloadMode mode) {
   Elements elements;
-  for (const core::Value& value : read.values) {
-    if (mode == WorkloadMode::blind) {
-      elements.insert(value);
-      continue;
-    }
-    std::string_view rest = value;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      const std::string_view element = rest.substr(0, comma);
-      if (!element.empty()) elements.insert(element);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
+  for_each_element(read.values, mode, [&elements](std::string_view e) { elements.insert(e); });
   return elements;
 }
 

@@ -10,9 +10,11 @@
 // unique value (Operation::element) and a read reflects it when some sibling equals it.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/history.h"
@@ -41,6 +43,12 @@ inline constexpr std::size_t check_examples_max = 5;
 //         keys_unverified (no answered final read of a key with acknowledged writes);
 // ratios: lost_fraction = lost / acknowledged (0 when nothing was acknowledged).
 // ok: lost == 0 and keys_unverified == 0 (a key that could not be read proves nothing).
+// Calls `add` with every element the values of one read hold: each value in blind mode,
+// each comma-separated element of each value in read-modify-write mode (empty elements
+// skipped). The views point into `values`.
+void for_each_element(const std::vector<core::Value>& values, WorkloadMode mode,
+                      const std::function<void(std::string_view)>& add);
+
 CheckResult check_no_lost_writes(const History& history, WorkloadMode mode);
 
 // A read (not a final read) invoked after a put to its key was acknowledged, that does
