@@ -12,24 +12,12 @@
 #include "cli/cluster_ports.h"
 #include "core/config_yaml.h"
 
+#include "tests/support/temp_directory.h"
+
 namespace vigil::cli {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "vigil-layout-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing_support::TempDirectory;
 
 TEST(ClusterLayout, BasePortGivesThreeBlocksOfPorts) {
   const core::Result<ClusterLayout> layout = layout_from_base_port("/c", 3, 6401);
@@ -104,7 +92,7 @@ TEST(ClusterLayout, NodeConfigRefusesAReplicationFactorLargerThanTheCluster) {
 }
 
 TEST(ClusterLayout, WrittenConfigsLoadBackAndAreKeptUnlessOverwritten) {
-  TempDir temp;
+  TempDirectory temp{"vigil-layout"};
   const core::Result<ClusterLayout> layout = layout_from_base_port(temp.path(), 3, 6401);
   ASSERT_TRUE(layout.ok());
   ASSERT_TRUE(save_layout(*layout).ok());

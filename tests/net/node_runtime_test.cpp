@@ -18,8 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_directory.h"
+
 namespace vigil::net {
 namespace {
+
+using testing_support::TempDirectory;
 
 namespace asio = boost::asio;
 
@@ -34,25 +38,6 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done) {
   }
   return true;
 }
-
-class TempDirectory {
- public:
-  TempDirectory() {
-    std::string pattern = "/tmp/vigil-node-runtime-test-XXXXXX";
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDirectory(const TempDirectory&) = delete;
-  TempDirectory& operator=(const TempDirectory&) = delete;
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Node `index` (1-based) of a cluster of `nodes`. The seeds' ports are placeholders: the
 // runtimes bind port 0 and are told each other's real ports before the loop runs.
@@ -143,7 +128,7 @@ core::ClientRequest get(const std::string& key,
 }
 
 TEST(NodeRuntime, WriteOnOneNodeIsReadOnAnother) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-node-runtime-test"};
   asio::io_context io;
   Cluster cluster(io, dir, 3);
   ASSERT_EQ(cluster.runtimes.size(), 3U);
@@ -183,7 +168,7 @@ TEST(NodeRuntime, WriteOnOneNodeIsReadOnAnother) {
 }
 
 TEST(NodeRuntime, AcknowledgedWriteSurvivesACrash) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-node-runtime-test"};
   {
     asio::io_context io;
     Cluster cluster(io, dir, 1);
@@ -202,7 +187,7 @@ TEST(NodeRuntime, AcknowledgedWriteSurvivesACrash) {
 }
 
 TEST(NodeRuntime, InputsOfOneLoopTurnShareOneCommit) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-node-runtime-test"};
   asio::io_context io;
   Cluster cluster(io, dir, 1);
   NodeRuntime& node = *cluster.runtimes[0];
@@ -226,7 +211,7 @@ TEST(NodeRuntime, InputsOfOneLoopTurnShareOneCommit) {
 }
 
 TEST(NodeRuntime, ClusterDataSurvivesRestartOfEveryNode) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-node-runtime-test"};
   {
     asio::io_context io;
     Cluster cluster(io, dir, 3);
@@ -251,7 +236,7 @@ TEST(NodeRuntime, ClusterDataSurvivesRestartOfEveryNode) {
 }
 
 TEST(NodeRuntime, ShutdownAnswersEveryRequestOnce) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-node-runtime-test"};
   asio::io_context io;
   // n1 of a three-node cluster whose other nodes never run: an `all` write cannot finish.
   Cluster cluster(io, dir, 0);
@@ -278,7 +263,7 @@ TEST(NodeRuntime, ShutdownAnswersEveryRequestOnce) {
 }
 
 TEST(NodeRuntime, UnusableDataDirectoryIsAnError) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-node-runtime-test"};
   const std::string blocker = dir.path() + "/file";
   {
     std::FILE* file = std::fopen(blocker.c_str(), "w");

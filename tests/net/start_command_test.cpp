@@ -21,31 +21,16 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_directory.h"
+
 extern char** environ;
 
 namespace {
 
+using vigil::testing_support::TempDirectory;
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-class TempDirectory {
- public:
-  TempDirectory() {
-    std::string pattern = "/tmp/vigil-start-test-XXXXXX";
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDirectory(const TempDirectory&) = delete;
-  TempDirectory& operator=(const TempDirectory&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A child process running the vigil binary, its stderr in a file; killed if still running
 // when destroyed.
@@ -120,7 +105,7 @@ bool accepts_connections(asio::io_context& io, std::uint16_t port) {
 }
 
 TEST(StartCommand, InvalidConfigExitsTwoNamingTheKey) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-start-test"};
   std::ofstream(dir.file("node.yaml")) << "quorum_settings:\n  R: 9\n";
   Child child({"start", "--config", dir.file("node.yaml")}, dir.file("stderr"));
   EXPECT_EQ(child.wait_exit(std::chrono::seconds(20)), 2);
@@ -128,7 +113,7 @@ TEST(StartCommand, InvalidConfigExitsTwoNamingTheKey) {
 }
 
 TEST(StartCommand, ServesUntilSigtermThenExitsZero) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-start-test"};
   asio::io_context io;
   const std::uint16_t listen = free_port(io);
   const std::uint16_t client = free_port(io);

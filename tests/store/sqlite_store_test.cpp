@@ -18,28 +18,12 @@
 #include "core/types.h"
 #include "store/sqlite_schema.h"
 
+#include "tests/support/temp_directory.h"
+
 namespace vigil::store {
 namespace {
 
-// A directory unique to one test, removed with everything in it.
-class TempDirectory {
- public:
-  TempDirectory() {
-    std::string pattern = "/tmp/vigil-sqlite-store-test-XXXXXX";
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDirectory(const TempDirectory&) = delete;
-  TempDirectory& operator=(const TempDirectory&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using testing_support::TempDirectory;
 
 std::unique_ptr<SqliteStore> open_store(const std::string& path) {
   auto opened = SqliteStore::open(path);
@@ -102,7 +86,7 @@ class Raw {
 };
 
 TEST(SqliteStore, CorruptedBlobOnDiskIsDetectedAfterReopen) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("node.db");
   const std::string secret = "the-original-secret-state";
   {
@@ -138,7 +122,7 @@ TEST(SqliteStore, CorruptedBlobOnDiskIsDetectedAfterReopen) {
 }
 
 TEST(SqliteStore, ReopenKeepsCommittedDataAndDropsTheOpenTransaction) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("a/b/c/node.db");  // parents are created
   {
     auto store = open_store(path);
@@ -154,7 +138,7 @@ TEST(SqliteStore, ReopenKeepsCommittedDataAndDropsTheOpenTransaction) {
 }
 
 TEST(SqliteStore, DatabaseIsInWalModeWithTheSchemaVersionRecorded) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("node.db");
   { auto store = open_store(path); }
   Raw raw(path);
@@ -168,7 +152,7 @@ TEST(SqliteStore, DatabaseIsInWalModeWithTheSchemaVersionRecorded) {
 }
 
 TEST(SqliteStore, TokensAreStoredInRingOrder) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("node.db");
   {
     auto store = open_store(path);
@@ -199,7 +183,7 @@ TEST(SqliteStore, TokensAreStoredInRingOrder) {
 }
 
 TEST(SqliteStore, NewerSchemaVersionIsRefused) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("node.db");
   { auto store = open_store(path); }
   {
@@ -220,7 +204,7 @@ constexpr sqlite::Migration step_3{3, "INSERT INTO t1 SELECT y + 1 FROM t2"};
 constexpr sqlite::Migration broken_3{3, "INSERT INTO no_such_table VALUES (1)"};
 
 TEST(SqliteSchema, MigrationsRunTheMissingStepsInOrder) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   Raw raw(dir.file("m.db"));
   EXPECT_EQ(sqlite::read_schema_version(raw.db()).value(), 0);
   const sqlite::Migration first[] = {step_1};
@@ -238,7 +222,7 @@ TEST(SqliteSchema, MigrationsRunTheMissingStepsInOrder) {
 }
 
 TEST(SqliteSchema, AFailedStepLeavesTheOldVersionWhole) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   Raw raw(dir.file("m.db"));
   const sqlite::Migration first[] = {step_1};
   ASSERT_TRUE(sqlite::migrate(raw.db(), first).ok());
@@ -251,7 +235,7 @@ TEST(SqliteSchema, AFailedStepLeavesTheOldVersionWhole) {
 }
 
 TEST(SqliteSchema, OlderBinaryRefusesNewerDatabase) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   Raw raw(dir.file("m.db"));
   const sqlite::Migration all[] = {step_1, step_2, step_3};
   ASSERT_TRUE(sqlite::migrate(raw.db(), all).ok());
@@ -261,7 +245,7 @@ TEST(SqliteSchema, OlderBinaryRefusesNewerDatabase) {
 }
 
 TEST(SqliteStore, AFileThatIsNotADatabaseIsCorruption) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("garbage.db");
   std::ofstream(path) << std::string(8192, 'G');
   const auto opened = SqliteStore::open(path);
@@ -271,7 +255,7 @@ TEST(SqliteStore, AFileThatIsNotADatabaseIsCorruption) {
 }
 
 TEST(SqliteStore, APathThatCannotBeOpenedIsIoError) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   std::filesystem::create_directories(dir.file("a-directory"));
   const auto opened = SqliteStore::open(dir.file("a-directory"));
   ASSERT_FALSE(opened.ok());
@@ -283,7 +267,7 @@ TEST(SqliteStore, APathThatCannotBeOpenedIsIoError) {
 }
 
 TEST(SqliteStore, AFailedApplyRollsBackAndIsSticky) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("node.db");
   { auto store = open_store(path); }
   {
@@ -340,7 +324,7 @@ class FileSizeLimit {
 };
 
 TEST(SqliteStore, AFailedCommitIsStickyAndLosesOnlyTheFailedBatch) {
-  TempDirectory dir;
+  TempDirectory dir{"vigil-sqlite-store-test"};
   const std::string path = dir.file("node.db");
   {
     auto store = open_store(path);
