@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libbenchmark-dev
   libhiredis-dev redis-tools redis-server
+  jq
 )
 
 missing=()
