@@ -25,7 +25,7 @@
 #include "cli/cluster_files.h"
 #include "cli/cluster_ports.h"
 #include "cli/cluster_probe.h"
-#include "core/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace vigil::cli {
 namespace {

@@ -2,7 +2,7 @@
 //
 // Every node gets the same seed list in the same order (all nodes, n1 first), as a real
 // deployment should (docs/operations.md): membership then starts from the same view
-// everywhere, and a node finds itself in the list and skips it (core/config.h).
+// everywhere, and a node finds itself in the list and skips it (config/config.h).
 // Node configs are written in full by core::config_to_yaml, so a person reading a node.yaml
 // sees every key the node runs with; the overlay's keys are the ones that differ.
 
@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cluster_files.h"
-#include "core/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace vigil::cli {
 namespace {

@@ -3,7 +3,7 @@
 // where each node keeps its config, data, log and pid. docs/operations.md shows the tree:
 //
 //   DIR/cluster.json        the layout below: node ids and their three addresses
-//   DIR/nK/node.yaml        node K's configuration (core/config_yaml.h)
+//   DIR/nK/node.yaml        node K's configuration (config/config_yaml.h)
 //   DIR/nK/data/            node K's data_dir
 //   DIR/nK/node.log         node K's stdout and stderr (appended across restarts)
 //   DIR/nK/pid              node K's process id while it runs
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "core/status.h"
 
 namespace vigil::cli {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "core/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace vigil::cli {
 namespace {

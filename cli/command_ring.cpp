@@ -11,7 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "core/ring.h"
+#include "core/ring/ring.h"
 
 namespace vigil::cli {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "cli/cluster_files.h"
 #include "cli/commands.h"
-#include "core/config_yaml.h"
+#include "config/config_yaml.h"
 #include "net/log.h"
 #include "net/node_runtime.h"
 #include "net/service_ports.h"

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 
 namespace vigil::net {
 

@@ -7,13 +7,13 @@
 
 #include "core/status.h"
 #include "core/time.h"
-#include "core/version.h"
+#include "core/versions/version.h"
 
 namespace vigil::net {
 
 // A context whose entries carry a timestamp further ahead of the node's wall clock than
 // this is refused: clock entries keep the latest timestamp they have seen and a write's
-// timestamp is raised past its context's (core/version.h), so one forged far-future
+// timestamp is raised past its context's (core/versions/version.h), so one forged far-future
 // timestamp would make every later write of the key look older than it, for as long as
 // the forgery is ahead. 60 s is far above the clock skew of a healthy cluster (NTP keeps
 // it to milliseconds) and far below what would pin a key for long.

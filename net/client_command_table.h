@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/client.h"
+#include "core/node/client.h"
 #include "net/client_commands.h"
 
 namespace vigil::net::commands {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/messages.h"
+#include "config/config.h"
+#include "core/wire/messages.h"
 #include "net/metrics.h"
 #include "net/node_service.h"
 

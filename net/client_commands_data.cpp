@@ -2,7 +2,7 @@
 // VGET, VSET, VDEL (docs/client-protocol.md).
 //
 // Theory of operation. Plain Redis commands carry no causal context, but in siblings mode
-// a write without one cannot supersede anything (core/version.h): SET k v repeated would
+// a write without one cannot supersede anything (core/versions/version.h): SET k v repeated would
 // pile up siblings until siblings_max refuses the key. So SET and DEL read first and write
 // with the context they read, like a Riak client's fetch-then-store (Riak's allow_mult
 // documentation): a write replaces what the read saw, and only writes that really race

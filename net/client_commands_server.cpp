@@ -5,7 +5,7 @@
 // COMMAND or INFO. They answer from the same table the dispatcher uses, so what COMMAND
 // lists is exactly what runs. INFO keeps Redis' "# Section" and "field:value" shape with
 // Redis' field names where the figure means the same, and Vigil's own figures under
-// "# Vigil" (every node counter, named as in core/node.h).
+// "# Vigil" (every node counter, named as in core/node/node.h).
 
 #include <fnmatch.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <string>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "net/client_command_table.h"
 #include "net/resp_parser.h"
 #include "net/resp_reply.h"

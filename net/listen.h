@@ -6,7 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "core/status.h"
 
 namespace vigil::net {

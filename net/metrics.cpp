@@ -2,7 +2,7 @@
 // figures (kept here), the node's counters and views (NodeService), and the store's
 // commit figures. Names follow Prometheus' conventions (base units, `_total` for counters,
 // a `vigil_` prefix, one family per meaning with labels for the dimensions); node counters
-// keep core/node.h's names under `vigil_node_<name>_total`, so a counter added to the
+// keep core/node/node.h's names under `vigil_node_<name>_total`, so a counter added to the
 // node appears without touching this file. docs/client-protocol.md lists every family.
 
 #include "net/metrics.h"
@@ -98,7 +98,7 @@ void node_families(PrometheusText& text, const NodeService& service) {
     const std::string family = "vigil_node_" + sanitize_metric_name(name) + "_total";
     std::string_view help = node_counter_help(name);
     text.family(family, "counter",
-                help.empty() ? "Node counter " + name + " (core/node.h, net/node_service.h)."
+                help.empty() ? "Node counter " + name + " (core/node/node.h, net/node_service.h)."
                              : std::string(help));
     text.sample(family, {}, static_cast<double>(value));
   }

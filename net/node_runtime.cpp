@@ -8,7 +8,7 @@
 // ready before the post first, so every input that arrived in the same turn of the loop
 // (a burst of frames, a pipeline of client commands) joins the batch.
 //
-// Group commit (core/node.h's driving protocol; Dynamo's durable writes, LevelDB's and
+// Group commit (core/node/node.h's driving protocol; Dynamo's durable writes, LevelDB's and
 // PostgreSQL's group commit): the flush commits the store once for the whole batch when the
 // node staged anything, then -- only then -- drains take_messages() to the transport and
 // take_replies() to the waiting callbacks, and re-arms the one timer at poll_timeout().
@@ -35,7 +35,7 @@
 #include <system_error>
 #include <utility>
 
-#include "core/node_options.h"
+#include "config/node_options.h"
 #include "core/random.h"
 #include "net/log.h"
 #include "net/peer_transport.h"

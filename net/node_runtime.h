@@ -13,7 +13,7 @@
 // to whose address is unknown is looked up in the node's membership view (gossip).
 //
 // Durability: every acknowledgement (client reply, replica ack) leaves only after the
-// store commit covering it has returned ok (core/node.h's driving protocol).
+// store commit covering it has returned ok (core/node/node.h's driving protocol).
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/node.h"
+#include "config/config.h"
+#include "core/node/node.h"
 #include "core/status.h"
 #include "net/node_service.h"
 

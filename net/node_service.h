@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "core/client.h"
-#include "core/config.h"
-#include "core/membership.h"
-#include "core/node.h"
+#include "core/node/client.h"
+#include "config/config.h"
+#include "core/membership/membership.h"
+#include "core/node/node.h"
 #include "core/time.h"
 #include "net/histogram.h"
 

@@ -37,7 +37,7 @@
 #include <map>
 #include <utility>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 #include "core/random.h"
 #include "net/log.h"
 

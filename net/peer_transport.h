@@ -1,5 +1,5 @@
 #pragma once
-// PeerTransport: node-to-node frames (core/codec.h) over TCP, on the node's one loop thread.
+// PeerTransport: node-to-node frames (core/wire/codec.h) over TCP, on the node's one loop thread.
 //
 // Shape: each node dials its own outbound connection to every peer it sends to and only
 // writes on it; frames from a peer arrive on the peer's outbound connection, which this node
@@ -37,9 +37,9 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/messages.h"
-#include "core/node.h"
+#include "config/config.h"
+#include "core/wire/messages.h"
+#include "core/node/node.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "net/node_service.h"

@@ -18,7 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "core/status.h"
 #include "net/client_commands.h"
 #include "net/metrics.h"

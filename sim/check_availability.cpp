@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "core/assert.h"
-#include "core/ring.h"
+#include "core/ring/ring.h"
 
 namespace vigil::sim {
 

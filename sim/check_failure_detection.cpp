@@ -1,7 +1,7 @@
 #include "sim/check_failure_detection.h"
 
 // Theory of operation. The membership layer judges every peer from each node's own
-// evidence (core/membership.h), so the check looks at verdicts, not at messages: every
+// evidence (core/membership/membership.h), so the check looks at verdicts, not at messages: every
 // transition a node judged, placed against what was true in the simulated world at that
 // moment (who was crashed or paused, which links were cut: the fault timeline). Two
 // questions, the two halves of a failure detector's quality (Chen, Toueg and Aguilera,

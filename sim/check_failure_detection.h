@@ -1,6 +1,6 @@
 #pragma once
 // failure_detection: how fast every live node marks a crashed node suspect and failed, and
-// how often a node that was up was wrongly marked (core/membership.h;
+// how often a node that was up was wrongly marked (core/membership/membership.h;
 // docs/failure-detection.md has the measurements). Reads the peer transitions every node
 // judged, the crashes, and the fault timeline (sim/simulator.h).
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/client.h"
+#include "core/node/client.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/types.h"

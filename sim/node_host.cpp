@@ -1,6 +1,6 @@
 // Theory of operation. A NodeHost is what a process and its disk are to a real node.
 //
-// Driving (core/node.h's protocol, the same the Asio runtime follows): one input, then a
+// Driving (core/node/node.h's protocol, the same the Asio runtime follows): one input, then a
 // commit of whatever the node staged, then -- only after the commit -- the node's messages
 // and client replies are released. This is group commit with a group of one input: the
 // simplest shape that is obviously correct, since no effect can leave before the write it

@@ -1,7 +1,7 @@
 #pragma once
 // One simulated node process (see node_host.cpp): a core::Node over a TypedStorage over a
 // MemoryStore that outlives it (the disk), the node's wall clock, and its process state
-// (up, crashed, paused). It drives the node exactly as core/node.h prescribes and hands the
+// (up, crashed, paused). It drives the node exactly as core/node/node.h prescribes and hands the
 // effects back to the simulator, which owns the network and the clients.
 
 #include <cstdint>
@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "core/client.h"
-#include "core/messages.h"
-#include "core/node.h"
-#include "core/ring.h"
+#include "core/node/client.h"
+#include "core/wire/messages.h"
+#include "core/node/node.h"
+#include "core/ring/ring.h"
 #include "sim/event_queue.h"
 #include "sim/sim_clock.h"
 #include "store/memory_store.h"

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/membership.h"
+#include "core/membership/membership.h"
 #include "core/status.h"
 #include "sim/checkers.h"
 #include "sim/scenario.h"

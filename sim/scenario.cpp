@@ -10,8 +10,8 @@
 #include <sstream>
 #include <utility>
 
-#include "core/config_yaml.h"
-#include "core/units.h"
+#include "config/config_yaml.h"
+#include "config/units.h"
 
 // Theory of operation. A scenario file is untrusted input written by people, so the loader
 // is strict in the way a compiler is: every key is known, every value is typed and
@@ -23,7 +23,7 @@
 // The loader walks the yaml-cpp node tree (keeping the marks yaml-cpp records for every
 // node) and throws an internal Refusal at the first problem; load_scenario() turns it into
 // a core::Status, so no exception leaves this file. The `cluster.config` section is handed
-// to the node configuration loader (core/config_yaml.h), which applies the same rules to
+// to the node configuration loader (config/config_yaml.h), which applies the same rules to
 // the node settings.
 //
 // Faults are sorted by time (stable: faults at the same time keep their file order) and

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/client.h"
-#include "core/config.h"
+#include "core/node/client.h"
+#include "config/config.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/types.h"

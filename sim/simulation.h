@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/client.h"
+#include "core/node/client.h"
 #include "core/random.h"
 #include "sim/event_queue.h"
 #include "sim/fiber.h"

@@ -12,8 +12,8 @@
 
 #include <algorithm>
 
-#include "core/codec.h"
-#include "core/node_options.h"
+#include "core/wire/codec.h"
+#include "config/node_options.h"
 #include "sim/simulation.h"
 
 namespace vigil::sim {

@@ -44,9 +44,9 @@
 #include <utility>
 
 #include "core/assert.h"
-#include "core/codec.h"
+#include "core/wire/codec.h"
 #include "core/hash.h"
-#include "core/node_options.h"
+#include "config/node_options.h"
 #include "sim/seeds.h"
 #include "sim/simulation.h"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/membership.h"
+#include "core/membership/membership.h"
 #include "sim/history.h"
 #include "sim/scenario.h"
 
@@ -65,7 +65,7 @@ struct SimulationResult {
   //   faults_<kind>, faults_ignored, faults_skipped, faults_corrupt_nothing_*;
   //   final_heals, final_reads_unanswered_keys, workload_fibers_unfinished;
   //   events, events_queue_peak, fiber_switches.
-  // And every node counter (core/node.h) summed over nodes and incarnations as
+  // And every node counter (core/node/node.h) summed over nodes and incarnations as
   // "node.<name>". A counter that never moved may be absent.
   std::map<std::string, std::uint64_t> counters;
   // For the hinted-handoff and availability checks (sim/check_hints.h,

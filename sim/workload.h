@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/client.h"
+#include "core/node/client.h"
 #include "core/random.h"
 #include "sim/history.h"
 #include "sim/scenario.h"

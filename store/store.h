@@ -1,7 +1,7 @@
 #pragma once
 // What a node keeps, behind one interface (LevelDB's DB, with FoundationDB's IKeyValueStore
 // commit shape). The store is a layer of bytes with integrity: key states and hints are
-// opaque blobs encoded by core/codec.h; the store checksums every record it writes
+// opaque blobs encoded by core/wire/codec.h; the store checksums every record it writes
 // (xxhash64 of the blob, kept beside it) and verifies it on every read: a mismatch is
 // Code::corruption with a message naming the key or hint id, and the bytes are never
 // returned as data.
@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/types.h"

@@ -12,7 +12,7 @@
 
 #include <utility>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 #include "core/types.h"
 
 namespace vigil::store {

@@ -1,7 +1,7 @@
 #pragma once
 // TypedStorage: core::NodeStorage over any store::Store (MemoryStore under the simulator,
 // SqliteStore in production). It turns typed key states into the store's opaque blobs with
-// core/codec.h and back, and stages every write with Store::apply(); committing stays with
+// core/wire/codec.h and back, and stages every write with Store::apply(); committing stays with
 // the environment (node.h's driving protocol).
 //
 // Errors: read_key is corruption when the store reports a checksum mismatch or when the
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/node_storage.h"
+#include "core/node/node_storage.h"
 #include "store/store.h"
 
 namespace vigil::store {

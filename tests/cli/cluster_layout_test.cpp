@@ -10,7 +10,7 @@
 
 #include "cli/cluster_files.h"
 #include "cli/cluster_ports.h"
-#include "core/config_yaml.h"
+#include "config/config_yaml.h"
 
 #include "tests/support/temp_directory.h"
 

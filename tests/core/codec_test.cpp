@@ -1,10 +1,10 @@
-// Tests of the wire codec (core/codec.h): round trips of every message and of the stored
+// Tests of the wire codec (core/wire/codec.h): round trips of every message and of the stored
 // encodings over generated contents, the exact frame layout, every bound, and robustness:
 // random bytes, every truncation, every single-byte mutation, and (the important case)
 // garbage payloads whose checksum has been recomputed, so the parser itself must hold.
 // Anything that decodes must re-encode to the same bytes (the encoding is canonical).
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "core/bytes.h"
+#include "core/wire/bytes.h"
 #include "core/hash.h"
 #include "core/random.h"
 

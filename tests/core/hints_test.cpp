@@ -1,4 +1,4 @@
-// Sloppy quorum and hinted handoff (core/hints_fallback.cpp, core/hints.cpp): a write
+// Sloppy quorum and hinted handoff (core/handoff/hints_fallback.cpp, core/handoff/hints.cpp): a write
 // whose replicas are down succeeds through durable hints on fallback nodes, the hints are
 // handed back when the replicas return, and expiry, attempts, backlog, duplicates and
 // storage failures are bounded and counted.
@@ -7,10 +7,10 @@
 
 #include <algorithm>
 
-#include "core/config.h"
-#include "core/node.h"
-#include "core/node_options.h"
-#include "core/node_state.h"
+#include "config/config.h"
+#include "core/node/node.h"
+#include "config/node_options.h"
+#include "core/node/node_state.h"
 #include "tests/core/node_cluster.h"
 
 namespace vigil::core {

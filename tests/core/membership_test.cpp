@@ -1,4 +1,4 @@
-// core/membership.h over a small hand-driven network: gossip merge and learning, SWIM
+// core/membership/membership.h over a small hand-driven network: gossip merge and learning, SWIM
 // probes direct and indirect, the alive -> suspect -> failed -> alive cycle with its
 // deadlines, the bootstrap and recovery rules, the local pause rule, and determinism.
 
@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "core/membership.h"
+#include "core/membership/membership.h"
 
 namespace vigil::core {
 namespace {

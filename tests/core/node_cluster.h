@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "core/node.h"
-#include "core/ring.h"
+#include "core/node/node.h"
+#include "core/ring/ring.h"
 #include "store/memory_store.h"
 #include "store/typed_storage.h"
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "core/node.h"
+#include "core/node/node.h"
 #include "tests/core/node_cluster.h"
 
 namespace vigil::core {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/node.h"
+#include "core/node/node.h"
 #include "tests/core/node_cluster.h"
 
 namespace vigil::core {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/node.h"
+#include "core/node/node.h"
 #include "tests/core/node_cluster.h"
 
 namespace vigil::core {

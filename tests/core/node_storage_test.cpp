@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 #include "store/memory_store.h"
 #include "store/typed_storage.h"
 

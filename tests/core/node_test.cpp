@@ -1,6 +1,6 @@
 // core::Node: the quorum read and write paths, forwarding, and refusals.
 
-#include "core/node.h"
+#include "core/node/node.h"
 
 #include <gtest/gtest.h>
 

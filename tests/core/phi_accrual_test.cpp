@@ -1,4 +1,4 @@
-// core/phi_accrual.h: the laws of phi (0 at a heartbeat, non-decreasing in silence, higher
+// core/membership/phi_accrual.h: the laws of phi (0 at a heartbeat, non-decreasing in silence, higher
 // for a more regular sender), its window and guards, and reaches() as phi's inverse.
 
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "core/phi_accrual.h"
+#include "core/membership/phi_accrual.h"
 
 namespace vigil::core {
 namespace {

@@ -2,7 +2,7 @@
 // allocation at every cluster size the issue names, joins and leaves, and the validation
 // of untrusted tokens.
 
-#include "core/ring.h"
+#include "core/ring/ring.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "core/version.h"
+#include "core/versions/version.h"
 
 namespace vigil::core {
 namespace {

@@ -1,7 +1,7 @@
-// Unit tests for vector clocks, versions and sibling sets (core/version.h), including the
+// Unit tests for vector clocks, versions and sibling sets (core/versions/version.h), including the
 // dotted-version-vector scenarios that plain vector clocks get wrong.
 
-#include "core/version.h"
+#include "core/versions/version.h"
 
 #include <gtest/gtest.h>
 

@@ -17,7 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "net/node_service.h"
 
 namespace vigil::net::testing {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 
 namespace vigil::net {
 namespace {

@@ -19,7 +19,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include "core/codec.h"
+#include "core/wire/codec.h"
 #include "net/causal_context.h"
 #include "tests/net/fake_node_service.h"
 

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/node_options.h"
+#include "config/node_options.h"
 #include "sim/node_host.h"
 #include "sim/workload.h"
 

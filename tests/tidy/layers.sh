@@ -1,23 +1,49 @@
 #!/usr/bin/env bash
 # Folders are layers and point one way (STYLE rule 9):
-#   core <- store <- {sim, net} <- cli/bench;  sim and net never include each other.
-# Usage: layers.sh REPO_ROOT   (--self-test plants a violation and expects it caught)
+#   core <- config <- {sim, net} <- cli/bench,   core <- store <- {sim, net};
+#   sim and net never include each other; store knows nothing of config.
+# Inside core/ the subsystem folders point one way too (core/README.md):
+#   core/*.h (basics) <- versions, ring <- wire <- membership <- node and its parts
+#   (coordinator, replica, handoff).
+# Usage: layers.sh REPO_ROOT   (--self-test plants violations and expects each caught)
 set -euo pipefail
 
+# Includes of "FORBIDDEN/..." in FOLDER's own files (not its subfolders when SHALLOW=1).
 violations() {
   local root=$1 folder=$2 forbidden=$3
   [ -d "$root/$folder" ] || return 0
-  grep -rnE "#include \"($forbidden)/" "$root/$folder" --include='*.h' --include='*.cpp' || true
+  local files=()
+  if [ "${4:-}" = shallow ]; then
+    files=("$root/$folder"/*.h "$root/$folder"/*.cpp)
+  else
+    mapfile -t files < <(find "$root/$folder" -name '*.h' -o -name '*.cpp')
+  fi
+  grep -nHE "#include \"($forbidden)/" "${files[@]}" 2>/dev/null || true
+}
+
+# One rule per line: folder, the include prefixes it may not use, [shallow].
+rules() {
+  cat <<'RULES'
+core config|store|sim|net|cli|bench
+core core/versions|core/ring|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff shallow
+core/versions core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
+core/ring core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
+core/wire core/membership|core/node|core/coordinator|core/replica|core/handoff
+core/membership core/node|core/coordinator|core/replica|core/handoff
+config store|sim|net|cli|bench
+store config|sim|net|cli|bench
+sim net|cli
+net sim|cli
+RULES
 }
 
 check() {
-  local root=$1 out=""
-  out+=$(violations "$root" core 'store|sim|net|cli|bench')
-  out+=$(violations "$root" store 'sim|net|cli|bench')
-  out+=$(violations "$root" sim 'net|cli')
-  out+=$(violations "$root" net 'sim|cli')
+  local root=$1 out="" folder forbidden depth
+  while read -r folder forbidden depth; do
+    out+=$(violations "$root" "$folder" "$forbidden" "$depth")
+  done < <(rules)
   if [ -n "$out" ]; then
-    echo "an include points against the layers (core <- store <- sim|net <- cli):"
+    echo "an include points against the layers (core/README.md, tests/tidy/layers.sh):"
     echo "$out"
     return 1
   fi
@@ -26,13 +52,34 @@ check() {
 if [ "${1:-}" = "--self-test" ]; then
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
-  mkdir -p "$scratch/core"
-  echo '#include "store/store.h"' > "$scratch/core/bad.h"
-  if check "$scratch" >/dev/null; then
-    echo "self-test failed: core including store/ was not caught"
+  planted=(
+    'core/bad.h|#include "store/store.h"'
+    'core/bad.h|#include "config/config.h"'
+    'core/bad.h|#include "core/node/node.h"'
+    'core/membership/bad.h|#include "core/node/node.h"'
+    'core/versions/bad.h|#include "core/wire/codec.h"'
+    'config/bad.h|#include "sim/run.h"'
+    'store/bad.h|#include "config/config.h"'
+  )
+  for plant in "${planted[@]}"; do
+    file=${plant%%|*}
+    rm -rf "${scratch:?}"/*
+    mkdir -p "$scratch/$(dirname "$file")"
+    echo "${plant#*|}" > "$scratch/$file"
+    if check "$scratch" >/dev/null; then
+      echo "self-test failed: '${plant#*|}' in $file was not caught"
+      exit 1
+    fi
+  done
+  # A subsystem including the basics is fine.
+  rm -rf "${scratch:?}"/*
+  mkdir -p "$scratch/core/node"
+  echo '#include "core/status.h"' > "$scratch/core/node/ok.h"
+  if ! check "$scratch" >/dev/null; then
+    echo "self-test failed: a subsystem including core/status.h was refused"
     exit 1
   fi
-  echo "self-test ok: the check catches core including store/"
+  echo "self-test ok: the check catches ${#planted[@]} planted violations"
   exit 0
 fi
 

@@ -1,0 +1,499 @@
+#include "config/config_yaml.h"
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "config/config_schema.h"
+#include "config/units.h"
+
+// The reader walks the key list of config_schema.h over the parsed document: each key it
+// is told about is looked up in the current mapping, parsed by its kind and stored; keys
+// the document has but the schema never asked for are unknown keys. A bad key is reported
+// and keeps its default so that one pass finds every problem; relations between keys are
+// checked (validate()) only when every key parsed, since a defaulted bad key would report
+// a relation the user did not write. yaml-cpp throws on malformed input and on misuse;
+// every entry point catches and returns a Status, so no exception leaves this file.
+//
+// YAML::LoadAll is not used: in yaml-cpp 0.7 it never returns (allocating without bound)
+// on a stray token such as a leading ",", because the parser then reports a new document
+// at the same position forever (fixed upstream by jbeder/yaml-cpp#1319, not in Debian 12).
+// check_one_document() asks for at most three documents and treats a document that starts
+// where the previous one started as malformed input.
+
+namespace vigil::core {
+namespace {
+
+using config_schema::Bounds;
+using config_schema::DurationBounds;
+using config_schema::RealBounds;
+
+// Problems kept with their text; more are only counted (a few are shown, see header).
+constexpr std::size_t problems_kept_max = 1000;
+static_assert(problems_kept_max >= config_errors_max);
+
+// Zero-based, as yaml-cpp's Mark; -1 when unknown.
+struct Position {
+  int line = -1;
+  int column = -1;
+  bool known() const { return line >= 0; }
+};
+
+Position position_of(const YAML::Mark& mark) {
+  return {mark.line, mark.column};
+}
+
+struct Problem {
+  Position at;
+  std::string text;  // "key.path: what is wrong"
+};
+
+std::string quoted(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
+
+std::string join(std::string_view prefix, std::string_view name) {
+  return prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
+}
+
+std::string_view kind_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a single value";
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Undefined: return "nothing";
+  }
+  return "something else";
+}
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Levenshtein distance ignoring case, for "did you mean" (names are short: bounded below).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const std::size_t substitute = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_key_message(std::string_view name, const std::vector<std::string_view>& known) {
+  std::string_view best;
+  std::size_t best_distance = 3;  // suggest only a near miss
+  if (name.size() <= 64) {
+    for (const std::string_view candidate : known) {
+      const std::size_t distance = edit_distance(name, candidate);
+      if (distance < best_distance && distance < name.size()) {
+        best = candidate;
+        best_distance = distance;
+      }
+    }
+  }
+  if (!best.empty()) return "unknown key; did you mean " + quoted(best) + "?";
+  std::string list;
+  for (const std::string_view candidate : known) {
+    list += list.empty() ? "" : ", ";
+    list += candidate;
+  }
+  return "unknown key (known keys here: " + list + ")";
+}
+
+class Reader {
+ public:
+  explicit Reader(Config& config) : config_(config) {}
+
+  void read(const YAML::Node& root) {
+    if (!root.IsDefined() || root.IsNull()) return;  // an empty file: every default
+    if (!root.IsMap()) {
+      problems_.push_back(
+          {position_of(root.Mark()), "expected a mapping of sections (e.g. \"timing:\"), got " +
+                                         std::string(kind_name(root))});
+      return;
+    }
+    within(root, "", [&] { config_schema::visit_config(*this, config_); });
+  }
+
+  std::vector<Problem>& problems() { return problems_; }
+  std::size_t problems_not_kept() const { return problems_not_kept_; }
+  const std::map<std::string, Position>& positions() const { return positions_; }
+
+  template <typename Body>
+  void section(std::string_view name, std::string_view /*doc*/, Body body) {
+    const std::optional<YAML::Node> value = take(name);
+    if (!value || value->IsNull()) return;  // absent or empty: defaults
+    if (!value->IsMap()) {
+      report(*value, name, "expected a section of keys, got " + std::string(kind_name(*value)));
+      return;
+    }
+    within(*value, path(name), body);
+  }
+
+  template <typename Int>
+  void count(std::string_view name, Int& field, Bounds, std::string_view) {
+    const std::optional<std::uint64_t> value = whole(name, "a whole number", parse_whole_number);
+    if (!value) return;
+    if (*value > std::numeric_limits<Int>::max()) {
+      report_at(name, quoted(std::to_string(*value)) + ": too large (at most " +
+                          std::to_string(std::numeric_limits<Int>::max()) + ")");
+      return;
+    }
+    field = static_cast<Int>(*value);
+  }
+  void big_number(std::string_view name, std::uint64_t& field, Bounds, std::string_view) {
+    if (const auto value = whole(name, "a whole number", parse_whole_number)) {
+      field = *value;
+    }
+  }
+  void size(std::string_view name, std::uint64_t& field, Bounds, std::string_view) {
+    if (const auto value = whole(name, "a size such as 10MB", parse_size_bytes)) {
+      field = *value;
+    }
+  }
+  void rate(std::string_view name, std::uint64_t& field, Bounds, std::string_view) {
+    if (const auto value = whole(name, "a rate such as 50MB/s", parse_rate_bytes_per_second)) {
+      field = *value;
+    }
+  }
+
+  void duration(std::string_view name, Duration& field, DurationBounds, std::string_view) {
+    parse_into(name, "a duration such as 5s", field, parse_duration);
+  }
+  void real(std::string_view name, double& field, RealBounds, std::string_view) {
+    parse_into(name, "a number", field, parse_real);
+  }
+  void flag(std::string_view name, bool& field, std::string_view) {
+    parse_into(name, "true or false", field, [](std::string_view text) -> Result<bool> {
+      if (text == "true" || text == "True" || text == "TRUE") return true;
+      if (text == "false" || text == "False" || text == "FALSE") return false;
+      return error(Code::invalid_argument, quoted(text) + ": expected true or false");
+    });
+  }
+
+  template <typename E>
+  void choice(std::string_view name, E& field, std::string_view) {
+    parse_into(name, "a name", field, [](std::string_view text) -> Result<E> {
+      std::string options;
+      for (const auto& entry : config_schema::enum_names(E{})) {
+        if (entry.name == text) return entry.value;
+        options += (options.empty() ? "" : ", ") + quoted(entry.name);
+      }
+      return error(Code::invalid_argument, quoted(text) + ": expected one of " + options);
+    });
+  }
+
+  void quorum_size(std::string_view name, QuorumSize& field, std::string_view) {
+    parse_into(name, "a number, \"N\" or \"N/2 + 1\"", field, parse_quorum_size);
+  }
+
+  void node_id(std::string_view name, NodeId& field, std::string_view) {
+    parse_into(name, "a node id", field, parse_node_id);
+  }
+
+  void address(std::string_view name, Address& field, std::string_view) {
+    parse_into(name, "host:port", field, parse_address);
+  }
+
+  void text(std::string_view name, std::string& field, std::string_view) {
+    parse_into(name, "a text", field,
+               [](std::string_view text) -> Result<std::string> { return std::string(text); });
+  }
+
+  void seeds(std::string_view name, std::vector<SeedNode>& field, std::string_view) {
+    const std::optional<YAML::Node> value = take(name);
+    if (!value || value->IsNull()) {
+      if (value) field.clear();  // "seeds:" with nothing: no seeds
+      return;
+    }
+    if (!value->IsSequence()) {
+      report(*value, name,
+             "expected a list of id@host:port, got " + std::string(kind_name(*value)));
+      return;
+    }
+    std::vector<SeedNode> seeds;
+    bool ok = true;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+      const YAML::Node element = (*value)[i];
+      const std::string element_name = std::string(name) + "[" + std::to_string(i) + "]";
+      positions_[path(element_name)] = position_of(element.Mark());
+      if (!element.IsScalar()) {
+        report(element, element_name,
+               "expected id@host:port, got " + std::string(kind_name(element)));
+        ok = false;
+        continue;
+      }
+      Result<SeedNode> seed = parse_seed_node(element.Scalar());
+      if (!seed.ok()) {
+        report(element, element_name, seed.status().message());
+        ok = false;
+        continue;
+      }
+      seeds.push_back(std::move(seed).value());
+    }
+    if (ok) field = std::move(seeds);
+  }
+
+  void fixed(std::string_view name, std::string_view doc) {
+    const std::optional<YAML::Node> value = take(name);
+    if (!value) return;
+    report_at(name, "cannot be configured: " + std::string(doc) + "; remove this key");
+  }
+
+ private:
+  struct Frame {
+    YAML::Node map;
+    std::string path;
+    std::vector<std::string_view> known;
+  };
+
+  std::string path(std::string_view name) const { return join(frames_.back().path, name); }
+
+  void report(const YAML::Node& node, std::string_view name, std::string message) {
+    Position at = position_of(node.Mark());
+    if (!at.known() || node.IsNull()) at = positions_[path(name)];
+    problems_.push_back({at, path(name) + ": " + std::move(message)});
+  }
+  // At the recorded position of a key of the current section.
+  void report_at(std::string_view name, std::string message) {
+    problems_.push_back({positions_[path(name)], path(name) + ": " + std::move(message)});
+  }
+
+  // Checks the keys of `map` are plain and unique, runs `body` with `map` as the current
+  // section, then reports the keys `body` never asked for.
+  template <typename Body>
+  void within(const YAML::Node& map, std::string section_path, Body body) {
+    frames_.push_back({map, std::move(section_path), {}});
+    std::map<std::string, int> first_line;
+    for (const auto& entry : map) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar()) {
+        problems_.push_back(
+            {position_of(key.Mark()),
+             path("?") + ": a key must be a plain name, got " + std::string(kind_name(key))});
+        continue;
+      }
+      const auto [seen, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
+      if (!inserted) {
+        problems_.push_back({position_of(key.Mark()), path(key.Scalar()) +
+                                                          ": duplicate key (first at line " +
+                                                          std::to_string(seen->second) + ")"});
+      }
+    }
+    body();
+    const Frame& frame = frames_.back();
+    for (const auto& entry : map) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar()) continue;
+      const bool known =
+          std::find(frame.known.begin(), frame.known.end(), key.Scalar()) != frame.known.end();
+      if (known) continue;
+      // Only the first config_errors_max lines are shown, so a file of many unknown keys
+      // need not pay a "did you mean" search for each one.
+      if (problems_.size() >= problems_kept_max) {
+        ++problems_not_kept_;
+        continue;
+      }
+      problems_.push_back(
+          {position_of(key.Mark()),
+           path(key.Scalar()) + ": " + unknown_key_message(key.Scalar(), frame.known)});
+    }
+    frames_.pop_back();
+  }
+
+  // Registers `name` as a key of the current section and returns its value when present,
+  // recording where it is (the value for a single value, else the key).
+  std::optional<YAML::Node> take(std::string_view name) {
+    Frame& frame = frames_.back();
+    frame.known.push_back(name);
+    for (const auto& entry : frame.map) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar() || key.Scalar() != name) continue;
+      const YAML::Node& value = entry.second;
+      const bool point_at_value = value.IsScalar() && value.Mark().line >= 0;
+      positions_[path(name)] = position_of(point_at_value ? value.Mark() : key.Mark());
+      return value;
+    }
+    return std::nullopt;
+  }
+
+  // The single value of key `name`, or nullopt (problem reported) when it is something else.
+  std::optional<std::string> scalar(std::string_view name, const YAML::Node& value,
+                                    std::string_view expected) {
+    if (value.IsScalar()) return value.Scalar();
+    report(value, name,
+           "expected " + std::string(expected) + ", got " + std::string(kind_name(value)));
+    return std::nullopt;
+  }
+
+  // True when key `name` is present and its value parsed into `field`.
+  template <typename T, typename Parse>
+  bool parse_into(std::string_view name, std::string_view expected, T& field, Parse parse) {
+    const std::optional<YAML::Node> value = take(name);
+    if (!value) return false;
+    const std::optional<std::string> text = scalar(name, *value, expected);
+    if (!text) return false;
+    auto parsed = parse(*text);
+    if (!parsed.ok()) {
+      report(*value, name, parsed.status().message());
+      return false;
+    }
+    field = std::move(parsed).value();
+    return true;
+  }
+
+  template <typename Parse>
+  std::optional<std::uint64_t> whole(std::string_view name, std::string_view expected,
+                                     Parse parse) {
+    std::uint64_t parsed = 0;
+    if (!parse_into(name, expected, parsed, parse)) return std::nullopt;
+    return parsed;
+  }
+
+  Config& config_;
+  std::vector<Frame> frames_;
+  std::vector<Problem> problems_;
+  std::size_t problems_not_kept_ = 0;
+  std::map<std::string, Position> positions_;
+};
+
+std::string format_problem(std::string_view source, const Problem& problem) {
+  std::string out(source);
+  if (problem.at.known()) {
+    out += ":" + std::to_string(problem.at.line + 1) + ":" + std::to_string(problem.at.column + 1);
+  }
+  return out + ": " + problem.text;
+}
+
+// `not_kept`: further problems that were counted but not kept.
+Status problems_status(std::string_view source, std::vector<Problem> problems,
+                       std::size_t not_kept = 0) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    const auto key = [](const Problem& p) {
+      return std::pair{p.at.known() ? p.at.line : std::numeric_limits<int>::max(), p.at.column};
+    };
+    return key(a) < key(b);
+  });
+  std::string message;
+  for (std::size_t i = 0; i < problems.size() && i < config_errors_max; ++i) {
+    message += (i == 0 ? "" : "\n") + format_problem(source, problems[i]);
+  }
+  const std::size_t shown = std::min(problems.size(), config_errors_max);
+  if (problems.size() + not_kept > shown) {
+    message += "\n" + std::string(source) + ": ... and " +
+               std::to_string(problems.size() + not_kept - shown) + " more problems";
+  }
+  return error(Code::invalid_argument, std::move(message));
+}
+
+Status malformed(std::string_view source, const YAML::Exception& e) {
+  return problems_status(source, {{position_of(e.mark), "malformed YAML: " + e.msg}});
+}
+
+// Records where each document starts; ignores the content.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+};
+
+// ok when `text` holds at most one document. Throws YAML::Exception on malformed YAML.
+Status check_one_document(const std::string& text, std::string_view source) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts documents;
+  for (int i = 0; i < 3 && parser.HandleNextDocument(documents); ++i) {
+  }
+  const std::vector<YAML::Mark>& starts = documents.starts;
+  for (std::size_t i = 1; i < starts.size(); ++i) {
+    if (starts[i].pos != starts[i - 1].pos) continue;
+    const auto at = static_cast<std::size_t>(starts[i].pos);
+    const std::string found = at < text.size() ? quoted(text.substr(at, 1)) : "end of input";
+    return problems_status(source,
+                           {{position_of(starts[i]), "malformed YAML: unexpected " + found}});
+  }
+  if (starts.size() > 1) {
+    return problems_status(source, {{position_of(starts[1]),
+                                     "only one YAML document is allowed; a second "
+                                     "one starts here"}});
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Config> config_from_yaml(const YAML::Node& document, std::string_view source_name) {
+  try {
+    Config config;
+    Reader reader(config);
+    reader.read(document);
+    std::vector<Problem>& problems = reader.problems();
+    if (problems.empty()) {
+      for (const ConfigViolation& violation : find_violations(config)) {
+        Position at;
+        for (const std::string& path : {violation.key_path, violation.other_key_path}) {
+          const auto found = reader.positions().find(path);
+          if (!at.known() && found != reader.positions().end()) at = found->second;
+        }
+        problems.push_back({at, violation.key_path + ": " + violation.message});
+      }
+    }
+    if (!problems.empty()) {
+      return problems_status(source_name, std::move(problems), reader.problems_not_kept());
+    }
+    return config;
+  } catch (const YAML::Exception& e) {
+    return malformed(source_name, e);
+  } catch (const std::exception& e) {
+    return error(Code::invalid_argument,
+                 std::string(source_name) + ": could not read the configuration: " + e.what());
+  }
+}
+
+Result<Config> config_from_yaml(std::string_view text, std::string_view source_name) {
+  if (text.size() > config_text_bytes_max) {
+    return error(Code::invalid_argument, std::string(source_name) + ": larger than " +
+                                             format_size_bytes(config_text_bytes_max) +
+                                             "; not a configuration file?");
+  }
+  try {
+    const std::string copy(text);
+    const Status one_document = check_one_document(copy, source_name);
+    if (!one_document.ok()) return one_document;
+    return config_from_yaml(YAML::Load(copy), source_name);
+  } catch (const YAML::Exception& e) {
+    return malformed(source_name, e);
+  } catch (const std::exception& e) {
+    return error(Code::invalid_argument,
+                 std::string(source_name) + ": could not read the configuration: " + e.what());
+  }
+}
+
+}  // namespace vigil::core

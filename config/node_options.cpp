@@ -1,0 +1,77 @@
+// Config -> NodeOptions. Kept apart from config.cpp so that the configuration does not
+// depend on the node, and apart from node.cpp so that the node does not depend on YAML-era
+// names.
+
+#include "config/node_options.h"
+
+#include <algorithm>
+
+namespace vigil::core {
+
+namespace {
+
+QuorumCounts counts_for(const Config& config, Consistency level) {
+  const QuorumSizes sizes = quorum_sizes(config, level);
+  return QuorumCounts{sizes.r, sizes.w};
+}
+
+MembershipOptions membership_options(const Config& config) {
+  MembershipOptions options;
+  options.gossip_interval = config.gossip_protocol.interval;
+  options.fanout = config.gossip_protocol.fanout;
+  options.indirect_probes = config.gossip_protocol.indirect_probes;
+  options.probe_timeout = config.gossip_protocol.probe_timeout;
+  options.phi_threshold = config.phi_accrual.threshold;
+  options.phi_window_size = config.phi_accrual.window_size;
+  options.phi_min_samples = config.phi_accrual.min_samples;
+  options.phi_scale_factor = config.phi_accrual.scale_factor;
+  options.phi_bootstrap_time = config.phi_accrual.bootstrap_time;
+  options.phi_min_std_deviation = config.phi_accrual.min_std_deviation;
+  options.suspicious_threshold = config.failure_detector.suspicious_threshold;
+  options.failure_threshold = config.failure_detector.failure_threshold;
+  options.recovery_timeout = config.failure_detector.recovery_timeout;
+  options.max_failures = config.failure_detector.max_failures;
+  return options;
+}
+
+}  // namespace
+
+NodeOptions node_options_from_config(const Config& config) {
+  VIGIL_ASSERT(validate(config).ok(), "node_options_from_config() on an invalid config");
+  NodeOptions options;
+  options.id = config.node.id;
+  options.replicas = config.quorum_settings.n;
+  options.one = counts_for(config, Consistency::one);
+  options.quorum = counts_for(config, Consistency::quorum);
+  options.all = counts_for(config, Consistency::all);
+  options.request_timeout = config.timing.request_timeout;
+  options.replication_timeout = config.timing.replication_timeout;
+  options.retry_interval = config.timing.retry_interval;
+  options.max_retries = config.timing.max_retries;
+  options.conflict_mode = config.conflict_resolution;
+  options.sibling_limits = sibling_limits(config);
+  options.read_repair_enabled = config.read_repair.enabled;
+  options.read_repair_probability = config.read_repair.probability;
+  // The config may lower the compiled-in caps, never raise them (core/types.h).
+  options.key_size_bytes_max = static_cast<std::size_t>(
+      std::min<std::uint64_t>(config.limits.key_bytes_max, key_size_bytes_max));
+  options.value_size_bytes_max = static_cast<std::size_t>(
+      std::min<std::uint64_t>(config.limits.value_bytes_max, value_size_bytes_max));
+  options.requests_in_flight_max = config.limits.requests_in_flight_max;
+  options.hints.enabled = config.hint_storage.enabled;
+  options.hints.count_toward_write_quorum = config.hint_storage.count_toward_write_quorum;
+  options.hints.check_interval = config.hint_storage.maintenance.check_interval;
+  options.hints.retry_interval = config.hint_storage.maintenance.retry_interval;
+  options.hints.max_attempts = config.hint_storage.maintenance.max_attempts;
+  options.hints.expiry = config.hint_storage.maintenance.expiry;
+  options.hints.replay_in_flight_max = config.hint_storage.replay_in_flight_max;
+  options.hints.per_target_max = config.limits.hints_per_target_max;
+  options.address = format_address(config.node.listen);
+  for (const SeedNode& seed : config.node.seeds) {
+    options.seeds.emplace_back(seed.id, format_address(seed.address));
+  }
+  options.membership = membership_options(config);
+  return options;
+}
+
+}  // namespace vigil::core

@@ -1,0 +1,20 @@
+#pragma once
+// The node's options from its configuration: the one place that maps a Config onto what
+// core::Node takes.
+
+#include "config/config.h"
+#include "core/node/node.h"
+
+namespace vigil::core {
+
+// quorum_settings.N -> replicas; consistency_levels eventual/quorum/strong -> one/quorum/
+// all (resolved against N by core::quorum_sizes); timing; conflict_resolution;
+// vector_clock -> sibling_limits; read_repair enabled/probability; limits (key and value
+// sizes, requests in flight); gossip_protocol, phi_accrual, failure_detector -> membership;
+// node.listen -> address, node.seeds -> seeds (id, "host:port"). quorum_settings.R/W are the sizes of a request that names no
+// level; every core::ClientRequest names one (default quorum), so they do not reach the
+// node.
+// REQUIRES: validate(config).ok() (asserted where the node relies on it).
+NodeOptions node_options_from_config(const Config& config);
+
+}  // namespace vigil::core

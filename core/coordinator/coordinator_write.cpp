@@ -1,0 +1,245 @@
+// Coordinating a put or a delete (Dynamo 4.5's write path; Riak's put FSM with
+// coordinator-side versioning: the coordinator mints the dot, replicas only merge).
+//
+// Theory of operation.
+// 1. The coordinator reads its own state of the key, applies the write to it
+//    (SiblingSet::write: a new dot, superseding what the client's context covers) and
+//    stages it. That staged write is the first acknowledgement: it is committed before
+//    anything produced after it leaves the node (node.h's driving protocol).
+// 2. The whole new state goes to the other N-1 replicas as a ReplicaWrite; each merges it
+//    and acknowledges once its merge is committed. Sending the whole state rather than the
+//    new version keeps every replica's state a join of whole states, which is what makes
+//    the set's context sound (core/versions/version.h).
+// 3. The client is answered ok, with the new state's context, as soon as W replicas
+//    (this one included) acknowledged: never before. Replicas still silent after
+//    replication_timeout are sent the write again, then every retry_interval, up to
+//    max_retries times; the request lives on after the answer to finish replicating,
+//    until every replica acknowledged or its deadline.
+// 4. When W can no longer be reached (replicas refused) or the deadline passes first, the
+//    answer is unavailable with the counts. The write may still have reached some
+//    replicas: "unavailable" tells the client the outcome is unknown, as Dynamo does.
+// A corrupt local state is not silently replaced: the write goes on from an empty state
+// under a fresh actor name (so its dot cannot repeat one the lost record held), and the
+// other replicas are also asked for their state, which is merged back in as it arrives (a
+// small read repair of ourselves).
+// A write that would exceed siblings_max is refused whole (resource_exhausted).
+// Sloppy quorum (hints_fallback.cpp): replicas judged down when the write starts, and
+// replicas still silent at the first retry, are also covered by a hint on a fallback node
+// past the preference list; the hint's acknowledgement counts toward W when the settings
+// say so (never at `all`).
+
+#include <utility>
+
+#include "core/node/node_state.h"
+
+namespace vigil::core::node_detail {
+
+namespace {
+
+ReplicaProgress& self_replica(NodeState& state, Request& request) {
+  for (ReplicaProgress& replica : request.replicas) {
+    if (replica.node == state.self()) return replica;
+  }
+  VIGIL_ASSERT(false, "the coordinator is not on its own preference list");
+  return request.replicas.front();
+}
+
+ReplicaProgress* replica_of(Request& request, const NodeId& node) {
+  for (ReplicaProgress& replica : request.replicas) {
+    if (replica.node == node) return &replica;
+  }
+  return nullptr;
+}
+
+// Step 1: the coordinator's own write. ok, or the reason the write cannot go ahead.
+Status write_locally(NodeState& state, const Now& now, Request& request) {
+  SiblingSet current;
+  auto read = state.storage.read_key(request.key);
+  if (!read.ok()) {
+    if (read.status().code() != Code::corruption) {
+      state.counters.add("storage_read_errors");
+      return error(read.status().code(), "reading the local state: " + read.status().message());
+    }
+    state.counters.add("storage_corruption");
+    request.repair_local = true;
+    // What this node minted for the key is unknown now: a dot from the old actor could
+    // repeat one the other replicas hold (and merge would keep only one of the two).
+    renew_actor(state);
+  } else if (read->has_value()) {
+    current = std::move(**read);
+  }
+  VersionCounters version_counters;
+  auto dot =
+      current.write(state.actor, request.context, request.value, now.wall_us,
+                    state.options.conflict_mode, state.options.sibling_limits, version_counters);
+  add_version_counters(state.counters, version_counters);
+  if (!dot.ok()) {
+    if (dot.status().code() == Code::resource_exhausted) state.counters.add("sibling_refusals");
+    return dot.status();
+  }
+  if (Status written = state.storage.write_key(request.key, current); !written.ok()) {
+    state.counters.add("storage_write_errors");
+    return written;
+  }
+  self_replica(state, request).answered = true;
+  request.state = std::move(current);
+  return Status::ok_status();
+}
+
+bool wants_read_back(const Request& request, const ReplicaProgress& replica) {
+  return request.repair_local && !replica.read_back && !replica.error;
+}
+
+// Sends the write (and, after a corrupt local read, a read-back) to every replica still
+// owing one. Returns how many replicas were sent something.
+std::uint32_t send_to_pending(NodeState& state, Request& request, const NodeId& self) {
+  std::uint32_t sent = 0;
+  for (ReplicaProgress& replica : request.replicas) {
+    if (replica.node == self) continue;
+    bool any = false;
+    if (!replica.settled()) {
+      send(state, replica.node, ReplicaWrite{request.id, request.key, request.state});
+      any = true;
+    }
+    if (wants_read_back(request, replica)) {
+      send(state, replica.node, ReplicaRead{request.id, request.key});
+      any = true;
+    }
+    sent += any ? 1 : 0;
+  }
+  return sent;
+}
+
+bool read_backs_done(const Request& request, const NodeId& self) {
+  for (const ReplicaProgress& replica : request.replicas) {
+    if (replica.node != self && wants_read_back(request, replica)) return false;
+  }
+  return true;
+}
+
+// Answers when W is reached or out of reach; forgets the request when nothing is owed.
+void progress_write(NodeState& state, const Now& now, Request& request) {
+  if (!request.reply_code) {
+    if (request.answered_count() >= request.needed) {
+      answer_request(state, now, request, Status::ok_status(), request.state);
+    } else if (request.answered_count() + request.pending_count() < request.needed) {
+      state.counters.add("quorum_failures");
+      answer_request(state, now, request, quorum_not_reached(request, "acknowledged"), {});
+    }
+  }
+  if (request.reply_code && request.pending_count() == 0 &&
+      read_backs_done(request, state.self())) {
+    finish(state, request);
+  }
+}
+
+// A fallback's answer to a HintWrite for `replica`.
+void on_hint_write_reply(NodeState& state, const Now& now, Request& request,
+                         ReplicaProgress& replica, const ReplicaWriteReply& reply) {
+  if (replica.hinted) {
+    state.counters.add("ignored_duplicate");
+    return;
+  }
+  if (reply.status.code != Code::ok) {
+    state.counters.add("hint_write_refusals");  // the next retry tries another fallback
+    return;
+  }
+  replica.hinted = true;
+  state.counters.add("hint_writes_acknowledged");
+  if (hints_count_toward_write(state, request) && !replica.answered) {
+    replica.answered = true;
+    replica.error.reset();
+    state.counters.add("hint_acks_counted");
+  }
+  progress_write(state, now, request);
+}
+
+}  // namespace
+
+void start_write(NodeState& state, const Now& now, Request request_in) {
+  auto [it, inserted] = state.requests.emplace(request_in.id, std::move(request_in));
+  VIGIL_ASSERT(inserted, "request id reused");
+  Request& request = it->second;
+  arm_deadline(state, request, now.monotonic + state.options.request_timeout);
+  if (Status status = write_locally(state, now, request); !status.ok()) {
+    answer_request(state, now, request, status, {});
+    finish(state, request);
+    return;
+  }
+  const std::uint32_t sent = send_to_pending(state, request, state.self());
+  state.counters.add("replica_writes_sent", sent);
+  send_hints(state, request, /*only_down=*/true);
+  if (sent > 0 && state.options.max_retries > 0) {
+    arm_retry(state, request, now.monotonic + state.options.replication_timeout);
+  }
+  progress_write(state, now, request);
+}
+
+void on_write_reply(NodeState& state, const Now& now, Request& request, const NodeId& from,
+                    const ReplicaWriteReply& reply) {
+  ReplicaProgress* replica = replica_of(request, from);
+  if (replica == nullptr) {
+    if (ReplicaProgress* hinted = replica_of_fallback(request, from)) {
+      on_hint_write_reply(state, now, request, *hinted, reply);
+      return;
+    }
+    state.counters.add("ignored_unexpected_sender");
+    return;
+  }
+  if (replica->answered) {
+    state.counters.add("ignored_duplicate");
+    return;
+  }
+  Status status = from_wire(reply.status);
+  if (status.ok()) {
+    replica->answered = true;
+    replica->error.reset();
+  } else {
+    state.counters.add("replica_write_refusals");
+    replica->error = std::move(status);
+  }
+  progress_write(state, now, request);
+}
+
+void on_write_read_back(NodeState& state, const Now& now, Request& request, const NodeId& from,
+                        const ReplicaReadReply& reply) {
+  ReplicaProgress* replica = replica_of(request, from);
+  if (!request.repair_local || replica == nullptr || from == state.self()) {
+    state.counters.add(replica == nullptr ? "ignored_unexpected_sender" : "ignored_wrong_kind");
+    return;
+  }
+  if (replica->read_back) {
+    state.counters.add("ignored_duplicate");
+    return;
+  }
+  replica->read_back = true;  // whatever it says, it has said it
+  if (reply.status.code == Code::ok) {
+    if (merge_into_local(state, request.key, reply.state).ok()) {
+      state.counters.add("read_backs_merged");
+    }
+  }
+  progress_write(state, now, request);
+}
+
+void retry_write(NodeState& state, const Now& now, Request& request) {
+  const std::uint32_t sent = send_to_pending(state, request, state.self());
+  if (sent == 0) return;
+  send_hints(state, request, /*only_down=*/false);
+  ++request.resends;
+  state.counters.add("replica_write_resends", sent);
+  if (request.resends < state.options.max_retries) {
+    arm_retry(state, request, now.monotonic + state.options.retry_interval);
+  }
+}
+
+void expire_write(NodeState& state, const Now& now, Request& request) {
+  if (!request.reply_code) {
+    state.counters.add("quorum_failures");
+    answer_request(state, now, request, quorum_not_reached(request, "acknowledged"), {});
+  } else if (request.pending_count() > 0) {
+    state.counters.add("replication_incomplete");
+  }
+  finish(state, request);
+}
+
+}  // namespace vigil::core::node_detail

@@ -1,0 +1,43 @@
+#pragma once
+// Client requests and replies as core/ sees them. The environment turns its transport
+// (RESP in net/, fibers in sim/) into these and back; a request id is the environment's,
+// unique among that node's in-flight client requests.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/wire/messages.h"
+#include "core/status.h"
+#include "core/types.h"
+#include "core/versions/version.h"
+
+namespace vigil::core {
+
+enum class ClientOp : std::uint8_t { get, put, del };
+
+struct ClientRequest {
+  RequestId id = 0;
+  ClientOp op = ClientOp::get;
+  Consistency consistency = Consistency::quorum;
+  Key key;
+  Value value;                         // put only
+  std::optional<VectorClock> context;  // put/del: the causal context from an earlier read
+};
+
+struct ClientReply {
+  RequestId id = 0;
+  // ok; not_found (get of an absent or deleted key); unavailable (quorum not reached:
+  // the message says how many replicas answered of how many needed); timeout;
+  // invalid_argument (bad key/value size); resource_exhausted (sibling bound).
+  Status status;
+  // get: the live (non-tombstone) values, one per sibling, in the set's order (one value
+  // in timestamp mode); put/del: empty.
+  std::vector<Value> values;
+  // get: the causal context to pass to a later put/del; put: the context of the new state.
+  VectorClock context;
+  std::uint32_t replicas_answered = 0;
+  std::uint32_t replicas_needed = 0;
+};
+
+}  // namespace vigil::core

@@ -1,0 +1,85 @@
+// What a node does when a commit fails (LevelDB's sticky background error, applied to a
+// state machine whose outputs wait for the commit).
+//
+// Theory of operation. A failed commit leaves the node's durable state unknown: any
+// write staged since the last good commit may or may not be on disk. Everything the node
+// produced since then is still in its outbox and reply queue (the driving protocol drains
+// them only after a good commit), so it is withdrawn here, wholesale, before anything can
+// leave: an acknowledgement that durability cannot back is never sent. In its place:
+// - every withdrawn client reply becomes io_error ("outcome unknown"): the client is still
+//   answered exactly once;
+// - a withdrawn CoordinateReply becomes the same io_error for the forwarding peer (and is
+//   what a duplicate of its request is answered with from now on);
+// - a withdrawn ReplicaWriteReply (a replica's or a hint holder's acknowledgement) becomes
+//   an io_error refusal, so the coordinator counts this replica out instead of waiting; a
+//   withdrawn HintDeliveryReply likewise, so the hint's holder keeps the hint;
+// - other withdrawn messages (replica reads and writes, read answers, forwards) are
+//   dropped; they were requests or data, and their senders retry or time out.
+// Then every read and write this node coordinates fails now (they depend on local state),
+// and the node refuses writes until it restarts; forwards go on (they touch no storage).
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/node/node_state.h"
+
+namespace vigil::core::node_detail {
+
+namespace {
+
+void replace_withdrawn_messages(NodeState& state, std::vector<Envelope> withdrawn,
+                                const Status& unknown) {
+  for (Envelope& envelope : withdrawn) {
+    state.counters.add("withdrawn_messages");
+    if (auto* reply = std::get_if<CoordinateReply>(&envelope.message)) {
+      CoordinateReply replacement{reply->request_id, to_wire(unknown), {}, 0};
+      const PeerRequestKey key{envelope.to, reply->request_id};
+      if (auto it = state.remembered.find(key); it != state.remembered.end()) {
+        it->second.reply = replacement;
+      }
+      send(state, envelope.to, std::move(replacement));
+    } else if (auto* ack = std::get_if<ReplicaWriteReply>(&envelope.message)) {
+      send(state, envelope.to, ReplicaWriteReply{ack->request_id, to_wire(unknown)});
+    } else if (auto* delivered = std::get_if<HintDeliveryReply>(&envelope.message)) {
+      send(state, envelope.to, HintDeliveryReply{delivered->hint_id, to_wire(unknown)});
+    }
+  }
+}
+
+}  // namespace
+
+void fail_storage(NodeState& state, const Now& now, const Status& status) {
+  state.counters.add("storage_failures");
+  if (!state.storage_failure) {
+    state.storage_failure = status.ok() ? error(Code::io_error, "commit failed") : status;
+  }
+  const Status unknown(Code::io_error, "storage commit failed on node " + state.self() + " (" +
+                                           state.storage_failure->to_string() +
+                                           "): outcome unknown");
+  std::vector<Envelope> withdrawn_messages = std::exchange(state.outbox, {});
+  std::vector<ClientReply> withdrawn_replies = std::exchange(state.replies, {});
+  for (ClientReply& reply : withdrawn_replies) {
+    state.counters.add("withdrawn_replies");
+    ClientReply replacement;
+    replacement.id = reply.id;
+    replacement.status = unknown;
+    state.replies.push_back(std::move(replacement));
+  }
+  replace_withdrawn_messages(state, std::move(withdrawn_messages), unknown);
+
+  std::vector<RequestId> coordinated;
+  for (const auto& [id, request] : state.requests) {
+    if (request.kind != RequestKind::forward) coordinated.push_back(id);
+  }
+  for (RequestId id : coordinated) {
+    Request& request = state.requests.at(id);
+    if (!request.reply_code) {
+      const Code code = request.kind == RequestKind::write ? Code::io_error : Code::unavailable;
+      answer_request(state, now, request, Status(code, unknown.message()), {});
+    }
+    finish(state, request);
+  }
+}
+
+}  // namespace vigil::core::node_detail

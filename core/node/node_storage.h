@@ -1,0 +1,60 @@
+#pragma once
+// What a node reads and writes of its durable state, typed. The environment provides it
+// (store/typed_storage.h adapts any store::Store). Writes are staged: visible to reads at
+// once, made durable by the environment's commit before any effect produced after them
+// leaves the node (group commit; rule 3: durable before acknowledged). core/ never calls
+// commit.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.h"
+#include "core/status.h"
+#include "core/types.h"
+#include "core/versions/version.h"
+
+namespace vigil::core {
+
+// A hinted-handoff hint as the node sees it (store::HintRecord holds it encoded).
+struct StoredHint {
+  std::uint64_t id = 0;  // >= 1, unique in this node's storage; assigned by the node
+  NodeId target;
+  Key key;
+  SiblingSet state;
+  WallMicros created_us = 0;
+  WallMicros expires_us = 0;
+  std::uint32_t attempts = 0;  // deliveries tried and not acknowledged
+  friend bool operator==(const StoredHint&, const StoredHint&) = default;
+};
+
+class NodeStorage {
+ public:
+  virtual ~NodeStorage() = default;
+  NodeStorage() = default;
+  NodeStorage(const NodeStorage&) = delete;
+  NodeStorage& operator=(const NodeStorage&) = delete;
+
+  // nullopt when absent; corruption when the stored record or a value fails its checksum.
+  virtual Result<std::optional<SiblingSet>> read_key(const Key& key) = 0;
+  // Staged; an error (io_error, failed_precondition after a sticky failure) means the
+  // change will never be durable: the node must not acknowledge it.
+  virtual Status write_key(const Key& key, const SiblingSet& state) = 0;
+
+  virtual Result<std::optional<std::string>> read_meta(std::string_view name) = 0;
+  virtual Status write_meta(std::string_view name, std::string_view value) = 0;
+
+  // Hints this node holds for other nodes (hinted handoff). Writes are staged like keys.
+  // Reads see staged changes; a hint whose record fails its checksum or does not decode
+  // is corruption naming the hint id.
+  virtual Status write_hint(const StoredHint& hint) = 0;  // insert or replace by id
+  virtual Status erase_hint(std::uint64_t id) = 0;        // absent: not an error
+  // In id order: the hints for `target`, at most `limit`; all hints after `after_id`.
+  virtual Result<std::vector<StoredHint>> hints_for(const NodeId& target, std::size_t limit) = 0;
+  virtual Result<std::vector<StoredHint>> hints_after(std::uint64_t after_id,
+                                                      std::size_t limit) = 0;
+  virtual Result<std::uint64_t> hint_count() = 0;
+};
+
+}  // namespace vigil::core

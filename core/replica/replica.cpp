@@ -1,0 +1,85 @@
+// The replica side: merging ReplicaWrites, answering ReplicaReads.
+//
+// Theory of operation (Dynamo 4.5-4.6; Riak's vnode put with coordinator-side versioning).
+// A replica never mints versions for a peer: it merges the whole state the coordinator
+// sent into its own (SiblingSet::merge is idempotent, commutative and associative), so
+// duplicated, reordered and retried ReplicaWrites all converge to the same state, and a
+// read repair can never take away what the replica gained meanwhile. The merge is staged;
+// the acknowledgement is produced now but leaves only after the commit that covers it
+// (node.h's driving protocol), so an ok always means "durable here". A merge that changes
+// nothing stages nothing.
+//
+// A corrupt local record is replaced by the merge with nothing (counted): its contents
+// cannot be trusted, the incoming state is durable after the commit, and what else the
+// record held is restored by read repair and anti-entropy from the other replicas. After
+// a storage failure writes are refused with failed_precondition (the node's durable state
+// is unknown) and reads are still served.
+
+#include <utility>
+
+#include "core/node/node_state.h"
+
+namespace vigil::core::node_detail {
+
+Status merge_into_local(NodeState& state, const Key& key, const SiblingSet& incoming) {
+  if (state.storage_failure) {
+    return error(Code::failed_precondition, "node " + state.self() +
+                                                " refuses writes after a storage failure (" +
+                                                state.storage_failure->to_string() + ")");
+  }
+  SiblingSet current;
+  bool stored = false;
+  auto read = state.storage.read_key(key);
+  if (!read.ok()) {
+    if (read.status().code() != Code::corruption) {
+      state.counters.add("storage_read_errors");
+      return read.status();
+    }
+    state.counters.add("storage_corruption");
+  } else if (read->has_value()) {
+    current = std::move(**read);
+    stored = true;
+  }
+  SiblingSet merged = current;
+  VersionCounters version_counters;
+  merged.merge(incoming, state.options.conflict_mode, state.options.sibling_limits,
+               version_counters);
+  add_version_counters(state.counters, version_counters);
+  if (merged.empty() || (stored && merged == current)) return Status::ok_status();
+  if (Status written = state.storage.write_key(key, merged); !written.ok()) {
+    state.counters.add("storage_write_errors");
+    return written;
+  }
+  return Status::ok_status();
+}
+
+void on_replica_write(NodeState& state, const NodeId& from, const ReplicaWrite& message) {
+  Status status = check_key(state.options, message.key);
+  if (status.ok()) status = merge_into_local(state, message.key, message.state);
+  state.counters.add(status.ok() ? "replica_writes_applied" : "replica_write_errors");
+  send(state, from, ReplicaWriteReply{message.request_id, to_wire(status)});
+}
+
+void on_replica_read(NodeState& state, const NodeId& from, const ReplicaRead& message) {
+  ReplicaReadReply reply;
+  reply.request_id = message.request_id;
+  if (Status status = check_key(state.options, message.key); !status.ok()) {
+    reply.status = to_wire(status);
+    send(state, from, std::move(reply));
+    return;
+  }
+  auto read = state.storage.read_key(message.key);
+  if (!read.ok()) {
+    const bool corrupt = read.status().code() == Code::corruption;
+    state.counters.add(corrupt ? "storage_corruption" : "storage_read_errors");
+    reply.status = to_wire(read.status());
+  } else if (!read->has_value()) {
+    reply.status = WireStatus{Code::not_found, ""};
+  } else {
+    reply.state = std::move(**read);
+  }
+  state.counters.add("replica_reads_served");
+  send(state, from, std::move(reply));
+}
+
+}  // namespace vigil::core::node_detail

@@ -1,0 +1,178 @@
+#pragma once
+// Node-to-node messages: plain structs; core/ passes these, never bytes. core/wire/codec.h turns
+// them into versioned, checksummed frames. Adding a message: add the struct, add it to
+// Message (append only: the variant index is the wire type), add its encode/decode in
+// codec.cpp, and a round-trip generator in tests/core/codec_test.cpp.
+//
+// Protocol (Dynamo section 4.5, Riak's put FSM): a client request reaches any node. If the
+// node is not on the key's preference list it forwards the request to one that is
+// (CoordinateRequest). The coordinating replica applies a write to its own state (making
+// the new dot), commits it, then sends the whole resulting SiblingSet to the other
+// replicas (ReplicaWrite), which merge it, commit, and acknowledge. Reads ask every
+// replica for its SiblingSet (ReplicaRead) and merge the answers.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+#include "core/versions/version.h"
+
+namespace vigil::core {
+
+using RequestId = std::uint64_t;
+
+// Per-request consistency (seed section 1.2). `eventual` is an alias of one, `strong` of all.
+enum class Consistency : std::uint8_t { one = 0, quorum = 1, all = 2 };
+
+// A Status as it travels: code and a bounded message.
+struct WireStatus {
+  Code code = Code::ok;
+  std::string message;
+  friend bool operator==(const WireStatus&, const WireStatus&) = default;
+};
+
+// "Merge this state for `key`, make it durable, then acknowledge."
+struct ReplicaWrite {
+  RequestId request_id = 0;
+  Key key;
+  SiblingSet state;
+  friend bool operator==(const ReplicaWrite&, const ReplicaWrite&) = default;
+};
+
+struct ReplicaWriteReply {
+  RequestId request_id = 0;
+  WireStatus status;
+  friend bool operator==(const ReplicaWriteReply&, const ReplicaWriteReply&) = default;
+};
+
+struct ReplicaRead {
+  RequestId request_id = 0;
+  Key key;
+  friend bool operator==(const ReplicaRead&, const ReplicaRead&) = default;
+};
+
+// status not_found with an empty state when the replica has nothing for the key.
+struct ReplicaReadReply {
+  RequestId request_id = 0;
+  WireStatus status;
+  SiblingSet state;
+  friend bool operator==(const ReplicaReadReply&, const ReplicaReadReply&) = default;
+};
+
+// A client request forwarded by a node that is not a replica of the key.
+struct CoordinateRequest {
+  RequestId request_id = 0;
+  Consistency consistency = Consistency::quorum;
+  Key key;
+  bool is_write = false;            // false: a read
+  std::optional<Value> value;       // writes: nullopt deletes
+  VectorClock context;              // writes: the client's causal context (may be empty)
+  friend bool operator==(const CoordinateRequest&, const CoordinateRequest&) = default;
+};
+
+struct CoordinateReply {
+  RequestId request_id = 0;
+  WireStatus status;
+  SiblingSet state;                 // reads: the merged state; writes: the state written
+  std::uint32_t replicas_answered = 0;
+  friend bool operator==(const CoordinateReply&, const CoordinateReply&) = default;
+};
+
+// ---- Membership: gossip and SWIM probes (core/membership/membership.h has the protocol) ----
+
+// One member as gossip carries it (Cassandra's EndpointState, cut to what Vigil uses).
+// Newer information wins: (incarnation, heartbeat) compared lexicographically. A restarted
+// node comes back with a higher incarnation (its node.incarnation epoch), so its heartbeat
+// starting again from 1 still replaces the old life's. Liveness verdicts (alive/suspect/
+// failed) are not gossiped: every node judges each peer for itself with its own phi
+// accrual detector (Cassandra), so there is no rumor of death to refute.
+struct MemberInfo {
+  NodeId id;
+  std::string address;            // node-to-node "host:port" (the sim uses the id)
+  std::uint64_t incarnation = 0;  // >= 1
+  std::uint64_t heartbeat = 0;    // raised by the member itself every gossip interval
+  // xxhash64 of the member's ring (every node's tokens): nodes whose rings differ are
+  // counted and shown; the ring is built from configuration, not changed by gossip.
+  std::uint64_t ring_digest = 0;
+  friend bool operator==(const MemberInfo&, const MemberInfo&) = default;
+};
+
+// Push-pull gossip: the sender's whole view; a receiver merges it and, unless is_reply,
+// answers with its own view (so one exchange updates both sides).
+struct Gossip {
+  std::vector<MemberInfo> members;  // at most core::members_max (codec.h)
+  bool is_reply = false;
+  friend bool operator==(const Gossip&, const Gossip&) = default;
+};
+
+// SWIM probe (Das et al. 2002). Direct: origin -> target with requester empty. Indirect:
+// a helper asked by PingRequest sends Ping{probe_id, requester = origin} to the target.
+struct Ping {
+  std::uint64_t probe_id = 0;
+  NodeId requester;  // empty for a direct probe
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
+
+// The target's answer, sent to whoever sent the Ping. A helper receiving an ack whose
+// requester is another node relays it to that requester unchanged (stateless relay).
+struct PingAck {
+  std::uint64_t probe_id = 0;
+  NodeId requester;  // copied from the Ping
+  NodeId target;     // the node that answered
+  friend bool operator==(const PingAck&, const PingAck&) = default;
+};
+
+// "Probe `target` for me": sent by an origin whose direct probe got no ack in probe_timeout
+// to gossip_protocol.indirect_probes other nodes.
+struct PingRequest {
+  std::uint64_t probe_id = 0;
+  NodeId target;
+  friend bool operator==(const PingRequest&, const PingRequest&) = default;
+};
+
+// ---- Hinted handoff (Dynamo 4.6; seed section 2.1) ----
+
+// Coordinator -> a fallback node past the preference list: "keep this state for `target`
+// (a replica of `key` that is down), durably, and hand it over when it returns". Answered
+// with a ReplicaWriteReply of the same request_id once the hint is committed.
+struct HintWrite {
+  RequestId request_id = 0;
+  NodeId target;
+  Key key;
+  SiblingSet state;
+  friend bool operator==(const HintWrite&, const HintWrite&) = default;
+};
+
+// Hint holder -> target: merge `state` for `key`, commit, then answer. Delivering the same
+// hint twice is harmless: merge is idempotent.
+struct HintDelivery {
+  std::uint64_t hint_id = 0;  // the holder's hint id
+  Key key;
+  SiblingSet state;
+  friend bool operator==(const HintDelivery&, const HintDelivery&) = default;
+};
+
+struct HintDeliveryReply {
+  std::uint64_t hint_id = 0;
+  WireStatus status;
+  friend bool operator==(const HintDeliveryReply&, const HintDeliveryReply&) = default;
+};
+
+// Append only: the index is the message type on the wire.
+using Message = std::variant<ReplicaWrite, ReplicaWriteReply, ReplicaRead, ReplicaReadReply,
+                             CoordinateRequest, CoordinateReply, Gossip, Ping, PingAck,
+                             PingRequest, HintWrite, HintDelivery, HintDeliveryReply>;
+
+// A message with its addresses, as it crosses the network.
+struct Envelope {
+  NodeId from;
+  NodeId to;
+  Message message;
+  friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+}  // namespace vigil::core
