@@ -65,16 +65,19 @@ TEST_P(TraceHashFixture, SeedsOneToFiveGiveTheRecordedHashes) {
     const RunRecord record = run_scenario(*scenario, seed);
     EXPECT_EQ(format_trace_hash(record.trace_hash), expected->second)
         << scenario->name << " seed " << seed << ": behaviour changed; replay with "
-        << "vigil sim scenarios/" << stem << ".yaml --seeds " << seed << " --trace -";
+        << "vigil sim scenarios/" << stem << ".yaml --seed " << seed << " --trace FILE (and compare with the tree before)";
   }
 }
 
+// A test name may not contain '-'.
+std::string test_name(const ::testing::TestParamInfo<std::string>& stem) {
+  std::string name = stem.param;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
 INSTANTIATE_TEST_SUITE_P(Scenarios, TraceHashFixture, ::testing::ValuesIn(scenario_stems()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         test_name);
 
 TEST(TraceHashFixtureFile, CoversEveryScenarioAndNothingElse) {
   std::set<std::string> names;
