@@ -65,7 +65,8 @@ TEST_P(TraceHashFixture, SeedsOneToFiveGiveTheRecordedHashes) {
     const RunRecord record = run_scenario(*scenario, seed);
     EXPECT_EQ(format_trace_hash(record.trace_hash), expected->second)
         << scenario->name << " seed " << seed << ": behaviour changed; replay with "
-        << "vigil sim scenarios/" << stem << ".yaml --seed " << seed << " --trace FILE (and compare with the tree before)";
+        << "vigil sim scenarios/" << stem << ".yaml --seed " << seed
+        << " --trace FILE, and compare with the tree before";
   }
 }
 
