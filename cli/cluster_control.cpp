@@ -43,11 +43,11 @@ std::string absolute_dir(const std::string& dir) {
   return text;
 }
 
-core::Result<core::Config> load_overlay(const std::string& path) {
-  if (path.empty()) return core::Config{};
-  core::Result<std::string> text = read_small_file(path, core::config_text_bytes_max);
+core::Result<config::Config> load_overlay(const std::string& path) {
+  if (path.empty()) return config::Config{};
+  core::Result<std::string> text = read_small_file(path, config::config_text_bytes_max);
   if (!text) return core::error(core::Code::invalid_argument, text.status().message());
-  return core::config_from_yaml(*text, path);
+  return config::config_from_yaml(*text, path);
 }
 
 // The layout of a new DIR, or the recorded one checked against the flags.
@@ -231,7 +231,7 @@ core::Result<ClusterLayout> open_cluster(const std::string& dir) {
 
 core::Result<std::vector<NodeStatus>> cluster_up(const ClusterUpOptions& options) {
   const std::string dir = absolute_dir(options.dir);
-  core::Result<core::Config> overlay = load_overlay(options.config_overlay_path);
+  core::Result<config::Config> overlay = load_overlay(options.config_overlay_path);
   if (!overlay) return overlay.status();
   std::string program = options.program;
   if (program.empty()) {
@@ -279,8 +279,8 @@ std::string cluster_status_json(const std::vector<NodeStatus>& nodes) {
   for (const NodeStatus& node : nodes) {
     nlohmann::ordered_json entry = nlohmann::ordered_json::object();
     entry["id"] = node.id;
-    entry["client"] = core::format_address(node.client);
-    entry["admin"] = core::format_address(node.admin);
+    entry["client"] = config::format_address(node.client);
+    entry["admin"] = config::format_address(node.admin);
     entry["pid"] = node.pid ? nlohmann::ordered_json(*node.pid) : nlohmann::ordered_json(nullptr);
     entry["alive"] = node.alive();
     list.push_back(entry);
@@ -296,8 +296,8 @@ std::string cluster_status_text(const std::vector<NodeStatus>& nodes) {
     const char* state = node.state == ProcessState::running   ? "running"
                         : node.state == ProcessState::stopped ? "paused"
                                                               : "down";
-    text += node.id + "  client " + core::format_address(node.client) + "  admin " +
-            core::format_address(node.admin) + "  pid " +
+    text += node.id + "  client " + config::format_address(node.client) + "  admin " +
+            config::format_address(node.admin) + "  pid " +
             (node.pid ? std::to_string(*node.pid) : std::string("-")) + "  " + state + "\n";
   }
   return text;

@@ -37,8 +37,8 @@ struct ClusterUpOptions {
 
 struct NodeStatus {
   std::string id;
-  core::Address client;
-  core::Address admin;
+  config::Address client;
+  config::Address admin;
   std::optional<pid_t> pid;  // from the pid file
   ProcessState state = ProcessState::gone;
   bool alive() const { return state != ProcessState::gone; }

@@ -3,7 +3,7 @@
 // Every node gets the same seed list in the same order (all nodes, n1 first), as a real
 // deployment should (docs/operations.md): membership then starts from the same view
 // everywhere, and a node finds itself in the list and skips it (config/config.h).
-// Node configs are written in full by core::config_to_yaml, so a person reading a node.yaml
+// Node configs are written in full by config::config_to_yaml, so a person reading a node.yaml
 // sees every key the node runs with; the overlay's keys are the ones that differ.
 
 #include "cli/cluster_layout.h"
@@ -29,12 +29,12 @@ std::string node_file(const ClusterLayout& layout, std::size_t index, const char
   return node_dir(layout, index) + "/" + name;
 }
 
-core::Result<core::Address> address_field(const nlohmann::json& node, const char* key,
-                                          const std::string& where) {
+core::Result<config::Address> address_field(const nlohmann::json& node, const char* key,
+                                            const std::string& where) {
   if (!node.contains(key) || !node[key].is_string()) {
     return bad_layout(where, std::string("missing \"") + key + "\" (text host:port)");
   }
-  core::Result<core::Address> address = core::parse_address(node[key].get<std::string>());
+  core::Result<config::Address> address = config::parse_address(node[key].get<std::string>());
   if (!address) return bad_layout(where + "." + key, address.status().message());
   return address;
 }
@@ -50,11 +50,11 @@ core::Result<ClusterNode> node_from_json(const nlohmann::json& node, std::size_t
   }
   ClusterNode out;
   out.id = expected_id;
-  core::Result<core::Address> listen = address_field(node, "listen", where);
+  core::Result<config::Address> listen = address_field(node, "listen", where);
   if (!listen) return listen.status();
-  core::Result<core::Address> client = address_field(node, "client", where);
+  core::Result<config::Address> client = address_field(node, "client", where);
   if (!client) return client.status();
-  core::Result<core::Address> admin = address_field(node, "admin", where);
+  core::Result<config::Address> admin = address_field(node, "admin", where);
   if (!admin) return admin.status();
   out.listen = *listen;
   out.client = *client;
@@ -99,9 +99,9 @@ std::string layout_to_json(const ClusterLayout& layout) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const ClusterNode& node : layout.nodes) {
     nodes.push_back({{"id", node.id},
-                     {"listen", core::format_address(node.listen)},
-                     {"client", core::format_address(node.client)},
-                     {"admin", core::format_address(node.admin)}});
+                     {"listen", config::format_address(node.listen)},
+                     {"client", config::format_address(node.client)},
+                     {"admin", config::format_address(node.admin)}});
   }
   nlohmann::json document = {{"nodes", nodes}};
   return document.dump(2) + "\n";
@@ -124,10 +124,9 @@ core::Result<ClusterLayout> layout_from_json(const std::string& text, const std:
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     core::Result<ClusterNode> node = node_from_json(nodes[i], i, source);
     if (!node) return node.status();
-    for (const core::Address* address : {&node->listen, &node->client, &node->admin}) {
+    for (const config::Address* address : {&node->listen, &node->client, &node->admin}) {
       if (!seen.insert({address->host, address->port}).second) {
-        return bad_layout(source, "address " + core::format_address(*address) +
-                                      " appears twice");
+        return bad_layout(source, "address " + config::format_address(*address) + " appears twice");
       }
     }
     layout.nodes.push_back(*node);
@@ -174,9 +173,9 @@ core::Result<std::size_t> node_index(const ClusterLayout& layout, const std::str
                      "no node \"" + id + "\" in " + layout.dir + " (nodes: " + ids + ")");
 }
 
-core::Result<core::Config> node_config(const ClusterLayout& layout, std::size_t index,
-                                       const core::Config& overlay) {
-  core::Config config = overlay;
+core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_t index,
+                                         const config::Config& overlay) {
+  config::Config config = overlay;
   const ClusterNode& node = layout.nodes.at(index);
   config.node.id = node.id;
   config.node.listen = node.listen;
@@ -193,7 +192,7 @@ core::Result<core::Config> node_config(const ClusterLayout& layout, std::size_t 
                            std::to_string(layout.nodes.size()) +
                            " nodes); give a --config-overlay with a smaller N");
   }
-  core::Status valid = core::validate(config);
+  core::Status valid = config::validate(config);
   if (!valid.ok()) {
     return core::error(core::Code::invalid_argument,
                        "config of node " + node.id + ": " + valid.message());
@@ -201,21 +200,21 @@ core::Result<core::Config> node_config(const ClusterLayout& layout, std::size_t 
   return config;
 }
 
-core::Status write_node_configs(const ClusterLayout& layout, const core::Config& overlay,
+core::Status write_node_configs(const ClusterLayout& layout, const config::Config& overlay,
                                 bool overwrite) {
   for (std::size_t i = 0; i < layout.nodes.size(); ++i) {
-    core::Result<core::Config> config = node_config(layout, i, overlay);
+    core::Result<config::Config> config = node_config(layout, i, overlay);
     if (!config) return config.status();
     core::Status made = make_directories(node_data_dir(layout, i));
     if (!made.ok()) return made;
     const std::string path = node_config_path(layout, i);
     std::error_code error;
     if (!overwrite && std::filesystem::exists(path, error)) continue;
-    const std::string text =
-        "# Written by `vigil cluster up` for node " + layout.nodes[i].id +
-        " of the cluster in " + layout.dir + ".\n# Rerunning `cluster up` keeps this file "
-        "unless --config-overlay is given (docs/operations.md).\n\n" +
-        core::config_to_yaml(*config);
+    const std::string text = "# Written by `vigil cluster up` for node " + layout.nodes[i].id +
+                             " of the cluster in " + layout.dir +
+                             ".\n# Rerunning `cluster up` keeps this file "
+                             "unless --config-overlay is given (docs/operations.md).\n\n" +
+                             config::config_to_yaml(*config);
     core::Status written = write_file_atomically(path, text);
     if (!written.ok()) return written;
   }

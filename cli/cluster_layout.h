@@ -29,9 +29,9 @@ static_assert(cluster_nodes_max <= cluster_port_stride, "port blocks would overl
 
 struct ClusterNode {
   core::NodeId id;
-  core::Address listen;
-  core::Address client;
-  core::Address admin;
+  config::Address listen;
+  config::Address client;
+  config::Address admin;
   friend bool operator==(const ClusterNode&, const ClusterNode&) = default;
 };
 
@@ -76,12 +76,12 @@ core::Result<std::size_t> node_index(const ClusterLayout& layout, const std::str
 // addresses, data_dir, and every node of the cluster as a seed, in the same order on every
 // node. invalid_argument when the result does not validate (e.g. an overlay whose N is
 // larger than the cluster).
-core::Result<core::Config> node_config(const ClusterLayout& layout, std::size_t index,
-                                       const core::Config& overlay);
+core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_t index,
+                                         const config::Config& overlay);
 // Writes node_config() of every node to its node.yaml, and creates the data directories.
 // An existing node.yaml is kept unless `overwrite` (a rerun without an overlay keeps the
 // files the first run wrote, edits included). io_error naming the file on failure.
-core::Status write_node_configs(const ClusterLayout& layout, const core::Config& overlay,
+core::Status write_node_configs(const ClusterLayout& layout, const config::Config& overlay,
                                 bool overwrite);
 
 }  // namespace vigil::cli

@@ -27,8 +27,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-core::Status unavailable(const core::Address& address, const std::string& why) {
-  return core::error(core::Code::unavailable, core::format_address(address) + ": " + why);
+core::Status unavailable(const config::Address& address, const std::string& why) {
+  return core::error(core::Code::unavailable, config::format_address(address) + ": " + why);
 }
 
 int remaining_ms(Clock::time_point deadline) {
@@ -47,7 +47,7 @@ class Connection {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  core::Status connect(const core::Address& address, Clock::time_point deadline) {
+  core::Status connect(const config::Address& address, Clock::time_point deadline) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -74,7 +74,7 @@ class Connection {
     return core::Status::ok_status();
   }
 
-  core::Status send_all(const core::Address& address, const std::string& data,
+  core::Status send_all(const config::Address& address, const std::string& data,
                         Clock::time_point deadline) {
     std::size_t sent = 0;
     while (sent < data.size()) {
@@ -125,7 +125,7 @@ class Connection {
 
 }  // namespace
 
-core::Status probe_ping(const core::Address& address, std::chrono::milliseconds timeout) {
+core::Status probe_ping(const config::Address& address, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   Connection connection;
   core::Status status = connection.connect(address, deadline);
@@ -141,14 +141,14 @@ core::Status probe_ping(const core::Address& address, std::chrono::milliseconds 
   return unavailable(address, "PING answered \"" + reply.substr(0, 200) + "\"");
 }
 
-core::Result<std::string> http_get(const core::Address& address, const std::string& path,
+core::Result<std::string> http_get(const config::Address& address, const std::string& path,
                                    std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   Connection connection;
   core::Status status = connection.connect(address, deadline);
   if (!status.ok()) return status;
   status = connection.send_all(
-      address, "GET " + path + " HTTP/1.0\r\nHost: " + core::format_address(address) + "\r\n\r\n",
+      address, "GET " + path + " HTTP/1.0\r\nHost: " + config::format_address(address) + "\r\n\r\n",
       deadline);
   if (!status.ok()) return status;
   std::string response;

@@ -15,11 +15,11 @@ inline constexpr std::size_t probe_response_bytes_max = 4 * 1024 * 1024;
 
 // Sends the RESP array PING and expects "+PONG\r\n". unavailable with the reason (refused,
 // timed out, or the unexpected reply) otherwise.
-core::Status probe_ping(const core::Address& address, std::chrono::milliseconds timeout);
+core::Status probe_ping(const config::Address& address, std::chrono::milliseconds timeout);
 
 // GET `path` over HTTP/1.0; the body when the status is 200. unavailable with the reason
 // otherwise (the response is read to EOF: HTTP/1.0 closes the connection after it).
-core::Result<std::string> http_get(const core::Address& address, const std::string& path,
+core::Result<std::string> http_get(const config::Address& address, const std::string& path,
                                    std::chrono::milliseconds timeout);
 
 // From a /status body (docs/client-protocol.md, "GET /status"): ok when `members` lists every

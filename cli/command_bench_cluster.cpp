@@ -174,7 +174,7 @@ core::Status bench_redis(const Programs& programs, const BenchClusterOptions& op
   }
   core::Result<pid_t> pid = spawn_detached(argv, dir + "/redis.log");
   if (!pid) return pid.status();
-  const core::Address address{"127.0.0.1", static_cast<std::uint16_t>(*port)};
+  const config::Address address{"127.0.0.1", static_cast<std::uint16_t>(*port)};
   const auto deadline = std::chrono::steady_clock::now() + server_start_timeout;
   core::Status ready = probe_ping(address, milliseconds(1000));
   bool exited = false;

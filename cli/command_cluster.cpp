@@ -62,8 +62,8 @@ void add_up(CLI::App& cluster, int& exit_code) {
     }
     for (const NodeStatus& node : *statuses) {
       std::printf("%s  client %s  admin %s  pid %d  %s\n", node.id.c_str(),
-                  core::format_address(node.client).c_str(),
-                  core::format_address(node.admin).c_str(), node.pid ? *node.pid : 0,
+                  config::format_address(node.client).c_str(),
+                  config::format_address(node.admin).c_str(), node.pid ? *node.pid : 0,
                   node.started ? "started" : "was running");
     }
     std::printf("cluster up: %zu nodes; try: redis-cli -p %u\n", statuses->size(),

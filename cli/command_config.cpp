@@ -26,7 +26,7 @@ core::Result<std::string> read_config_file(const std::string& path) {
   std::string text;
   constexpr std::size_t chunk_bytes = 64 * 1024;
   const auto buffer = std::make_unique<char[]>(chunk_bytes);
-  while (text.size() <= core::config_text_bytes_max) {
+  while (text.size() <= config::config_text_bytes_max) {
     in.read(buffer.get(), chunk_bytes);
     text.append(buffer.get(), static_cast<std::size_t>(in.gcount()));
     if (!in) break;
@@ -43,12 +43,12 @@ int check(const std::string& path) {
     std::cerr << text.status().message() << "\n";
     return 2;
   }
-  const core::Result<core::Config> config = core::config_from_yaml(*text, path);
+  const core::Result<config::Config> config = config::config_from_yaml(*text, path);
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return 2;
   }
-  std::cout << path << ": ok (" << core::config_summary(*config) << ")\n";
+  std::cout << path << ": ok (" << config::config_summary(*config) << ")\n";
   return 0;
 }
 
@@ -69,7 +69,7 @@ void add_config_command(CLI::App& app, int& exit_code) {
   CLI::App* defaults = config->add_subcommand(
       "defaults", "Print the configuration file with every key at its default, commented");
   defaults->callback([&exit_code] {
-    std::cout << core::config_defaults_yaml();
+    std::cout << config::config_defaults_yaml();
     exit_code = 0;
   });
 }

@@ -29,18 +29,18 @@ constexpr int exit_ok = 0;
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 
-core::Result<core::Config> load_config(const std::string& path) {
-  core::Result<std::string> text = read_small_file(path, core::config_text_bytes_max);
+core::Result<config::Config> load_config(const std::string& path) {
+  core::Result<std::string> text = read_small_file(path, config::config_text_bytes_max);
   if (!text.ok()) return core::error(core::Code::invalid_argument, text.status().message());
-  return core::config_from_yaml(*text, path);
+  return config::config_from_yaml(*text, path);
 }
 
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint) {
-  return core::format_address(core::Address{endpoint.address().to_string(), endpoint.port()});
+  return config::format_address(config::Address{endpoint.address().to_string(), endpoint.port()});
 }
 
 int run_node(const std::string& config_path) {
-  core::Result<core::Config> config = load_config(config_path);
+  core::Result<config::Config> config = load_config(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "vigil start: %s\n", config.status().message().c_str());
     return exit_usage;

@@ -11,7 +11,14 @@
 // The small parsers of config values (node ids, addresses, seeds, quorum sizes) and the
 // mappings from a Config onto what core/ takes. Validation is in config_validate.cpp.
 
-namespace vigil::core {
+namespace vigil::config {
+
+using core::Code;
+using core::Consistency;
+using core::is_valid_node_id;
+using core::RingOptions;
+using core::SiblingLimits;
+
 namespace {
 
 std::string quoted(std::string_view text) {
@@ -230,4 +237,4 @@ RingOptions ring_options(const Config& config) {
   return options;
 }
 
-}  // namespace vigil::core
+}  // namespace vigil::config

@@ -8,6 +8,13 @@
 // bytes and rates bytes per second, and their names say so (`max_memory_bytes`).
 // A Config built in code (the simulator does) is checked with validate() exactly as a
 // loaded one is.
+//
+// Defaults are written once. A key that core reads takes its default from core's option
+// struct (NodeOptions, NodeOptions::Hints, MembershipOptions, SiblingLimits, ClockPruning,
+// RingOptions) or its constants (core/types.h); only keys core never sees have their value
+// here. The consistency levels stay formulas of N (NodeOptions holds their counts for N=3).
+// tests/config/node_options_test.cpp checks node_options_from_config(Config{}) and
+// ring_options(Config{}) give core's defaults, so the two cannot drift apart.
 
 #include <chrono>
 #include <cstdint>
@@ -16,14 +23,22 @@
 #include <string_view>
 #include <vector>
 
-#include "core/wire/messages.h"
+#include "core/membership/membership.h"
+#include "core/node/node.h"
 #include "core/ring/ring.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/types.h"
 #include "core/versions/version.h"
+#include "core/wire/messages.h"
 
-namespace vigil::core {
+namespace vigil::config {
+
+// The vocabulary the configuration is written in, shared with core (as store/store.h does).
+using core::Duration;
+using core::NodeId;
+using core::Result;
+using core::Status;
 
 // invalid_argument "invalid node id "<text>" (1-64 characters of A-Z a-z 0-9 _ . -)" unless
 // core::is_valid_node_id(text).
@@ -104,7 +119,7 @@ struct Config {
   };
 
   struct QuorumSettings {
-    std::uint32_t n = 3;  // replicas per key
+    std::uint32_t n = core::NodeOptions{}.replicas;  // replicas per key
     std::uint32_t w = 2;  // write quorum of a request that names no consistency level
     std::uint32_t r = 2;  // read quorum of a request that names no consistency level
     friend bool operator==(const QuorumSettings&, const QuorumSettings&) = default;
@@ -118,26 +133,28 @@ struct Config {
   };
 
   struct Timing {
-    Duration request_timeout = std::chrono::seconds(5);
-    Duration replication_timeout = std::chrono::seconds(2);
-    Duration retry_interval = std::chrono::milliseconds(100);
-    std::uint32_t max_retries = 3;
+    Duration request_timeout = core::NodeOptions{}.request_timeout;
+    Duration replication_timeout = core::NodeOptions{}.replication_timeout;
+    Duration retry_interval = core::NodeOptions{}.retry_interval;
+    std::uint32_t max_retries = core::NodeOptions{}.max_retries;
     friend bool operator==(const Timing&, const Timing&) = default;
   };
 
   struct HintStorage {
     struct Maintenance {
-      Duration check_interval = std::chrono::minutes(1);
-      Duration retry_interval = std::chrono::minutes(5);
-      std::uint32_t max_attempts = 5;
-      Duration expiry = std::chrono::hours(24);  // also every hint's ttl
+      Duration check_interval = core::NodeOptions::Hints{}.check_interval;
+      Duration retry_interval = core::NodeOptions::Hints{}.retry_interval;
+      std::uint32_t max_attempts = core::NodeOptions::Hints{}.max_attempts;
+      Duration expiry = core::NodeOptions::Hints{}.expiry;  // also every hint's ttl
       friend bool operator==(const Maintenance&, const Maintenance&) = default;
     };
     Maintenance maintenance;
-    bool enabled = true;  // false: no sloppy quorum (held hints are still delivered)
+    // false: no sloppy quorum (held hints are still delivered)
+    bool enabled = core::NodeOptions::Hints{}.enabled;
     // A hint's acknowledgement counts toward W (never at `all`; docs/failure-detection.md).
-    bool count_toward_write_quorum = true;
-    std::uint32_t replay_in_flight_max = 16;  // deliveries in flight per target
+    bool count_toward_write_quorum = core::NodeOptions::Hints{}.count_toward_write_quorum;
+    // Deliveries in flight per target.
+    std::uint32_t replay_in_flight_max = core::NodeOptions::Hints{}.replay_in_flight_max;
     friend bool operator==(const HintStorage&, const HintStorage&) = default;
   };
 
@@ -166,29 +183,29 @@ struct Config {
   };
 
   struct GossipProtocol {
-    Duration interval = std::chrono::seconds(1);
-    std::uint32_t fanout = 3;
-    std::uint32_t indirect_probes = 2;
-    Duration probe_timeout = std::chrono::milliseconds(500);
+    Duration interval = core::MembershipOptions{}.gossip_interval;
+    std::uint32_t fanout = core::MembershipOptions{}.fanout;
+    std::uint32_t indirect_probes = core::MembershipOptions{}.indirect_probes;
+    Duration probe_timeout = core::MembershipOptions{}.probe_timeout;
     friend bool operator==(const GossipProtocol&, const GossipProtocol&) = default;
   };
 
   struct PhiAccrual {
-    double threshold = 8.0;
-    std::uint32_t window_size = 100;
-    std::uint32_t min_samples = 10;
-    double scale_factor = 1.0;
-    Duration bootstrap_time = std::chrono::seconds(30);
+    double threshold = core::MembershipOptions{}.phi_threshold;
+    std::uint32_t window_size = core::MembershipOptions{}.phi_window_size;
+    std::uint32_t min_samples = core::MembershipOptions{}.phi_min_samples;
+    double scale_factor = core::MembershipOptions{}.phi_scale_factor;
+    Duration bootstrap_time = core::MembershipOptions{}.phi_bootstrap_time;
     // Vigil's addition (Akka's min-std-deviation): the floor of the fitted deviation.
-    Duration min_std_deviation = std::chrono::milliseconds(250);
+    Duration min_std_deviation = core::MembershipOptions{}.phi_min_std_deviation;
     friend bool operator==(const PhiAccrual&, const PhiAccrual&) = default;
   };
 
   struct FailureDetector {
-    Duration suspicious_threshold = std::chrono::seconds(5);
-    Duration failure_threshold = std::chrono::seconds(15);
-    Duration recovery_timeout = std::chrono::seconds(30);
-    std::uint32_t max_failures = 3;
+    Duration suspicious_threshold = core::MembershipOptions{}.suspicious_threshold;
+    Duration failure_threshold = core::MembershipOptions{}.failure_threshold;
+    Duration recovery_timeout = core::MembershipOptions{}.recovery_timeout;
+    std::uint32_t max_failures = core::MembershipOptions{}.max_failures;
     friend bool operator==(const FailureDetector&, const FailureDetector&) = default;
   };
 
@@ -199,7 +216,7 @@ struct Config {
       std::uint32_t concurrent_transfers = 3;
       friend bool operator==(const Rebalance&, const Rebalance&) = default;
     };
-    std::uint32_t virtual_nodes = 128;
+    std::uint32_t virtual_nodes = core::RingOptions{}.vnodes;
     HashFunction hash_function = HashFunction::sha256;
     Rebalance rebalance;
     friend bool operator==(const RingConfiguration&, const RingConfiguration&) = default;
@@ -207,7 +224,8 @@ struct Config {
 
   struct TokenDistribution {
     TokenStrategy strategy = TokenStrategy::uniform;
-    std::uint64_t min_spacing = 1000000000000ULL;  // ring positions between tokens ("1e12")
+    // Ring positions between tokens (written "1e12").
+    std::uint64_t min_spacing = core::RingOptions{}.token_spacing_min;
     double rebalance_threshold = 0.1;
     friend bool operator==(const TokenDistribution&, const TokenDistribution&) = default;
   };
@@ -253,8 +271,8 @@ struct Config {
       std::uint64_t bandwidth_limit_bytes_per_second = 10ULL * 1024 * 1024;
       friend bool operator==(const Throttling&, const Throttling&) = default;
     };
-    bool enabled = true;
-    double probability = 0.1;
+    bool enabled = core::NodeOptions{}.read_repair_enabled;
+    double probability = core::NodeOptions{}.read_repair_probability;
     std::uint32_t max_repair_threads = 4;
     RepairPriority repair_priority;
     Throttling throttling;
@@ -310,23 +328,24 @@ struct Config {
 
   // Vigil's own version limits; sibling_limits() maps them onto core/versions/version.h.
   struct VectorClock {
-    std::uint32_t siblings_max = 100;
-    std::uint32_t prune_small = 10;
-    std::uint32_t prune_big = 50;
-    Duration prune_young = std::chrono::seconds(20);
-    Duration prune_old = std::chrono::seconds(86400);
+    std::uint32_t siblings_max = static_cast<std::uint32_t>(core::SiblingLimits{}.siblings_max);
+    std::uint32_t prune_small = static_cast<std::uint32_t>(core::ClockPruning{}.entries_small);
+    std::uint32_t prune_big = static_cast<std::uint32_t>(core::ClockPruning{}.entries_big);
+    Duration prune_young = core::ClockPruning{}.age_young;
+    Duration prune_old = core::ClockPruning{}.age_old;
     friend bool operator==(const VectorClock&, const VectorClock&) = default;
   };
 
   // Bounds on what clients and peers can make a node hold (STYLE rule 7). The key and
   // value limits may lower, never raise, the compiled-in caps in core/types.h.
   struct Limits {
-    std::uint64_t key_bytes_max = key_size_bytes_max;
-    std::uint64_t value_bytes_max = 1024 * 1024;
+    std::uint64_t key_bytes_max = core::key_size_bytes_max;
+    std::uint64_t value_bytes_max = core::NodeOptions{}.value_size_bytes_max;
     std::uint32_t client_connections_max = 1000;
-    std::uint32_t requests_in_flight_max = 10000;
+    std::uint32_t requests_in_flight_max =
+        static_cast<std::uint32_t>(core::NodeOptions{}.requests_in_flight_max);
     std::uint64_t peer_send_queue_bytes_max = 64ULL * 1024 * 1024;
-    std::uint32_t hints_per_target_max = 100000;
+    std::uint32_t hints_per_target_max = core::NodeOptions::Hints{}.per_target_max;
     friend bool operator==(const Limits&, const Limits&) = default;
   };
 
@@ -348,7 +367,7 @@ struct Config {
   BackgroundRepair background_repair;
   IncrementalRepair incremental_repair;
   // Siblings by default: docs/configuration.md, "conflict_resolution", says why.
-  ConflictMode conflict_resolution = ConflictMode::siblings;
+  core::ConflictMode conflict_resolution = core::NodeOptions{}.conflict_mode;
   VectorClock vector_clock;
   Limits limits;
   friend bool operator==(const Config&, const Config&) = default;
@@ -381,10 +400,10 @@ struct QuorumSizes {
 QuorumSizes default_quorum_sizes(const Config& config);
 // The sizes of a request at `level` (one = eventual, quorum, all = strong).
 // REQUIRES: validate(config).ok().
-QuorumSizes quorum_sizes(const Config& config, Consistency level);
+QuorumSizes quorum_sizes(const Config& config, core::Consistency level);
 
 // What core/versions/version.h and core/ring/ring.h take, in one place.
-SiblingLimits sibling_limits(const Config& config);
-RingOptions ring_options(const Config& config);
+core::SiblingLimits sibling_limits(const Config& config);
+core::RingOptions ring_options(const Config& config);
 
-}  // namespace vigil::core
+}  // namespace vigil::config

@@ -17,7 +17,7 @@
 #include "core/wire/codec.h"
 #include "config/config.h"
 
-namespace vigil::core::config_schema {
+namespace vigil::config::schema {
 
 // Inclusive bounds of a whole number (the field's type bounds it further).
 struct Bounds {
@@ -80,9 +80,9 @@ inline constexpr std::array<EnumName<C::TreeCompression>, 2> compression_names{{
     {C::TreeCompression::snappy, "snappy"},
     {C::TreeCompression::none, "none"},
 }};
-inline constexpr std::array<EnumName<ConflictMode>, 2> conflict_mode_names{{
-    {ConflictMode::timestamp, "timestamp"},
-    {ConflictMode::siblings, "siblings"},
+inline constexpr std::array<EnumName<core::ConflictMode>, 2> conflict_mode_names{{
+    {core::ConflictMode::timestamp, "timestamp"},
+    {core::ConflictMode::siblings, "siblings"},
 }};
 
 // enum_names(E{}) finds the table of an enum type by overloading.
@@ -113,7 +113,7 @@ constexpr std::span<const EnumName<C::RepairStrategy>> enum_names(C::RepairStrat
 constexpr std::span<const EnumName<C::TreeCompression>> enum_names(C::TreeCompression) {
   return compression_names;
 }
-constexpr std::span<const EnumName<ConflictMode>> enum_names(ConflictMode) {
+constexpr std::span<const EnumName<core::ConflictMode>> enum_names(core::ConflictMode) {
   return conflict_mode_names;
 }
 
@@ -366,7 +366,7 @@ void visit_config(Visitor& v, Cfg& c) {
   v.section("vector_clock", "Bounds on versions (Riak's names in brackets).", [&] {
     auto& s = c.vector_clock;
     // At most what the codec decodes, so every sibling set a node keeps can be replicated.
-    v.count("siblings_max", s.siblings_max, Bounds{1, siblings_decoded_max},
+    v.count("siblings_max", s.siblings_max, Bounds{1, core::siblings_decoded_max},
             "Concurrent versions kept per key (max_siblings)");
     v.count("prune_small", s.prune_small, at_least_one,
             "Clocks with at most this many entries are never pruned (small_vclock)");
@@ -379,9 +379,9 @@ void visit_config(Visitor& v, Cfg& c) {
   });
   v.section("limits", "Bounds on what clients and peers can make this node hold.", [&] {
     auto& s = c.limits;
-    v.size("key_bytes_max", s.key_bytes_max, Bounds{1, key_size_bytes_max},
+    v.size("key_bytes_max", s.key_bytes_max, Bounds{1, core::key_size_bytes_max},
            "Longest key accepted (at most 64KB)");
-    v.size("value_bytes_max", s.value_bytes_max, Bounds{1, value_size_bytes_max},
+    v.size("value_bytes_max", s.value_bytes_max, Bounds{1, core::value_size_bytes_max},
            "Longest value accepted (at most 16MB)");
     v.count("client_connections_max", s.client_connections_max, at_least_one,
             "Client connections open at once; more are refused");
@@ -394,4 +394,4 @@ void visit_config(Visitor& v, Cfg& c) {
   });
 }
 
-}  // namespace vigil::core::config_schema
+}  // namespace vigil::config::schema

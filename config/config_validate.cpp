@@ -18,12 +18,16 @@
 // name YAML paths, so a loader can point at the line of the offending key while a Config
 // built in code gets the same words without a line.
 
-namespace vigil::core {
+namespace vigil::config {
+
+using core::Code;
+using core::is_valid_node_id;
+
 namespace {
 
-using config_schema::Bounds;
-using config_schema::DurationBounds;
-using config_schema::RealBounds;
+using schema::Bounds;
+using schema::DurationBounds;
+using schema::RealBounds;
 
 std::string quoted(std::string_view text) {
   return "\"" + std::string(text) + "\"";
@@ -91,7 +95,7 @@ class BoundsChecker {
 
   template <typename E>
   void choice(std::string_view name, const E& value, std::string_view) {
-    if (config_schema::enum_name(value) == "?") add(name, "is not a known value");
+    if (schema::enum_name(value) == "?") add(name, "is not a known value");
   }
 
   void quorum_size(std::string_view name, const QuorumSize& value, std::string_view) {
@@ -244,7 +248,7 @@ void check_sizes(const Config& c, Relations& check) {
   // The same rule Ring::build asserts, for the largest ring a node may join, so a config
   // that passes here can never stop a node at ring construction.
   if (c.ring_configuration.virtual_nodes > 0) {
-    const Status ring = check_ring_options(ring_options(c), ring_nodes_max);
+    const Status ring = check_ring_options(ring_options(c), core::ring_nodes_max);
     if (!ring.ok()) {
       check.add("token_distribution.min_spacing", "ring_configuration.virtual_nodes",
                 ring.message());
@@ -270,7 +274,7 @@ void check_choices(const Config& c, Relations& check) {
       if (levels[i].second != levels[j].second) continue;
       check.add("sync_process.priority_levels." + std::string(levels[i].first),
                 "sync_process.priority_levels." + std::string(levels[j].first),
-                quoted(config_schema::enum_name(levels[i].second)) + " is listed at both " +
+                quoted(schema::enum_name(levels[i].second)) + " is listed at both " +
                     std::string(levels[j].first) + " and " + std::string(levels[i].first) +
                     "; each kind of sync work needs its own level");
     }
@@ -294,7 +298,7 @@ void check_choices(const Config& c, Relations& check) {
 std::vector<ConfigViolation> find_violations(const Config& config) {
   std::vector<ConfigViolation> violations;
   BoundsChecker bounds(violations);
-  config_schema::visit_config(bounds, config);
+  schema::visit_config(bounds, config);
   // A key out of bounds usually breaks a relation too (a zero request_timeout is shorter
   // than replication_timeout); report the cause alone.
   if (!violations.empty()) return violations;
@@ -313,4 +317,4 @@ Status validate(const Config& config) {
                violations.front().key_path + ": " + violations.front().message);
 }
 
-}  // namespace vigil::core
+}  // namespace vigil::config

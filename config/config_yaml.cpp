@@ -27,12 +27,15 @@
 // check_one_document() asks for at most three documents and treats a document that starts
 // where the previous one started as malformed input.
 
-namespace vigil::core {
+namespace vigil::config {
+
+using core::Code;
+
 namespace {
 
-using config_schema::Bounds;
-using config_schema::DurationBounds;
-using config_schema::RealBounds;
+using schema::Bounds;
+using schema::DurationBounds;
+using schema::RealBounds;
 
 // Problems kept with their text; more are only counted (a few are shown, see header).
 constexpr std::size_t problems_kept_max = 1000;
@@ -127,7 +130,7 @@ class Reader {
                                          std::string(kind_name(root))});
       return;
     }
-    within(root, "", [&] { config_schema::visit_config(*this, config_); });
+    within(root, "", [&] { schema::visit_config(*this, config_); });
   }
 
   std::vector<Problem>& problems() { return problems_; }
@@ -190,7 +193,7 @@ class Reader {
   void choice(std::string_view name, E& field, std::string_view) {
     parse_into(name, "a name", field, [](std::string_view text) -> Result<E> {
       std::string options;
-      for (const auto& entry : config_schema::enum_names(E{})) {
+      for (const auto& entry : schema::enum_names(E{})) {
         if (entry.name == text) return entry.value;
         options += (options.empty() ? "" : ", ") + quoted(entry.name);
       }
@@ -496,4 +499,4 @@ Result<Config> config_from_yaml(std::string_view text, std::string_view source_n
   }
 }
 
-}  // namespace vigil::core
+}  // namespace vigil::config

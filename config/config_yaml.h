@@ -23,7 +23,7 @@ namespace YAML {
 class Node;
 }
 
-namespace vigil::core {
+namespace vigil::config {
 
 // Longer texts are refused before parsing (a config is a few kilobytes).
 inline constexpr std::size_t config_text_bytes_max = 1024 * 1024;
@@ -49,4 +49,4 @@ std::size_t config_keys_changed(const Config& config);
 // One line for `vigil config check`: "node n1, listen 127.0.0.1:7401, ..., N=3 R=2 W=2".
 std::string config_summary(const Config& config);
 
-}  // namespace vigil::core
+}  // namespace vigil::config

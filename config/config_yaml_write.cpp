@@ -12,12 +12,12 @@
 // form its parser reads (units.h), strings always double-quoted, so that
 // config_from_yaml(config_to_yaml(c)) == c for every valid c (tests/config/config_test.cpp).
 
-namespace vigil::core {
+namespace vigil::config {
 namespace {
 
-using config_schema::Bounds;
-using config_schema::DurationBounds;
-using config_schema::RealBounds;
+using schema::Bounds;
+using schema::DurationBounds;
+using schema::RealBounds;
 
 std::string yaml_string(std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -54,7 +54,7 @@ struct Texts {
   static std::string flag(bool value) { return value ? "true" : "false"; }
   template <typename E>
   static std::string choice(E value) {
-    return yaml_string(config_schema::enum_name(value));
+    return yaml_string(schema::enum_name(value));
   }
   static std::string quorum_size(const QuorumSize& value) {
     return value.kind == QuorumSize::Kind::count ? format_quorum_size(value)
@@ -209,7 +209,7 @@ constexpr std::string_view file_header =
 std::string config_to_yaml(const Config& config) {
   FileSink sink;
   TextVisitor<FileSink> visitor(sink);
-  config_schema::visit_config(visitor, config);
+  schema::visit_config(visitor, config);
   return std::string(file_header) + sink.text();
 }
 
@@ -220,7 +220,7 @@ std::string config_defaults_yaml() {
 std::map<std::string, std::string> config_key_values(const Config& config) {
   FlatSink sink;
   TextVisitor<FlatSink> visitor(sink);
-  config_schema::visit_config(visitor, config);
+  schema::visit_config(visitor, config);
   return std::move(sink.values());
 }
 
@@ -240,10 +240,9 @@ std::string config_summary(const Config& config) {
   return "node " + n.id + ", listen " + format_address(n.listen) + ", client " +
          format_address(n.client) + ", admin " + format_address(n.admin) +
          ", N=" + std::to_string(q.n) + " R=" + std::to_string(q.r) + " W=" + std::to_string(q.w) +
-         ", conflict_resolution " +
-         std::string(config_schema::enum_name(config.conflict_resolution)) + ", " +
-         std::to_string(n.seeds.size()) + (n.seeds.size() == 1 ? " seed, " : " seeds, ") +
+         ", conflict_resolution " + std::string(schema::enum_name(config.conflict_resolution)) +
+         ", " + std::to_string(n.seeds.size()) + (n.seeds.size() == 1 ? " seed, " : " seeds, ") +
          std::to_string(changed) + (changed == 1 ? " key" : " keys") + " changed from defaults";
 }
 
-}  // namespace vigil::core
+}  // namespace vigil::config

@@ -6,7 +6,12 @@
 
 #include <algorithm>
 
-namespace vigil::core {
+namespace vigil::config {
+
+using core::Consistency;
+using core::MembershipOptions;
+using core::NodeOptions;
+using core::QuorumCounts;
 
 namespace {
 
@@ -54,9 +59,9 @@ NodeOptions node_options_from_config(const Config& config) {
   options.read_repair_probability = config.read_repair.probability;
   // The config may lower the compiled-in caps, never raise them (core/types.h).
   options.key_size_bytes_max = static_cast<std::size_t>(
-      std::min<std::uint64_t>(config.limits.key_bytes_max, key_size_bytes_max));
+      std::min<std::uint64_t>(config.limits.key_bytes_max, core::key_size_bytes_max));
   options.value_size_bytes_max = static_cast<std::size_t>(
-      std::min<std::uint64_t>(config.limits.value_bytes_max, value_size_bytes_max));
+      std::min<std::uint64_t>(config.limits.value_bytes_max, core::value_size_bytes_max));
   options.requests_in_flight_max = config.limits.requests_in_flight_max;
   options.hints.enabled = config.hint_storage.enabled;
   options.hints.count_toward_write_quorum = config.hint_storage.count_toward_write_quorum;
@@ -74,4 +79,4 @@ NodeOptions node_options_from_config(const Config& config) {
   return options;
 }
 
-}  // namespace vigil::core
+}  // namespace vigil::config

@@ -13,7 +13,13 @@
 // exact-case: "mb" or "Mb" could mean megabits, and "M" minutes or months; guessing would
 // turn a typo into a silently wrong limit.
 
-namespace vigil::core {
+namespace vigil::config {
+
+using core::Code;
+using core::Duration;
+using core::Result;
+using core::Status;
+
 namespace {
 
 struct Unit {
@@ -263,4 +269,4 @@ std::string format_real(double number) {
   return text;
 }
 
-}  // namespace vigil::core
+}  // namespace vigil::config

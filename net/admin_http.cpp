@@ -147,7 +147,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 };
 
 AdminHttpServer::AdminHttpServer(asio::io_context& io, NodeService& service, Metrics& metrics,
-                                 const core::Config& config)
+                                 const config::Config& config)
     : io_(io), service_(service), metrics_(metrics), config_(config), acceptor_(io) {}
 
 AdminHttpServer::~AdminHttpServer() { stop(); }

@@ -34,7 +34,7 @@ class AdminHttpServer {
  public:
   // `config` is copied (node.admin and node.* addresses are read from it).
   AdminHttpServer(asio::io_context& io, NodeService& service, Metrics& metrics,
-                  const core::Config& config);
+                  const config::Config& config);
   ~AdminHttpServer();
   AdminHttpServer(const AdminHttpServer&) = delete;
   AdminHttpServer& operator=(const AdminHttpServer&) = delete;
@@ -52,7 +52,7 @@ class AdminHttpServer {
   asio::io_context& io_;
   NodeService& service_;
   Metrics& metrics_;
-  core::Config config_;
+  config::Config config_;
   asio::ip::tcp::acceptor acceptor_;
   std::map<std::uint64_t, std::weak_ptr<AdminSession>> sessions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped

@@ -25,7 +25,7 @@ namespace vigil::net {
 struct CommandEnvironment {
   NodeService& service;
   Metrics& metrics;
-  core::Config config;
+  config::Config config;
   std::chrono::steady_clock::time_point started;
   std::uint16_t port = 0;  // the bound client port (INFO)
   bool alive = true;

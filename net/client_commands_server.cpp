@@ -180,7 +180,7 @@ void handle_config(const ResponderPtr& responder, ClientSession&, Arguments& arg
     responder->fail("wrong_arity", "ERR wrong number of arguments for 'config|get' command");
     return;
   }
-  const core::Config& config = responder->environment().config;
+  const config::Config& config = responder->environment().config;
   const std::vector<std::pair<std::string, std::string>> parameters = {
       {"appendfsync", "always"},  // every write is committed before it is acknowledged
       {"appendonly", "no"},       // no AOF: SQLite is the durable store

@@ -77,13 +77,13 @@ void ring_section(std::string& out, CommandEnvironment& environment) {
 }
 
 void vigil_section(std::string& out, CommandEnvironment& environment) {
-  const core::Config& config = environment.config;
+  const config::Config& config = environment.config;
   out += "# Vigil\r\n";
   out += fmt::format("node_id:{}\r\n", config.node.id);
   out += fmt::format("replicas:{}\r\n", config.quorum_settings.n);
   for (core::Consistency level :
        {core::Consistency::one, core::Consistency::quorum, core::Consistency::all}) {
-    const core::QuorumSizes sizes = core::quorum_sizes(config, level);
+    const config::QuorumSizes sizes = config::quorum_sizes(config, level);
     out += fmt::format("consistency_{}:r={},w={}\r\n", consistency_name(level), sizes.r, sizes.w);
   }
   out += fmt::format("conflict_resolution:{}\r\n",

@@ -14,14 +14,15 @@ namespace asio = boost::asio;
 namespace {
 
 // The endpoint for `address`: an IP literal as is, a name resolved once.
-core::Result<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const core::Address& address) {
+core::Result<asio::ip::tcp::endpoint> resolve(asio::io_context& io,
+                                              const config::Address& address) {
   boost::system::error_code error;
   const auto ip = asio::ip::make_address(address.host, error);
   if (!error) return asio::ip::tcp::endpoint(ip, address.port);
   asio::ip::tcp::resolver resolver(io);
   auto results = resolver.resolve(address.host, std::to_string(address.port), error);
   if (error || results.empty()) {
-    return core::error(core::Code::io_error, "cannot resolve " + core::format_address(address) +
+    return core::error(core::Code::io_error, "cannot resolve " + config::format_address(address) +
                                                  ": " + error.message());
   }
   return results.begin()->endpoint();
@@ -30,9 +31,9 @@ core::Result<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const core::
 }  // namespace
 
 core::Result<asio::ip::tcp::endpoint> listen_on(asio::io_context& io,
-                                                     asio::ip::tcp::acceptor& acceptor,
-                                                     const core::Address& address,
-                                                     std::string_view what) {
+                                                asio::ip::tcp::acceptor& acceptor,
+                                                const config::Address& address,
+                                                std::string_view what) {
   auto endpoint = resolve(io, address);
   if (!endpoint.ok()) return endpoint.status();
   boost::system::error_code error;
@@ -44,7 +45,7 @@ core::Result<asio::ip::tcp::endpoint> listen_on(asio::io_context& io,
     boost::system::error_code ignored;
     acceptor.close(ignored);
     return core::error(core::Code::io_error, "cannot listen on " + std::string(what) + " " +
-                                                 core::format_address(address) + ": " +
+                                                 config::format_address(address) + ": " +
                                                  error.message());
   }
   return acceptor.local_endpoint();

@@ -16,7 +16,7 @@ namespace vigil::net {
 // `what` and the address when any step fails (the acceptor is left closed).
 core::Result<boost::asio::ip::tcp::endpoint> listen_on(boost::asio::io_context& io,
                                                        boost::asio::ip::tcp::acceptor& acceptor,
-                                                       const core::Address& address,
+                                                       const config::Address& address,
                                                        std::string_view what);
 
 }  // namespace vigil::net

@@ -68,9 +68,9 @@ std::uint64_t random_device_seed() {
 }
 
 // The ids of node.seeds in listed order, then this node's when absent (header).
-std::vector<core::NodeId> ring_members(const core::Config& config) {
+std::vector<core::NodeId> ring_members(const config::Config& config) {
   std::vector<core::NodeId> ids;
-  for (const core::SeedNode& seed : config.node.seeds) {
+  for (const config::SeedNode& seed : config.node.seeds) {
     if (std::find(ids.begin(), ids.end(), seed.id) == ids.end()) ids.push_back(seed.id);
   }
   if (std::find(ids.begin(), ids.end(), config.node.id) == ids.end()) {
@@ -89,9 +89,9 @@ core::ClientReply unavailable_reply(core::RequestId id, const std::string& why) 
 }  // namespace
 
 core::Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(asio::io_context& io,
-                                                             core::Config config,
+                                                             config::Config config,
                                                              RuntimeOptions options) {
-  const core::Status valid = core::validate(config);
+  const core::Status valid = config::validate(config);
   VIGIL_ASSERT(valid.ok(), "NodeRuntime::open on an invalid config: " + valid.message());
   const std::uint64_t seed = options.seed ? *options.seed : random_device_seed();
   std::unique_ptr<NodeRuntime> runtime(
@@ -101,13 +101,13 @@ core::Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(asio::io_context& i
   return runtime;
 }
 
-NodeRuntime::NodeRuntime(asio::io_context& io, core::Config config, RuntimeOptions options,
+NodeRuntime::NodeRuntime(asio::io_context& io, config::Config config, RuntimeOptions options,
                          std::uint64_t seed)
     : io_(io), config_(std::move(config)), options_(std::move(options)), seed_(seed) {}
 
 core::Status NodeRuntime::start() {
   const std::vector<core::NodeId> members = ring_members(config_);
-  const core::RingOptions ring_options = core::ring_options(config_);
+  const core::RingOptions ring_options = config::ring_options(config_);
   if (core::Status ring_ok = core::check_ring_options(ring_options, members.size());
       !ring_ok.ok()) {
     return core::error(core::Code::invalid_argument, "cannot build the ring: " + ring_ok.message());
@@ -150,27 +150,28 @@ core::Status NodeRuntime::start() {
   parts_->storage = std::make_unique<store::TypedStorage>(*parts_->store);
 
   // The peer port before the node: its address is what the node gossips.
-  core::Address listen = config_.node.listen;
+  config::Address listen = config_.node.listen;
   if (options_.listen_on_any_port) listen.port = 0;
-  core::Result<core::Address> bound = parts_->transport.listen(listen);
+  core::Result<config::Address> bound = parts_->transport.listen(listen);
   if (!bound.ok()) return bound.status();
   peer_address_ = *bound;
-  for (const core::SeedNode& seed : config_.node.seeds) {
+  for (const config::SeedNode& seed : config_.node.seeds) {
     if (seed.id != config_.node.id) parts_->transport.set_peer_address(seed.id, seed.address);
   }
 
-  core::NodeOptions node_options = core::node_options_from_config(config_);
+  core::NodeOptions node_options = config::node_options_from_config(config_);
   // Gossip carries the configured host (a name stays a name; peers dial what operators
   // wrote) with the port actually bound.
   node_options.address =
-      core::format_address(core::Address{config_.node.listen.host, peer_address_.port});
+      config::format_address(config::Address{config_.node.listen.host, peer_address_.port});
   parts_->node = std::make_unique<core::Node>(node_options, ring_, *parts_->storage, node_seed);
 
   std::string ring_text;
   for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;
   log(fmt::format("starting: peers on {}, client {}, admin {}, data {}, ring [{}], seed {}",
-                  core::format_address(peer_address_), core::format_address(config_.node.client),
-                  core::format_address(config_.node.admin), store_path, ring_text, seed_));
+                  config::format_address(peer_address_),
+                  config::format_address(config_.node.client),
+                  config::format_address(config_.node.admin), store_path, ring_text, seed_));
   // The constructor staged the node's new incarnation: commit it before anything leaves.
   input_done();
   return core::Status::ok_status();
@@ -203,7 +204,7 @@ core::WallMicros NodeRuntime::wall_now() const {
       .count();
 }
 
-void NodeRuntime::set_peer_address(const core::NodeId& peer, const core::Address& address) {
+void NodeRuntime::set_peer_address(const core::NodeId& peer, const config::Address& address) {
   if (phase_ != Phase::closed) parts_->transport.set_peer_address(peer, address);
 }
 
@@ -305,7 +306,7 @@ void NodeRuntime::deliver_replies() {
 void NodeRuntime::learn_address(const core::NodeId& peer) {
   for (const core::PeerStatus& member : parts_->node->members(now().monotonic)) {
     if (member.id != peer || member.address.empty()) continue;
-    const core::Result<core::Address> address = core::parse_address(member.address);
+    const core::Result<config::Address> address = config::parse_address(member.address);
     if (address.ok()) {
       parts_->transport.set_peer_address(peer, *address);
     } else {

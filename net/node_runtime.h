@@ -58,7 +58,7 @@ class NodeRuntime final : public NodeService {
   // failed_precondition: store/sqlite_store.h) prefixed with the path; io_error when
   // node.listen cannot be bound; invalid_argument when the ring cannot be built.
   static core::Result<std::unique_ptr<NodeRuntime>> open(boost::asio::io_context& io,
-                                                         core::Config config,
+                                                         config::Config config,
                                                          RuntimeOptions options = {});
   // Without shutdown() first this is a crash: nothing more is committed (staged writes are
   // rolled back by the store), and callbacks of requests in flight are destroyed uncalled.
@@ -67,8 +67,8 @@ class NodeRuntime final : public NodeService {
   NodeRuntime& operator=(const NodeRuntime&) = delete;
 
   // Where the peer transport listens (the bound port when listen_on_any_port).
-  const core::Address& peer_address() const { return peer_address_; }
-  void set_peer_address(const core::NodeId& peer, const core::Address& address);
+  const config::Address& peer_address() const { return peer_address_; }
+  void set_peer_address(const core::NodeId& peer, const config::Address& address);
   // The runtime owns `port` from now on and stops it at shutdown. Ports are destroyed
   // before anything else of the runtime (they hold a NodeService&).
   void add_port(std::unique_ptr<RuntimePort> port);
@@ -85,7 +85,7 @@ class NodeRuntime final : public NodeService {
   // NodeService.
   void submit(core::ClientRequest request,
               std::function<void(const core::ClientReply&)> done) override;
-  const core::Config& config() const override { return config_; }
+  const config::Config& config() const override { return config_; }
   core::NodeCounters counters() const override;
   std::vector<core::PeerStatus> members() const override;
   std::map<core::NodeId, double> ring_ownership() const override;
@@ -97,7 +97,7 @@ class NodeRuntime final : public NodeService {
   struct Parts;
   enum class Phase : std::uint8_t { running, draining, closed };
 
-  NodeRuntime(boost::asio::io_context& io, core::Config config, RuntimeOptions options,
+  NodeRuntime(boost::asio::io_context& io, config::Config config, RuntimeOptions options,
               std::uint64_t seed);
   core::Status start();
   core::Now now() const;
@@ -116,11 +116,11 @@ class NodeRuntime final : public NodeService {
   void finish_shutdown();
 
   boost::asio::io_context& io_;
-  core::Config config_;
+  config::Config config_;
   RuntimeOptions options_;
   std::uint64_t seed_;
   core::Ring ring_;
-  core::Address peer_address_;
+  config::Address peer_address_;
   std::unique_ptr<Parts> parts_;  // store, storage, node, transport, timers
 
   Phase phase_ = Phase::running;

@@ -50,7 +50,7 @@ class NodeService {
   virtual void submit(core::ClientRequest request,
                       std::function<void(const core::ClientReply&)> done) = 0;
 
-  virtual const core::Config& config() const = 0;
+  virtual const config::Config& config() const = 0;
   // The node's counters (core::NodeCounters names) plus the runtime's own:
   // peer_frames_sent, peer_frames_received, peer_frames_dropped_queue_full,
   // peer_frames_bad (checksum/size: connection closed), peer_connects, peer_disconnects,

@@ -69,7 +69,7 @@ struct OutboundConnection {
 struct Peer {
   explicit Peer(asio::io_context& io) : backoff_timer(io) {}
   core::NodeId id;
-  core::Address address;
+  config::Address address;
   PeerConnectionState state = PeerConnectionState::disconnected;
   std::deque<std::string> queue;
   std::uint64_t queued_bytes = 0;                  // queue and the write in progress
@@ -90,7 +90,7 @@ struct InboundConnection {
 };
 
 std::string describe(const tcp::endpoint& endpoint) {
-  return core::format_address(core::Address{endpoint.address().to_string(), endpoint.port()});
+  return config::format_address(config::Address{endpoint.address().to_string(), endpoint.port()});
 }
 
 }  // namespace
@@ -222,7 +222,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
     peer.failures = 0;
     peer.failure_logged = false;
     ++counters.connects;
-    log(fmt::format("connected to peer {} at {}", peer.id, core::format_address(peer.address)));
+    log(fmt::format("connected to peer {} at {}", peer.id, config::format_address(peer.address)));
     read_sink(peer);
     write_next(peer);
   }
@@ -232,7 +232,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
     if (!peer.failure_logged) {
       // One line per outage, not one per redial.
       log(fmt::format("cannot connect to peer {} at {}: {} (retrying with backoff)", peer.id,
-                      core::format_address(peer.address), reason));
+                      config::format_address(peer.address), reason));
       peer.failure_logged = true;
     }
     drop_connection(peer);
@@ -258,7 +258,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   void connection_lost(Peer& peer, const std::string& reason) {
     ++counters.disconnects;
     log(fmt::format("lost connection to peer {} at {}: {}", peer.id,
-                    core::format_address(peer.address), reason));
+                    config::format_address(peer.address), reason));
     drop_connection(peer);
     enter_backoff(peer);
   }
@@ -344,7 +344,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
         });
   }
 
-  void set_peer_address(const core::NodeId& id, const core::Address& address) {
+  void set_peer_address(const core::NodeId& id, const config::Address& address) {
     if (closed) return;
     auto [it, inserted] = peers.try_emplace(id, io);
     Peer& peer = it->second;
@@ -354,8 +354,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     if (peer.address == address) return;
-    log(fmt::format("peer {} moves from {} to {}", id, core::format_address(peer.address),
-                    core::format_address(address)));
+    log(fmt::format("peer {} moves from {} to {}", id, config::format_address(peer.address),
+                    config::format_address(address)));
     peer.address = address;
     drop_connection(peer);
     ++peer.backoff_generation;
@@ -367,8 +367,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // --- inbound --------------------------------------------------------------------------
 
-  core::Result<core::Address> listen(const core::Address& address) {
-    const std::string where = core::format_address(address);
+  core::Result<config::Address> listen(const config::Address& address) {
+    const std::string where = config::format_address(address);
     error_code error;
     tcp::resolver resolver(io);
     const auto results = resolver.resolve(address.host, std::to_string(address.port), error);
@@ -390,7 +390,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
     const tcp::endpoint bound = acceptor.local_endpoint(error);
     accepting = true;
     accept_next();
-    return core::Address{bound.address().to_string(), bound.port()};
+    return config::Address{bound.address().to_string(), bound.port()};
   }
 
   void accept_next() {
@@ -523,11 +523,11 @@ PeerTransport::~PeerTransport() {
   impl_->close();
 }
 
-core::Result<core::Address> PeerTransport::listen(const core::Address& address) {
+core::Result<config::Address> PeerTransport::listen(const config::Address& address) {
   return impl_->listen(address);
 }
 
-void PeerTransport::set_peer_address(const core::NodeId& peer, const core::Address& address) {
+void PeerTransport::set_peer_address(const core::NodeId& peer, const config::Address& address) {
   impl_->set_peer_address(peer, address);
 }
 
@@ -551,7 +551,7 @@ std::vector<PeerConnectionStatus> PeerTransport::connections() const {
   std::vector<PeerConnectionStatus> rows;
   rows.reserve(impl_->peers.size());
   for (const auto& [id, peer] : impl_->peers) {
-    rows.push_back(PeerConnectionStatus{id, core::format_address(peer.address), peer.state,
+    rows.push_back(PeerConnectionStatus{id, config::format_address(peer.address), peer.state,
                                         peer.queued_bytes});
   }
   return rows;

@@ -95,10 +95,10 @@ class PeerTransport {
   // Binds `address` (port 0: the OS picks one; a DNS name is resolved here, once) and
   // starts accepting. Returns the bound address. io_error naming the address when it
   // cannot be resolved or bound. REQUIRES: called at most once.
-  core::Result<core::Address> listen(const core::Address& address);
+  core::Result<config::Address> listen(const config::Address& address);
   // Where `peer` listens. A changed address drops the current connection (its unsent
   // frames stay queued) and dials the new one at once.
-  void set_peer_address(const core::NodeId& peer, const core::Address& address);
+  void set_peer_address(const core::NodeId& peer, const config::Address& address);
   bool knows_peer(const core::NodeId& peer) const;
 
   // Encodes `envelope` and queues it for envelope.to (see the contract above).

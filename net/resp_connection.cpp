@@ -25,7 +25,7 @@
 
 namespace vigil::net {
 
-ConnectionLimits connection_limits(const core::Config& config) {
+ConnectionLimits connection_limits(const config::Config& config) {
   ConnectionLimits limits;
   limits.parser = resp_limits(config);
   const std::size_t value_max = static_cast<std::size_t>(config.limits.value_bytes_max);

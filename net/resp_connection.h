@@ -34,7 +34,7 @@ struct ConnectionLimits {
 };
 // The parser's bounds from the config (resp_limits), and a reply bound of at least twice
 // limits.value_bytes_max (an MGET of two largest values).
-ConnectionLimits connection_limits(const core::Config& config);
+ConnectionLimits connection_limits(const config::Config& config);
 
 class RespConnection : public std::enable_shared_from_this<RespConnection> {
  public:

@@ -114,7 +114,7 @@ bool split_inline(std::string_view line, std::vector<std::string>& out) {
 
 }  // namespace
 
-RespLimits resp_limits(const core::Config& config) {
+RespLimits resp_limits(const config::Config& config) {
   RespLimits limits;
   const std::uint64_t largest = std::max(config.limits.value_bytes_max, config.limits.key_bytes_max);
   limits.bulk_bytes_max = static_cast<std::size_t>(largest) + (64 << 10);

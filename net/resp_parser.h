@@ -29,7 +29,7 @@ struct RespLimits {
 // and limits.key_bytes_max by 64 KiB (so that a value slightly over the limit gets the
 // command's precise "value too large" error rather than a closed connection), and a
 // request may hold that plus 8 MiB of other arguments (MGET/DEL of many keys).
-RespLimits resp_limits(const core::Config& config);
+RespLimits resp_limits(const config::Config& config);
 
 enum class ParseOutcome : std::uint8_t {
   request,    // `arguments` holds one whole request (at least one argument)

@@ -23,7 +23,7 @@ constexpr std::string_view max_clients_reply = "-ERR max number of clients reach
 }  // namespace
 
 RespServer::RespServer(asio::io_context& io, NodeService& service, Metrics& metrics,
-                       const core::Config& config)
+                       const config::Config& config)
     : io_(io),
       service_(service),
       metrics_(metrics),

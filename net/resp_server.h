@@ -34,7 +34,7 @@ class RespServer {
  public:
   // `config` is copied (the client address, limits and timing are read from it).
   RespServer(asio::io_context& io, NodeService& service, Metrics& metrics,
-             const core::Config& config);
+             const config::Config& config);
   ~RespServer();
   RespServer(const RespServer&) = delete;
   RespServer& operator=(const RespServer&) = delete;
@@ -57,7 +57,7 @@ class RespServer {
   asio::io_context& io_;
   NodeService& service_;
   Metrics& metrics_;
-  core::Config config_;
+  config::Config config_;
   asio::ip::tcp::acceptor acceptor_;
   // Open connections by id; shared with each connection's close hook, which may run after
   // the server is gone (a reply delivered late keeps its connection alive until then).

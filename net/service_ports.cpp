@@ -10,7 +10,7 @@ namespace vigil::net {
 core::Result<std::unique_ptr<ServicePorts>> ServicePorts::start(boost::asio::io_context& io,
                                                                 NodeService& service,
                                                                 bool any_port) {
-  core::Config config = service.config();
+  config::Config config = service.config();
   if (any_port) {
     config.node.client.port = 0;
     config.node.admin.port = 0;

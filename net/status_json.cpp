@@ -10,12 +10,12 @@
 namespace vigil::net {
 
 nlohmann::json status_json(const NodeService& service) {
-  const core::Config& config = service.config();
+  const config::Config& config = service.config();
   nlohmann::json status;
   status["node"] = {{"id", config.node.id},
-                    {"listen", core::format_address(config.node.listen)},
-                    {"client", core::format_address(config.node.client)},
-                    {"admin", core::format_address(config.node.admin)}};
+                    {"listen", config::format_address(config.node.listen)},
+                    {"client", config::format_address(config.node.client)},
+                    {"admin", config::format_address(config.node.admin)}};
   status["wall_time_us"] = service.wall_now();
   nlohmann::json ownership = nlohmann::json::object();
   for (const auto& [node, fraction] : service.ring_ownership()) ownership[node] = fraction;

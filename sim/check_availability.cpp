@@ -58,7 +58,7 @@ CheckResult check_availability(const Scenario& scenario, const SimulationResult&
   const std::vector<core::NodeId> ids = scenario_node_ids(scenario);
   std::map<core::NodeId, std::uint32_t> index;
   for (std::uint32_t i = 0; i < ids.size(); ++i) index[ids[i]] = i;
-  const core::Ring ring = core::Ring::build(ids, core::ring_options(scenario.config));
+  const core::Ring ring = core::Ring::build(ids, config::ring_options(scenario.config));
   const std::uint32_t n = scenario.config.quorum_settings.n;  // N
   std::map<core::Key, std::vector<std::uint32_t>> replicas_of;
 
@@ -76,7 +76,7 @@ CheckResult check_availability(const Scenario& scenario, const SimulationResult&
     const std::int64_t end_us = op.completed_us >= 0 ? op.completed_us : result.sim_time_us;
     const Worst worst =
         worst_over(result.fault_timeline, op.invoked_us, end_us, index.at(op.node), it->second);
-    const core::QuorumSizes sizes = core::quorum_sizes(scenario.config, op.consistency);
+    const config::QuorumSizes sizes = config::quorum_sizes(scenario.config, op.consistency);
     const std::uint32_t needed = op.op == core::ClientOp::get ? sizes.r : sizes.w;
     if (worst.entry_down) {
       ++entry_down;

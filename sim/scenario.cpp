@@ -192,7 +192,7 @@ std::string Loader::scalar(const YAML::Node& node, const std::string& path) cons
 std::uint64_t Loader::whole(const YAML::Node& node, const std::string& path, std::uint64_t min,
                             std::uint64_t max) const {
   const std::string text = scalar(node, path);
-  const Result<std::uint64_t> number = core::parse_whole_number(text);
+  const Result<std::uint64_t> number = config::parse_whole_number(text);
   if (!number.ok()) refuse(node, path, number.status().message());
   if (*number < min || *number > max) {
     refuse(node, path,
@@ -202,7 +202,7 @@ std::uint64_t Loader::whole(const YAML::Node& node, const std::string& path, std
 }
 
 double Loader::real(const YAML::Node& node, const std::string& path) const {
-  const Result<double> number = core::parse_real(scalar(node, path));
+  const Result<double> number = config::parse_real(scalar(node, path));
   if (!number.ok()) refuse(node, path, number.status().message());
   return *number;
 }
@@ -222,7 +222,7 @@ Duration Loader::duration(const YAML::Node& node, const std::string& path,
     negative = text.front() == '-';
     text.remove_prefix(1);
   }
-  const Result<Duration> value = core::parse_duration(text);
+  const Result<Duration> value = config::parse_duration(text);
   if (!value.ok()) refuse(node, path, value.status().message());
   return negative ? -*value : *value;
 }
@@ -315,7 +315,7 @@ void Loader::load_cluster(const YAML::Node& node, Scenario& scenario) {
   if (node["config"].IsDefined()) {
     const YAML::Node section = node["config"];
     expect_map(section, "cluster.config");
-    Result<core::Config> config = core::config_from_yaml(section, file_);
+    Result<config::Config> config = config::config_from_yaml(section, file_);
     if (!config.ok()) throw Refusal{within_cluster_config(config.status().message(), file_)};
     scenario.config = std::move(*config);
   }
@@ -366,7 +366,7 @@ double Loader::rate(const YAML::Node& node, const std::string& path) const {
   } else {
     refuse(node, path, "the unit of a rate is /s or /m, not /" + unit);
   }
-  const Result<double> count = core::parse_real(text.substr(0, slash));
+  const Result<double> count = config::parse_real(text.substr(0, slash));
   if (!count.ok()) refuse(node, path, count.status().message());
   const double per_s = *count / per_unit_s;
   if (!(per_s > 0) || per_s > rate_per_s_max) {
@@ -482,7 +482,7 @@ Fault Loader::load_fault(const YAML::Node& node, const std::string& path,
   if (fault.at >= scenario.duration) {
     refuse(at, path + ".at",
            "a fault at or after the end of the run (duration " +
-               core::format_duration(scenario.duration) + ") would never happen");
+               config::format_duration(scenario.duration) + ") would never happen");
   }
   fault.line = static_cast<std::size_t>(node.Mark().line + 1);
   fault.column = static_cast<std::size_t>(node.Mark().column + 1);
@@ -583,7 +583,7 @@ void Loader::check_fault_sequence(const std::vector<Fault>& faults,
     const Fault& fault = faults[i];
     const auto paused = paused_until.find(fault.node);
     const bool is_paused = paused != paused_until.end() && fault.at < paused->second;
-    const std::string at = core::format_duration(fault.at);
+    const std::string at = config::format_duration(fault.at);
     const std::string path = "faults (line " + std::to_string(fault.line) + ")";
     switch (fault.kind) {
       case FaultKind::crash:

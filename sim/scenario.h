@@ -97,7 +97,7 @@ struct Scenario {
   // (long enough for hinted handoff to replay what the returned nodes missed).
   Duration quiesce = std::chrono::seconds(10);
   std::uint32_t nodes = 5;
-  core::Config config;  // every node's configuration (ids and addresses filled per node)
+  config::Config config;  // every node's configuration (ids and addresses filled per node)
   NetworkModel network;
   Workload workload;
   std::vector<Fault> faults;     // sorted by `at`

@@ -48,7 +48,7 @@ void Simulation::snapshot_replicas() {
                   [](const CheckSpec& check) { return check.name == "hints_drained"; });
   if (!wanted) return;  // O(keys) reads: only for the check that reads them
   const std::vector<core::NodeId> ids = scenario_node_ids(scenario_);
-  const core::Ring ring = core::Ring::build(ids, core::ring_options(scenario_.config));
+  const core::Ring ring = core::Ring::build(ids, config::ring_options(scenario_.config));
   for (std::uint32_t k = 0; k < scenario_.workload.keys; ++k) {
     const core::Key key = key_name(k);
     auto& replicas = replica_values_[key];

@@ -100,14 +100,14 @@ void set_membership_addresses(core::NodeOptions& options, const Scenario& scenar
   if (scenario.config.node.seeds.empty()) {
     for (const core::NodeId& id : ids) options.seeds.emplace_back(id, id);
   } else {
-    for (const core::SeedNode& seed : scenario.config.node.seeds) {
+    for (const config::SeedNode& seed : scenario.config.node.seeds) {
       options.seeds.emplace_back(seed.id, seed.id);
     }
   }
 }
 
-core::Config node_config(const Scenario& scenario, const core::NodeId& id) {
-  core::Config config = scenario.config;
+config::Config node_config(const Scenario& scenario, const core::NodeId& id) {
+  config::Config config = scenario.config;
   config.node.id = id;
   return config;
 }
@@ -125,13 +125,13 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed,
       fault_random_(derive_seed(seed, Stream::faults)) {
   const std::vector<core::NodeId> ids = scenario_node_ids(scenario);
   VIGIL_ASSERT(!ids.empty(), "a scenario needs a node");
-  const core::Ring ring = core::Ring::build(ids, core::ring_options(scenario.config));
+  const core::Ring ring = core::Ring::build(ids, config::ring_options(scenario.config));
   // 2026-01-01T00:00:00Z, plus a per-node offset of up to 1 ms: clocks are never equal.
   constexpr core::WallMicros epoch_us = 1767225600LL * 1000000;
   for (std::uint32_t i = 0; i < ids.size(); ++i) {
     core::Random clock_random(derive_seed(seed, Stream::clock, i));
     core::NodeOptions node_options =
-        core::node_options_from_config(node_config(scenario, ids[i]));
+        config::node_options_from_config(node_config(scenario, ids[i]));
     set_membership_addresses(node_options, scenario, ids);
     client_timeout_us_ =
         core::to_micros(node_options.request_timeout) + limits_.client_timeout_slack_us;

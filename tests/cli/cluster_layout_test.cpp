@@ -25,9 +25,9 @@ TEST(ClusterLayout, BasePortGivesThreeBlocksOfPorts) {
   ASSERT_EQ(layout->nodes.size(), 3u);
   EXPECT_EQ(layout->nodes[0].id, "n1");
   EXPECT_EQ(layout->nodes[2].id, "n3");
-  EXPECT_EQ(layout->nodes[1].client, (core::Address{"127.0.0.1", 6402}));
-  EXPECT_EQ(layout->nodes[1].listen, (core::Address{"127.0.0.1", 6502}));
-  EXPECT_EQ(layout->nodes[1].admin, (core::Address{"127.0.0.1", 6602}));
+  EXPECT_EQ(layout->nodes[1].client, (config::Address{"127.0.0.1", 6402}));
+  EXPECT_EQ(layout->nodes[1].listen, (config::Address{"127.0.0.1", 6502}));
+  EXPECT_EQ(layout->nodes[1].admin, (config::Address{"127.0.0.1", 6602}));
 }
 
 TEST(ClusterLayout, RefusesNodeCountsAndPortsOutOfRange) {
@@ -66,10 +66,10 @@ TEST(ClusterLayout, BadJsonIsRefusedWithTheSourceNamed) {
 TEST(ClusterLayout, NodeConfigNamesEveryNodeAsSeedInTheSameOrder) {
   const core::Result<ClusterLayout> layout = layout_from_base_port("/c", 3, 6401);
   ASSERT_TRUE(layout.ok());
-  core::Config overlay;
+  config::Config overlay;
   overlay.timing.request_timeout = std::chrono::seconds(2);
   for (std::size_t i = 0; i < 3; ++i) {
-    const core::Result<core::Config> config = node_config(*layout, i, overlay);
+    const core::Result<config::Config> config = node_config(*layout, i, overlay);
     ASSERT_TRUE(config.ok()) << config.status().to_string();
     EXPECT_EQ(config->node.id, layout->nodes[i].id);
     EXPECT_EQ(config->node.client, layout->nodes[i].client);
@@ -86,7 +86,7 @@ TEST(ClusterLayout, NodeConfigNamesEveryNodeAsSeedInTheSameOrder) {
 TEST(ClusterLayout, NodeConfigRefusesAReplicationFactorLargerThanTheCluster) {
   const core::Result<ClusterLayout> layout = layout_from_base_port("/c", 2, 6401);
   ASSERT_TRUE(layout.ok());
-  const core::Result<core::Config> config = node_config(*layout, 0, core::Config{});
+  const core::Result<config::Config> config = node_config(*layout, 0, config::Config{});
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find("quorum_settings.N (3)"), std::string::npos);
 }
@@ -96,21 +96,21 @@ TEST(ClusterLayout, WrittenConfigsLoadBackAndAreKeptUnlessOverwritten) {
   const core::Result<ClusterLayout> layout = layout_from_base_port(temp.path(), 3, 6401);
   ASSERT_TRUE(layout.ok());
   ASSERT_TRUE(save_layout(*layout).ok());
-  core::Config overlay;
+  config::Config overlay;
   overlay.timing.request_timeout = std::chrono::seconds(2);
   ASSERT_TRUE(write_node_configs(*layout, overlay, false).ok());
   EXPECT_TRUE(std::filesystem::is_directory(node_data_dir(*layout, 2)));
   core::Result<std::string> text = read_small_file(node_config_path(*layout, 1));
   ASSERT_TRUE(text.ok());
-  const core::Result<core::Config> loaded = core::config_from_yaml(*text, "node.yaml");
+  const core::Result<config::Config> loaded = config::config_from_yaml(*text, "node.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
   EXPECT_EQ(*loaded, *node_config(*layout, 1, overlay));
 
   // Without overwrite a rerun keeps the file (here: an edit survives); with it, it is redone.
   ASSERT_TRUE(write_file_atomically(node_config_path(*layout, 1), "# edited\n").ok());
-  ASSERT_TRUE(write_node_configs(*layout, core::Config{}, false).ok());
+  ASSERT_TRUE(write_node_configs(*layout, config::Config{}, false).ok());
   EXPECT_EQ(*read_small_file(node_config_path(*layout, 1)), "# edited\n");
-  ASSERT_TRUE(write_node_configs(*layout, core::Config{}, true).ok());
+  ASSERT_TRUE(write_node_configs(*layout, config::Config{}, true).ok());
   EXPECT_NE(*read_small_file(node_config_path(*layout, 1)), "# edited\n");
 
   const core::Result<ClusterLayout> reloaded = load_layout(temp.path());

@@ -58,7 +58,7 @@ class ScriptedPeer {
     thread_.join();
     ::close(fd_);
   }
-  core::Address address() const { return {"127.0.0.1", port_}; }
+  config::Address address() const { return {"127.0.0.1", port_}; }
   const std::string& received() const { return received_; }
 
  private:

@@ -17,8 +17,15 @@
 #include "config/config_yaml.h"
 #include "config/units.h"
 
-namespace vigil::core {
+namespace vigil::config {
 namespace {
+
+using core::Code;
+using core::ConflictMode;
+using core::Consistency;
+using core::RingOptions;
+using core::SiblingLimits;
+using core::value_size_bytes_max;
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
@@ -829,4 +836,4 @@ TEST_F(ConfigCommand, DefaultsPrintsTheFileThatLoadsBackToTheDefaults) {
 }
 
 }  // namespace
-}  // namespace vigil::core
+}  // namespace vigil::config

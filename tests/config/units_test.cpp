@@ -12,8 +12,13 @@
 
 #include "core/types.h"
 
-namespace vigil::core {
+namespace vigil::config {
 namespace {
+
+using core::Code;
+using core::Duration;
+using core::Result;
+using core::value_size_bytes_max;
 
 using std::chrono::hours;
 using std::chrono::microseconds;
@@ -230,4 +235,4 @@ RC_GTEST_PROP(Reals, FormatThenParseIsExact, (double value)) {
 }
 
 }  // namespace
-}  // namespace vigil::core
+}  // namespace vigil::config

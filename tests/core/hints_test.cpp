@@ -351,7 +351,7 @@ TEST(Hints, ATargetSeenAliveAgainGetsItsHintsAtOncePaced) {
 }
 
 TEST(Hints, SettingsComeFromTheConfig) {
-  Config config;
+  config::Config config;
   config.hint_storage.maintenance.check_interval = std::chrono::seconds(7);
   config.hint_storage.maintenance.retry_interval = std::chrono::seconds(8);
   config.hint_storage.maintenance.max_attempts = 9;
@@ -360,8 +360,8 @@ TEST(Hints, SettingsComeFromTheConfig) {
   config.hint_storage.replay_in_flight_max = 3;
   config.hint_storage.enabled = false;
   config.limits.hints_per_target_max = 11;
-  ASSERT_TRUE(validate(config).ok());
-  const NodeOptions options = node_options_from_config(config);
+  ASSERT_TRUE(config::validate(config).ok());
+  const NodeOptions options = config::node_options_from_config(config);
   EXPECT_EQ(options.hints.check_interval, std::chrono::seconds(7));
   EXPECT_EQ(options.hints.retry_interval, std::chrono::seconds(8));
   EXPECT_EQ(options.hints.max_attempts, 9u);
@@ -370,7 +370,7 @@ TEST(Hints, SettingsComeFromTheConfig) {
   EXPECT_EQ(options.hints.replay_in_flight_max, 3u);
   EXPECT_FALSE(options.hints.enabled);
   EXPECT_EQ(options.hints.per_target_max, 11u);
-  const NodeOptions defaults = node_options_from_config(Config{});
+  const NodeOptions defaults = config::node_options_from_config(config::Config{});
   EXPECT_TRUE(defaults.hints.enabled);
   EXPECT_TRUE(defaults.hints.count_toward_write_quorum);
   EXPECT_EQ(defaults.hints.replay_in_flight_max, 16u);

@@ -46,8 +46,8 @@ class Harness {
     work_.reset();
     thread_.join();
   }
-  static core::Config config() {
-    core::Config config;
+  static config::Config config() {
+    config::Config config;
     config.node.admin = {"127.0.0.1", 0};
     return config;
   }

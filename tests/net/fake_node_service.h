@@ -24,7 +24,7 @@ namespace vigil::net::testing {
 
 class FakeNodeService : public NodeService {
  public:
-  FakeNodeService(boost::asio::io_context& io, core::Config config)
+  FakeNodeService(boost::asio::io_context& io, config::Config config)
       : io_(io), config_(std::move(config)) {
     store_stats_.batch_size = Histogram(Histogram::size_bounds());
     store_stats_.commit_latency_seconds.observe(0.002);
@@ -53,7 +53,7 @@ class FakeNodeService : public NodeService {
     }
   }
 
-  const core::Config& config() const override { return config_; }
+  const config::Config& config() const override { return config_; }
   core::NodeCounters counters() const override {
     core::NodeCounters counters;
     counters.add("quorum_failures", quorum_failures_);
@@ -125,7 +125,7 @@ class FakeNodeService : public NodeService {
   }
 
   boost::asio::io_context& io_;
-  core::Config config_;
+  config::Config config_;
   StoreStats store_stats_;
   std::map<std::string, Entry> data_;
   std::deque<std::function<void()>> held_;

@@ -57,7 +57,7 @@ TEST(PrometheusText, HistogramBucketsAreCumulative) {
 
 TEST(Metrics, ExpositionHasTheNodeAndClientFigures) {
   boost::asio::io_context io;
-  core::Config config;
+  config::Config config;
   testing::FakeNodeService service(io, config);
   Metrics metrics;
   metrics.record_command("get", "quorum", 0.0003);
@@ -112,7 +112,7 @@ TEST(Metrics, ExpositionHasTheNodeAndClientFigures) {
 
 TEST(Metrics, ExpositionFollowsTheTextFormat) {
   boost::asio::io_context io;
-  testing::FakeNodeService service(io, core::Config{});
+  testing::FakeNodeService service(io, config::Config{});
   Metrics metrics;
   metrics.record_command("get", "one", 0.01);
   metrics.record_command("ping", "none", 0.00001);

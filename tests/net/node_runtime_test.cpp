@@ -41,25 +41,25 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done) {
 
 // Node `index` (1-based) of a cluster of `nodes`. The seeds' ports are placeholders: the
 // runtimes bind port 0 and are told each other's real ports before the loop runs.
-core::Config node_config(const TempDirectory& dir, int index, int nodes) {
-  core::Config config;
+config::Config node_config(const TempDirectory& dir, int index, int nodes) {
+  config::Config config;
   config.node.id = "n" + std::to_string(index);
   config.node.data_dir = dir.path() + "/" + config.node.id;
   // Ports 1-3 (tcpmux and the like) are closed on any test machine: a placeholder that is
   // dialed by mistake is refused, never answered by some other service.
   for (int i = 1; i <= nodes; ++i) {
-    config.node.seeds.push_back(core::SeedNode{
-        "n" + std::to_string(i), core::Address{"127.0.0.1", static_cast<std::uint16_t>(i)}});
+    config.node.seeds.push_back(config::SeedNode{
+        "n" + std::to_string(i), config::Address{"127.0.0.1", static_cast<std::uint16_t>(i)}});
   }
-  config.node.listen = core::Address{"127.0.0.1", static_cast<std::uint16_t>(index)};
-  config.node.client = core::Address{"127.0.0.1", static_cast<std::uint16_t>(10 + index)};
-  config.node.admin = core::Address{"127.0.0.1", static_cast<std::uint16_t>(20 + index)};
+  config.node.listen = config::Address{"127.0.0.1", static_cast<std::uint16_t>(index)};
+  config.node.client = config::Address{"127.0.0.1", static_cast<std::uint16_t>(10 + index)};
+  config.node.admin = config::Address{"127.0.0.1", static_cast<std::uint16_t>(20 + index)};
   if (nodes == 1) {
-    config.quorum_settings = core::Config::QuorumSettings{1, 1, 1};
+    config.quorum_settings = config::Config::QuorumSettings{1, 1, 1};
   }
   config.timing.request_timeout = std::chrono::seconds(2);
   config.timing.replication_timeout = std::chrono::milliseconds(500);
-  const core::Status valid = core::validate(config);
+  const core::Status valid = config::validate(config);
   EXPECT_TRUE(valid.ok()) << valid.to_string();
   return config;
 }
@@ -271,7 +271,7 @@ TEST(NodeRuntime, UnusableDataDirectoryIsAnError) {
     std::fclose(file);
   }
   asio::io_context io;
-  core::Config config = node_config(dir, 1, 1);
+  config::Config config = node_config(dir, 1, 1);
   config.node.data_dir = blocker + "/data";  // a path under a regular file
   RuntimeOptions options;
   options.listen_on_any_port = true;

@@ -61,10 +61,10 @@ struct Endpoint {
     transport = std::make_unique<PeerTransport>(
         io, options, [this](core::Envelope envelope) { received.push_back(std::move(envelope)); });
   }
-  core::Address listen(std::uint16_t port = 0) {
-    core::Result<core::Address> bound = transport->listen(core::Address{"127.0.0.1", port});
+  config::Address listen(std::uint16_t port = 0) {
+    core::Result<config::Address> bound = transport->listen(config::Address{"127.0.0.1", port});
     EXPECT_TRUE(bound.ok()) << bound.status().to_string();
-    return bound.ok() ? *bound : core::Address{};
+    return bound.ok() ? *bound : config::Address{};
   }
   std::unique_ptr<PeerTransport> transport;
   std::vector<core::Envelope> received;
@@ -92,7 +92,7 @@ TEST(PeerTransport, FramesArriveInOrder) {
   Endpoint a(io, "n1");
   Endpoint b(io, "n2");
   a.listen();
-  const core::Address b_address = b.listen();
+  const config::Address b_address = b.listen();
   a.transport->set_peer_address("n2", b_address);
   constexpr std::uint64_t count = 500;
   for (std::uint64_t i = 1; i <= count; ++i) a.transport->send(read_request("n1", "n2", i));
@@ -121,7 +121,7 @@ TEST(PeerTransport, UnknownPeerIsDroppedAndCounted) {
 }
 
 // Sends `bytes` on a raw connection to `address` and waits until the transport closes it.
-bool closed_after_sending(asio::io_context& io, const core::Address& address,
+bool closed_after_sending(asio::io_context& io, const config::Address& address,
                           const std::string& bytes) {
   tcp::socket socket(io);
   socket.connect(tcp::endpoint(asio::ip::make_address(address.host), address.port));
@@ -137,7 +137,7 @@ TEST(PeerTransport, BadFramesCloseOnlyTheirConnection) {
   asio::io_context io;
   Endpoint a(io, "n1");
   Endpoint b(io, "n2");
-  const core::Address b_address = b.listen();
+  const config::Address b_address = b.listen();
   a.transport->set_peer_address("n2", b_address);
   a.transport->send(read_request("n1", "n2", 1));
   ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 1; }));
@@ -175,7 +175,7 @@ TEST(PeerTransport, DeadPeerQueueStaysBoundedAndCountsDrops) {
   options.backoff_initial = std::chrono::milliseconds(5);
   options.backoff_max = std::chrono::milliseconds(20);
   Endpoint a(io, "n1", options);
-  a.transport->set_peer_address("n2", core::Address{"127.0.0.1", closed_port(io)});
+  a.transport->set_peer_address("n2", config::Address{"127.0.0.1", closed_port(io)});
   const std::size_t frame_bytes = core::encode_frame(read_request("n1", "n2", 1000)).value().size();
   constexpr std::uint64_t count = 1000;
   for (std::uint64_t i = 1; i <= count; ++i) {
@@ -201,7 +201,7 @@ TEST(PeerTransport, ReconnectsWhenThePeerComesBack) {
   options.backoff_max = std::chrono::milliseconds(50);
   Endpoint a(io, "n1", options);
   auto b = std::make_unique<Endpoint>(io, "n2");
-  const core::Address b_address = b->listen();
+  const config::Address b_address = b->listen();
   a.transport->set_peer_address("n2", b_address);
   a.transport->send(read_request("n1", "n2", 1));
   ASSERT_TRUE(run_until(io, [&] { return b->received.size() == 1; }));
@@ -223,8 +223,8 @@ TEST(PeerTransport, NewAddressRedialsAtOnce) {
   asio::io_context io;
   Endpoint a(io, "n1");
   Endpoint b(io, "n2");
-  const core::Address b_address = b.listen();
-  a.transport->set_peer_address("n2", core::Address{"127.0.0.1", closed_port(io)});
+  const config::Address b_address = b.listen();
+  a.transport->set_peer_address("n2", config::Address{"127.0.0.1", closed_port(io)});
   a.transport->send(read_request("n1", "n2", 1));
   ASSERT_TRUE(run_until(io, [&] { return a.transport->counters().connect_failures >= 1; }));
   a.transport->set_peer_address("n2", b_address);
@@ -236,7 +236,7 @@ TEST(PeerTransport, CloseStopsDeliveryAndIsIdempotent) {
   asio::io_context io;
   Endpoint a(io, "n1");
   Endpoint b(io, "n2");
-  const core::Address b_address = b.listen();
+  const config::Address b_address = b.listen();
   a.transport->set_peer_address("n2", b_address);
   a.transport->send(read_request("n1", "n2", 1));
   ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 1; }));

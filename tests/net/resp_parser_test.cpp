@@ -130,7 +130,7 @@ TEST(RespParser, ErrorsArePreciseAndSticky) {
 }
 
 TEST(RespParser, LimitsFollowTheConfiguredValueBound) {
-  core::Config config;
+  config::Config config;
   config.limits.value_bytes_max = 1000;
   config.limits.key_bytes_max = 100;
   const RespLimits limits = resp_limits(config);

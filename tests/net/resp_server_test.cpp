@@ -40,7 +40,7 @@ class Harness {
     return result.get();
   }
 
-  explicit Harness(core::Config config = default_config())
+  explicit Harness(config::Config config = default_config())
       : service_(io_, config), server_(io_, service_, metrics_, config) {
     auto bound = server_.start();
     if (!bound.ok()) throw std::runtime_error(bound.status().to_string());
@@ -53,8 +53,8 @@ class Harness {
     thread_.join();
   }
 
-  static core::Config default_config() {
-    core::Config config;
+  static config::Config default_config() {
+    config::Config config;
     config.node.client = {"127.0.0.1", 0};
     config.limits.value_bytes_max = 1000;
     config.limits.key_bytes_max = 100;
@@ -350,7 +350,7 @@ TEST(RespServer, ConsistencyIsPerConnectionAndReachesTheNode) {
 }
 
 TEST(RespServer, ConnectionsOverTheLimitAreRefusedAndCounted) {
-  core::Config config = Harness::default_config();
+  config::Config config = Harness::default_config();
   config.limits.client_connections_max = 2;
   Harness harness(config);
   redisContext* a = harness.connect();

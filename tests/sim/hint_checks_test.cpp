@@ -109,8 +109,8 @@ TEST(Availability, OperationsThatCouldSucceedMustAndOthersAreExcluded) {
   const Scenario scenario = five_nodes();  // N 3, R 2, W 2
   SimulationResult result;
   result.sim_time_us = 100'000'000;
-  const auto ring = core::Ring::build(scenario_node_ids(scenario),
-                                      core::ring_options(scenario.config));
+  const auto ring =
+      core::Ring::build(scenario_node_ids(scenario), config::ring_options(scenario.config));
   const core::Key key = "k1";
   const auto list = ring.preference_list(core::token_of_key(key), 3);
   // Healthy until 10s; list[2] down 10-20s; list[1] and list[2] down 20-30s; list[0] cut off

@@ -116,7 +116,7 @@ TEST(ScenarioLoader, DefaultsTheOptionalSectionsAndSortsFaultsByTime) {
   EXPECT_EQ(s.network.loss, 0);
   EXPECT_EQ(s.workload.mode, WorkloadMode::read_modify_write);
   EXPECT_EQ(s.workload.consistency, core::Consistency::quorum);
-  EXPECT_EQ(s.config, core::Config{});
+  EXPECT_EQ(s.config, config::Config{});
   ASSERT_EQ(s.faults.size(), 6u);
   EXPECT_EQ(s.faults[0].kind, FaultKind::one_way);
   EXPECT_EQ(s.faults[0].to, (std::vector<NodeId>{"n2", "n3"}));

@@ -240,8 +240,8 @@ TEST(SimulatorDeathTest, AnInvariantFailurePrintsTheReplayCommand) {
 
 // The host level: what a crash keeps is exactly what was committed. A lying disk
 // (lose_next_commit) acknowledges a write that a crash then takes back.
-core::Config single_node_config() {
-  core::Config config;
+config::Config single_node_config() {
+  config::Config config;
   config.node.id = "n1";
   config.quorum_settings.n = 1;
   config.quorum_settings.r = 1;
@@ -250,9 +250,9 @@ core::Config single_node_config() {
 }
 
 TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
-  const core::Config config = single_node_config();
-  const core::NodeOptions options = core::node_options_from_config(config);
-  const core::Ring ring = core::Ring::build({"n1"}, core::ring_options(config));
+  const config::Config config = single_node_config();
+  const core::NodeOptions options = config::node_options_from_config(config);
+  const core::Ring ring = core::Ring::build({"n1"}, config::ring_options(config));
   NodeHost host(0, options, ring, 99, SimClock(1767225600LL * 1000000));
   host.start(0);
   std::uint64_t next_id = 1;
@@ -288,9 +288,9 @@ TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
 }
 
 TEST(NodeHost, PauseHoldsInputsAndResumeReturnsThemInOrder) {
-  const core::Config config = single_node_config();
-  const core::NodeOptions options = core::node_options_from_config(config);
-  const core::Ring ring = core::Ring::build({"n1"}, core::ring_options(config));
+  const config::Config config = single_node_config();
+  const core::NodeOptions options = config::node_options_from_config(config);
+  const core::Ring ring = core::Ring::build({"n1"}, config::ring_options(config));
   NodeHost host(0, options, ring, 1, SimClock(0), HostLimits{2});
   host.start(0);
   host.pause();
