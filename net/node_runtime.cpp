@@ -17,11 +17,8 @@
 // batch for a failure answer; the node then refuses writes until restarted. The cost of
 // durability is one fsync per loop turn, not per request: under load, batches grow and
 // fsyncs per request fall (StoreStats records both; the commit latency is the time of the
-// driver's flush, which beyond the commit only moves the node's outboxes).
-//
-// Invariants: the driver runs the node's invariant check every
-// RuntimeOptions::check_invariants_every inputs (docs/operations.md: the measured cost
-// and the default).
+// driver's flush, which beyond the commit only moves the node's outboxes). The driver also
+// checks the node's invariants every RuntimeOptions::check_invariants_every inputs.
 //
 // Shutdown: the ports stop first (no new clients); requests already in flight get up to
 // request_timeout to finish while the node keeps serving peers (a coordinator that went

@@ -1,10 +1,11 @@
 #pragma once
 // A small in-test cluster of core::Nodes over MemoryStore + TypedStorage, each driven by a
 // core::NodeDriver flushed after every input (commit, withdraw on failure, drain; the
-// node's invariants checked after every input). Messages sit in one FIFO queue that the test pumps; time is manual
-// and only moves when a test advances it, timer by timer. Network faults are filters: a
-// node can be cut off (everything to and from it dropped), any message can be dropped by a
-// predicate, and a test can hold every message to deliver later, reordered or twice.
+// node's invariants checked after every input). Messages sit in one FIFO queue that the
+// test pumps; time is manual and only moves when a test advances it, timer by timer.
+// Network faults are filters: a node can be cut off (everything to and from it dropped),
+// any message can be dropped by a predicate, and a test can hold every message to deliver
+// later, reordered or twice.
 
 #include <gtest/gtest.h>
 
