@@ -167,9 +167,9 @@ core::Status NodeRuntime::start() {
   // wrote) with the port actually bound.
   node_options.address =
       core::format_address(core::Address{config_.node.listen.host, peer_address_.port});
-  parts_->driver = std::make_unique<core::NodeDriver>(
-      node_options, ring_, *parts_->storage, node_seed,
-      core::DriverOptions{options_.check_invariants_every});
+  parts_->driver =
+      std::make_unique<core::NodeDriver>(node_options, ring_, *parts_->storage, node_seed,
+                                         core::DriverOptions{options_.check_invariants_every});
 
   std::string ring_text;
   for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;

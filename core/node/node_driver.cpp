@@ -30,7 +30,9 @@ NodeDriver::NodeDriver(NodeOptions options, Ring ring, CommittableStorage& stora
 
 NodeDriver::~NodeDriver() = default;
 
-void NodeDriver::start() { input_done(); }
+void NodeDriver::start() {
+  input_done();
+}
 
 void NodeDriver::client_request(const Now& now, ClientRequest request) {
   node_->handle_client_request(now, std::move(request));
@@ -45,8 +47,7 @@ void NodeDriver::message(const Now& now, Envelope envelope) {
 void NodeDriver::timeout(const Now& now) {
   node_->handle_timeout(now);
   const std::optional<Instant> next = node_->poll_timeout();
-  VIGIL_ASSERT(!next || *next > now.monotonic,
-               "handle_timeout left a timer that was already due");
+  VIGIL_ASSERT(!next || *next > now.monotonic, "handle_timeout left a timer that was already due");
   input_done();
 }
 

@@ -44,10 +44,10 @@
 #include <optional>
 #include <vector>
 
+#include "core/membership/membership.h"
 #include "core/node/client.h"
 #include "core/node/node.h"
 #include "core/node/node_storage.h"
-#include "core/membership/membership.h"
 #include "core/ring/ring.h"
 #include "core/status.h"
 #include "core/time.h"

@@ -33,8 +33,8 @@ class DriverTest : public ::testing::Test {
                                       CommittableStorage* storage = nullptr) {
     NodeOptions options;
     options.id = std::move(id);
-    auto driver = std::make_unique<NodeDriver>(
-        options, ring_, storage ? *storage : storage_, 7, driver_options);
+    auto driver = std::make_unique<NodeDriver>(options, ring_, storage ? *storage : storage_, 7,
+                                               driver_options);
     driver->start();
     const DriverEffects first = driver->flush(now());
     EXPECT_EQ(first.commit, CommitOutcome::committed) << "the incarnation is made durable";
