@@ -8,14 +8,17 @@
 // ready before the post first, so every input that arrived in the same turn of the loop
 // (a burst of frames, a pipeline of client commands) joins the batch.
 //
-// Group commit (core/node/node.h's driving protocol; Dynamo's durable writes, LevelDB's and
-// PostgreSQL's group commit): the flush commits the store once for the whole batch when the
-// node staged anything, then -- only then -- drains take_messages() to the transport and
-// take_replies() to the waiting callbacks, and re-arms the one timer at poll_timeout().
-// A failed commit goes to handle_storage_failure() before the drain, which swaps every
-// acknowledgement of the batch for a failure answer; the node then refuses writes until
-// restarted. The cost of durability is one fsync per loop turn, not per request: under
-// load, batches grow and fsyncs per request fall (StoreStats records both).
+// Group commit (core::NodeDriver, core/node/node_driver.h, owns node.h's driving protocol;
+// Dynamo's durable writes, LevelDB's and PostgreSQL's group commit): the flush asks the
+// driver to commit the store once for the whole batch when the node staged anything, and
+// only then to hand over the node's messages (to the transport), replies (to the waiting
+// callbacks) and next deadline (the one timer). A failed commit makes the driver call
+// handle_storage_failure() before the drain, which swaps every acknowledgement of the
+// batch for a failure answer; the node then refuses writes until restarted. The cost of
+// durability is one fsync per loop turn, not per request: under load, batches grow and
+// fsyncs per request fall (StoreStats records both; the commit latency is the time of the
+// driver's flush, which beyond the commit only moves the node's outboxes). The driver also
+// checks the node's invariants every RuntimeOptions::check_invariants_every inputs.
 //
 // Shutdown: the ports stop first (no new clients); requests already in flight get up to
 // request_timeout to finish while the node keeps serving peers (a coordinator that went
@@ -54,7 +57,7 @@ struct NodeRuntime::Parts {
         drain_timer(io) {}
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<store::TypedStorage> storage;
-  std::unique_ptr<core::Node> node;
+  std::unique_ptr<core::NodeDriver> driver;
   PeerTransport transport;
   asio::steady_timer timer;
   asio::steady_timer drain_timer;
@@ -164,7 +167,9 @@ core::Status NodeRuntime::start() {
   // wrote) with the port actually bound.
   node_options.address =
       config::format_address(config::Address{config_.node.listen.host, peer_address_.port});
-  parts_->node = std::make_unique<core::Node>(node_options, ring_, *parts_->storage, node_seed);
+  parts_->driver =
+      std::make_unique<core::NodeDriver>(node_options, ring_, *parts_->storage, node_seed,
+                                         core::DriverOptions{options_.check_invariants_every});
 
   std::string ring_text;
   for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;
@@ -173,7 +178,8 @@ core::Status NodeRuntime::start() {
                   config::format_address(config_.node.client),
                   config::format_address(config_.node.admin), store_path, ring_text, seed_));
   // The constructor staged the node's new incarnation: commit it before anything leaves.
-  input_done();
+  parts_->driver->start();
+  post_flush();
   return core::Status::ok_status();
 }
 
@@ -182,7 +188,7 @@ NodeRuntime::~NodeRuntime() {
   alive_.reset();
   if (parts_) {
     parts_->transport.close();
-    parts_->node.reset();
+    parts_->driver.reset();
     parts_->storage.reset();
     parts_->store.reset();
   }
@@ -229,25 +235,24 @@ void NodeRuntime::submit(core::ClientRequest request,
   }
   request.id = next_request_id_++;
   callbacks_.emplace(request.id, std::move(done));
-  parts_->node->handle_client_request(now(), std::move(request));
-  input_done();
+  parts_->driver->client_request(now(), std::move(request));
+  post_flush();
 }
 
 void NodeRuntime::on_envelope(core::Envelope envelope) {
   if (phase_ == Phase::closed) return;
-  parts_->node->handle_message(now(), std::move(envelope));
-  input_done();
+  parts_->driver->message(now(), std::move(envelope));
+  post_flush();
 }
 
 void NodeRuntime::on_timer(std::uint64_t generation) {
   if (phase_ == Phase::closed || generation != timer_generation_) return;
   timer_armed_at_.reset();
-  parts_->node->handle_timeout(now());
-  input_done();
+  parts_->driver->timeout(now());
+  post_flush();
 }
 
-void NodeRuntime::input_done() {
-  inputs_in_batch_ += 1;
+void NodeRuntime::post_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
   std::weak_ptr<char> alive = alive_;
@@ -261,40 +266,39 @@ void NodeRuntime::input_done() {
 void NodeRuntime::flush() {
   flush_posted_ = false;
   if (phase_ == Phase::closed) return;
-  commit();
-  send_messages();
-  deliver_replies();
+  core::DriverEffects effects = flush_driver();
+  send_messages(effects.messages);
+  deliver_replies(effects.replies);
   if (phase_ == Phase::closed) return;  // a reply callback shut the runtime down
-  arm_timer();
-  log_peer_transitions();
+  arm_timer(effects.next_timeout);
+  log_peer_transitions(effects.transitions);
   if (phase_ == Phase::draining && callbacks_.empty()) finish_shutdown();
 }
 
-void NodeRuntime::commit() {
-  const std::size_t inputs = std::exchange(inputs_in_batch_, 0);
-  store::SqliteStore& store = *parts_->store;
-  if (!store.has_uncommitted()) return;
+core::DriverEffects NodeRuntime::flush_driver() {
   const auto started = std::chrono::steady_clock::now();
-  const core::Status status = store.commit();
+  core::DriverEffects effects = parts_->driver->flush(now());
+  if (effects.commit == core::CommitOutcome::none) return effects;
   store_stats_.commit_latency_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  store_stats_.batch_size.observe(static_cast<double>(inputs));
+  store_stats_.batch_size.observe(static_cast<double>(effects.inputs));
   store_stats_.commits += 1;
-  if (status.ok()) return;
-  store_stats_.commit_failures += 1;
-  log("storage failure, refusing writes until restarted: " + status.to_string());
-  parts_->node->handle_storage_failure(now(), status);
+  if (effects.commit == core::CommitOutcome::failed) {
+    store_stats_.commit_failures += 1;
+    log("storage failure, refusing writes until restarted: " + effects.commit_status.to_string());
+  }
+  return effects;
 }
 
-void NodeRuntime::send_messages() {
-  for (const core::Envelope& envelope : parts_->node->take_messages()) {
+void NodeRuntime::send_messages(const std::vector<core::Envelope>& messages) {
+  for (const core::Envelope& envelope : messages) {
     if (!parts_->transport.knows_peer(envelope.to)) learn_address(envelope.to);
     parts_->transport.send(envelope);
   }
 }
 
-void NodeRuntime::deliver_replies() {
-  for (const core::ClientReply& reply : parts_->node->take_replies()) {
+void NodeRuntime::deliver_replies(const std::vector<core::ClientReply>& replies) {
+  for (const core::ClientReply& reply : replies) {
     const auto it = callbacks_.find(reply.id);
     if (it == callbacks_.end()) continue;  // answered unavailable at shutdown already
     auto done = std::move(it->second);
@@ -304,7 +308,7 @@ void NodeRuntime::deliver_replies() {
 }
 
 void NodeRuntime::learn_address(const core::NodeId& peer) {
-  for (const core::PeerStatus& member : parts_->node->members(now().monotonic)) {
+  for (const core::PeerStatus& member : parts_->driver->node().members(now().monotonic)) {
     if (member.id != peer || member.address.empty()) continue;
     const core::Result<config::Address> address = config::parse_address(member.address);
     if (address.ok()) {
@@ -316,8 +320,7 @@ void NodeRuntime::learn_address(const core::NodeId& peer) {
   }
 }
 
-void NodeRuntime::arm_timer() {
-  const std::optional<core::Instant> next = parts_->node->poll_timeout();
+void NodeRuntime::arm_timer(std::optional<core::Instant> next) {
   if (next == timer_armed_at_) return;
   timer_armed_at_ = next;
   const std::uint64_t generation = ++timer_generation_;
@@ -334,9 +337,8 @@ void NodeRuntime::arm_timer() {
   });
 }
 
-void NodeRuntime::log_peer_transitions() {
-  // Taken every flush even when not logged: the node keeps them until taken.
-  for (const core::PeerTransition& transition : parts_->node->take_peer_transitions()) {
+void NodeRuntime::log_peer_transitions(const std::vector<core::PeerTransition>& transitions) {
+  for (const core::PeerTransition& transition : transitions) {
     if (!options_.log_peer_transitions) continue;
     log(fmt::format("peer {} is {} (was {})", transition.peer, core::peer_state_name(transition.to),
                     core::peer_state_name(transition.from)));
@@ -362,7 +364,7 @@ void NodeRuntime::shutdown(std::function<void()> done) {
   parts_->drain_timer.async_wait([this, alive](const boost::system::error_code& error) {
     if (!error && !alive.expired() && phase_ == Phase::draining) finish_shutdown();
   });
-  input_done();  // a flush finds nothing in flight and finishes at once
+  post_flush();  // a flush finds nothing in flight and finishes at once
 }
 
 void NodeRuntime::finish_shutdown() {
@@ -377,12 +379,13 @@ void NodeRuntime::finish_shutdown() {
   auto pending = std::move(callbacks_);
   callbacks_.clear();
   for (auto& [id, done] : pending) done(unavailable_reply(id, "the node is shutting down"));
-  if (parts_->store->has_uncommitted()) {
-    const core::Status status = parts_->store->commit();
-    if (!status.ok()) log("the last commit failed: " + status.to_string());
+  // The last flush: what is staged is committed; what it releases has nowhere to go.
+  const core::DriverEffects last = parts_->driver->flush(now());
+  if (last.commit == core::CommitOutcome::failed) {
+    log("the last commit failed: " + last.commit_status.to_string());
   }
   closed_counters_ = counters();
-  parts_->node.reset();
+  parts_->driver.reset();
   parts_->storage.reset();
   parts_->store.reset();
   log("stopped");
@@ -397,8 +400,8 @@ void NodeRuntime::finish_shutdown() {
 // --- NodeService views ---------------------------------------------------------------------
 
 core::NodeCounters NodeRuntime::counters() const {
-  if (!parts_->node) return closed_counters_;
-  core::NodeCounters counters = parts_->node->counters();
+  if (!parts_->driver) return closed_counters_;
+  core::NodeCounters counters = parts_->driver->node().counters();
   parts_->transport.counters().add_to(counters);
   counters.values["commits"] = store_stats_.commits;
   counters.values["commit_failures"] = store_stats_.commit_failures;
@@ -406,8 +409,8 @@ core::NodeCounters NodeRuntime::counters() const {
 }
 
 std::vector<core::PeerStatus> NodeRuntime::members() const {
-  if (!parts_->node) return {};
-  return parts_->node->members(now().monotonic);
+  if (!parts_->driver) return {};
+  return parts_->driver->node().members(now().monotonic);
 }
 
 std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {

@@ -13,7 +13,7 @@
 // to whose address is unknown is looked up in the node's membership view (gossip).
 //
 // Durability: every acknowledgement (client reply, replica ack) leaves only after the
-// store commit covering it has returned ok (core/node/node.h's driving protocol).
+// store commit covering it has returned ok (core::NodeDriver, core/node/node_driver.h).
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "core/node/node.h"
+#include "core/node/node_driver.h"
 #include "core/status.h"
 #include "net/node_service.h"
 
@@ -48,6 +49,9 @@ struct RuntimeOptions {
   std::optional<std::uint64_t> seed;
   // Logs the node's judgements of its peers (alive/suspect/failed changes) to stderr.
   bool log_peer_transitions = true;
+  // The node's invariants are checked after every Kth input (core::DriverOptions; 1 =
+  // every input, as the simulator does; 0 = never). docs/operations.md has the cost.
+  std::uint64_t check_invariants_every = core::production_invariant_interval;
 };
 
 class NodeRuntime final : public NodeService {
@@ -105,13 +109,13 @@ class NodeRuntime final : public NodeService {
 
   void on_envelope(core::Envelope envelope);
   void on_timer(std::uint64_t generation);
-  void input_done();
+  void post_flush();
   void flush();
-  void commit();
-  void send_messages();
-  void deliver_replies();
-  void arm_timer();
-  void log_peer_transitions();
+  core::DriverEffects flush_driver();  // the driver's flush, timed and counted
+  void send_messages(const std::vector<core::Envelope>& messages);
+  void deliver_replies(const std::vector<core::ClientReply>& replies);
+  void arm_timer(std::optional<core::Instant> next);
+  void log_peer_transitions(const std::vector<core::PeerTransition>& transitions);
   void learn_address(const core::NodeId& peer);
   void finish_shutdown();
 
@@ -121,12 +125,11 @@ class NodeRuntime final : public NodeService {
   std::uint64_t seed_;
   core::Ring ring_;
   config::Address peer_address_;
-  std::unique_ptr<Parts> parts_;  // store, storage, node, transport, timers
+  std::unique_ptr<Parts> parts_;  // store, storage, driver (and node), transport, timers
 
   Phase phase_ = Phase::running;
   std::map<core::RequestId, std::function<void(const core::ClientReply&)>> callbacks_;
   core::RequestId next_request_id_ = 1;
-  std::size_t inputs_in_batch_ = 0;
   bool flush_posted_ = false;
   std::optional<core::Instant> timer_armed_at_;
   std::uint64_t timer_generation_ = 0;

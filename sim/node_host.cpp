@@ -1,14 +1,14 @@
 // Theory of operation. A NodeHost is what a process and its disk are to a real node.
 //
-// Driving (core/node/node.h's protocol, the same the Asio runtime follows): one input, then a
-// commit of whatever the node staged, then -- only after the commit -- the node's messages
-// and client replies are released. This is group commit with a group of one input: the
-// simplest shape that is obviously correct, since no effect can leave before the write it
-// acknowledges is durable. A failed commit is reported with handle_storage_failure(), which
-// withdraws what the input produced and substitutes failure answers; those are released.
-// Batching several inputs per commit (as net/ does per event-loop turn) would change only
-// the commit count, not what a client can observe, because nothing leaves before its
-// commit either way. The node's invariants are checked after every input (TigerBeetle).
+// Driving: a core::NodeDriver (core/node/node_driver.h) owns node.h's protocol, the same
+// one the Asio runtime uses. The host flushes after every input: one input, then a commit
+// of whatever the node staged, then -- only after the commit -- the node's messages and
+// client replies are released, or, when the commit failed, the failure answers the node
+// put in their place. This is group commit with a group of one input: the simplest shape
+// that is obviously correct. Batching several inputs per flush (as net/ does per
+// event-loop turn) would change only the commit count, not what a client can observe,
+// because nothing leaves before its commit either way. The driver checks the node's
+// invariants after every input (TigerBeetle; DriverOptions' default).
 //
 // Timers: the node has one deadline (poll_timeout()); the host keeps exactly one pending
 // timer event for it. When the deadline changes the generation is raised and a new event
@@ -43,31 +43,36 @@ NodeHost::NodeHost(std::uint32_t index, core::NodeOptions options, core::Ring ri
       seed_(seed),
       clock_(clock),
       limits_(limits) {
-  storage_ = std::make_unique<store::TypedStorage>(store_);
-  node_ = std::make_unique<core::Node>(options_, ring_, *storage_,
-                                       derive_seed(seed_, Stream::node, index_, incarnation_));
+  start_process();
 }
 
 NodeHost::~NodeHost() = default;
+
+void NodeHost::start_process() {
+  storage_ = std::make_unique<store::TypedStorage>(store_);
+  driver_ = std::make_unique<core::NodeDriver>(
+      options_, ring_, *storage_, derive_seed(seed_, Stream::node, index_, incarnation_));
+}
 
 core::Now NodeHost::now(std::int64_t now_us) const {
   return core::Now{core::instant_from_micros(now_us), clock_.wall_us(now_us)};
 }
 
 HostEffects NodeHost::start(std::int64_t now_us) {
-  VIGIL_ASSERT(state_ == ProcessState::up && node_ != nullptr, "start of a node not up");
+  VIGIL_ASSERT(state_ == ProcessState::up && driver_ != nullptr, "start of a node not up");
+  driver_->start();
   return finish_input(now_us);
 }
 
 HostEffects NodeHost::deliver(std::int64_t now_us, core::Envelope envelope) {
   VIGIL_ASSERT(state_ == ProcessState::up, "a frame delivered to a node that is not up");
-  node_->handle_message(now(now_us), std::move(envelope));
+  driver_->message(now(now_us), std::move(envelope));
   return finish_input(now_us);
 }
 
 HostEffects NodeHost::client_request(std::int64_t now_us, core::ClientRequest request) {
   VIGIL_ASSERT(state_ == ProcessState::up, "a client request to a node that is not up");
-  node_->handle_client_request(now(now_us), std::move(request));
+  driver_->client_request(now(now_us), std::move(request));
   return finish_input(now_us);
 }
 
@@ -75,31 +80,21 @@ HostEffects NodeHost::timer(std::int64_t now_us, std::uint64_t generation) {
   VIGIL_ASSERT(state_ == ProcessState::up, "a timer fired in a node that is not up");
   if (generation != timer_generation_ || !timer_at_us_) return {};
   timer_at_us_.reset();
-  node_->handle_timeout(now(now_us));
-  const std::optional<core::Instant> next = node_->poll_timeout();
-  VIGIL_ASSERT(!next || core::to_micros(*next) > now_us,
-               "handle_timeout left a timer that was already due");
+  driver_->timeout(now(now_us));  // asserts no timer is left due at now_us
   return finish_input(now_us);
 }
 
 HostEffects NodeHost::finish_input(std::int64_t now_us) {
-  inputs_ += 1;
-  node_->check_invariants();
-  if (store_.has_uncommitted()) {
-    commits_ += 1;
-    const core::Status status = store_.commit();
-    if (!status.ok()) {
-      commit_failures_ += 1;
-      node_->handle_storage_failure(now(now_us), status);
-      node_->check_invariants();
-    }
-  }
+  core::DriverEffects flushed = driver_->flush(now(now_us));
+  inputs_ += flushed.inputs;
+  if (flushed.commit != core::CommitOutcome::none) commits_ += 1;
+  if (flushed.commit == core::CommitOutcome::failed) commit_failures_ += 1;
   HostEffects effects;
-  effects.messages = node_->take_messages();
-  effects.replies = node_->take_replies();
-  effects.transitions = node_->take_peer_transitions();
+  effects.messages = std::move(flushed.messages);
+  effects.replies = std::move(flushed.replies);
+  effects.transitions = std::move(flushed.transitions);
   std::optional<std::int64_t> deadline;
-  if (const auto next = node_->poll_timeout()) deadline = core::to_micros(*next);
+  if (flushed.next_timeout) deadline = core::to_micros(*flushed.next_timeout);
   if (deadline != timer_at_us_) {
     timer_generation_ += 1;
     timer_at_us_ = deadline;
@@ -113,8 +108,10 @@ HostEffects NodeHost::finish_input(std::int64_t now_us) {
 
 void NodeHost::crash() {
   VIGIL_ASSERT(state_ != ProcessState::crashed, "crash of a crashed node");
-  for (const auto& [name, value] : node_->counters().values) retired_counters_[name] += value;
-  node_.reset();
+  for (const auto& [name, value] : driver_->node().counters().values) {
+    retired_counters_[name] += value;
+  }
+  driver_.reset();
   storage_.reset();
   store_.crash();
   held_.clear();
@@ -126,9 +123,7 @@ void NodeHost::crash() {
 void NodeHost::restart() {
   VIGIL_ASSERT(state_ == ProcessState::crashed, "restart of a node that is not crashed");
   incarnation_ += 1;
-  storage_ = std::make_unique<store::TypedStorage>(store_);
-  node_ = std::make_unique<core::Node>(options_, ring_, *storage_,
-                                       derive_seed(seed_, Stream::node, index_, incarnation_));
+  start_process();
   state_ = ProcessState::up;
 }
 
@@ -155,14 +150,16 @@ bool NodeHost::hold(Event event) {
 }
 
 std::vector<core::PeerStatus> NodeHost::members(std::int64_t now_us) const {
-  if (!node_) return {};
-  return node_->members(core::instant_from_micros(now_us));
+  if (!driver_) return {};
+  return driver_->node().members(core::instant_from_micros(now_us));
 }
 
 void NodeHost::add_counters(std::map<std::string, std::uint64_t>& out) const {
   for (const auto& [name, value] : retired_counters_) out["node." + name] += value;
-  if (node_) {
-    for (const auto& [name, value] : node_->counters().values) out["node." + name] += value;
+  if (driver_) {
+    for (const auto& [name, value] : driver_->node().counters().values) {
+      out["node." + name] += value;
+    }
   }
   out["node_inputs"] += inputs_;
   out["store_commits"] += commits_;

@@ -1,8 +1,9 @@
 #pragma once
 // One simulated node process (see node_host.cpp): a core::Node over a TypedStorage over a
 // MemoryStore that outlives it (the disk), the node's wall clock, and its process state
-// (up, crashed, paused). It drives the node exactly as core/node/node.h prescribes and hands the
-// effects back to the simulator, which owns the network and the clients.
+// (up, crashed, paused). It drives the node through a core::NodeDriver, one flush per
+// input, and hands the effects back to the simulator, which owns the network and the
+// clients.
 
 #include <cstdint>
 #include <map>
@@ -14,6 +15,7 @@
 #include "core/node/client.h"
 #include "core/wire/messages.h"
 #include "core/node/node.h"
+#include "core/node/node_driver.h"
 #include "core/ring/ring.h"
 #include "sim/event_queue.h"
 #include "sim/sim_clock.h"
@@ -90,7 +92,9 @@ class NodeHost {
 
  private:
   core::Now now(std::int64_t now_us) const;
-  // Steps 2-4 of node.h's protocol after one input.
+  // A new node (and its storage view) over store_, at the current incarnation.
+  void start_process();
+  // Flushes the driver after one input and schedules the node's timer.
   HostEffects finish_input(std::int64_t now_us);
 
   std::uint32_t index_;
@@ -101,7 +105,7 @@ class NodeHost {
   HostLimits limits_;
   store::MemoryStore store_;
   std::unique_ptr<store::TypedStorage> storage_;
-  std::unique_ptr<core::Node> node_;
+  std::unique_ptr<core::NodeDriver> driver_;  // null while crashed
   ProcessState state_ = ProcessState::up;
   std::uint64_t incarnation_ = 0;
   std::uint64_t pause_generation_ = 0;

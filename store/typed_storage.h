@@ -1,8 +1,9 @@
 #pragma once
 // TypedStorage: core::NodeStorage over any store::Store (MemoryStore under the simulator,
 // SqliteStore in production). It turns typed key states into the store's opaque blobs with
-// core/wire/codec.h and back, and stages every write with Store::apply(); committing stays with
-// the environment (node.h's driving protocol).
+// core/wire/codec.h and back, and stages every write with Store::apply(). It is also the
+// driver's commit seam (core::CommittableStorage, core/node/node_storage.h): has_uncommitted()
+// and commit() forward to the store; the node itself only ever sees core::NodeStorage.
 //
 // Errors: read_key is corruption when the store reports a checksum mismatch or when the
 // stored bytes do not decode into a valid SiblingSet (both mean "do not use this record;
@@ -20,7 +21,7 @@
 
 namespace vigil::store {
 
-class TypedStorage final : public core::NodeStorage {
+class TypedStorage final : public core::CommittableStorage {
  public:
   // REQUIRES: `store` outlives this object.
   explicit TypedStorage(Store& store) : store_(store) {}
@@ -39,6 +40,9 @@ class TypedStorage final : public core::NodeStorage {
   Result<std::vector<core::StoredHint>> hints_after(std::uint64_t after_id,
                                                     std::size_t limit) override;
   Result<std::uint64_t> hint_count() override;
+
+  bool has_uncommitted() const override { return store_.has_uncommitted(); }
+  Status commit() override { return store_.commit(); }
 
  private:
   Store& store_;

@@ -5,7 +5,9 @@
 // generator is seeded by the environment, messages arrive and leave as values, and durable
 // state is read and staged through NodeStorage.
 //
-// Driving a node (both sim/ and net/ do exactly this):
+// Driving a node: core::NodeDriver (core/node/node_driver.h) does it, for sim/, net/ and
+// the tests alike; nothing else calls the handle_*() and take_*() below in a loop. The
+// protocol it owns:
 //   0. construct it; the constructor stages one meta write (its incarnation, see below),
 //      which the first commit makes durable;
 //   1. call one handle_*() with the current time;

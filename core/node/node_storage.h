@@ -2,8 +2,8 @@
 // What a node reads and writes of its durable state, typed. The environment provides it
 // (store/typed_storage.h adapts any store::Store). Writes are staged: visible to reads at
 // once, made durable by the environment's commit before any effect produced after them
-// leaves the node (group commit; rule 3: durable before acknowledged). core/ never calls
-// commit.
+// leaves the node (group commit; rule 3: durable before acknowledged). The node never calls
+// commit: only core::NodeDriver does, through CommittableStorage below.
 
 #include <optional>
 #include <string>
@@ -55,6 +55,19 @@ class NodeStorage {
   virtual Result<std::vector<StoredHint>> hints_after(std::uint64_t after_id,
                                                       std::size_t limit) = 0;
   virtual Result<std::uint64_t> hint_count() = 0;
+};
+
+// NodeStorage plus the two calls only the driver makes (core/node/node_driver.h explains
+// why this is a separate interface; store/typed_storage.h implements it).
+class CommittableStorage : public NodeStorage {
+ public:
+  // True when writes were staged since the last commit.
+  virtual bool has_uncommitted() const = 0;
+  // Makes everything staged durable in one step. An error leaves durable state unknown;
+  // a store with a sticky error fails every later commit, even an empty one (so the
+  // driver commits only when something is staged: a node that staged nothing has nothing
+  // to withdraw).
+  virtual Status commit() = 0;
 };
 
 }  // namespace vigil::core

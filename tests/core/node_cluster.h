@@ -1,10 +1,11 @@
 #pragma once
-// A small in-test cluster of core::Nodes over MemoryStore + TypedStorage, driven exactly as
-// node.h's driving protocol says: one input, commit, then (only if the commit held) drain
-// messages and replies. Messages sit in one FIFO queue that the test pumps; time is manual
-// and only moves when a test advances it, timer by timer. Network faults are filters: a
-// node can be cut off (everything to and from it dropped), any message can be dropped by a
-// predicate, and a test can hold every message to deliver later, reordered or twice.
+// A small in-test cluster of core::Nodes over MemoryStore + TypedStorage, each driven by a
+// core::NodeDriver flushed after every input (commit, withdraw on failure, drain; the
+// node's invariants checked after every input). Messages sit in one FIFO queue that the
+// test pumps; time is manual and only moves when a test advances it, timer by timer.
+// Network faults are filters: a node can be cut off (everything to and from it dropped),
+// any message can be dropped by a predicate, and a test can hold every message to deliver
+// later, reordered or twice.
 
 #include <gtest/gtest.h>
 
@@ -16,9 +17,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/node/node.h"
+#include "core/node/node_driver.h"
 #include "core/ring/ring.h"
 #include "store/memory_store.h"
 #include "store/typed_storage.h"
@@ -43,7 +46,8 @@ class TestCluster {
 
   const std::vector<NodeId>& ids() const { return ids_; }
   const Ring& ring() const { return ring_; }
-  Node& node(const NodeId& id) { return *nodes_.at(id); }
+  Node& node(const NodeId& id) { return drivers_.at(id)->node(); }
+  NodeDriver& driver(const NodeId& id) { return *drivers_.at(id); }
   store::MemoryStore& store(const NodeId& id) { return *stores_.at(id); }
   store::TypedStorage& storage(const NodeId& id) { return *storages_.at(id); }
   Instant now_instant() const { return instant_from_micros(now_us_); }
@@ -70,7 +74,8 @@ class TestCluster {
 
   // A crash and restart: uncommitted changes are lost, the node starts from its store.
   void restart(const NodeId& id) {
-    nodes_.erase(id);
+    drivers_.erase(id);
+    transitions_.erase(id);
     stores_.at(id)->crash();
     start(id);
   }
@@ -84,14 +89,14 @@ class TestCluster {
 
   // --- inputs ---
   void client(const NodeId& at, ClientRequest request) {
-    node(at).handle_client_request(now(at), std::move(request));
-    after_input(at);
+    driver(at).client_request(now(at), std::move(request));
+    flush(at);
   }
   void deliver(Envelope envelope) {
     const NodeId to = envelope.to;
-    if (!nodes_.contains(to)) return;
-    node(to).handle_message(now(to), std::move(envelope));
-    after_input(to);
+    if (!drivers_.contains(to)) return;
+    driver(to).message(now(to), std::move(envelope));
+    flush(to);
   }
   // Delivers queued messages until none is left (no time passes).
   void settle() {
@@ -114,8 +119,8 @@ class TestCluster {
       }
       if (!next) break;
       now_us_ = std::max(now_us_, to_micros(next->first));
-      node(next->second).handle_timeout(now(next->second));
-      after_input(next->second);
+      driver(next->second).timeout(now(next->second));
+      flush(next->second);
       settle();
     }
     now_us_ = std::max(now_us_, to_micros(until));
@@ -201,29 +206,31 @@ class TestCluster {
 
   std::size_t queued() const { return queue_.size(); }
 
+  // The peer transitions node `id` judged since the last call (its driver drains them
+  // from the node at every flush; they wait here).
+  std::vector<PeerTransition> take_peer_transitions(const NodeId& id) {
+    auto it = transitions_.find(id);
+    if (it == transitions_.end()) return {};
+    return std::exchange(it->second, {});
+  }
+
  private:
   void start(const NodeId& id) {
     NodeOptions options = base_;
     options.id = id;
-    nodes_[id] = std::make_unique<Node>(options, ring_, *storages_.at(id), seed_++);
-    after_input(id);  // commits the incarnation
+    drivers_[id] = std::make_unique<NodeDriver>(options, ring_, *storages_.at(id), seed_++);
+    driver(id).start();
+    flush(id);  // commits the incarnation
   }
 
-  // Steps 2-3 of the driving protocol, then the invariants.
-  void after_input(const NodeId& id) {
-    Node& n = node(id);
-    store::MemoryStore& disk = *stores_.at(id);
-    if (disk.has_uncommitted()) {
-      if (Status committed = disk.commit(); !committed.ok()) {
-        n.handle_storage_failure(now(id), committed);
-      }
-    }
-    for (Envelope& envelope : n.take_messages()) route(std::move(envelope));
-    for (ClientReply& r : n.take_replies()) {
+  void flush(const NodeId& id) {
+    DriverEffects effects = driver(id).flush(now(id));
+    for (Envelope& envelope : effects.messages) route(std::move(envelope));
+    for (ClientReply& r : effects.replies) {
       ++reply_count_[r.id];
       replies_[r.id] = std::move(r);
     }
-    n.check_invariants();
+    for (PeerTransition& t : effects.transitions) transitions_[id].push_back(std::move(t));
   }
 
   void route(Envelope envelope) {
@@ -244,7 +251,8 @@ class TestCluster {
   Ring ring_;
   std::map<NodeId, std::unique_ptr<store::MemoryStore>> stores_;
   std::map<NodeId, std::unique_ptr<store::TypedStorage>> storages_;
-  std::map<NodeId, std::unique_ptr<Node>> nodes_;
+  std::map<NodeId, std::unique_ptr<NodeDriver>> drivers_;
+  std::map<NodeId, std::vector<PeerTransition>> transitions_;
   std::map<NodeId, std::int64_t> skew_us_;
   std::deque<Envelope> queue_;
   std::map<RequestId, ClientReply> replies_;

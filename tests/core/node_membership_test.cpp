@@ -33,7 +33,7 @@ TEST(NodeMembership, ASilentNodeIsSuspectedThenFailedAndAliveAgainAfterRestart) 
   TestCluster cluster(4, seeded(4));
   cluster.advance(seconds(40));  // past bootstrap_time
   for (const NodeId& id : cluster.ids()) {
-    EXPECT_TRUE(cluster.node(id).take_peer_transitions().empty()) << id;
+    EXPECT_TRUE(cluster.take_peer_transitions(id).empty()) << id;
     const auto view = cluster.node(id).members(cluster.now_instant());
     ASSERT_EQ(view.size(), 4u);
     for (const PeerStatus& status : view) {
@@ -45,7 +45,7 @@ TEST(NodeMembership, ASilentNodeIsSuspectedThenFailedAndAliveAgainAfterRestart) 
   cluster.down.insert("n4");  // as good as crashed, for everyone else
   cluster.advance(seconds(20));
   for (const NodeId& id : {NodeId("n1"), NodeId("n2"), NodeId("n3")}) {
-    const std::vector<PeerTransition> transitions = cluster.node(id).take_peer_transitions();
+    const std::vector<PeerTransition> transitions = cluster.take_peer_transitions(id);
     ASSERT_EQ(transitions.size(), 2u) << id;
     EXPECT_EQ(transitions[0].peer, "n4");
     EXPECT_EQ(transitions[0].from, PeerState::alive);
@@ -65,7 +65,7 @@ TEST(NodeMembership, ASilentNodeIsSuspectedThenFailedAndAliveAgainAfterRestart) 
   cluster.down.clear();
   cluster.advance(seconds(3));
   for (const NodeId& id : {NodeId("n1"), NodeId("n2"), NodeId("n3")}) {
-    const std::vector<PeerTransition> transitions = cluster.node(id).take_peer_transitions();
+    const std::vector<PeerTransition> transitions = cluster.take_peer_transitions(id);
     ASSERT_EQ(transitions.size(), 1u) << id;
     EXPECT_EQ(transitions[0].from, PeerState::failed);
     EXPECT_EQ(transitions[0].to, PeerState::alive);

@@ -73,6 +73,7 @@ struct Cluster {
     RuntimeOptions options;
     options.listen_on_any_port = true;
     options.seed = static_cast<std::uint64_t>(index);
+    options.check_invariants_every = 1;  // tests check the node after every input
     core::Result<std::unique_ptr<NodeRuntime>> runtime =
         NodeRuntime::open(io_, node_config(dir, index, nodes), options);
     ASSERT_TRUE(runtime.ok()) << runtime.status().to_string();
