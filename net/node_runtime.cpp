@@ -395,12 +395,12 @@ void NodeRuntime::finish_shutdown() {
 
 // --- NodeService views ---------------------------------------------------------------------
 
-core::NodeCounters NodeRuntime::counters() const {
+CounterSnapshot NodeRuntime::counters() const {
   if (!parts_->node) return closed_counters_;
-  core::NodeCounters counters = parts_->node->counters();
+  CounterSnapshot counters = CounterSnapshot::of(parts_->node->counters());
   parts_->transport.counters().add_to(counters);
-  counters.values["commits"] = store_stats_.commits;
-  counters.values["commit_failures"] = store_stats_.commit_failures;
+  counters.add("commits", "Store commits.", store_stats_.commits);
+  counters.add("commit_failures", "Store commits that failed.", store_stats_.commit_failures);
   return counters;
 }
 
