@@ -43,11 +43,10 @@ Counter reply_code_counter(Code code) {
 }
 
 Counter counter_at_run_time(std::string_view name) {
-  const auto it = std::lower_bound(
-      by_name.begin(), by_name.end(), name,
-      [](std::uint16_t index, std::string_view wanted) {
-        return counter_declarations[index].name < wanted;
-      });
+  const auto it = std::lower_bound(by_name.begin(), by_name.end(), name,
+                                   [](std::uint16_t index, std::string_view wanted) {
+                                     return counter_declarations[index].name < wanted;
+                                   });
   VIGIL_ASSERT(it != by_name.end() && counter_declarations[*it].name == name,
                "counter " + std::string(name) + " is not declared in core/counters.h");
   return static_cast<Counter>(*it);

@@ -26,6 +26,7 @@
 #include "core/status.h"
 
 // X(name, meaning). Grouped by the part of the node that counts them.
+// clang-format off
 #define VIGIL_NODE_COUNTERS(X)                                                               \
   /* Client requests and their replies (core/node, core/coordinator). */                     \
   X(requests_get, "Client get requests received.")                                           \
@@ -146,6 +147,7 @@
   X(peers_recovered, "Peers judged alive again.")                                            \
   X(membership_local_pauses, "Pauses of this node itself detected (its timers ran late).")   \
   X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.")
+// clang-format on
 
 namespace vigil::core {
 
@@ -168,7 +170,9 @@ inline constexpr std::array counter_declarations = {
 };
 inline constexpr std::size_t counter_count = counter_declarations.size();
 
-constexpr std::size_t counter_index(Counter counter) { return static_cast<std::size_t>(counter); }
+constexpr std::size_t counter_index(Counter counter) {
+  return static_cast<std::size_t>(counter);
+}
 constexpr std::string_view counter_name(Counter counter) {
   return counter_declarations[counter_index(counter)].name;
 }

@@ -57,10 +57,11 @@ TEST(Counters, AnUndeclaredNameAtRunTimeIsABug) {
 }
 
 TEST(Counters, EveryReplyCodeAndRequestOpHasItsCounter) {
-  for (Code code : {Code::ok, Code::not_found, Code::unavailable, Code::timeout,
-                    Code::corruption, Code::invalid_argument, Code::io_error,
-                    Code::resource_exhausted, Code::failed_precondition}) {
-    EXPECT_EQ(counter_name(reply_code_counter(code)), "replies_code_" + std::string(code_name(code)));
+  for (Code code : {Code::ok, Code::not_found, Code::unavailable, Code::timeout, Code::corruption,
+                    Code::invalid_argument, Code::io_error, Code::resource_exhausted,
+                    Code::failed_precondition}) {
+    EXPECT_EQ(counter_name(reply_code_counter(code)),
+              "replies_code_" + std::string(code_name(code)));
   }
   EXPECT_EQ(counter_name(request_counter(ClientOp::get)), "requests_get");
   EXPECT_EQ(counter_name(request_counter(ClientOp::put)), "requests_put");
