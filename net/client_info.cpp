@@ -95,7 +95,7 @@ void vigil_section(std::string& out, CommandEnvironment& environment) {
   }
   out += fmt::format("members_alive:{}\r\nmembers_suspect:{}\r\nmembers_failed:{}\r\n",
                      counts[0], counts[1], counts[2]);
-  for (const auto& [name, value] : environment.service.counters().values) {
+  for (const auto& [name, meaning, value] : environment.service.counters().samples) {
     out += fmt::format("{}:{}\r\n", name, value);
   }
   out += "\r\n";

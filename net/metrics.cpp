@@ -2,8 +2,9 @@
 // figures (kept here), the node's counters and views (NodeService), and the store's
 // commit figures. Names follow Prometheus' conventions (base units, `_total` for counters,
 // a `vigil_` prefix, one family per meaning with labels for the dimensions); node counters
-// keep core/node/node.h's names under `vigil_node_<name>_total`, so a counter added to the
-// node appears without touching this file. docs/client-protocol.md lists every family.
+// keep core/counters.h's names under `vigil_node_<name>_total`, every one of them, zeros
+// included, with its declared meaning as HELP, so a counter added to the node appears
+// without touching this file. docs/client-protocol.md lists every family.
 
 #include "net/metrics.h"
 
@@ -26,26 +27,6 @@ constexpr std::array<PeerConnectionState, 4> connection_states = {
 
 constexpr std::array<core::PeerState, 3> member_states = {
     core::PeerState::alive, core::PeerState::suspect, core::PeerState::failed};
-
-// HELP text for the node counters whose meaning is worth more than their name.
-std::string_view node_counter_help(std::string_view name) {
-  static const std::map<std::string_view, std::string_view> help = {
-      {"quorum_failures", "Client requests answered unavailable: R or W not reached."},
-      {"hints_stored", "Hints stored for an unreachable replica (hinted handoff)."},
-      {"hints_delivered", "Hints delivered to their returning replica."},
-      {"hints_expired", "Hints dropped undelivered after hint_storage.maintenance.expiry."},
-      {"requests_get", "Client get requests received."},
-      {"requests_put", "Client put requests received."},
-      {"requests_del", "Client delete requests received."},
-      {"replies_ok", "Client replies ok (not_found included)."},
-      {"replies_failed", "Client replies with an error."},
-      {"read_repairs_sent", "Read repairs sent to stale replicas."},
-      {"peer_frames_dropped_queue_full", "Frames dropped: a peer's send queue was full."},
-      {"peer_frames_bad", "Frames refused (checksum or size): connection closed."},
-  };
-  auto it = help.find(name);
-  return it == help.end() ? std::string_view{} : it->second;
-}
 
 void client_families(PrometheusText& text, const Metrics& metrics) {
   text.family("vigil_client_requests_total", "counter",
@@ -94,12 +75,10 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
 void node_families(PrometheusText& text, const NodeService& service) {
   text.family("vigil_node_info", "gauge", "This node's id (value 1).");
   text.sample("vigil_node_info", {{"node", service.config().node.id}}, 1);
-  for (const auto& [name, value] : service.counters().values) {
+  for (const auto& [name, meaning, value] : service.counters().samples) {
     const std::string family = "vigil_node_" + sanitize_metric_name(name) + "_total";
-    std::string_view help = node_counter_help(name);
     text.family(family, "counter",
-                help.empty() ? "Node counter " + name + " (core/node/node.h, net/node_service.h)."
-                             : std::string(help));
+                meaning.empty() ? "Node counter " + name + "." : std::string(meaning));
     text.sample(family, {}, static_cast<double>(value));
   }
 }

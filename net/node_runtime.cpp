@@ -399,12 +399,12 @@ void NodeRuntime::finish_shutdown() {
 
 // --- NodeService views ---------------------------------------------------------------------
 
-core::NodeCounters NodeRuntime::counters() const {
+CounterSnapshot NodeRuntime::counters() const {
   if (!parts_->driver) return closed_counters_;
-  core::NodeCounters counters = parts_->driver->node().counters();
+  CounterSnapshot counters = CounterSnapshot::of(parts_->driver->node().counters());
   parts_->transport.counters().add_to(counters);
-  counters.values["commits"] = store_stats_.commits;
-  counters.values["commit_failures"] = store_stats_.commit_failures;
+  counters.add("commits", "Store commits.", store_stats_.commits);
+  counters.add("commit_failures", "Store commits that failed.", store_stats_.commit_failures);
   return counters;
 }
 

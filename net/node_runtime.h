@@ -90,7 +90,7 @@ class NodeRuntime final : public NodeService {
   void submit(core::ClientRequest request,
               std::function<void(const core::ClientReply&)> done) override;
   const config::Config& config() const override { return config_; }
-  core::NodeCounters counters() const override;
+  CounterSnapshot counters() const override;
   std::vector<core::PeerStatus> members() const override;
   std::map<core::NodeId, double> ring_ownership() const override;
   std::vector<PeerConnectionStatus> peer_connections() const override;
@@ -135,7 +135,7 @@ class NodeRuntime final : public NodeService {
   std::uint64_t timer_generation_ = 0;
   std::vector<std::function<void()>> shutdown_callbacks_;
   StoreStats store_stats_{Histogram(), Histogram(Histogram::size_bounds())};
-  core::NodeCounters closed_counters_;  // the node's last counters, once it is closed
+  CounterSnapshot closed_counters_;  // the node's last counters, once it is closed
   // Expires with the runtime: posted handlers hold a weak_ptr and do nothing after.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
   std::vector<std::unique_ptr<RuntimePort>> ports_;  // last: destroyed first

@@ -16,6 +16,7 @@
 #include "core/membership/membership.h"
 #include "core/node/node.h"
 #include "core/time.h"
+#include "net/counter_snapshot.h"
 #include "net/histogram.h"
 
 namespace vigil::net {
@@ -51,11 +52,8 @@ class NodeService {
                       std::function<void(const core::ClientReply&)> done) = 0;
 
   virtual const config::Config& config() const = 0;
-  // The node's counters (core::NodeCounters names) plus the runtime's own:
-  // peer_frames_sent, peer_frames_received, peer_frames_dropped_queue_full,
-  // peer_frames_bad (checksum/size: connection closed), peer_connects, peer_disconnects,
-  // commits, commit_failures.
-  virtual core::NodeCounters counters() const = 0;
+  // Every counter of core/counters.h plus the runtime's own (net/counter_snapshot.h).
+  virtual CounterSnapshot counters() const = 0;
   virtual std::vector<core::PeerStatus> members() const = 0;
   virtual std::map<core::NodeId, double> ring_ownership() const = 0;  // fraction per node
   virtual std::vector<PeerConnectionStatus> peer_connections() const = 0;

@@ -95,22 +95,28 @@ std::string describe(const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-void PeerTransportCounters::add_to(core::NodeCounters& out) const {
-  out.add("peer_frames_sent", frames_sent);
-  out.add("peer_frames_received", frames_received);
-  out.add("peer_bytes_sent", bytes_sent);
-  out.add("peer_bytes_received", bytes_received);
-  out.add("peer_frames_dropped_queue_full", frames_dropped_queue_full);
-  out.add("peer_frames_dropped_no_address", frames_dropped_no_address);
-  out.add("peer_frames_dropped_unencodable", frames_dropped_unencodable);
-  out.add("peer_frames_dropped_disconnect", frames_dropped_disconnect);
-  out.add("peer_frames_bad", frames_bad);
-  out.add("peer_connects", connects);
-  out.add("peer_connect_failures", connect_failures);
-  out.add("peer_disconnects", disconnects);
-  out.add("peer_inbound_accepted", inbound_accepted);
-  out.add("peer_inbound_closed", inbound_closed);
-  out.add("peer_inbound_refused", inbound_refused);
+void PeerTransportCounters::add_to(CounterSnapshot& out) const {
+  out.add("peer_frames_sent", "Frames written whole to a peer's socket.", frames_sent);
+  out.add("peer_frames_received", "Frames received from peers.", frames_received);
+  out.add("peer_bytes_sent", "Bytes written to peers.", bytes_sent);
+  out.add("peer_bytes_received", "Bytes received from peers.", bytes_received);
+  out.add("peer_frames_dropped_queue_full", "Frames dropped: a peer's send queue was full.",
+          frames_dropped_queue_full);
+  out.add("peer_frames_dropped_no_address", "Frames dropped: no address known for the peer.",
+          frames_dropped_no_address);
+  out.add("peer_frames_dropped_unencodable", "Frames dropped: the message could not be encoded.",
+          frames_dropped_unencodable);
+  out.add("peer_frames_dropped_disconnect", "Frames dropped unsent when a connection was lost.",
+          frames_dropped_disconnect);
+  out.add("peer_frames_bad", "Frames refused (checksum or size): connection closed.", frames_bad);
+  out.add("peer_connects", "Outbound peer connections established.", connects);
+  out.add("peer_connect_failures", "Outbound peer connection attempts that failed.",
+          connect_failures);
+  out.add("peer_disconnects", "Established outbound peer connections lost.", disconnects);
+  out.add("peer_inbound_accepted", "Inbound peer connections accepted.", inbound_accepted);
+  out.add("peer_inbound_closed", "Inbound peer connections closed.", inbound_closed);
+  out.add("peer_inbound_refused", "Inbound peer connections refused at their bound.",
+          inbound_refused);
 }
 
 struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {

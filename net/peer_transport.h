@@ -79,7 +79,7 @@ struct PeerTransportCounters {
   std::uint64_t inbound_refused = 0;  // over inbound_connections_max
 
   // Adds every counter as "peer_<name>" to `counters`.
-  void add_to(core::NodeCounters& counters) const;
+  void add_to(CounterSnapshot& counters) const;
 };
 
 class PeerTransport {

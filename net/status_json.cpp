@@ -46,7 +46,7 @@ nlohmann::json status_json(const NodeService& service) {
   const StoreStats& store = service.store_stats();
   status["store"] = {{"commits", store.commits}, {"commit_failures", store.commit_failures}};
   nlohmann::json counters = nlohmann::json::object();
-  for (const auto& [name, value] : service.counters().values) counters[name] = value;
+  for (const auto& [name, meaning, value] : service.counters().samples) counters[name] = value;
   status["counters"] = std::move(counters);
   return status;
 }

@@ -12,7 +12,8 @@ namespace vigil::net {
 //  "members": [{"id", "address", "state", "phi", "incarnation", "heartbeat",
 //               "silence_seconds", "probe_failures", "ring_mismatch", "self"}],
 //  "peer_connections": [{"peer", "address", "state", "queued_bytes"}],
-//  "store": {"commits", "commit_failures"}, "counters": {name: value}}
+//  "store": {"commits", "commit_failures"},
+//  "counters": {name: value}}  (every counter of net/counter_snapshot.h, zeros included)
 // Addresses are the configured ones. A phi that is not finite appears as null.
 nlohmann::json status_json(const NodeService& service);
 

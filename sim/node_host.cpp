@@ -108,8 +108,8 @@ HostEffects NodeHost::finish_input(std::int64_t now_us) {
 
 void NodeHost::crash() {
   VIGIL_ASSERT(state_ != ProcessState::crashed, "crash of a crashed node");
-  for (const auto& [name, value] : driver_->node().counters().values) {
-    retired_counters_[name] += value;
+  for (const auto& entry : driver_->node().counters()) {
+    retired_counters_.add(entry.counter, entry.value);
   }
   driver_.reset();
   storage_.reset();
@@ -155,11 +155,9 @@ std::vector<core::PeerStatus> NodeHost::members(std::int64_t now_us) const {
 }
 
 void NodeHost::add_counters(std::map<std::string, std::uint64_t>& out) const {
-  for (const auto& [name, value] : retired_counters_) out["node." + name] += value;
-  if (driver_) {
-    for (const auto& [name, value] : driver_->node().counters().values) {
-      out["node." + name] += value;
-    }
+  for (const auto& [counter, name, retired] : retired_counters_) {
+    const std::uint64_t value = retired + (driver_ ? driver_->node().counters().get(counter) : 0);
+    if (value > 0) out["node." + std::string(name)] += value;  // non-zero ones, in short
   }
   out["node_inputs"] += inputs_;
   out["store_commits"] += commits_;

@@ -112,7 +112,7 @@ class NodeHost {
   std::uint64_t timer_generation_ = 0;
   std::optional<std::int64_t> timer_at_us_;  // what the pending timer event is for
   std::vector<Event> held_;
-  std::map<std::string, std::uint64_t> retired_counters_;  // of earlier incarnations
+  core::NodeCounters retired_counters_;  // of earlier incarnations
   std::uint64_t commits_ = 0;
   std::uint64_t commit_failures_ = 0;
   std::uint64_t inputs_ = 0;

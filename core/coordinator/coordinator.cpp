@@ -30,15 +30,6 @@ bool is_write(ClientOp op) {
   return op == ClientOp::put || op == ClientOp::del;
 }
 
-const char* op_name(ClientOp op) {
-  switch (op) {
-    case ClientOp::get: return "get";
-    case ClientOp::put: return "put";
-    case ClientOp::del: return "del";
-  }
-  return "unknown";
-}
-
 // invalid_argument naming what is wrong, or ok.
 Status check_request(const NodeOptions& options, ClientOp op, Consistency consistency,
                      const Key& key, const std::optional<Value>& value,
@@ -129,7 +120,7 @@ std::vector<NodeId> preference_list_of(const NodeState& state, const Key& key) {
 void admit_client_request(NodeState& state, const Now& now, ClientRequest client) {
   VIGIL_ASSERT(!state.client_requests.contains(client.id),
                "client request id " + std::to_string(client.id) + " is already in flight");
-  state.counters.add(std::string("requests_") + op_name(client.op));
+  state.counters.add(request_counter(client.op));
   std::optional<Value> value;
   if (client.op == ClientOp::put) value = std::move(client.value);
   const VectorClock context = client.context.value_or(VectorClock{});

@@ -80,7 +80,7 @@ void repair_stale(NodeState& state, Request& request) {
     if (replica.known && *replica.known == request.state) continue;
     if (replica.node == state.self()) {
       const Status status = merge_into_local(state, request.key, request.state);
-      state.counters.add(status.ok() ? "read_repairs_local" : "read_repair_errors");
+      state.counters.add(status.ok() ? Counter::read_repairs_local : Counter::read_repair_errors);
     } else {
       send(state, replica.node, ReplicaWrite{request.id, request.key, request.state});
       state.counters.add("read_repairs_sent");

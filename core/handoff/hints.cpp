@@ -145,8 +145,8 @@ void send_round(NodeState& state, const Now& now, const NodeId& target) {
   auto hints = state.storage.hints_for(target, in_flight_max);
   if (!hints.ok()) {
     // A corrupt record (or an unreadable store): the next check rescans and cleans up.
-    state.counters.add(hints.status().code() == Code::corruption ? "hint_rounds_corrupt"
-                                                                 : "storage_read_errors");
+    state.counters.add(hints.status().code() == Code::corruption ? Counter::hint_rounds_corrupt
+                                                                 : Counter::storage_read_errors);
     state.hints.loaded = false;
     arm_check(state, now);
     return;

@@ -74,7 +74,7 @@ void check_options(const MembershipOptions& options) {
 MembershipImpl::MembershipImpl(MembershipOptions options_in, MembershipIdentity identity_in,
                                const std::vector<std::pair<NodeId, std::string>>& seeds,
                                const std::vector<NodeId>& ring, Random& random_in,
-                               std::map<std::string, std::uint64_t>& counters_in)
+                               NodeCounters& counters_in)
     : options(options_in),
       identity(std::move(identity_in)),
       random(random_in),
@@ -125,7 +125,7 @@ std::vector<NodeId> MembershipImpl::pick(std::vector<NodeId> candidates, std::si
 Membership::Membership(MembershipOptions options, MembershipIdentity identity,
                        std::vector<std::pair<NodeId, std::string>> seeds,
                        std::vector<NodeId> ring, Random& random,
-                       std::map<std::string, std::uint64_t>& counters)
+                       NodeCounters& counters)
     : impl_(std::make_unique<MembershipImpl>(std::move(options), std::move(identity), seeds,
                                              ring, random, counters)) {}
 

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/counters.h"
 #include "core/wire/messages.h"
 #include "core/random.h"
 #include "core/time.h"
@@ -98,17 +99,12 @@ class Membership {
   // `seeds`: (id, address) of the nodes to gossip with first (self is skipped). `ring`
   // lists every node of the ring: peers the node may route to before gossip has taught it
   // anything; they start alive (optimistic, as Cassandra before the first round).
-  // `counters` (the node's NodeCounters::values) is added to: gossip_sent, gossip_received,
-  // gossip_members_learned, probes_sent, probe_acks, probe_indirect_requests,
-  // probe_indirect_relayed, probe_failures, peers_suspected, peers_failed,
-  // peers_recovered, ring_mismatches. Also (Vigil's additions): peers_suspected_by_
-  // {silence,probes,phi} (the rule that fired), probe_pings_answered, probe_indirect_pings,
-  // probe_acks_stale, membership_local_pauses, gossip_members_{not_in_ring,invalid},
-  // gossip_self_newer, membership_ignored_*, membership_seeds_not_in_ring.
+  // `counters` (the node's) is added to: the gossip, probe, peers_* and membership_*
+  // counters of core/counters.h.
   // `random` and `counters` outlive the Membership.
   Membership(MembershipOptions options, MembershipIdentity identity,
              std::vector<std::pair<NodeId, std::string>> seeds, std::vector<NodeId> ring,
-             Random& random, std::map<std::string, std::uint64_t>& counters);
+             Random& random, NodeCounters& counters);
   ~Membership();
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;

@@ -51,18 +51,22 @@ void set_state(MembershipImpl& m, Instant now, MemberRecord& member, PeerState t
   }
 }
 
-// Which rule holds (the first, in this order), or nullptr: none.
-const char* suspicion_rule(const MembershipImpl& m, const MemberRecord& member, Instant now) {
-  if (now - member.last_heard >= m.options.suspicious_threshold) return "silence";
-  if (member.probe_failures >= m.options.max_failures) return "probes";
-  if (phi_trusted(m, member, now) && member.detector.phi(now) >= m.options.phi_threshold) {
-    return "phi";
+// Which rule holds (the first, in this order), as its peers_suspected_by_<rule> counter, or
+// nullopt: none.
+std::optional<Counter> suspicion_rule(const MembershipImpl& m, const MemberRecord& member,
+                                      Instant now) {
+  if (now - member.last_heard >= m.options.suspicious_threshold) {
+    return Counter::peers_suspected_by_silence;
   }
-  return nullptr;
+  if (member.probe_failures >= m.options.max_failures) return Counter::peers_suspected_by_probes;
+  if (phi_trusted(m, member, now) && member.detector.phi(now) >= m.options.phi_threshold) {
+    return Counter::peers_suspected_by_phi;
+  }
+  return std::nullopt;
 }
 
 bool suspected(const MembershipImpl& m, const MemberRecord& member, Instant now) {
-  return suspicion_rule(m, member, now) != nullptr;
+  return suspicion_rule(m, member, now).has_value();
 }
 
 void restart_window(const MembershipImpl& m, MemberRecord& member, Instant now, Duration guard) {
@@ -148,8 +152,8 @@ void judge(MembershipImpl& m, Instant now) {
   for (auto& [id, member] : m.members) {
     if (!member.heard) continue;
     if (member.state == PeerState::alive) {
-      if (const char* rule = suspicion_rule(m, member, now)) {
-        m.count(std::string("peers_suspected_by_") + rule);
+      if (const std::optional<Counter> rule = suspicion_rule(m, member, now)) {
+        m.count(*rule);
         set_state(m, now, member, PeerState::suspect);
       }
     }

@@ -45,12 +45,12 @@ class MembershipImpl {
   MembershipImpl(MembershipOptions options_in, MembershipIdentity identity_in,
                  const std::vector<std::pair<NodeId, std::string>>& seeds,
                  const std::vector<NodeId>& ring, Random& random_in,
-                 std::map<std::string, std::uint64_t>& counters_in);
+                 NodeCounters& counters_in);
 
   MembershipOptions options;
   MembershipIdentity identity;
   Random& random;
-  std::map<std::string, std::uint64_t>& counters;
+  NodeCounters& counters;
   PhiAccrualOptions phi_options;
 
   std::uint64_t heartbeat = 0;              // ours: raised every gossip interval
@@ -64,7 +64,7 @@ class MembershipImpl {
   std::uint64_t probe_sequence = 0;
   std::vector<PeerTransition> transitions;  // not yet taken
 
-  void count(const std::string& name, std::uint64_t amount = 1) { counters[name] += amount; }
+  void count(CounterId counter, std::uint64_t amount = 1) { counters.add(counter, amount); }
   MemberInfo self_info() const;
   // Peers with an address: the ones gossip and probes can reach.
   std::vector<NodeId> reachable_peers() const;

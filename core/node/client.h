@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/counters.h"
 #include "core/wire/messages.h"
 #include "core/status.h"
 #include "core/types.h"
@@ -15,6 +16,16 @@
 namespace vigil::core {
 
 enum class ClientOp : std::uint8_t { get, put, del };
+
+// The requests_<op> counter of a client request.
+constexpr Counter request_counter(ClientOp op) {
+  switch (op) {
+    case ClientOp::get: return Counter::requests_get;
+    case ClientOp::put: return Counter::requests_put;
+    case ClientOp::del: return Counter::requests_del;
+  }
+  return Counter::requests_get;
+}
 
 struct ClientRequest {
   RequestId id = 0;

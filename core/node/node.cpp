@@ -218,7 +218,7 @@ void answer(NodeState& state, const Now& now, const Requester& requester, Client
   reply.replicas_answered = answered;
   reply.replicas_needed = needed;
   state.counters.add(success ? "replies_ok" : "replies_failed");
-  state.counters.add("replies_code_" + std::string(code_name(status.code())));
+  state.counters.add(reply_code_counter(status.code()));
   state.client_requests.erase(requester.client_id);
   state.replies.push_back(std::move(reply));
 }

@@ -54,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/counters.h"
 #include "core/node/client.h"
 #include "core/membership/membership.h"
 #include "core/wire/messages.h"
@@ -135,30 +136,6 @@ struct NodeOptions {
   Hints hints;
 };
 
-// Monotonic counters (exported as metrics by net/, reported by sim/). Names:
-//   requests_{get,put,del}, requests_from_peers  requests received
-//   replies_ok, replies_failed, replies_code_<code>  client replies (not_found is ok)
-//   quorum_failures                              unavailable: R or W not reached
-//   forwards_sent, forward_retries, forward_timeouts
-//   replica_writes_sent, replica_write_resends, replica_reads_sent, replica_read_resends
-//   replica_writes_applied, replica_write_errors, replica_reads_served
-//   read_repairs_sent (to peers), read_repairs_local
-//   refused_in_flight_max, refused_storage_failed, refused_invalid_argument,
-//   sibling_refusals, storage_corruption, storage_write_errors, storage_failures,
-//   withdrawn_replies, withdrawn_messages
-//   ignored_unknown_sender, ignored_misaddressed, ignored_unknown_request,
-//   ignored_unexpected_sender, ignored_duplicate, ignored_wrong_kind
-//   coordinate_replies_resent (a duplicate CoordinateRequest answered from memory)
-//   siblings_dropped, dot_conflicts, clock_entries_pruned (from core/versions/version.h)
-struct NodeCounters {
-  std::map<std::string, std::uint64_t> values;  // ordered: deterministic reports
-  void add(const std::string& name, std::uint64_t amount = 1) { values[name] += amount; }
-  std::uint64_t get(const std::string& name) const {
-    auto it = values.find(name);
-    return it == values.end() ? 0 : it->second;
-  }
-};
-
 namespace node_detail {
 struct NodeState;
 }
@@ -194,6 +171,7 @@ class Node {
   std::vector<Envelope> take_messages();
   std::vector<ClientReply> take_replies();
 
+  // Every counter of core/counters.h (the one list of names and meanings).
   const NodeCounters& counters() const;
 
   // Membership: this node's view of every member (self included, by id) at `now`, and the

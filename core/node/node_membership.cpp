@@ -65,7 +65,7 @@ void start_membership(NodeState& state) {
   identity.ring_digest = ring_digest(state.ring);
   state.membership = std::make_unique<Membership>(state.options.membership, identity,
                                                   state.options.seeds, state.ring.nodes(),
-                                                  state.random, state.counters.values);
+                                                  state.random, state.counters);
 }
 
 bool on_membership_message(NodeState& state, const Now& now, const Envelope& envelope) {

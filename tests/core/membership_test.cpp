@@ -52,8 +52,8 @@ class Network {
   }
 
   Membership& at(const NodeId& id) { return *nodes_.at(id).membership; }
-  std::uint64_t counter(const NodeId& id, const std::string& name) {
-    return nodes_.at(id).counters[name];
+  std::uint64_t counter(const NodeId& id, CounterId name) {
+    return nodes_.at(id).counters.get(name);
   }
   PeerState state(const NodeId& observer, const NodeId& peer) {
     return at(observer).state_of(peer);
@@ -135,7 +135,7 @@ class Network {
  private:
   struct Node {
     std::unique_ptr<Random> random;
-    std::map<std::string, std::uint64_t> counters;
+    NodeCounters counters;
     std::unique_ptr<Membership> membership;
   };
 
@@ -339,7 +339,7 @@ TEST(Membership, WithoutIndirectProbesOneBadLinkMakesAPeerSuspectButNotFailed) {
 
 TEST(Membership, MergeTakesNewerInformationOnly) {
   Random random(1);
-  std::map<std::string, std::uint64_t> counters;
+  NodeCounters counters;
   Membership m({}, MembershipIdentity{"n1", "n1", 1, 5}, {}, {"n1", "n2", "n3"}, random,
                counters);
   std::vector<Envelope> out;
@@ -371,22 +371,22 @@ TEST(Membership, MergeTakesNewerInformationOnly) {
                           true},
                    out);
   EXPECT_EQ(row_of("n1").incarnation, 1u);
-  EXPECT_EQ(counters["gossip_self_newer"], 1u);
-  EXPECT_EQ(counters["gossip_members_not_in_ring"], 1u);
-  EXPECT_EQ(counters["gossip_members_invalid"], 1u);
+  EXPECT_EQ(counters.get("gossip_self_newer"), 1u);
+  EXPECT_EQ(counters.get("gossip_members_not_in_ring"), 1u);
+  EXPECT_EQ(counters.get("gossip_members_invalid"), 1u);
   EXPECT_EQ(row_of("n3").incarnation, 0u);
   // A different ring digest is shown and counted once.
   m.handle_message(t0, "n3", Gossip{{{"n3", "a3", 1, 1, 6}}, true}, out);
   m.handle_message(t0, "n3", Gossip{{{"n3", "a3", 1, 2, 6}}, true}, out);
   EXPECT_TRUE(row_of("n3").ring_mismatch);
   EXPECT_FALSE(row_of("n2").ring_mismatch);
-  EXPECT_EQ(counters["ring_mismatches"], 1u);
+  EXPECT_EQ(counters.get("ring_mismatches"), 1u);
   EXPECT_FALSE(m.handle_message(t0, "n3", ReplicaRead{1, "k"}, out));
 }
 
 TEST(Membership, AcksAreMatchedToTheRoundInProgressOnly) {
   Random random(1);
-  std::map<std::string, std::uint64_t> counters;
+  NodeCounters counters;
   Membership m({}, MembershipIdentity{"n1", "n1", 1, 5}, {{"n2", "n2"}}, {"n1", "n2", "n3"},
                random, counters);
   std::vector<Envelope> out;
@@ -400,13 +400,13 @@ TEST(Membership, AcksAreMatchedToTheRoundInProgressOnly) {
   const std::uint64_t id = ping->probe_id;
   out.clear();
   m.handle_message(t0, "n3", PingAck{id, "", "n2"}, out);  // not from the target
-  EXPECT_EQ(counters["membership_ignored_bad_ack"], 1u);
+  EXPECT_EQ(counters.get("membership_ignored_bad_ack"), 1u);
   m.handle_message(t0, "n2", PingAck{id + 1, "", "n2"}, out);  // another round
-  EXPECT_EQ(counters["probe_acks_stale"], 1u);
+  EXPECT_EQ(counters.get("probe_acks_stale"), 1u);
   m.handle_message(t0, "n2", PingAck{id, "", "n2"}, out);
-  EXPECT_EQ(counters["probe_acks"], 1u);
+  EXPECT_EQ(counters.get("probe_acks"), 1u);
   m.handle_message(t0, "n2", PingAck{id, "", "n2"}, out);  // duplicate
-  EXPECT_EQ(counters["probe_acks_stale"], 2u);
+  EXPECT_EQ(counters.get("probe_acks_stale"), 2u);
   // As a helper: a PingRequest makes a Ping naming the requester; the ack is relayed.
   out.clear();
   m.handle_message(t0, "n3", PingRequest{77, "n2"}, out);
@@ -418,7 +418,7 @@ TEST(Membership, AcksAreMatchedToTheRoundInProgressOnly) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].to, "n3");
   EXPECT_EQ(std::get<PingAck>(out[0].message), (PingAck{77, "n3", "n2"}));
-  EXPECT_EQ(counters["probe_indirect_relayed"], 1u);
+  EXPECT_EQ(counters.get("probe_indirect_relayed"), 1u);
   // And a Ping is answered with an ack naming us.
   out.clear();
   m.handle_message(t0, "n3", Ping{5, ""}, out);

@@ -195,10 +195,10 @@ class TestCluster {
     return state.ok() ? *state : std::nullopt;
   }
 
-  std::uint64_t counter(const NodeId& id, const std::string& name) {
+  std::uint64_t counter(const NodeId& id, CounterId name) {
     return node(id).counters().get(name);
   }
-  std::uint64_t counter_sum(const std::string& name) {
+  std::uint64_t counter_sum(CounterId name) {
     std::uint64_t sum = 0;
     for (const NodeId& id : ids_) sum += counter(id, name);
     return sum;

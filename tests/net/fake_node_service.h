@@ -54,14 +54,14 @@ class FakeNodeService : public NodeService {
   }
 
   const config::Config& config() const override { return config_; }
-  core::NodeCounters counters() const override {
+  CounterSnapshot counters() const override {
     core::NodeCounters counters;
     counters.add("quorum_failures", quorum_failures_);
     counters.add("hints_stored", 4);
     counters.add("hints_delivered", 3);
     counters.add("hints_expired", 1);
     counters.add("requests_get", gets_);
-    return counters;
+    return CounterSnapshot::of(counters);
   }
   std::vector<core::PeerStatus> members() const override {
     core::PeerStatus self{"n1", "127.0.0.1:7401", 2, 40, core::PeerState::alive, 0.0,

@@ -152,7 +152,7 @@ TEST(NodeRuntime, WriteOnOneNodeIsReadOnAnother) {
     EXPECT_EQ(read->values[0], "value-" + std::to_string(i));
   }
   // Real frames crossed real connections, and commits covered the acknowledgements.
-  const core::NodeCounters counters = n1.counters();
+  const CounterSnapshot counters = n1.counters();
   EXPECT_GT(counters.get("peer_frames_sent"), 0U);
   EXPECT_GT(counters.get("peer_frames_received"), 0U);
   EXPECT_EQ(counters.get("peer_frames_bad"), 0U);

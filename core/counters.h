@@ -1,0 +1,262 @@
+#pragma once
+// The node's counters, declared once. Each line of VIGIL_NODE_COUNTERS names one monotonic
+// counter and says what it counts; everything else is derived from that list: the enum
+// `Counter`, the names, the meanings, the storage in `NodeCounters`, the Prometheus
+// metrics (net/metrics.cpp exports every counter, zeros included, as
+// `vigil_node_<name>_total` with the meaning as HELP) and the simulator's report (sim/
+// reports the non-zero ones as `node.<name>`).
+//
+// Code counts with the name as a literal, `counters.add("replies_ok")`; `CounterId`'s
+// consteval constructor looks the literal up in the list, so a name that is not declared
+// here does not compile. A name chosen at run time between literals (`ok ? "a" : "b"`)
+// is looked up when it is counted and asserted to be declared. Code that computes which
+// counter to raise uses the enum (`Counter::requests_get`).
+//
+// To add a counter: add one line below (the name must be a valid metric name: lower case,
+// digits and `_`), then count it. Names are part of the operator interface (metrics,
+// INFO, /status); renaming one is a breaking change (docs/client-protocol.md).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+#include "core/status.h"
+
+// X(name, meaning). Grouped by the part of the node that counts them.
+// clang-format off
+#define VIGIL_NODE_COUNTERS(X)                                                               \
+  /* Client requests and their replies (core/node, core/coordinator). */                     \
+  X(requests_get, "Client get requests received.")                                           \
+  X(requests_put, "Client put requests received.")                                           \
+  X(requests_del, "Client delete requests received.")                                        \
+  X(requests_from_peers, "Requests forwarded here by a peer to coordinate.")                 \
+  X(replies_ok, "Client replies ok (not_found included).")                                   \
+  X(replies_failed, "Client replies with an error.")                                         \
+  X(replies_code_ok, "Client replies with code ok.")                                         \
+  X(replies_code_not_found, "Client replies with code not_found.")                           \
+  X(replies_code_unavailable, "Client replies with code unavailable.")                       \
+  X(replies_code_timeout, "Client replies with code timeout.")                               \
+  X(replies_code_corruption, "Client replies with code corruption.")                         \
+  X(replies_code_invalid_argument, "Client replies with code invalid_argument.")             \
+  X(replies_code_io_error, "Client replies with code io_error.")                             \
+  X(replies_code_resource_exhausted, "Client replies with code resource_exhausted.")         \
+  X(replies_code_failed_precondition, "Client replies with code failed_precondition.")       \
+  X(quorum_failures, "Client requests answered unavailable: R or W not reached.")            \
+  X(replication_incomplete, "Writes answered ok whose replicas had not all acknowledged.")   \
+  X(refused_in_flight_max, "Requests refused: requests in flight at requests_in_flight_max.") \
+  X(refused_storage_failed, "Writes refused after a storage failure (until restarted).")     \
+  X(refused_invalid_argument, "Requests refused for a bad key, value or context.")           \
+  X(refused_not_replica, "Forwarded requests refused: this node is not a replica of the key.") \
+  X(sibling_refusals, "Writes refused: the key is at its sibling limit.")                    \
+  X(coordinate_replies_resent, "Duplicate forwarded requests answered from memory.")         \
+  /* Forwarding to a node of the preference list (core/coordinator). */                      \
+  X(forwards_sent, "Client requests forwarded to a replica to coordinate.")                  \
+  X(forward_retries, "Forwarded requests sent again after no answer.")                       \
+  X(forward_timeouts, "Forwarded requests that expired unanswered.")                         \
+  /* Coordinating reads and writes (core/coordinator). */                                    \
+  X(replica_writes_sent, "Replica writes sent to peers.")                                    \
+  X(replica_write_resends, "Replica writes sent again after no answer.")                     \
+  X(replica_write_refusals, "Replica writes a peer answered with an error.")                 \
+  X(replica_reads_sent, "Replica reads sent to peers.")                                      \
+  X(replica_read_resends, "Replica reads sent again after no answer.")                       \
+  X(replica_read_refusals, "Replica reads a peer answered with an error.")                   \
+  X(replica_read_corruption, "Replica reads a peer answered with corruption.")               \
+  X(read_repairs_sent, "Read repairs sent to stale replicas.")                               \
+  X(read_repairs_local, "Read repairs written to this node's own store.")                    \
+  X(read_repair_errors, "Local read repairs that failed to write.")                          \
+  X(read_repairs_acknowledged, "Read repairs a peer acknowledged.")                          \
+  X(read_repair_refusals, "Read repairs a peer answered with an error.")                     \
+  X(read_backs_merged, "Replica states read back after a write and merged locally.")         \
+  /* Serving as a replica (core/replica). */                                                 \
+  X(replica_writes_applied, "Replica writes received and applied.")                          \
+  X(replica_write_errors, "Replica writes received that failed to apply.")                   \
+  X(replica_reads_served, "Replica reads received and answered.")                            \
+  /* Storage (every part). */                                                                \
+  X(storage_corruption, "Records found corrupt in the local store.")                         \
+  X(storage_read_errors, "Local store reads that failed.")                                   \
+  X(storage_write_errors, "Local store writes that failed.")                                 \
+  X(storage_failures, "Commits that failed (the node then refuses writes).")                 \
+  X(withdrawn_replies, "Client replies withdrawn by a failed commit (answered io_error).")   \
+  X(withdrawn_messages, "Peer messages withdrawn by a failed commit.")                       \
+  /* Versions (core/versions, added by the node). */                                         \
+  X(siblings_dropped, "Siblings dropped at the sibling limit.")                              \
+  X(dot_conflicts, "Versions with the same dot and different contents met in a merge.")      \
+  X(clock_entries_pruned, "Vector clock entries pruned at the clock limits.")                \
+  /* Peer input ignored (core/node and its parts). */                                        \
+  X(ignored_unknown_sender, "Messages dropped: the sender is not in the ring.")              \
+  X(ignored_misaddressed, "Messages dropped: addressed to another node.")                    \
+  X(ignored_unknown_request, "Replies dropped: no such request in flight.")                  \
+  X(ignored_unexpected_sender, "Replies dropped: the sender was not asked.")                 \
+  X(ignored_duplicate, "Messages dropped as duplicates.")                                    \
+  X(ignored_wrong_kind, "Replies dropped: the wrong kind for their request.")                \
+  X(ignored_unknown_hint, "Hint delivery replies dropped: no such delivery in flight.")      \
+  X(ignored_membership_disabled, "Membership messages dropped: membership is disabled.")     \
+  /* Hinted handoff, holder and coordinator side (core/handoff, core/coordinator). */        \
+  X(hint_writes_sent, "Hint writes sent to fallback nodes.")                                 \
+  X(hint_writes_acknowledged, "Hint writes a fallback node acknowledged.")                   \
+  X(hint_write_refusals, "Hint writes a fallback node refused.")                             \
+  X(hint_acks_counted, "Hint acknowledgements counted toward a write's quorum.")             \
+  X(hint_no_fallback, "Unreachable replicas for which no fallback node was left.")           \
+  X(hints_stored, "Hints stored for an unreachable replica (hinted handoff).")               \
+  X(hint_writes_for_self, "Hint writes for this node itself, applied as replica writes.")    \
+  X(hint_write_errors, "Hint writes received that failed to store.")                         \
+  X(hints_refused_backlog, "Hints refused: the target's backlog is at its bound.")           \
+  X(hints_corrupt, "Stored hints found corrupt and dropped.")                                \
+  X(hint_rounds_corrupt, "Delivery rounds stopped by a corrupt hint page.")                  \
+  X(hint_deliveries_sent, "Hint deliveries sent to their returning replica.")                \
+  X(hint_delivery_failures, "Hint deliveries that failed (refused or timed out).")           \
+  X(hint_delivery_refusals, "Hint deliveries the target answered with an error.")            \
+  X(hint_delivery_timeouts, "Hint deliveries that timed out.")                               \
+  X(hint_replays_on_recovery, "Delivery rounds started by a target's recovery.")             \
+  X(hints_delivered, "Hints delivered to their returning replica.")                          \
+  X(hints_expired, "Hints dropped undelivered after hint_storage.maintenance.expiry.")       \
+  X(hints_dropped_max_attempts, "Hints dropped undelivered after hints.max_attempts.")       \
+  /* Hinted handoff, target side (core/handoff). */                                          \
+  X(hint_deliveries_received, "Hint deliveries received and applied.")                       \
+  X(hint_delivery_errors, "Hint deliveries received that failed to apply.")                  \
+  /* Membership: gossip (core/membership). */                                                \
+  X(gossip_sent, "Gossip messages sent.")                                                    \
+  X(gossip_received, "Gossip messages received.")                                            \
+  X(gossip_members_learned, "Members first learned of through gossip.")                      \
+  X(gossip_members_not_in_ring, "Gossiped members ignored: not in the ring.")                \
+  X(gossip_members_invalid, "Gossiped members ignored: invalid (incarnation 0).")            \
+  X(gossip_self_newer, "Gossip about this node with a newer incarnation than its own.")      \
+  X(ring_mismatches, "Members first seen with a ring digest other than this node's.")        \
+  X(membership_seeds_not_in_ring, "Seeds ignored at start: not in the ring.")                \
+  /* Membership: SWIM probes (core/membership). */                                           \
+  X(probes_sent, "Direct probes (pings) sent.")                                              \
+  X(probe_acks, "Probe acknowledgements received.")                                          \
+  X(probe_acks_stale, "Probe acknowledgements for no probe in flight.")                      \
+  X(probe_failures, "Probes that got no acknowledgement, direct or indirect.")               \
+  X(probe_indirect_requests, "Indirect probe requests sent.")                                \
+  X(probe_indirect_pings, "Pings sent for another node's indirect probe.")                   \
+  X(probe_indirect_relayed, "Acknowledgements relayed for another node's indirect probe.")   \
+  X(probe_pings_answered, "Pings answered.")                                                 \
+  X(membership_ignored_unknown_requester, "Probe messages dropped: unknown requester.")      \
+  X(membership_ignored_bad_ack, "Probe acknowledgements dropped: malformed.")                \
+  X(membership_ignored_bad_ping_request, "Indirect probe requests dropped: malformed.")      \
+  /* Membership: judgement (core/membership, core/node). */                                  \
+  X(peers_suspected, "Peers judged suspect.")                                                \
+  X(peers_suspected_by_silence, "Peers judged suspect: silent past the suspicious threshold.") \
+  X(peers_suspected_by_probes, "Peers judged suspect: too many failed probes.")              \
+  X(peers_suspected_by_phi, "Peers judged suspect: phi over its threshold.")                 \
+  X(peers_failed, "Peers judged failed.")                                                    \
+  X(peers_recovered, "Peers judged alive again.")                                            \
+  X(membership_local_pauses, "Pauses of this node itself detected (its timers ran late).")   \
+  X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.")
+// clang-format on
+
+namespace vigil::core {
+
+enum class Counter : std::uint16_t {
+#define VIGIL_COUNTER_ENUMERATOR(name, meaning) name,
+  VIGIL_NODE_COUNTERS(VIGIL_COUNTER_ENUMERATOR)
+#undef VIGIL_COUNTER_ENUMERATOR
+};
+
+struct CounterDeclaration {
+  std::string_view name;
+  std::string_view meaning;  // one line, used as the metric's HELP
+};
+
+// Every counter, in declaration order (index = the enum's value).
+inline constexpr std::array counter_declarations = {
+#define VIGIL_COUNTER_DECLARATION(name, meaning) CounterDeclaration{#name, meaning},
+    VIGIL_NODE_COUNTERS(VIGIL_COUNTER_DECLARATION)
+#undef VIGIL_COUNTER_DECLARATION
+};
+inline constexpr std::size_t counter_count = counter_declarations.size();
+
+constexpr std::size_t counter_index(Counter counter) {
+  return static_cast<std::size_t>(counter);
+}
+constexpr std::string_view counter_name(Counter counter) {
+  return counter_declarations[counter_index(counter)].name;
+}
+constexpr std::string_view counter_meaning(Counter counter) {
+  return counter_declarations[counter_index(counter)].meaning;
+}
+// The counter called `name`; nullopt when none is.
+constexpr std::optional<Counter> counter_named(std::string_view name) {
+  for (std::size_t i = 0; i < counter_count; ++i) {
+    if (counter_declarations[i].name == name) return static_cast<Counter>(i);
+  }
+  return std::nullopt;
+}
+
+// The replies_code_<code> counter of a client reply's code.
+Counter reply_code_counter(Code code);
+
+// A counter named at the call site. From a literal the name is looked up at compile time:
+// `CounterId("replies_ok")` is Counter::replies_ok, `CounterId("no_such")` does not
+// compile.
+class CounterId {
+ public:
+  constexpr CounterId(Counter counter) : counter_(counter) {}  // NOLINT: implicit on purpose
+  consteval CounterId(const char* name) : counter_(declared(name)) {}  // NOLINT: ditto
+  constexpr Counter counter() const { return counter_; }
+
+ private:
+  static consteval Counter declared(const char* name) {
+    const std::optional<Counter> counter = counter_named(name);
+    if (!counter) throw "not a counter of core/counters.h";  // a compile error, never run
+    return *counter;
+  }
+  Counter counter_;
+};
+
+// The counter named at run time by `name`. REQUIRES (asserted): it is declared.
+Counter counter_at_run_time(std::string_view name);
+
+// One node's counters: a value per declared counter, zero until added to.
+class NodeCounters {
+ public:
+  struct Entry {
+    Counter counter;
+    std::string_view name;
+    std::uint64_t value;
+  };
+
+  void add(CounterId id, std::uint64_t amount = 1) {
+    values_[counter_index(id.counter())] += amount;
+  }
+  // A name chosen at run time between literals (`ok ? "a" : "b"`, a `const char*`
+  // parameter): looked up on each call, asserted to be declared. Literals take the
+  // overload above and are checked at compile time.
+  template <class Name>
+    requires std::is_same_v<std::remove_cvref_t<Name>, const char*>
+  void add(Name&& name, std::uint64_t amount = 1) {
+    add(counter_at_run_time(name), amount);
+  }
+  std::uint64_t get(CounterId id) const { return values_[counter_index(id.counter())]; }
+
+  // Every counter with its value, zeros included, in declaration order.
+  class Iterator {
+   public:
+    constexpr Iterator(const NodeCounters* counters, std::size_t index)
+        : counters_(counters), index_(index) {}
+    Entry operator*() const {
+      const auto counter = static_cast<Counter>(index_);
+      return Entry{counter, counter_name(counter), counters_->values_[index_]};
+    }
+    Iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    bool operator==(const Iterator& other) const = default;
+
+   private:
+    const NodeCounters* counters_;
+    std::size_t index_;
+  };
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, counter_count); }
+
+ private:
+  std::array<std::uint64_t, counter_count> values_{};
+};
+
+}  // namespace vigil::core
