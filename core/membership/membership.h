@@ -1,7 +1,9 @@
 #pragma once
 // Membership and failure detection: who is in the cluster and who is alive, as a pure state
 // machine owned by core::Node (no clock, socket or randomness of its own: time comes with
-// every call, randomness from the node's seeded generator, messages leave through `out`).
+// every call, randomness from the node's seeded generator, messages leave through the
+// node's shared outbox). Its seam is the node's parts' seam: handle_message,
+// handle_timeout, poll_timeout.
 //
 // Three mechanisms, each from its paper or system:
 // - Gossip (Cassandra's Gossiper, push-pull): every gossip_interval the node raises its own
@@ -30,10 +32,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/wire/messages.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "core/types.h"
+#include "core/wire/messages.h"
+#include "core/wire/outbox.h"
 
 namespace vigil::core {
 
@@ -105,20 +108,21 @@ class Membership {
   // {silence,probes,phi} (the rule that fired), probe_pings_answered, probe_indirect_pings,
   // probe_acks_stale, membership_local_pauses, gossip_members_{not_in_ring,invalid},
   // gossip_self_newer, membership_ignored_*, membership_seeds_not_in_ring.
-  // `random` and `counters` outlive the Membership.
+  // `outbox` is where every message it sends goes (its self is identity.self).
+  // `random`, `counters` and `outbox` outlive the Membership.
   Membership(MembershipOptions options, MembershipIdentity identity,
              std::vector<std::pair<NodeId, std::string>> seeds, std::vector<NodeId> ring,
-             Random& random, std::map<std::string, std::uint64_t>& counters);
+             Random& random, std::map<std::string, std::uint64_t>& counters, Outbox& outbox);
   ~Membership();
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;
 
   // Gossip, Ping, PingAck, PingRequest. Returns false (nothing done) for any other message.
-  bool handle_message(Instant now, const NodeId& from, const Message& message,
-                      std::vector<Envelope>& out);
+  bool handle_message(Instant now, const NodeId& from, const Message& message);
   // Runs gossip rounds, probe deadlines and state changes due at `now`.
-  void handle_timeout(Instant now, std::vector<Envelope>& out);
-  std::optional<Instant> next_timeout() const;
+  void handle_timeout(Instant now);
+  // When handle_timeout() must next be called (Instant{} before the first input: at once).
+  std::optional<Instant> poll_timeout() const;
 
   // alive for a ring node not yet heard of; failed/suspect as judged.
   PeerState state_of(const NodeId& peer) const;
