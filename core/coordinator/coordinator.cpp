@@ -1,198 +1,126 @@
-// Admission: what happens to a request before any replica is asked.
+// core::Coordinator's seam: the inputs that reach the requests in flight.
 //
-// Theory of operation. A client request is checked first (sizes, enum values), then
-// against the node's bounds (requests in flight; writes after a storage failure), and only
-// then routed: coordinated here when this node is on the key's preference list, forwarded
-// otherwise. Refusals are answered at once and counted by reason, so an overloaded or
-// damaged node says why instead of timing out.
-//
-// A CoordinateRequest from a peer is a client request that another node forwarded. It is
-// coordinated at most once per (peer, peer's request id): the forwarder retries a silent
-// coordinator, and the network may duplicate; coordinating a write twice would mint two
-// dots and leave two equal siblings. A duplicate that arrives while the first is in flight
-// is dropped (the answer will come); one that arrives after the answer gets the same
-// answer again (remembered for request_timeout). Peer ids are unique across the peer's
-// restarts (node.h), so a memory is never mistaken for a new request. A node that is not a
-// replica of the key refuses rather than re-forwarding, so a request never loops.
+// Theory of operation. Replies are matched by our request id, and the request's kind says
+// what a reply may be: a ReplicaWriteReply is a write's acknowledgement (or a hint's, from
+// a fallback) or a read's repair acknowledgement; a ReplicaReadReply is a read's answer
+// or a write's read-back; a CoordinateReply answers a forward. Anything that matches no
+// request in flight, or not its kind, is counted and dropped: duplicates, late replies
+// and replies from a previous life of this node all end here. After a failed commit every
+// read and write coordinated here depends on local state whose durability is unknown, so
+// each fails at once; forwards touch no storage and go on.
 
-#include <string>
+#include "core/coordinator/coordinator.h"
+
 #include <utility>
+#include <vector>
 
-#include "core/assert.h"
-#include "core/wire/codec.h"
-#include "core/node/node_state.h"
+#include "core/coordinator/coordinator_state.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
-bool is_write(ClientOp op) {
-  return op == ClientOp::put || op == ClientOp::del;
-}
-
-// invalid_argument naming what is wrong, or ok.
-Status check_request(const NodeOptions& options, ClientOp op, Consistency consistency,
-                     const Key& key, const std::optional<Value>& value,
-                     const VectorClock& context) {
-  if (static_cast<unsigned>(op) > static_cast<unsigned>(ClientOp::del)) {
-    return error(Code::invalid_argument, "unknown operation");
+template <typename Reply>
+Request* find_request(CoordinatorState& state, const Reply& reply) {
+  auto it = state.requests.find(reply.request_id);
+  if (it == state.requests.end()) {
+    state.context.counters.add("ignored_unknown_request");
+    return nullptr;
   }
-  if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::all)) {
-    return error(Code::invalid_argument, "unknown consistency level");
-  }
-  if (Status status = check_key(options, key); !status.ok()) return status;
-  if (value && value->size() > options.value_size_bytes_max) {
-    return error(Code::invalid_argument,
-                 "value size " + std::to_string(value->size()) + " bytes is over " +
-                     std::to_string(options.value_size_bytes_max) + " (value_size_bytes_max)");
-  }
-  if (context.size() > clock_entries_max) {
-    return error(Code::invalid_argument, "causal context has " + std::to_string(context.size()) +
-                                             " entries, over clock_entries_max " +
-                                             std::to_string(clock_entries_max));
-  }
-  return Status::ok_status();
-}
-
-// Refusals for a request that passed check_request; ok when it may go ahead.
-Status check_admission(NodeState& state, ClientOp op) {
-  if (state.requests.size() >= state.options.requests_in_flight_max) {
-    state.counters.add("refused_in_flight_max");
-    return error(Code::resource_exhausted,
-                 "requests in flight at requests_in_flight_max (" +
-                     std::to_string(state.options.requests_in_flight_max) + ")");
-  }
-  if (is_write(op) && state.storage_failure) {
-    state.counters.add("refused_storage_failed");
-    return error(Code::failed_precondition,
-                 "node " + state.self() + " refuses writes after a storage failure (" +
-                     state.storage_failure->to_string() + "); restart it");
-  }
-  return Status::ok_status();
-}
-
-bool contains(const std::vector<NodeId>& nodes, const NodeId& node) {
-  for (const NodeId& candidate : nodes) {
-    if (candidate == node) return true;
-  }
-  return false;
-}
-
-// Builds the request record shared by every route.
-Request new_request(NodeState& state, const Requester& requester, ClientOp op,
-                    Consistency consistency, Key key, std::optional<Value> value,
-                    VectorClock context) {
-  Request request;
-  request.id = next_request_id(state);
-  request.requester = requester;
-  request.op = op;
-  request.consistency = consistency;
-  request.key = std::move(key);
-  request.value = std::move(value);
-  request.context = std::move(context);
-  const QuorumCounts counts = quorum_for(state.options, consistency);
-  request.needed = op == ClientOp::get ? counts.read : counts.write;
-  return request;
-}
-
-void coordinate(NodeState& state, const Now& now, Request request,
-                const std::vector<NodeId>& preference_list) {
-  for (const NodeId& node : preference_list) {
-    ReplicaProgress replica;
-    replica.node = node;
-    request.replicas.push_back(std::move(replica));
-  }
-  if (request.op == ClientOp::get) {
-    request.kind = RequestKind::read;
-    start_read(state, now, std::move(request));
-  } else {
-    request.kind = RequestKind::write;
-    start_write(state, now, std::move(request));
-  }
-}
-
-std::vector<NodeId> preference_list_of(const NodeState& state, const Key& key) {
-  return state.ring.preference_list(token_of_key(key), state.options.replicas);
+  return &it->second;
 }
 
 }  // namespace
 
-void admit_client_request(NodeState& state, const Now& now, ClientRequest client) {
-  VIGIL_ASSERT(!state.client_requests.contains(client.id),
-               "client request id " + std::to_string(client.id) + " is already in flight");
-  state.counters.add(request_counter(client.op));
-  std::optional<Value> value;
-  if (client.op == ClientOp::put) value = std::move(client.value);
-  const VectorClock context = client.context.value_or(VectorClock{});
-  Requester requester;
-  requester.client_id = client.id;
-  Status status =
-      check_request(state.options, client.op, client.consistency, client.key, value, context);
-  if (!status.ok()) {
-    state.counters.add("refused_invalid_argument");
-    answer(state, now, requester, client.op, status, {}, 0, 0);
-    return;
-  }
-  if (status = check_admission(state, client.op); !status.ok()) {
-    answer(state, now, requester, client.op, status, {}, 0, 0);
-    return;
-  }
-  Request request = new_request(state, requester, client.op, client.consistency,
-                                std::move(client.key), std::move(value), context);
-  state.client_requests.emplace(client.id, request.id);
-  std::vector<NodeId> list = preference_list_of(state, request.key);
-  if (contains(list, state.self())) {
-    coordinate(state, now, std::move(request), list);
+Coordinator::Coordinator(NodeContext& context, Replica& replica)
+    : state_(std::make_unique<CoordinatorState>(context, replica)) {}
+
+Coordinator::~Coordinator() = default;
+
+void Coordinator::forget_expired(const Now& now) {
+  core::forget_expired(*state_, now);
+}
+
+void Coordinator::handle_client_request(const Now& now, ClientRequest request) {
+  admit_client_request(*state_, now, std::move(request));
+}
+
+void Coordinator::handle_coordinate_request(const Now& now, const NodeId& from,
+                                            const CoordinateRequest& message) {
+  admit_peer_request(*state_, now, from, message);
+}
+
+void Coordinator::handle_replica_write_reply(const Now& now, const NodeId& from,
+                                             const ReplicaWriteReply& reply) {
+  Request* request = find_request(*state_, reply);
+  if (request == nullptr) return;
+  if (request->kind == RequestKind::write) {
+    on_write_reply(*state_, now, *request, from, reply);
+  } else if (request->kind == RequestKind::read) {
+    on_repair_reply(*state_, *request, reply);
   } else {
-    request.kind = RequestKind::forward;
-    request.targets = std::move(list);
-    start_forward(state, now, std::move(request));
+    state_->context.counters.add("ignored_wrong_kind");
   }
 }
 
-void admit_peer_request(NodeState& state, const Now& now, const NodeId& from,
-                        const CoordinateRequest& message) {
-  const PeerRequestKey key{from, message.request_id};
-  if (auto it = state.remembered.find(key); it != state.remembered.end()) {
-    state.counters.add("coordinate_replies_resent");
-    send(state, from, it->second.reply);
-    return;
+void Coordinator::handle_replica_read_reply(const Now& now, const NodeId& from,
+                                            const ReplicaReadReply& reply) {
+  Request* request = find_request(*state_, reply);
+  if (request == nullptr) return;
+  if (request->kind == RequestKind::read) {
+    on_read_reply(*state_, now, *request, from, reply);
+  } else if (request->kind == RequestKind::write) {
+    on_write_read_back(*state_, now, *request, from, reply);
+  } else {
+    state_->context.counters.add("ignored_wrong_kind");
   }
-  if (state.peer_requests.contains(key)) {
-    state.counters.add("ignored_duplicate");
-    return;
-  }
-  state.counters.add("requests_from_peers");
-  const ClientOp op =
-      message.is_write ? (message.value ? ClientOp::put : ClientOp::del) : ClientOp::get;
-  Requester requester;
-  requester.is_client = false;
-  requester.peer = from;
-  requester.peer_request_id = message.request_id;
-  const std::optional<Value> value = message.is_write ? message.value : std::nullopt;
-  Status status =
-      check_request(state.options, op, message.consistency, message.key, value, message.context);
-  if (!status.ok()) {
-    state.counters.add("refused_invalid_argument");
-    answer(state, now, requester, op, status, {}, 0, 0);
-    return;
-  }
-  if (status = check_admission(state, op); !status.ok()) {
-    answer(state, now, requester, op, status, {}, 0, 0);
-    return;
-  }
-  std::vector<NodeId> list = preference_list_of(state, message.key);
-  if (!contains(list, state.self())) {
-    state.counters.add("refused_not_replica");
-    answer(state, now, requester, op,
-           error(Code::unavailable, "node " + state.self() + " is not a replica of the key"), {}, 0,
-           0);
-    return;
-  }
-  Request request =
-      new_request(state, requester, op, message.consistency, message.key, value, message.context);
-  state.peer_requests.emplace(key, request.id);
-  coordinate(state, now, std::move(request), list);
 }
 
-}  // namespace vigil::core::node_detail
+void Coordinator::handle_coordinate_reply(const Now& now, const NodeId& from,
+                                          const CoordinateReply& reply) {
+  Request* request = find_request(*state_, reply);
+  if (request == nullptr) return;
+  if (request->kind == RequestKind::forward) {
+    on_coordinate_reply(*state_, now, *request, from, reply);
+  } else {
+    state_->context.counters.add("ignored_wrong_kind");
+  }
+}
+
+void Coordinator::handle_timeout(const Now& now) {
+  fire_timers(*state_, now);
+}
+
+std::optional<Instant> Coordinator::poll_timeout() const {
+  if (state_->timers.empty()) return std::nullopt;
+  return state_->timers.begin()->at;
+}
+
+void Coordinator::handle_withdrawn_reply(const NodeId& peer, const CoordinateReply& replacement) {
+  const PeerRequestKey key{peer, replacement.request_id};
+  if (auto it = state_->remembered.find(key); it != state_->remembered.end()) {
+    it->second.reply = replacement;
+  }
+}
+
+void Coordinator::handle_storage_failure(const Now& now, const Status& unknown) {
+  CoordinatorState& state = *state_;
+  std::vector<RequestId> coordinated;
+  for (const auto& [id, request] : state.requests) {
+    if (request.kind != RequestKind::forward) coordinated.push_back(id);
+  }
+  for (RequestId id : coordinated) {
+    Request& request = state.requests.at(id);
+    if (!request.reply_code) {
+      const Code code = request.kind == RequestKind::write ? Code::io_error : Code::unavailable;
+      answer_request(state, now, request, Status(code, unknown.message()), {});
+    }
+    finish(state, request);
+  }
+}
+
+void Coordinator::check_invariants() const {
+  check_coordinator_invariants(*state_);
+}
+
+}  // namespace vigil::core

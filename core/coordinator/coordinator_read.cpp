@@ -25,9 +25,10 @@
 
 #include <utility>
 
-#include "core/node/node_state.h"
+#include "core/coordinator/coordinator_state.h"
+#include "core/replica/replica.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
@@ -38,52 +39,54 @@ ReplicaProgress* replica_of(Request& request, const NodeId& node) {
   return nullptr;
 }
 
-void take_answer(NodeState& state, Request& request, ReplicaProgress& replica, SiblingSet answer) {
+void take_answer(CoordinatorState& state, Request& request, ReplicaProgress& replica,
+                 SiblingSet answer) {
   replica.answered = true;
   VersionCounters version_counters;
-  request.state.merge(answer, state.options.conflict_mode, state.options.sibling_limits,
-                      version_counters);
-  add_version_counters(state.counters, version_counters);
+  request.state.merge(answer, state.context.options.conflict_mode,
+                      state.context.options.sibling_limits, version_counters);
+  add_version_counters(state.context.counters, version_counters);
   replica.known = std::move(answer);
 }
 
-void read_locally(NodeState& state, Request& request) {
+void read_locally(CoordinatorState& state, Request& request) {
   for (ReplicaProgress& replica : request.replicas) {
-    if (replica.node != state.self()) continue;
-    auto read = state.storage.read_key(request.key);
+    if (replica.node != state.context.self()) continue;
+    auto read = state.context.storage.read_key(request.key);
     if (read.ok()) {
       take_answer(state, request, replica, read->value_or(SiblingSet{}));
     } else if (read.status().code() == Code::corruption) {
-      state.counters.add("storage_corruption");
+      state.context.counters.add("storage_corruption");
       replica.corrupt = true;
     } else {
-      state.counters.add("storage_read_errors");
+      state.context.counters.add("storage_read_errors");
       replica.error = read.status();
     }
   }
 }
 
-std::uint32_t send_reads(NodeState& state, Request& request) {
+std::uint32_t send_reads(CoordinatorState& state, Request& request) {
   std::uint32_t sent = 0;
   for (const ReplicaProgress& replica : request.replicas) {
-    if (replica.node == state.self() || replica.settled()) continue;
-    send(state, replica.node, ReplicaRead{request.id, request.key});
+    if (replica.node == state.context.self() || replica.settled()) continue;
+    state.context.send(replica.node, ReplicaRead{request.id, request.key});
     ++sent;
   }
   return sent;
 }
 
-void repair_stale(NodeState& state, Request& request) {
-  if (!state.options.read_repair_enabled || request.state.empty()) return;
+void repair_stale(CoordinatorState& state, Request& request) {
+  if (!state.context.options.read_repair_enabled || request.state.empty()) return;
   for (ReplicaProgress& replica : request.replicas) {
     if (!replica.answered && !replica.corrupt) continue;
     if (replica.known && *replica.known == request.state) continue;
-    if (replica.node == state.self()) {
-      const Status status = merge_into_local(state, request.key, request.state);
-      state.counters.add(status.ok() ? Counter::read_repairs_local : Counter::read_repair_errors);
+    if (replica.node == state.context.self()) {
+      const Status status = state.replica.merge_into_local(request.key, request.state);
+      state.context.counters.add(status.ok() ? Counter::read_repairs_local
+                                             : Counter::read_repair_errors);
     } else {
-      send(state, replica.node, ReplicaWrite{request.id, request.key, request.state});
-      state.counters.add("read_repairs_sent");
+      state.context.send(replica.node, ReplicaWrite{request.id, request.key, request.state});
+      state.context.counters.add("read_repairs_sent");
     }
     replica.known = request.state;
   }
@@ -93,14 +96,14 @@ bool is_success(std::optional<Code> code) {
   return code == Code::ok || code == Code::not_found;
 }
 
-void progress_read(NodeState& state, const Now& now, Request& request) {
+void progress_read(CoordinatorState& state, const Now& now, Request& request) {
   if (!request.reply_code) {
     if (request.answered_count() >= request.needed) {
       const bool absent = request.state.empty() || request.state.is_deleted();
       const Status status = absent ? Status(Code::not_found, "") : Status::ok_status();
       answer_request(state, now, request, status, request.state);
     } else if (request.answered_count() + request.pending_count() < request.needed) {
-      state.counters.add("quorum_failures");
+      state.context.counters.add("quorum_failures");
       answer_request(state, now, request, quorum_not_reached(request, "answered"), {});
     }
   }
@@ -108,67 +111,70 @@ void progress_read(NodeState& state, const Now& now, Request& request) {
   if (request.reply_code && request.pending_count() == 0) finish(state, request);
 }
 
+class ReadFlow final : public RequestFlow {
+ public:
+  std::uint32_t start(CoordinatorState& state, const Now& /*now*/,
+                      Request& request) const override {
+    read_locally(state, request);
+    const std::uint32_t sent = send_reads(state, request);
+    state.context.counters.add("replica_reads_sent", sent);
+    return sent;
+  }
+  std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
+                       Request& request) const override {
+    const std::uint32_t sent = send_reads(state, request);
+    if (sent > 0) state.context.counters.add("replica_read_resends", sent);
+    return sent;
+  }
+  Duration resend_interval(const NodeOptions& options) const override {
+    return options.retry_interval;
+  }
+  void progress(CoordinatorState& state, const Now& now, Request& request) const override {
+    progress_read(state, now, request);
+  }
+  void expire(CoordinatorState& state, const Now& now, Request& request) const override {
+    if (!request.reply_code) {
+      state.context.counters.add("quorum_failures");
+      answer_request(state, now, request, quorum_not_reached(request, "answered"), {});
+    }
+  }
+};
+
 }  // namespace
 
-void start_read(NodeState& state, const Now& now, Request request_in) {
-  auto [it, inserted] = state.requests.emplace(request_in.id, std::move(request_in));
-  VIGIL_ASSERT(inserted, "request id reused");
-  Request& request = it->second;
-  arm_deadline(state, request, now.monotonic + state.options.request_timeout);
-  read_locally(state, request);
-  const std::uint32_t sent = send_reads(state, request);
-  state.counters.add("replica_reads_sent", sent);
-  if (sent > 0 && state.options.max_retries > 0) {
-    arm_retry(state, request, now.monotonic + state.options.replication_timeout);
-  }
-  progress_read(state, now, request);
+const RequestFlow& read_flow() {
+  static const ReadFlow flow;
+  return flow;
 }
 
-void on_read_reply(NodeState& state, const Now& now, Request& request, const NodeId& from,
+void on_read_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                    const ReplicaReadReply& reply) {
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
-    state.counters.add("ignored_unexpected_sender");
+    state.context.counters.add("ignored_unexpected_sender");
     return;
   }
   if (replica->settled()) {
-    state.counters.add("ignored_duplicate");
+    state.context.counters.add("ignored_duplicate");
     return;
   }
   const Code code = reply.status.code;
   if (code == Code::ok || code == Code::not_found) {
     take_answer(state, request, *replica, code == Code::ok ? reply.state : SiblingSet{});
   } else if (code == Code::corruption) {
-    state.counters.add("replica_read_corruption");
+    state.context.counters.add("replica_read_corruption");
     replica->corrupt = true;
   } else {
-    state.counters.add("replica_read_refusals");
+    state.context.counters.add("replica_read_refusals");
     replica->error = from_wire(reply.status);
   }
   progress_read(state, now, request);
 }
 
-void on_repair_reply(NodeState& state, Request& /*request*/, const ReplicaWriteReply& reply) {
-  state.counters.add(reply.status.code == Code::ok ? "read_repairs_acknowledged"
-                                                   : "read_repair_refusals");
+void on_repair_reply(CoordinatorState& state, Request& /*request*/,
+                     const ReplicaWriteReply& reply) {
+  state.context.counters.add(reply.status.code == Code::ok ? "read_repairs_acknowledged"
+                                                           : "read_repair_refusals");
 }
 
-void retry_read(NodeState& state, const Now& now, Request& request) {
-  const std::uint32_t sent = send_reads(state, request);
-  if (sent == 0) return;
-  ++request.resends;
-  state.counters.add("replica_read_resends", sent);
-  if (request.resends < state.options.max_retries) {
-    arm_retry(state, request, now.monotonic + state.options.retry_interval);
-  }
-}
-
-void expire_read(NodeState& state, const Now& now, Request& request) {
-  if (!request.reply_code) {
-    state.counters.add("quorum_failures");
-    answer_request(state, now, request, quorum_not_reached(request, "answered"), {});
-  }
-  finish(state, request);
-}
-
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

@@ -30,15 +30,17 @@
 
 #include <utility>
 
-#include "core/node/node_state.h"
+#include "core/assert.h"
+#include "core/coordinator/coordinator_state.h"
+#include "core/replica/replica.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
-ReplicaProgress& self_replica(NodeState& state, Request& request) {
+ReplicaProgress& self_replica(CoordinatorState& state, Request& request) {
   for (ReplicaProgress& replica : request.replicas) {
-    if (replica.node == state.self()) return replica;
+    if (replica.node == state.context.self()) return replica;
   }
   VIGIL_ASSERT(false, "the coordinator is not on its own preference list");
   return request.replicas.front();
@@ -52,33 +54,35 @@ ReplicaProgress* replica_of(Request& request, const NodeId& node) {
 }
 
 // Step 1: the coordinator's own write. ok, or the reason the write cannot go ahead.
-Status write_locally(NodeState& state, const Now& now, Request& request) {
+Status write_locally(CoordinatorState& state, const Now& now, Request& request) {
   SiblingSet current;
-  auto read = state.storage.read_key(request.key);
+  auto read = state.context.storage.read_key(request.key);
   if (!read.ok()) {
     if (read.status().code() != Code::corruption) {
-      state.counters.add("storage_read_errors");
+      state.context.counters.add("storage_read_errors");
       return error(read.status().code(), "reading the local state: " + read.status().message());
     }
-    state.counters.add("storage_corruption");
+    state.context.counters.add("storage_corruption");
     request.repair_local = true;
     // What this node minted for the key is unknown now: a dot from the old actor could
     // repeat one the other replicas hold (and merge would keep only one of the two).
-    renew_actor(state);
+    state.context.renew_actor();
   } else if (read->has_value()) {
     current = std::move(**read);
   }
   VersionCounters version_counters;
-  auto dot =
-      current.write(state.actor, request.context, request.value, now.wall_us,
-                    state.options.conflict_mode, state.options.sibling_limits, version_counters);
-  add_version_counters(state.counters, version_counters);
+  auto dot = current.write(state.context.actor, request.context, request.value, now.wall_us,
+                           state.context.options.conflict_mode,
+                           state.context.options.sibling_limits, version_counters);
+  add_version_counters(state.context.counters, version_counters);
   if (!dot.ok()) {
-    if (dot.status().code() == Code::resource_exhausted) state.counters.add("sibling_refusals");
+    if (dot.status().code() == Code::resource_exhausted) {
+      state.context.counters.add("sibling_refusals");
+    }
     return dot.status();
   }
-  if (Status written = state.storage.write_key(request.key, current); !written.ok()) {
-    state.counters.add("storage_write_errors");
+  if (Status written = state.context.storage.write_key(request.key, current); !written.ok()) {
+    state.context.counters.add("storage_write_errors");
     return written;
   }
   self_replica(state, request).answered = true;
@@ -92,17 +96,17 @@ bool wants_read_back(const Request& request, const ReplicaProgress& replica) {
 
 // Sends the write (and, after a corrupt local read, a read-back) to every replica still
 // owing one. Returns how many replicas were sent something.
-std::uint32_t send_to_pending(NodeState& state, Request& request, const NodeId& self) {
+std::uint32_t send_to_pending(CoordinatorState& state, Request& request, const NodeId& self) {
   std::uint32_t sent = 0;
   for (ReplicaProgress& replica : request.replicas) {
     if (replica.node == self) continue;
     bool any = false;
     if (!replica.settled()) {
-      send(state, replica.node, ReplicaWrite{request.id, request.key, request.state});
+      state.context.send(replica.node, ReplicaWrite{request.id, request.key, request.state});
       any = true;
     }
     if (wants_read_back(request, replica)) {
-      send(state, replica.node, ReplicaRead{request.id, request.key});
+      state.context.send(replica.node, ReplicaRead{request.id, request.key});
       any = true;
     }
     sent += any ? 1 : 0;
@@ -118,64 +122,87 @@ bool read_backs_done(const Request& request, const NodeId& self) {
 }
 
 // Answers when W is reached or out of reach; forgets the request when nothing is owed.
-void progress_write(NodeState& state, const Now& now, Request& request) {
+void progress_write(CoordinatorState& state, const Now& now, Request& request) {
   if (!request.reply_code) {
     if (request.answered_count() >= request.needed) {
       answer_request(state, now, request, Status::ok_status(), request.state);
     } else if (request.answered_count() + request.pending_count() < request.needed) {
-      state.counters.add("quorum_failures");
+      state.context.counters.add("quorum_failures");
       answer_request(state, now, request, quorum_not_reached(request, "acknowledged"), {});
     }
   }
   if (request.reply_code && request.pending_count() == 0 &&
-      read_backs_done(request, state.self())) {
+      read_backs_done(request, state.context.self())) {
     finish(state, request);
   }
 }
 
 // A fallback's answer to a HintWrite for `replica`.
-void on_hint_write_reply(NodeState& state, const Now& now, Request& request,
+void on_hint_write_reply(CoordinatorState& state, const Now& now, Request& request,
                          ReplicaProgress& replica, const ReplicaWriteReply& reply) {
   if (replica.hinted) {
-    state.counters.add("ignored_duplicate");
+    state.context.counters.add("ignored_duplicate");
     return;
   }
   if (reply.status.code != Code::ok) {
-    state.counters.add("hint_write_refusals");  // the next retry tries another fallback
+    state.context.counters.add("hint_write_refusals");  // the next retry tries another fallback
     return;
   }
   replica.hinted = true;
-  state.counters.add("hint_writes_acknowledged");
-  if (hints_count_toward_write(state, request) && !replica.answered) {
+  state.context.counters.add("hint_writes_acknowledged");
+  if (hints_count_toward_write(state.context.options, request) && !replica.answered) {
     replica.answered = true;
     replica.error.reset();
-    state.counters.add("hint_acks_counted");
+    state.context.counters.add("hint_acks_counted");
   }
   progress_write(state, now, request);
 }
+
+class WriteFlow final : public RequestFlow {
+ public:
+  std::uint32_t start(CoordinatorState& state, const Now& now, Request& request) const override {
+    if (Status status = write_locally(state, now, request); !status.ok()) {
+      answer_request(state, now, request, status, {});
+      finish(state, request);
+      return 0;
+    }
+    const std::uint32_t sent = send_to_pending(state, request, state.context.self());
+    state.context.counters.add("replica_writes_sent", sent);
+    send_hints(state, request, /*only_down=*/true);
+    return sent;
+  }
+  std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
+                       Request& request) const override {
+    const std::uint32_t sent = send_to_pending(state, request, state.context.self());
+    if (sent == 0) return 0;
+    send_hints(state, request, /*only_down=*/false);
+    state.context.counters.add("replica_write_resends", sent);
+    return sent;
+  }
+  Duration resend_interval(const NodeOptions& options) const override {
+    return options.retry_interval;
+  }
+  void progress(CoordinatorState& state, const Now& now, Request& request) const override {
+    progress_write(state, now, request);
+  }
+  void expire(CoordinatorState& state, const Now& now, Request& request) const override {
+    if (!request.reply_code) {
+      state.context.counters.add("quorum_failures");
+      answer_request(state, now, request, quorum_not_reached(request, "acknowledged"), {});
+    } else if (request.pending_count() > 0) {
+      state.context.counters.add("replication_incomplete");
+    }
+  }
+};
 
 }  // namespace
 
-void start_write(NodeState& state, const Now& now, Request request_in) {
-  auto [it, inserted] = state.requests.emplace(request_in.id, std::move(request_in));
-  VIGIL_ASSERT(inserted, "request id reused");
-  Request& request = it->second;
-  arm_deadline(state, request, now.monotonic + state.options.request_timeout);
-  if (Status status = write_locally(state, now, request); !status.ok()) {
-    answer_request(state, now, request, status, {});
-    finish(state, request);
-    return;
-  }
-  const std::uint32_t sent = send_to_pending(state, request, state.self());
-  state.counters.add("replica_writes_sent", sent);
-  send_hints(state, request, /*only_down=*/true);
-  if (sent > 0 && state.options.max_retries > 0) {
-    arm_retry(state, request, now.monotonic + state.options.replication_timeout);
-  }
-  progress_write(state, now, request);
+const RequestFlow& write_flow() {
+  static const WriteFlow flow;
+  return flow;
 }
 
-void on_write_reply(NodeState& state, const Now& now, Request& request, const NodeId& from,
+void on_write_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                     const ReplicaWriteReply& reply) {
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
@@ -183,11 +210,11 @@ void on_write_reply(NodeState& state, const Now& now, Request& request, const No
       on_hint_write_reply(state, now, request, *hinted, reply);
       return;
     }
-    state.counters.add("ignored_unexpected_sender");
+    state.context.counters.add("ignored_unexpected_sender");
     return;
   }
   if (replica->answered) {
-    state.counters.add("ignored_duplicate");
+    state.context.counters.add("ignored_duplicate");
     return;
   }
   Status status = from_wire(reply.status);
@@ -195,51 +222,31 @@ void on_write_reply(NodeState& state, const Now& now, Request& request, const No
     replica->answered = true;
     replica->error.reset();
   } else {
-    state.counters.add("replica_write_refusals");
+    state.context.counters.add("replica_write_refusals");
     replica->error = std::move(status);
   }
   progress_write(state, now, request);
 }
 
-void on_write_read_back(NodeState& state, const Now& now, Request& request, const NodeId& from,
-                        const ReplicaReadReply& reply) {
+void on_write_read_back(CoordinatorState& state, const Now& now, Request& request,
+                        const NodeId& from, const ReplicaReadReply& reply) {
   ReplicaProgress* replica = replica_of(request, from);
-  if (!request.repair_local || replica == nullptr || from == state.self()) {
-    state.counters.add(replica == nullptr ? "ignored_unexpected_sender" : "ignored_wrong_kind");
+  if (!request.repair_local || replica == nullptr || from == state.context.self()) {
+    state.context.counters.add(replica == nullptr ? "ignored_unexpected_sender"
+                                                  : "ignored_wrong_kind");
     return;
   }
   if (replica->read_back) {
-    state.counters.add("ignored_duplicate");
+    state.context.counters.add("ignored_duplicate");
     return;
   }
   replica->read_back = true;  // whatever it says, it has said it
   if (reply.status.code == Code::ok) {
-    if (merge_into_local(state, request.key, reply.state).ok()) {
-      state.counters.add("read_backs_merged");
+    if (state.replica.merge_into_local(request.key, reply.state).ok()) {
+      state.context.counters.add("read_backs_merged");
     }
   }
   progress_write(state, now, request);
 }
 
-void retry_write(NodeState& state, const Now& now, Request& request) {
-  const std::uint32_t sent = send_to_pending(state, request, state.self());
-  if (sent == 0) return;
-  send_hints(state, request, /*only_down=*/false);
-  ++request.resends;
-  state.counters.add("replica_write_resends", sent);
-  if (request.resends < state.options.max_retries) {
-    arm_retry(state, request, now.monotonic + state.options.retry_interval);
-  }
-}
-
-void expire_write(NodeState& state, const Now& now, Request& request) {
-  if (!request.reply_code) {
-    state.counters.add("quorum_failures");
-    answer_request(state, now, request, quorum_not_reached(request, "acknowledged"), {});
-  } else if (request.pending_count() > 0) {
-    state.counters.add("replication_incomplete");
-  }
-  finish(state, request);
-}
-
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

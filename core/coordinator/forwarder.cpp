@@ -15,15 +15,17 @@
 #include <string>
 #include <utility>
 
-#include "core/node/node_state.h"
+#include "core/assert.h"
+#include "core/coordinator/coordinator_state.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
-void send_attempt(NodeState& state, Request& request) {
+// Attempt `attempt` (0 first) goes to the attempt-th node of the list, wrapping.
+void send_attempt(CoordinatorState& state, Request& request, std::uint32_t attempt) {
   VIGIL_ASSERT(!request.targets.empty(), "a forward needs a target");
-  const NodeId& target = request.targets[request.resends % request.targets.size()];
+  const NodeId& target = request.targets[attempt % request.targets.size()];
   CoordinateRequest message;
   message.request_id = request.id;
   message.consistency = request.consistency;
@@ -31,8 +33,8 @@ void send_attempt(NodeState& state, Request& request) {
   message.is_write = request.op != ClientOp::get;
   message.value = request.value;
   message.context = request.context;
-  send(state, target, std::move(message));
-  state.counters.add("forwards_sent");
+  state.context.send(target, std::move(message));
+  state.context.counters.add("forwards_sent");
 }
 
 std::string tried_list(const Request& request) {
@@ -45,25 +47,51 @@ std::string tried_list(const Request& request) {
   return text;
 }
 
+class ForwardFlow final : public RequestFlow {
+ public:
+  std::uint32_t start(CoordinatorState& state, const Now& /*now*/,
+                      Request& request) const override {
+    send_attempt(state, request, 0);
+    return 1;
+  }
+  std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
+                       Request& request) const override {
+    state.context.counters.add("forward_retries");
+    send_attempt(state, request, request.resends + 1);
+    return 1;
+  }
+  // A silent coordinator is given the same time as the first one.
+  Duration resend_interval(const NodeOptions& options) const override {
+    return options.replication_timeout;
+  }
+  void progress(CoordinatorState& /*state*/, const Now& /*now*/,
+                Request& /*request*/) const override {}
+  void expire(CoordinatorState& state, const Now& now, Request& request) const override {
+    state.context.counters.add("forward_timeouts");
+    request.reply_code = Code::timeout;
+    const std::string message =
+        "no coordinator answered within " +
+        std::to_string(state.context.options.request_timeout.count() / 1000) +
+        " ms (forwarded to " + tried_list(request) + " in " + std::to_string(request.resends + 1) +
+        " attempts)";
+    answer(state, now, request.requester, request.op, error(Code::timeout, message), {}, 0,
+           request.needed);
+  }
+};
+
 }  // namespace
 
-void start_forward(NodeState& state, const Now& now, Request request_in) {
-  auto [it, inserted] = state.requests.emplace(request_in.id, std::move(request_in));
-  VIGIL_ASSERT(inserted, "request id reused");
-  Request& request = it->second;
-  arm_deadline(state, request, now.monotonic + state.options.request_timeout);
-  send_attempt(state, request);
-  if (state.options.max_retries > 0) {
-    arm_retry(state, request, now.monotonic + state.options.replication_timeout);
-  }
+const RequestFlow& forward_flow() {
+  static const ForwardFlow flow;
+  return flow;
 }
 
-void on_coordinate_reply(NodeState& state, const Now& now, Request& request, const NodeId& from,
-                         const CoordinateReply& reply) {
+void on_coordinate_reply(CoordinatorState& state, const Now& now, Request& request,
+                         const NodeId& from, const CoordinateReply& reply) {
   bool expected = false;
   for (const NodeId& target : request.targets) expected = expected || target == from;
   if (!expected) {
-    state.counters.add("ignored_unexpected_sender");
+    state.context.counters.add("ignored_unexpected_sender");
     return;
   }
   request.reply_code = reply.status.code;
@@ -72,25 +100,4 @@ void on_coordinate_reply(NodeState& state, const Now& now, Request& request, con
   finish(state, request);
 }
 
-void retry_forward(NodeState& state, const Now& now, Request& request) {
-  ++request.resends;
-  state.counters.add("forward_retries");
-  send_attempt(state, request);
-  if (request.resends < state.options.max_retries) {
-    arm_retry(state, request, now.monotonic + state.options.replication_timeout);
-  }
-}
-
-void expire_forward(NodeState& state, const Now& now, Request& request) {
-  state.counters.add("forward_timeouts");
-  request.reply_code = Code::timeout;
-  const std::string message = "no coordinator answered within " +
-                              std::to_string(state.options.request_timeout.count() / 1000) +
-                              " ms (forwarded to " + tried_list(request) + " in " +
-                              std::to_string(request.resends + 1) + " attempts)";
-  answer(state, now, request.requester, request.op, error(Code::timeout, message), {}, 0,
-         request.needed);
-  finish(state, request);
-}
-
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

@@ -21,7 +21,7 @@
 //   pause for retry_interval.
 // - When. A round starts for every target that is up and not pausing at each check
 //   (every check_interval, armed only while hints are held), and at once when the failure
-//   detector sees the target alive again (on_peer_transition), whatever pause was set.
+//   detector sees the target alive again (handle_peer_transition), whatever pause was set.
 //   Hints past their expiry (the holder's wall clock against expires_us) are dropped and
 //   counted at each check and whenever a round meets one.
 // - Damage. A hint whose record is corrupt is found (hint pages fail as a whole; a binary
@@ -32,19 +32,46 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
-#include "core/node/node_state.h"
+#include "core/handoff/handoff.h"
+#include "core/replica/replica.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
+
+// What the holder of hints keeps in memory; the hints themselves are in storage.
+struct HintDeliveryInFlight {
+  StoredHint hint;  // as sent (attempts are recorded in it when the delivery fails)
+  Instant timeout_at;
+};
+struct HintTarget {
+  std::uint64_t held = 0;             // hints stored for it (as loaded and kept since)
+  std::optional<Instant> next_round;  // when to send it hints next (nullopt: not scheduled)
+  std::uint32_t in_flight = 0;        // deliveries sent and not answered
+};
+struct HandoffState {
+  HandoffState(NodeContext& context_in, Replica& replica_in)
+      : context(context_in), replica(replica_in) {}
+
+  NodeContext& context;
+  Replica& replica;
+  bool loaded = false;  // `targets` and `next_id` were built from storage
+  std::uint64_t next_id = 1;
+  std::map<NodeId, HintTarget> targets;
+  std::map<std::uint64_t, HintDeliveryInFlight> in_flight;  // by hint id
+  std::optional<Instant> check_at;  // the periodic check (armed while hints are held)
+};
 
 namespace {
 
 constexpr std::size_t hint_page_size = 256;
 
-std::uint64_t first_id_of_life(const NodeState& state) {
-  return (state.incarnation << sequence_bits) | 1;
+std::uint64_t first_id_of_life(const HandoffState& state) {
+  return (state.context.incarnation << sequence_bits) | 1;
 }
 
 // The id of a corrupt hint, given that hints_after(after_id, page) fails with corruption:
@@ -66,20 +93,20 @@ std::optional<std::uint64_t> locate_corrupt(NodeStorage& storage, std::uint64_t 
 // Walks every stored hint, erasing corrupt ones (counted as hints_corrupt), and calls
 // `visit` for each intact one. False when storage refused a read or an erase.
 template <typename Visit>
-bool for_each_hint(NodeState& state, Visit&& visit) {
+bool for_each_hint(HandoffState& state, Visit&& visit) {
   std::uint64_t after = 0;
   while (true) {
-    auto page = state.storage.hints_after(after, hint_page_size);
+    auto page = state.context.storage.hints_after(after, hint_page_size);
     if (!page.ok()) {
       std::optional<std::uint64_t> bad;
       if (page.status().code() == Code::corruption) {
-        bad = locate_corrupt(state.storage, after, hint_page_size);
+        bad = locate_corrupt(state.context.storage, after, hint_page_size);
       }
-      if (bad && state.storage.erase_hint(*bad).ok()) {
-        state.counters.add("hints_corrupt");
+      if (bad && state.context.storage.erase_hint(*bad).ok()) {
+        state.context.counters.add("hints_corrupt");
         continue;  // the same page again, one bad record fewer
       }
-      state.counters.add("storage_read_errors");
+      state.context.counters.add("storage_read_errors");
       return false;
     }
     for (const StoredHint& hint : *page) visit(hint);
@@ -92,257 +119,265 @@ bool expired(const StoredHint& hint, const Now& now) {
   return now.wall_us >= hint.expires_us;
 }
 
-void drop_hint(NodeState& state, const StoredHint& hint, const char* counter) {
-  state.counters.add(counter);
-  if (!state.storage.erase_hint(hint.id).ok()) state.counters.add("storage_write_errors");
-  auto it = state.hints.targets.find(hint.target);
-  if (it != state.hints.targets.end() && it->second.held > 0) --it->second.held;
+void drop_hint(HandoffState& state, const StoredHint& hint, const char* counter) {
+  state.context.counters.add(counter);
+  if (!state.context.storage.erase_hint(hint.id).ok())
+    state.context.counters.add("storage_write_errors");
+  auto it = state.targets.find(hint.target);
+  if (it != state.targets.end() && it->second.held > 0) --it->second.held;
 }
 
 // Builds the per-target counts and the next id from storage (once per life, at every
 // check, and after a corrupt hint was met). With `now`, also collects the hints past their
 // expiry (not counted as held). False when storage cannot be read.
-bool reload(NodeState& state, const Now* now, std::vector<StoredHint>* expired_hints) {
-  for (auto& [target, bookkeeping] : state.hints.targets) bookkeeping.held = 0;
+bool reload(HandoffState& state, const Now* now, std::vector<StoredHint>* expired_hints) {
+  for (auto& [target, bookkeeping] : state.targets) bookkeeping.held = 0;
   std::uint64_t max_id = 0;
   const bool ok = for_each_hint(state, [&](const StoredHint& hint) {
     max_id = std::max(max_id, hint.id);
-    if (now != nullptr && expired(hint, *now) && !state.hints.in_flight.contains(hint.id)) {
+    if (now != nullptr && expired(hint, *now) && !state.in_flight.contains(hint.id)) {
       expired_hints->push_back(hint);
     } else {
-      ++state.hints.targets[hint.target].held;
+      ++state.targets[hint.target].held;
     }
   });
   if (!ok) return false;
-  state.hints.next_id =
-      std::max<std::uint64_t>({state.hints.next_id, first_id_of_life(state), max_id + 1});
-  state.hints.loaded = true;
+  state.next_id = std::max<std::uint64_t>({state.next_id, first_id_of_life(state), max_id + 1});
+  state.loaded = true;
   return true;
 }
 
-bool ensure_loaded(NodeState& state) {
-  return state.hints.loaded || reload(state, nullptr, nullptr);
+bool ensure_loaded(HandoffState& state) {
+  return state.loaded || reload(state, nullptr, nullptr);
 }
 
-bool any_held(const NodeState& state) {
-  for (const auto& [target, bookkeeping] : state.hints.targets) {
+bool any_held(const HandoffState& state) {
+  for (const auto& [target, bookkeeping] : state.targets) {
     if (bookkeeping.held > 0) return true;
   }
   return false;
 }
 
-void arm_check(NodeState& state, const Now& now) {
-  if (!state.hints.check_at) {
-    state.hints.check_at = now.monotonic + state.options.hints.check_interval;
+void arm_check(HandoffState& state, const Now& now) {
+  if (!state.check_at) {
+    state.check_at = now.monotonic + state.context.options.hints.check_interval;
   }
 }
 
 // Sends deliveries to `target` until replay_in_flight_max are in flight or none is left.
-void send_round(NodeState& state, const Now& now, const NodeId& target) {
-  HintTarget& bookkeeping = state.hints.targets[target];
-  const std::uint32_t in_flight_max = state.options.hints.replay_in_flight_max;
+void send_round(HandoffState& state, const Now& now, const NodeId& target) {
+  HintTarget& bookkeeping = state.targets[target];
+  const std::uint32_t in_flight_max = state.context.options.hints.replay_in_flight_max;
   if (bookkeeping.in_flight >= in_flight_max || bookkeeping.held == 0) return;
-  auto hints = state.storage.hints_for(target, in_flight_max);
+  auto hints = state.context.storage.hints_for(target, in_flight_max);
   if (!hints.ok()) {
     // A corrupt record (or an unreadable store): the next check rescans and cleans up.
-    state.counters.add(hints.status().code() == Code::corruption ? Counter::hint_rounds_corrupt
-                                                                 : Counter::storage_read_errors);
-    state.hints.loaded = false;
+    state.context.counters.add(hints.status().code() == Code::corruption
+                                   ? Counter::hint_rounds_corrupt
+                                   : Counter::storage_read_errors);
+    state.loaded = false;
     arm_check(state, now);
     return;
   }
   for (const StoredHint& hint : *hints) {
     if (bookkeeping.in_flight >= in_flight_max) break;
-    if (state.hints.in_flight.contains(hint.id)) continue;
+    if (state.in_flight.contains(hint.id)) continue;
     if (expired(hint, now)) {
       drop_hint(state, hint, "hints_expired");
       continue;
     }
-    send(state, target, HintDelivery{hint.id, hint.key, hint.state});
-    state.counters.add("hint_deliveries_sent");
-    state.hints.in_flight.emplace(
-        hint.id, HintDeliveryInFlight{hint, now.monotonic + state.options.replication_timeout});
+    state.context.send(target, HintDelivery{hint.id, hint.key, hint.state});
+    state.context.counters.add("hint_deliveries_sent");
+    state.in_flight.emplace(
+        hint.id,
+        HintDeliveryInFlight{hint, now.monotonic + state.context.options.replication_timeout});
     ++bookkeeping.in_flight;
   }
 }
 
 // A delivery that was refused or timed out: one attempt more, or dropped at max_attempts;
 // the target's rounds pause for retry_interval.
-void delivery_failed(NodeState& state, const Now& now, std::uint64_t id) {
-  auto it = state.hints.in_flight.find(id);
-  if (it == state.hints.in_flight.end()) return;
+void delivery_failed(HandoffState& state, const Now& now, std::uint64_t id) {
+  auto it = state.in_flight.find(id);
+  if (it == state.in_flight.end()) return;
   StoredHint hint = std::move(it->second.hint);
-  state.hints.in_flight.erase(it);
-  HintTarget& bookkeeping = state.hints.targets[hint.target];
+  state.in_flight.erase(it);
+  HintTarget& bookkeeping = state.targets[hint.target];
   if (bookkeeping.in_flight > 0) --bookkeeping.in_flight;
-  state.counters.add("hint_delivery_failures");
+  state.context.counters.add("hint_delivery_failures");
   hint.attempts += 1;
-  if (hint.attempts >= state.options.hints.max_attempts) {
+  if (hint.attempts >= state.context.options.hints.max_attempts) {
     drop_hint(state, hint, "hints_dropped_max_attempts");
-  } else if (!state.storage.write_hint(hint).ok()) {
-    state.counters.add("storage_write_errors");
+  } else if (!state.context.storage.write_hint(hint).ok()) {
+    state.context.counters.add("storage_write_errors");
   }
   if (!bookkeeping.next_round) {
-    bookkeeping.next_round = now.monotonic + state.options.hints.retry_interval;
+    bookkeeping.next_round = now.monotonic + state.context.options.hints.retry_interval;
   }
 }
 
 // The periodic check: drops expired hints, recounts, and starts a round for every target
 // that is up and not pausing.
-void run_check(NodeState& state, const Now& now) {
-  state.hints.check_at.reset();
+void run_check(HandoffState& state, const Now& now) {
+  state.check_at.reset();
   std::vector<StoredHint> expired_hints;
   if (!reload(state, &now, &expired_hints)) {
     arm_check(state, now);
     return;
   }
   for (const StoredHint& hint : expired_hints) {
-    state.counters.add("hints_expired");
-    if (!state.storage.erase_hint(hint.id).ok()) state.counters.add("storage_write_errors");
+    state.context.counters.add("hints_expired");
+    if (!state.context.storage.erase_hint(hint.id).ok())
+      state.context.counters.add("storage_write_errors");
   }
-  for (auto& [target, bookkeeping] : state.hints.targets) {
-    if (bookkeeping.held > 0 && !bookkeeping.next_round && peer_is_up(state, target)) {
+  for (auto& [target, bookkeeping] : state.targets) {
+    if (bookkeeping.held > 0 && !bookkeeping.next_round && state.context.peer_is_up(target)) {
       send_round(state, now, target);
     }
   }
   if (any_held(state)) arm_check(state, now);
 }
 
-Status store_hint(NodeState& state, const Now& now, const HintWrite& message) {
-  if (state.storage_failure) {
-    return error(Code::failed_precondition, "node " + state.self() +
+Status store_hint(HandoffState& state, const Now& now, const HintWrite& message) {
+  if (state.context.storage_failure) {
+    return error(Code::failed_precondition, "node " + state.context.self() +
                                                 " refuses hints after a storage failure (" +
-                                                state.storage_failure->to_string() + ")");
+                                                state.context.storage_failure->to_string() + ")");
   }
   if (!ensure_loaded(state)) return error(Code::io_error, "cannot read the hint table");
-  HintTarget& bookkeeping = state.hints.targets[message.target];
-  if (bookkeeping.held >= state.options.hints.per_target_max) {
-    state.counters.add("hints_refused_backlog");
-    return error(Code::resource_exhausted,
-                 "node " + state.self() + " holds " + std::to_string(bookkeeping.held) +
-                     " hints for " + message.target + " (hints_per_target_max)");
+  HintTarget& bookkeeping = state.targets[message.target];
+  if (bookkeeping.held >= state.context.options.hints.per_target_max) {
+    state.context.counters.add("hints_refused_backlog");
+    return error(Code::resource_exhausted, "node " + state.context.self() + " holds " +
+                                               std::to_string(bookkeeping.held) + " hints for " +
+                                               message.target + " (hints_per_target_max)");
   }
   StoredHint hint;
-  hint.id = state.hints.next_id++;
+  hint.id = state.next_id++;
   hint.target = message.target;
   hint.key = message.key;
   hint.state = message.state;
   hint.created_us = now.wall_us;
-  hint.expires_us = now.wall_us + to_micros(state.options.hints.expiry);
-  if (Status written = state.storage.write_hint(hint); !written.ok()) {
-    state.counters.add("storage_write_errors");
+  hint.expires_us = now.wall_us + to_micros(state.context.options.hints.expiry);
+  if (Status written = state.context.storage.write_hint(hint); !written.ok()) {
+    state.context.counters.add("storage_write_errors");
     return written;
   }
   ++bookkeeping.held;
-  state.counters.add("hints_stored");
+  state.context.counters.add("hints_stored");
   arm_check(state, now);
   return Status::ok_status();
 }
 
 }  // namespace
 
-void start_hints(NodeState& state) {
-  auto count = state.storage.hint_count();
-  if (count.ok() && *count > 0) state.hints.check_at = Instant{};  // due at the first input
+Handoff::Handoff(NodeContext& context, Replica& replica)
+    : state_(std::make_unique<HandoffState>(context, replica)) {
+  auto count = context.storage.hint_count();
+  if (count.ok() && *count > 0) state_->check_at = Instant{};  // due at the first input
 }
 
-std::optional<Instant> hints_next_timeout(const NodeState& state) {
-  if (state.storage_failure) return std::nullopt;
-  std::optional<Instant> next = state.hints.check_at;
+Handoff::~Handoff() = default;
+
+std::uint64_t Handoff::hints_pending() const {
+  auto count = state_->context.storage.hint_count();
+  return count.ok() ? *count : 0;
+}
+
+std::optional<Instant> Handoff::poll_timeout() const {
+  const HandoffState& state = *state_;
+  if (state.context.storage_failure) return std::nullopt;
+  std::optional<Instant> next = state.check_at;
   auto consider = [&](Instant at) {
     if (!next || at < *next) next = at;
   };
-  for (const auto& [target, bookkeeping] : state.hints.targets) {
+  for (const auto& [target, bookkeeping] : state.targets) {
     if (bookkeeping.next_round) consider(*bookkeeping.next_round);
   }
-  for (const auto& [id, delivery] : state.hints.in_flight) consider(delivery.timeout_at);
+  for (const auto& [id, delivery] : state.in_flight) consider(delivery.timeout_at);
   return next;
 }
 
-void fire_hint_timers(NodeState& state, const Now& now) {
-  if (state.storage_failure) return;
+void Handoff::handle_timeout(const Now& now) {
+  HandoffState& state = *state_;
+  if (state.context.storage_failure) return;
   std::vector<std::uint64_t> timed_out;
-  for (const auto& [id, delivery] : state.hints.in_flight) {
+  for (const auto& [id, delivery] : state.in_flight) {
     if (delivery.timeout_at <= now.monotonic) timed_out.push_back(id);
   }
   for (std::uint64_t id : timed_out) {
-    state.counters.add("hint_delivery_timeouts");
+    state.context.counters.add("hint_delivery_timeouts");
     delivery_failed(state, now, id);
   }
-  if (state.hints.check_at && *state.hints.check_at <= now.monotonic) run_check(state, now);
+  if (state.check_at && *state.check_at <= now.monotonic) run_check(state, now);
   std::vector<NodeId> due;
-  for (auto& [target, bookkeeping] : state.hints.targets) {
+  for (auto& [target, bookkeeping] : state.targets) {
     if (bookkeeping.next_round && *bookkeeping.next_round <= now.monotonic) {
       bookkeeping.next_round.reset();
       due.push_back(target);
     }
   }
   for (const NodeId& target : due) {
-    if (peer_is_up(state, target)) send_round(state, now, target);
+    if (state.context.peer_is_up(target)) send_round(state, now, target);
   }
 }
 
-void on_peer_transition(NodeState& state, const Now& now, const PeerTransition& transition) {
+void Handoff::handle_peer_transition(const Now& now, const PeerTransition& transition) {
+  HandoffState& state = *state_;
   if (transition.to != PeerState::alive || transition.from == PeerState::alive) return;
-  if (state.storage_failure || !ensure_loaded(state)) return;
-  auto it = state.hints.targets.find(transition.peer);
-  if (it == state.hints.targets.end() || it->second.held == 0) return;
-  state.counters.add("hint_replays_on_recovery");
+  if (state.context.storage_failure || !ensure_loaded(state)) return;
+  auto it = state.targets.find(transition.peer);
+  if (it == state.targets.end() || it->second.held == 0) return;
+  state.context.counters.add("hint_replays_on_recovery");
   it->second.next_round.reset();  // a pause after failed attempts ends: it is back
   send_round(state, now, transition.peer);
 }
 
-void on_hint_write(NodeState& state, const Now& now, const NodeId& from,
-                   const HintWrite& message) {
-  Status status = check_key(state.options, message.key);
-  if (status.ok() && !state.ring.contains(message.target)) {
+void Handoff::handle_hint_write(const Now& now, const NodeId& from, const HintWrite& message) {
+  HandoffState& state = *state_;
+  Status status = check_key(state.context.options, message.key);
+  if (status.ok() && !state.context.ring.contains(message.target)) {
     status = error(Code::invalid_argument, "hint for " + message.target + ", not in the ring");
   }
-  if (status.ok() && message.target == state.self()) {
+  if (status.ok() && message.target == state.context.self()) {
     // We are the replica after all (the coordinator thought us down): merge it.
-    status = merge_into_local(state, message.key, message.state);
-    state.counters.add("hint_writes_for_self");
+    status = state.replica.merge_into_local(message.key, message.state);
+    state.context.counters.add("hint_writes_for_self");
   } else if (status.ok()) {
     status = store_hint(state, now, message);
   }
-  if (!status.ok()) state.counters.add("hint_write_errors");
-  send(state, from, ReplicaWriteReply{message.request_id, to_wire(status)});
+  if (!status.ok()) state.context.counters.add("hint_write_errors");
+  state.context.send(from, ReplicaWriteReply{message.request_id, to_wire(status)});
 }
 
-void on_hint_delivery(NodeState& state, const NodeId& from, const HintDelivery& message) {
-  Status status = check_key(state.options, message.key);
-  if (status.ok()) status = merge_into_local(state, message.key, message.state);
-  state.counters.add(status.ok() ? "hint_deliveries_received" : "hint_delivery_errors");
-  send(state, from, HintDeliveryReply{message.hint_id, to_wire(status)});
+void Handoff::handle_hint_delivery(const NodeId& from, const HintDelivery& message) {
+  HandoffState& state = *state_;
+  Status status = check_key(state.context.options, message.key);
+  if (status.ok()) status = state.replica.merge_into_local(message.key, message.state);
+  state.context.counters.add(status.ok() ? "hint_deliveries_received" : "hint_delivery_errors");
+  state.context.send(from, HintDeliveryReply{message.hint_id, to_wire(status)});
 }
 
-void on_hint_delivery_reply(NodeState& state, const Now& now, const NodeId& from,
-                            const HintDeliveryReply& message) {
-  auto it = state.hints.in_flight.find(message.hint_id);
-  if (it == state.hints.in_flight.end() || it->second.hint.target != from) {
-    state.counters.add("ignored_unknown_hint");
+void Handoff::handle_hint_delivery_reply(const Now& now, const NodeId& from,
+                                         const HintDeliveryReply& message) {
+  HandoffState& state = *state_;
+  auto it = state.in_flight.find(message.hint_id);
+  if (it == state.in_flight.end() || it->second.hint.target != from) {
+    state.context.counters.add("ignored_unknown_hint");
     return;
   }
   if (message.status.code != Code::ok) {
-    state.counters.add("hint_delivery_refusals");
+    state.context.counters.add("hint_delivery_refusals");
     delivery_failed(state, now, message.hint_id);
     return;
   }
   const StoredHint hint = std::move(it->second.hint);
-  state.hints.in_flight.erase(it);
-  HintTarget& bookkeeping = state.hints.targets[hint.target];
+  state.in_flight.erase(it);
+  HintTarget& bookkeeping = state.targets[hint.target];
   if (bookkeeping.in_flight > 0) --bookkeeping.in_flight;
   drop_hint(state, hint, "hints_delivered");
-  if (!bookkeeping.next_round && !state.storage_failure) send_round(state, now, hint.target);
-}
-
-}  // namespace vigil::core::node_detail
-
-namespace vigil::core {
-
-std::uint64_t Node::hints_pending() const {
-  auto count = state_->storage.hint_count();
-  return count.ok() ? *count : 0;
+  if (!bookkeeping.next_round && !state.context.storage_failure)
+    send_round(state, now, hint.target);
 }
 
 }  // namespace vigil::core

@@ -10,7 +10,7 @@
 // - acks of SWIM probes (Das et al. 2002), direct or relayed by a helper: they reset its
 //   silence and its count of failed probe rounds;
 // - the passing of time: phi, silence and failed rounds escalate alive -> suspect ->
-//   failed at exact deadlines (next_timeout() names the earliest).
+//   failed at exact deadlines (poll_timeout() names the earliest).
 // Verdicts are not gossiped: with no rumours of death there is nothing to refute, and one
 // node's bad links cannot make others condemn a peer.
 //
@@ -74,11 +74,12 @@ void check_options(const MembershipOptions& options) {
 MembershipImpl::MembershipImpl(MembershipOptions options_in, MembershipIdentity identity_in,
                                const std::vector<std::pair<NodeId, std::string>>& seeds,
                                const std::vector<NodeId>& ring, Random& random_in,
-                               NodeCounters& counters_in)
+                               NodeCounters& counters_in, Outbox& outbox_in)
     : options(options_in),
       identity(std::move(identity_in)),
       random(random_in),
       counters(counters_in),
+      outbox(outbox_in),
       phi_options(phi_options_of(options)) {
   check_options(options);
   VIGIL_ASSERT(identity.incarnation >= 1, "a member's incarnation is at least 1");
@@ -123,50 +124,49 @@ std::vector<NodeId> MembershipImpl::pick(std::vector<NodeId> candidates, std::si
 }
 
 Membership::Membership(MembershipOptions options, MembershipIdentity identity,
-                       std::vector<std::pair<NodeId, std::string>> seeds,
-                       std::vector<NodeId> ring, Random& random,
-                       NodeCounters& counters)
-    : impl_(std::make_unique<MembershipImpl>(std::move(options), std::move(identity), seeds,
-                                             ring, random, counters)) {}
+                       std::vector<std::pair<NodeId, std::string>> seeds, std::vector<NodeId> ring,
+                       Random& random, NodeCounters& counters,
+                       Outbox& outbox)
+    : impl_(std::make_unique<MembershipImpl>(std::move(options), std::move(identity), seeds, ring,
+                                             random, counters, outbox)) {}
 
 Membership::~Membership() = default;
 
-bool Membership::handle_message(Instant now, const NodeId& from, const Message& message,
-                                std::vector<Envelope>& out) {
+bool Membership::handle_message(Instant now, const NodeId& from, const Message& message) {
   MembershipImpl& m = *impl_;
   if (const auto* gossip = std::get_if<Gossip>(&message)) {
     catch_up(m, now);
-    on_gossip(m, now, from, *gossip, out);
+    on_gossip(m, now, from, *gossip);
   } else if (const auto* ping = std::get_if<Ping>(&message)) {
     catch_up(m, now);
-    on_ping(m, from, *ping, out);
+    on_ping(m, from, *ping);
   } else if (const auto* ack = std::get_if<PingAck>(&message)) {
     catch_up(m, now);
-    on_ping_ack(m, now, from, *ack, out);
+    on_ping_ack(m, now, from, *ack);
   } else if (const auto* request = std::get_if<PingRequest>(&message)) {
     catch_up(m, now);
-    on_ping_request(m, from, *request, out);
+    on_ping_request(m, from, *request);
   } else {
     return false;
   }
   return true;
 }
 
-void Membership::handle_timeout(Instant now, std::vector<Envelope>& out) {
+void Membership::handle_timeout(Instant now) {
   MembershipImpl& m = *impl_;
   catch_up(m, now);
-  probe_timeouts(m, now, out);
+  probe_timeouts(m, now);
   // catch_up() moved next_tick to now after a pause, so at most one round is due here.
   if (m.next_tick <= now) {
     m.heartbeat += 1;
-    gossip_round(m, now, out);
-    start_probe(m, now, out);
+    gossip_round(m, now);
+    start_probe(m, now);
     m.next_tick = std::max(m.next_tick + m.options.gossip_interval, now + Duration{1});
   }
   judge(m, now);
 }
 
-std::optional<Instant> Membership::next_timeout() const {
+std::optional<Instant> Membership::poll_timeout() const {
   const MembershipImpl& m = *impl_;
   // Before the first input the clock is not set: ask to be called at once to start it.
   if (!m.started) return Instant{};

@@ -1,7 +1,9 @@
 #pragma once
 // Membership and failure detection: who is in the cluster and who is alive, as a pure state
 // machine owned by core::Node (no clock, socket or randomness of its own: time comes with
-// every call, randomness from the node's seeded generator, messages leave through `out`).
+// every call, randomness from the node's seeded generator, messages leave through the
+// node's shared outbox). Its seam is the node's parts' seam: handle_message,
+// handle_timeout, poll_timeout.
 //
 // Three mechanisms, each from its paper or system:
 // - Gossip (Cassandra's Gossiper, push-pull): every gossip_interval the node raises its own
@@ -31,10 +33,11 @@
 #include <vector>
 
 #include "core/counters.h"
-#include "core/wire/messages.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "core/types.h"
+#include "core/wire/messages.h"
+#include "core/wire/outbox.h"
 
 namespace vigil::core {
 
@@ -101,20 +104,21 @@ class Membership {
   // anything; they start alive (optimistic, as Cassandra before the first round).
   // `counters` (the node's) is added to: the gossip, probe, peers_* and membership_*
   // counters of core/counters.h.
-  // `random` and `counters` outlive the Membership.
+  // `outbox` is where every message it sends goes (its self is identity.self).
+  // `random`, `counters` and `outbox` outlive the Membership.
   Membership(MembershipOptions options, MembershipIdentity identity,
              std::vector<std::pair<NodeId, std::string>> seeds, std::vector<NodeId> ring,
-             Random& random, NodeCounters& counters);
+             Random& random, NodeCounters& counters, Outbox& outbox);
   ~Membership();
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;
 
   // Gossip, Ping, PingAck, PingRequest. Returns false (nothing done) for any other message.
-  bool handle_message(Instant now, const NodeId& from, const Message& message,
-                      std::vector<Envelope>& out);
+  bool handle_message(Instant now, const NodeId& from, const Message& message);
   // Runs gossip rounds, probe deadlines and state changes due at `now`.
-  void handle_timeout(Instant now, std::vector<Envelope>& out);
-  std::optional<Instant> next_timeout() const;
+  void handle_timeout(Instant now);
+  // When handle_timeout() must next be called (Instant{} before the first input: at once).
+  std::optional<Instant> poll_timeout() const;
 
   // alive for a ring node not yet heard of; failed/suspect as judged.
   PeerState state_of(const NodeId& peer) const;

@@ -75,23 +75,22 @@ void merge(MembershipImpl& m, Instant now, const MemberInfo& info) {
 
 }  // namespace
 
-void gossip_round(MembershipImpl& m, Instant now, std::vector<Envelope>& out) {
+void gossip_round(MembershipImpl& m, Instant now) {
   (void)now;
   const std::vector<NodeId> targets = m.pick(m.reachable_peers(), m.options.fanout);
   if (targets.empty()) return;
   const Gossip gossip = view_message(m, false);
   for (const NodeId& target : targets) {
-    out.push_back(Envelope{m.identity.self, target, gossip});
+    m.outbox.send(target, gossip);
     m.count("gossip_sent");
   }
 }
 
-void on_gossip(MembershipImpl& m, Instant now, const NodeId& from, const Gossip& gossip,
-               std::vector<Envelope>& out) {
+void on_gossip(MembershipImpl& m, Instant now, const NodeId& from, const Gossip& gossip) {
   m.count("gossip_received");
   for (const MemberInfo& info : gossip.members) merge(m, now, info);
   if (gossip.is_reply) return;
-  out.push_back(Envelope{m.identity.self, from, view_message(m, true)});
+  m.outbox.send(from, view_message(m, true));
   m.count("gossip_sent");
 }
 

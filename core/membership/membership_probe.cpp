@@ -47,7 +47,7 @@ std::optional<NodeId> next_target(MembershipImpl& m) {
 
 }  // namespace
 
-void start_probe(MembershipImpl& m, Instant now, std::vector<Envelope>& out) {
+void start_probe(MembershipImpl& m, Instant now) {
   if (m.probe) return;
   const std::optional<NodeId> target = next_target(m);
   if (!target) return;
@@ -58,12 +58,12 @@ void start_probe(MembershipImpl& m, Instant now, std::vector<Envelope>& out) {
   round.indirect_at = now + m.options.probe_timeout;
   round.deadline = m.options.indirect_probes == 0 ? round.indirect_at
                                                   : now + 3 * m.options.probe_timeout;
-  out.push_back(Envelope{m.identity.self, round.target, Ping{round.probe_id, {}}});
+  m.outbox.send(round.target, Ping{round.probe_id, {}});
   m.count("probes_sent");
   m.probe = std::move(round);
 }
 
-void probe_timeouts(MembershipImpl& m, Instant now, std::vector<Envelope>& out) {
+void probe_timeouts(MembershipImpl& m, Instant now) {
   if (!m.probe) return;
   ProbeRound& round = *m.probe;
   if (!round.indirect_sent && now >= round.indirect_at) {
@@ -76,7 +76,7 @@ void probe_timeouts(MembershipImpl& m, Instant now, std::vector<Envelope>& out) 
       }
     }
     for (const NodeId& helper : m.pick(std::move(candidates), m.options.indirect_probes)) {
-      out.push_back(Envelope{m.identity.self, helper, PingRequest{round.probe_id, round.target}});
+      m.outbox.send(helper, PingRequest{round.probe_id, round.target});
       m.count("probe_indirect_requests");
     }
   }
@@ -87,18 +87,16 @@ void probe_timeouts(MembershipImpl& m, Instant now, std::vector<Envelope>& out) 
   }
 }
 
-void on_ping(MembershipImpl& m, const NodeId& from, const Ping& ping, std::vector<Envelope>& out) {
+void on_ping(MembershipImpl& m, const NodeId& from, const Ping& ping) {
   if (!ping.requester.empty() && !m.members.contains(ping.requester)) {
     m.count("membership_ignored_unknown_requester");
     return;
   }
-  out.push_back(Envelope{m.identity.self, from, PingAck{ping.probe_id, ping.requester,
-                                                        m.identity.self}});
+  m.outbox.send(from, PingAck{ping.probe_id, ping.requester, m.identity.self});
   m.count("probe_pings_answered");
 }
 
-void on_ping_ack(MembershipImpl& m, Instant now, const NodeId& from, const PingAck& ack,
-                 std::vector<Envelope>& out) {
+void on_ping_ack(MembershipImpl& m, Instant now, const NodeId& from, const PingAck& ack) {
   // Only the target itself answers a ping: an ack naming another target is forged or
   // garbled.
   const bool relayed_to_us = !ack.requester.empty() && ack.requester == m.identity.self;
@@ -112,7 +110,7 @@ void on_ping_ack(MembershipImpl& m, Instant now, const NodeId& from, const PingA
       m.count("membership_ignored_unknown_requester");
       return;
     }
-    out.push_back(Envelope{m.identity.self, ack.requester, ack});
+    m.outbox.send(ack.requester, ack);
     m.count("probe_indirect_relayed");
     return;
   }
@@ -127,13 +125,12 @@ void on_ping_ack(MembershipImpl& m, Instant now, const NodeId& from, const PingA
   on_ack(m, now, *member);
 }
 
-void on_ping_request(MembershipImpl& m, const NodeId& from, const PingRequest& request,
-                     std::vector<Envelope>& out) {
+void on_ping_request(MembershipImpl& m, const NodeId& from, const PingRequest& request) {
   if (!m.members.contains(request.target) || request.target == from) {
     m.count("membership_ignored_bad_ping_request");
     return;
   }
-  out.push_back(Envelope{m.identity.self, request.target, Ping{request.probe_id, from}});
+  m.outbox.send(request.target, Ping{request.probe_id, from});
   m.count("probe_indirect_pings");
 }
 

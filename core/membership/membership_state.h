@@ -45,12 +45,13 @@ class MembershipImpl {
   MembershipImpl(MembershipOptions options_in, MembershipIdentity identity_in,
                  const std::vector<std::pair<NodeId, std::string>>& seeds,
                  const std::vector<NodeId>& ring, Random& random_in,
-                 NodeCounters& counters_in);
+                 NodeCounters& counters_in, Outbox& outbox_in);
 
   MembershipOptions options;
   MembershipIdentity identity;
   Random& random;
   NodeCounters& counters;
+  Outbox& outbox;  // the node's, shared with its other parts
   PhiAccrualOptions phi_options;
 
   std::uint64_t heartbeat = 0;              // ours: raised every gossip interval
@@ -87,17 +88,14 @@ std::optional<Instant> judgement_due(const MembershipImpl& m, const MemberRecord
 bool phi_trusted(const MembershipImpl& m, const MemberRecord& member, Instant now);
 
 // --- membership_gossip.cpp: push-pull gossip ---
-void gossip_round(MembershipImpl& m, Instant now, std::vector<Envelope>& out);
-void on_gossip(MembershipImpl& m, Instant now, const NodeId& from, const Gossip& gossip,
-               std::vector<Envelope>& out);
+void gossip_round(MembershipImpl& m, Instant now);
+void on_gossip(MembershipImpl& m, Instant now, const NodeId& from, const Gossip& gossip);
 
 // --- membership_probe.cpp: SWIM probes ---
-void start_probe(MembershipImpl& m, Instant now, std::vector<Envelope>& out);
-void probe_timeouts(MembershipImpl& m, Instant now, std::vector<Envelope>& out);
-void on_ping(MembershipImpl& m, const NodeId& from, const Ping& ping, std::vector<Envelope>& out);
-void on_ping_ack(MembershipImpl& m, Instant now, const NodeId& from, const PingAck& ack,
-                 std::vector<Envelope>& out);
-void on_ping_request(MembershipImpl& m, const NodeId& from, const PingRequest& request,
-                     std::vector<Envelope>& out);
+void start_probe(MembershipImpl& m, Instant now);
+void probe_timeouts(MembershipImpl& m, Instant now);
+void on_ping(MembershipImpl& m, const NodeId& from, const Ping& ping);
+void on_ping_ack(MembershipImpl& m, Instant now, const NodeId& from, const PingAck& ack);
+void on_ping_request(MembershipImpl& m, const NodeId& from, const PingRequest& request);
 
 }  // namespace vigil::core

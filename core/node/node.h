@@ -5,9 +5,7 @@
 // generator is seeded by the environment, messages arrive and leave as values, and durable
 // state is read and staged through NodeStorage.
 //
-// Driving a node: core::NodeDriver (core/node/node_driver.h) does it, for sim/, net/ and
-// the tests alike; nothing else calls the handle_*() and take_*() below in a loop. The
-// protocol it owns:
+// Driving a node (both sim/ and net/ do exactly this):
 //   0. construct it; the constructor stages one meta write (its incarnation, see below),
 //      which the first commit makes durable;
 //   1. call one handle_*() with the current time;
@@ -54,91 +52,20 @@
 #include <utility>
 #include <vector>
 
-#include "core/counters.h"
-#include "core/node/client.h"
 #include "core/membership/membership.h"
-#include "core/wire/messages.h"
+#include "core/node/client.h"
+#include "core/counters.h"
 #include "core/node/node_storage.h"
+#include "core/node/options.h"
 #include "core/ring/ring.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/versions/version.h"
+#include "core/wire/messages.h"
 
 namespace vigil::core {
 
-// The two clocks an input arrives with (see time.h).
-struct Now {
-  Instant monotonic;
-  WallMicros wall_us = 0;
-};
-
-// R and W of one consistency level.
-struct QuorumCounts {
-  std::uint32_t read = 2;   // R
-  std::uint32_t write = 2;  // W
-};
-
-// What a node needs from the configuration (config/node_options.h maps a Config onto this).
-// Constructor REQUIRES (asserted): 1 <= every read/write count <= replicas; every duration
-// > 0; key_size_bytes_max in 1..core::key_size_bytes_max; value_size_bytes_max <=
-// core::value_size_bytes_max; requests_in_flight_max >= 1.
-struct NodeOptions {
-  NodeId id;
-  std::uint32_t replicas = 3;  // N
-  QuorumCounts one{1, 1};      // also `eventual`
-  QuorumCounts quorum{2, 2};
-  QuorumCounts all{3, 3};  // also `strong`
-  Duration request_timeout = std::chrono::seconds(5);
-  // A replica (or forwarded-to coordinator) silent this long is sent the request again;
-  // further resends follow every retry_interval, at most max_retries in all.
-  Duration replication_timeout = std::chrono::seconds(2);
-  Duration retry_interval = std::chrono::milliseconds(100);
-  std::uint32_t max_retries = 3;
-  ConflictMode conflict_mode = ConflictMode::siblings;
-  SiblingLimits sibling_limits;
-  // Stale replicas seen by a read (in its quorum or answering later, until the request's
-  // deadline) are always sent the merged state. The probability is Cassandra's
-  // read_repair_chance: the chance of asking replicas beyond the quorum. This node always
-  // asks all N, so every read is already checked against every replica that answers: the
-  // probability is accepted and reported but changes nothing.
-  bool read_repair_enabled = true;
-  double read_repair_probability = 0.1;
-  std::size_t key_size_bytes_max = 1024;
-  std::size_t value_size_bytes_max = 1024 * 1024;
-  // Bound on requests this node coordinates or forwards at once (client and peer);
-  // refusals are resource_exhausted and counted.
-  std::size_t requests_in_flight_max = 10000;
-
-  // Membership and failure detection (core/membership/membership.h). `address` is this node's
-  // node-to-node address as gossip carries it; `seeds` the (id, address) pairs it gossips
-  // with first (the simulator uses ids as addresses).
-  std::string address;
-  std::vector<std::pair<NodeId, std::string>> seeds;
-  MembershipOptions membership;
-
-  // Hinted handoff (Dynamo 4.6; seed section 2.1; docs/failure-detection.md).
-  struct Hints {
-    bool enabled = true;  // false: a down replica just does not answer (no sloppy quorum)
-    // Whether a hint's acknowledgement counts toward W (Dynamo's sloppy quorum). Never for
-    // Consistency::all: `all` means every replica of the preference list has it durable.
-    bool count_toward_write_quorum = true;
-    Duration check_interval = std::chrono::minutes(1);
-    Duration retry_interval = std::chrono::minutes(5);
-    std::uint32_t max_attempts = 5;
-    Duration expiry = std::chrono::hours(24);  // every hint's ttl
-    // Pacing of replay to a returning node: at most this many deliveries in flight per
-    // target; the next goes when one is answered (a returning node is not flooded).
-    std::uint32_t replay_in_flight_max = 16;
-    // Bound on hints kept for one target; a hint over it is refused (the coordinator
-    // counts the replica as not answered) and counted as hints_refused_backlog.
-    std::uint32_t per_target_max = 100000;
-  };
-  Hints hints;
-};
-
-namespace node_detail {
-struct NodeState;
-}
+struct NodeParts;  // core/node/node.cpp: the parts a node is composed of
 
 class Node {
  public:
@@ -171,7 +98,6 @@ class Node {
   std::vector<Envelope> take_messages();
   std::vector<ClientReply> take_replies();
 
-  // Every counter of core/counters.h (the one list of names and meanings).
   const NodeCounters& counters() const;
 
   // Membership: this node's view of every member (self included, by id) at `now`, and the
@@ -185,7 +111,7 @@ class Node {
   void check_invariants() const;
 
  private:
-  std::unique_ptr<node_detail::NodeState> state_;
+  std::unique_ptr<NodeParts> parts_;
 };
 
 }  // namespace vigil::core

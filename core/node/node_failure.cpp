@@ -15,71 +15,64 @@
 //   withdrawn HintDeliveryReply likewise, so the hint's holder keeps the hint;
 // - other withdrawn messages (replica reads and writes, read answers, forwards) are
 //   dropped; they were requests or data, and their senders retry or time out.
-// Then every read and write this node coordinates fails now (they depend on local state),
-// and the node refuses writes until it restarts; forwards go on (they touch no storage).
+// Then every read and write this node coordinates fails now (they depend on local state:
+// Coordinator::handle_storage_failure), and the node refuses writes until it restarts;
+// forwards go on (they touch no storage).
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/node/node_state.h"
+#include "core/node/node.h"
+#include "core/node/node_parts.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
-void replace_withdrawn_messages(NodeState& state, std::vector<Envelope> withdrawn,
-                                const Status& unknown) {
+void replace_withdrawn_messages(NodeContext& context, Coordinator& coordinator,
+                                std::vector<Envelope> withdrawn, const Status& unknown) {
   for (Envelope& envelope : withdrawn) {
-    state.counters.add("withdrawn_messages");
+    context.counters.add("withdrawn_messages");
     if (auto* reply = std::get_if<CoordinateReply>(&envelope.message)) {
       CoordinateReply replacement{reply->request_id, to_wire(unknown), {}, 0};
-      const PeerRequestKey key{envelope.to, reply->request_id};
-      if (auto it = state.remembered.find(key); it != state.remembered.end()) {
-        it->second.reply = replacement;
-      }
-      send(state, envelope.to, std::move(replacement));
+      coordinator.handle_withdrawn_reply(envelope.to, replacement);
+      context.send(envelope.to, std::move(replacement));
     } else if (auto* ack = std::get_if<ReplicaWriteReply>(&envelope.message)) {
-      send(state, envelope.to, ReplicaWriteReply{ack->request_id, to_wire(unknown)});
+      context.send(envelope.to, ReplicaWriteReply{ack->request_id, to_wire(unknown)});
     } else if (auto* delivered = std::get_if<HintDeliveryReply>(&envelope.message)) {
-      send(state, envelope.to, HintDeliveryReply{delivered->hint_id, to_wire(unknown)});
+      context.send(envelope.to, HintDeliveryReply{delivered->hint_id, to_wire(unknown)});
     }
   }
+}
+
+// Withdraws the outbox and the replies, puts their replacements in; returns `unknown`.
+Status withdraw(NodeContext& context, Coordinator& coordinator, const Status& status) {
+  context.counters.add("storage_failures");
+  if (!context.storage_failure) {
+    context.storage_failure = status.ok() ? error(Code::io_error, "commit failed") : status;
+  }
+  const Status unknown(Code::io_error, "storage commit failed on node " + context.self() + " (" +
+                                           context.storage_failure->to_string() +
+                                           "): outcome unknown");
+  std::vector<Envelope> withdrawn_messages = context.outbox.take();
+  std::vector<ClientReply> withdrawn_replies = std::exchange(context.replies, {});
+  for (ClientReply& reply : withdrawn_replies) {
+    context.counters.add("withdrawn_replies");
+    ClientReply replacement;
+    replacement.id = reply.id;
+    replacement.status = unknown;
+    context.replies.push_back(std::move(replacement));
+  }
+  replace_withdrawn_messages(context, coordinator, std::move(withdrawn_messages), unknown);
+  return unknown;
 }
 
 }  // namespace
 
-void fail_storage(NodeState& state, const Now& now, const Status& status) {
-  state.counters.add("storage_failures");
-  if (!state.storage_failure) {
-    state.storage_failure = status.ok() ? error(Code::io_error, "commit failed") : status;
-  }
-  const Status unknown(Code::io_error, "storage commit failed on node " + state.self() + " (" +
-                                           state.storage_failure->to_string() +
-                                           "): outcome unknown");
-  std::vector<Envelope> withdrawn_messages = std::exchange(state.outbox, {});
-  std::vector<ClientReply> withdrawn_replies = std::exchange(state.replies, {});
-  for (ClientReply& reply : withdrawn_replies) {
-    state.counters.add("withdrawn_replies");
-    ClientReply replacement;
-    replacement.id = reply.id;
-    replacement.status = unknown;
-    state.replies.push_back(std::move(replacement));
-  }
-  replace_withdrawn_messages(state, std::move(withdrawn_messages), unknown);
-
-  std::vector<RequestId> coordinated;
-  for (const auto& [id, request] : state.requests) {
-    if (request.kind != RequestKind::forward) coordinated.push_back(id);
-  }
-  for (RequestId id : coordinated) {
-    Request& request = state.requests.at(id);
-    if (!request.reply_code) {
-      const Code code = request.kind == RequestKind::write ? Code::io_error : Code::unavailable;
-      answer_request(state, now, request, Status(code, unknown.message()), {});
-    }
-    finish(state, request);
-  }
+void Node::handle_storage_failure(const Now& now, const Status& status) {
+  const Status unknown = withdraw(parts_->context, parts_->coordinator, status);
+  parts_->coordinator.handle_storage_failure(now, unknown);
 }
 
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

@@ -2,22 +2,25 @@
 //
 // The node owns one Membership (none when options.membership.enabled is false: every peer
 // is then up and no membership message is sent). Membership messages go to it and never
-// reach the request code; its timer joins the node's (poll_timeout is the earlier of the
-// two). Every state change it judges is passed, in order, to the hinted-handoff code
-// (on_peer_transition: a target seen alive again gets its hints back soon) and kept for
-// take_peer_transitions() (the simulator's checks, the production logs), up to a bound.
+// reach the other parts; its timer joins the node's (poll_timeout is the earliest of the
+// parts'); it writes to the node's shared outbox. Every state change it judges is passed,
+// in order, by core::Node to the hinted-handoff part (a target seen alive again gets its
+// hints back soon) and kept for take_peer_transitions() (the simulator's checks, the
+// production logs), up to a bound.
 //
 // Identity: the node's id, its address as gossip carries it (the id when no address is
 // configured, as in the simulator), its incarnation (node.h's epoch, so a restarted node's
 // gossip replaces its old life everywhere), and an xxhash64 digest of its ring's tokens,
 // so members whose configurations built different rings are counted and shown.
 
+#include "core/node/node_membership.h"
+
 #include <string>
+#include <utility>
 
 #include "core/hash.h"
-#include "core/node/node_state.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
@@ -27,20 +30,6 @@ constexpr std::size_t peer_transitions_max = 10000;
 
 void put_u64(std::string& out, std::uint64_t value) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
-}
-
-void take_transitions(NodeState& state, const Now& now) {
-  for (const PeerTransition& transition : state.membership->take_transitions()) {
-    on_peer_transition(state, now, transition);
-    state.peer_transitions.push_back(transition);
-  }
-  if (state.peer_transitions.size() > peer_transitions_max) {
-    const std::size_t excess = state.peer_transitions.size() - peer_transitions_max;
-    state.peer_transitions.erase(state.peer_transitions.begin(),
-                                 state.peer_transitions.begin() +
-                                     static_cast<std::ptrdiff_t>(excess));
-    state.counters.add("peer_transitions_dropped", excess);
-  }
 }
 
 }  // namespace
@@ -56,49 +45,70 @@ std::uint64_t ring_digest(const Ring& ring) {
   return xxhash64(bytes);
 }
 
-void start_membership(NodeState& state) {
-  if (!state.options.membership.enabled) return;
+NodeMembership::NodeMembership(NodeContext& context) : context_(context) {
+  if (!context.options.membership.enabled) return;
   MembershipIdentity identity;
-  identity.self = state.self();
-  identity.address = state.options.address.empty() ? state.self() : state.options.address;
-  identity.incarnation = state.incarnation == 0 ? 1 : state.incarnation;
-  identity.ring_digest = ring_digest(state.ring);
-  state.membership = std::make_unique<Membership>(state.options.membership, identity,
-                                                  state.options.seeds, state.ring.nodes(),
-                                                  state.random, state.counters);
+  identity.self = context.self();
+  identity.address = context.options.address.empty() ? context.self() : context.options.address;
+  identity.incarnation = context.incarnation == 0 ? 1 : context.incarnation;
+  identity.ring_digest = ring_digest(context.ring);
+  membership_ = std::make_unique<Membership>(
+      context.options.membership, identity, context.options.seeds, context.ring.nodes(),
+      context.random, context.counters, context.outbox);
+  context.membership = membership_.get();
 }
 
-bool on_membership_message(NodeState& state, const Now& now, const Envelope& envelope) {
-  const Message& message = envelope.message;
+bool NodeMembership::handle_message(const Now& now, const NodeId& from, const Message& message) {
   const bool is_membership = std::holds_alternative<Gossip>(message) ||
                              std::holds_alternative<Ping>(message) ||
                              std::holds_alternative<PingAck>(message) ||
                              std::holds_alternative<PingRequest>(message);
   if (!is_membership) return false;
-  if (!state.membership) {
-    state.counters.add("ignored_membership_disabled");
+  if (!membership_) {
+    context_.counters.add("ignored_membership_disabled");
     return true;
   }
-  state.membership->handle_message(now.monotonic, envelope.from, message, state.outbox);
-  take_transitions(state, now);
+  membership_->handle_message(now.monotonic, from, message);
+  judged_ = membership_->take_transitions();
   return true;
 }
 
-void fire_membership_timers(NodeState& state, const Now& now) {
-  if (!state.membership) return;
-  const std::optional<Instant> due = state.membership->next_timeout();
+void NodeMembership::handle_timeout(const Now& now) {
+  if (!membership_) return;
+  const std::optional<Instant> due = membership_->poll_timeout();
   if (!due || *due > now.monotonic) return;
-  state.membership->handle_timeout(now.monotonic, state.outbox);
-  take_transitions(state, now);
+  membership_->handle_timeout(now.monotonic);
+  judged_ = membership_->take_transitions();
 }
 
-std::optional<Instant> membership_next_timeout(const NodeState& state) {
-  if (!state.membership) return std::nullopt;
-  return state.membership->next_timeout();
+std::optional<Instant> NodeMembership::poll_timeout() const {
+  if (!membership_) return std::nullopt;
+  return membership_->poll_timeout();
 }
 
-bool peer_is_up(const NodeState& state, const NodeId& peer) {
-  return !state.membership || state.membership->state_of(peer) == PeerState::alive;
+std::vector<PeerTransition> NodeMembership::take_judged() {
+  std::vector<PeerTransition> judged = std::exchange(judged_, {});
+  peer_transitions_.insert(peer_transitions_.end(), judged.begin(), judged.end());
+  if (peer_transitions_.size() > peer_transitions_max) {
+    const std::size_t excess = peer_transitions_.size() - peer_transitions_max;
+    peer_transitions_.erase(peer_transitions_.begin(),
+                            peer_transitions_.begin() + static_cast<std::ptrdiff_t>(excess));
+    context_.counters.add("peer_transitions_dropped", excess);
+  }
+  return judged;
 }
 
-}  // namespace vigil::core::node_detail
+std::vector<PeerStatus> NodeMembership::members(Instant now) const {
+  if (!membership_) return {};
+  return membership_->view(now);
+}
+
+std::vector<PeerTransition> NodeMembership::take_peer_transitions() {
+  return std::exchange(peer_transitions_, {});
+}
+
+void NodeMembership::check_invariants() const {
+  if (membership_) membership_->check_invariants();
+}
+
+}  // namespace vigil::core

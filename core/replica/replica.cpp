@@ -15,71 +15,71 @@
 // a storage failure writes are refused with failed_precondition (the node's durable state
 // is unknown) and reads are still served.
 
+#include "core/replica/replica.h"
+
 #include <utility>
 
-#include "core/node/node_state.h"
+namespace vigil::core {
 
-namespace vigil::core::node_detail {
-
-Status merge_into_local(NodeState& state, const Key& key, const SiblingSet& incoming) {
-  if (state.storage_failure) {
-    return error(Code::failed_precondition, "node " + state.self() +
+Status Replica::merge_into_local(const Key& key, const SiblingSet& incoming) {
+  if (context_.storage_failure) {
+    return error(Code::failed_precondition, "node " + context_.self() +
                                                 " refuses writes after a storage failure (" +
-                                                state.storage_failure->to_string() + ")");
+                                                context_.storage_failure->to_string() + ")");
   }
   SiblingSet current;
   bool stored = false;
-  auto read = state.storage.read_key(key);
+  auto read = context_.storage.read_key(key);
   if (!read.ok()) {
     if (read.status().code() != Code::corruption) {
-      state.counters.add("storage_read_errors");
+      context_.counters.add("storage_read_errors");
       return read.status();
     }
-    state.counters.add("storage_corruption");
+    context_.counters.add("storage_corruption");
   } else if (read->has_value()) {
     current = std::move(**read);
     stored = true;
   }
   SiblingSet merged = current;
   VersionCounters version_counters;
-  merged.merge(incoming, state.options.conflict_mode, state.options.sibling_limits,
+  merged.merge(incoming, context_.options.conflict_mode, context_.options.sibling_limits,
                version_counters);
-  add_version_counters(state.counters, version_counters);
+  add_version_counters(context_.counters, version_counters);
   if (merged.empty() || (stored && merged == current)) return Status::ok_status();
-  if (Status written = state.storage.write_key(key, merged); !written.ok()) {
-    state.counters.add("storage_write_errors");
+  if (Status written = context_.storage.write_key(key, merged); !written.ok()) {
+    context_.counters.add("storage_write_errors");
     return written;
   }
   return Status::ok_status();
 }
 
-void on_replica_write(NodeState& state, const NodeId& from, const ReplicaWrite& message) {
-  Status status = check_key(state.options, message.key);
-  if (status.ok()) status = merge_into_local(state, message.key, message.state);
-  state.counters.add(status.ok() ? "replica_writes_applied" : "replica_write_errors");
-  send(state, from, ReplicaWriteReply{message.request_id, to_wire(status)});
+void Replica::handle_replica_write(const NodeId& from, const ReplicaWrite& message) {
+  Status status = check_key(context_.options, message.key);
+  if (status.ok()) status = merge_into_local(message.key, message.state);
+  context_.counters.add(status.ok() ? "replica_writes_applied" : "replica_write_errors");
+  context_.send(from, ReplicaWriteReply{message.request_id, to_wire(status)});
 }
 
-void on_replica_read(NodeState& state, const NodeId& from, const ReplicaRead& message) {
+void Replica::handle_replica_read(const NodeId& from, const ReplicaRead& message) {
   ReplicaReadReply reply;
   reply.request_id = message.request_id;
-  if (Status status = check_key(state.options, message.key); !status.ok()) {
+  if (Status status = check_key(context_.options, message.key); !status.ok()) {
     reply.status = to_wire(status);
-    send(state, from, std::move(reply));
+    context_.send(from, std::move(reply));
     return;
   }
-  auto read = state.storage.read_key(message.key);
+  auto read = context_.storage.read_key(message.key);
   if (!read.ok()) {
     const bool corrupt = read.status().code() == Code::corruption;
-    state.counters.add(corrupt ? "storage_corruption" : "storage_read_errors");
+    context_.counters.add(corrupt ? "storage_corruption" : "storage_read_errors");
     reply.status = to_wire(read.status());
   } else if (!read->has_value()) {
     reply.status = WireStatus{Code::not_found, ""};
   } else {
     reply.state = std::move(**read);
   }
-  state.counters.add("replica_reads_served");
-  send(state, from, std::move(reply));
+  context_.counters.add("replica_reads_served");
+  context_.send(from, std::move(reply));
 }
 
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

@@ -1,16 +1,18 @@
-// Sloppy quorum and hinted handoff (core/handoff/hints_fallback.cpp, core/handoff/hints.cpp): a write
-// whose replicas are down succeeds through durable hints on fallback nodes, the hints are
-// handed back when the replicas return, and expiry, attempts, backlog, duplicates and
-// storage failures are bounded and counted.
+// Sloppy quorum and hinted handoff (core/coordinator/hints_fallback.cpp,
+// core/handoff/hints.cpp): a write whose replicas are down succeeds through durable hints
+// on fallback nodes, the hints are handed back when the replicas return, and expiry,
+// attempts, backlog, duplicates and storage failures are bounded and counted.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "config/config.h"
-#include "core/node/node.h"
 #include "config/node_options.h"
-#include "core/node/node_state.h"
+#include "core/handoff/handoff.h"
+#include "core/node/node.h"
+#include "core/node/node_context.h"
+#include "core/replica/replica.h"
 #include "tests/core/node_cluster.h"
 
 namespace vigil::core {
@@ -309,7 +311,9 @@ TEST(Hints, ATargetSeenAliveAgainGetsItsHintsAtOncePaced) {
   RingOptions ring_options;
   ring_options.vnodes = 16;
   const Ring ring = Ring::build({"n1", "n2", "n3", "n4", "n5"}, ring_options);
-  node_detail::NodeState state(options, ring, storage, 7);
+  NodeContext state(options, ring, storage, 7);
+  Replica replica(state);
+  Handoff handoff(state, replica);
   const Now now{instant_from_micros(1'000'000), testing::wall_epoch_us};
   SiblingSet value;
   VersionCounters version_counters;
@@ -317,15 +321,14 @@ TEST(Hints, ATargetSeenAliveAgainGetsItsHintsAtOncePaced) {
                           ConflictMode::siblings, SiblingLimits{}, version_counters)
                   .ok());
   for (RequestId id = 1; id <= 10; ++id) {
-    node_detail::on_hint_write(state, now, "n1",
-                               HintWrite{id, "n2", "h" + std::to_string(id), value});
+    handoff.handle_hint_write(now, "n1", HintWrite{id, "n2", "h" + std::to_string(id), value});
   }
   ASSERT_TRUE(disk.commit().ok());
-  state.outbox.clear();
+  state.outbox.take();
 
   auto deliveries = [&] {
     std::vector<HintDelivery> out;
-    for (const Envelope& envelope : std::exchange(state.outbox, {})) {
+    for (const Envelope& envelope : state.outbox.take()) {
       if (const auto* delivery = std::get_if<HintDelivery>(&envelope.message)) {
         EXPECT_EQ(envelope.to, "n2");
         out.push_back(*delivery);
@@ -333,18 +336,18 @@ TEST(Hints, ATargetSeenAliveAgainGetsItsHintsAtOncePaced) {
     }
     return out;
   };
-  node_detail::on_peer_transition(state, now,
-                                  PeerTransition{"n3", PeerState::failed, PeerState::alive, {}});
+  handoff.handle_peer_transition(now,
+                                 PeerTransition{"n3", PeerState::failed, PeerState::alive, {}});
   EXPECT_TRUE(deliveries().empty()) << "no hints for n3";
-  node_detail::on_peer_transition(state, now,
-                                  PeerTransition{"n2", PeerState::failed, PeerState::alive, {}});
+  handoff.handle_peer_transition(now,
+                                 PeerTransition{"n2", PeerState::failed, PeerState::alive, {}});
   auto first = deliveries();
   ASSERT_EQ(first.size(), 4u) << "replay_in_flight_max";
   // Each answer lets the next one go.
-  node_detail::on_hint_delivery_reply(state, now, "n2", HintDeliveryReply{first[0].hint_id, {}});
+  handoff.handle_hint_delivery_reply(now, "n2", HintDeliveryReply{first[0].hint_id, {}});
   EXPECT_EQ(deliveries().size(), 1u);
   // A reply from another node for the same id is not the target's.
-  node_detail::on_hint_delivery_reply(state, now, "n3", HintDeliveryReply{first[1].hint_id, {}});
+  handoff.handle_hint_delivery_reply(now, "n3", HintDeliveryReply{first[1].hint_id, {}});
   EXPECT_EQ(state.counters.get("ignored_unknown_hint"), 1u);
   EXPECT_EQ(state.counters.get("hints_delivered"), 1u);
   EXPECT_EQ(*storage.hint_count(), 9u);

@@ -2,6 +2,8 @@
 // probes direct and indirect, the alive -> suspect -> failed -> alive cycle with its
 // deadlines, the bootstrap and recovery rules, the local pause rule, and determinism.
 
+#include "core/membership/membership.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,7 +13,7 @@
 #include <tuple>
 #include <vector>
 
-#include "core/membership/membership.h"
+#include "core/wire/outbox.h"
 
 namespace vigil::core {
 namespace {
@@ -41,9 +43,10 @@ class Network {
   void start(const NodeId& id, std::uint64_t incarnation, std::uint64_t digest = 99) {
     Node& node = nodes_[id];
     node.random = std::make_unique<Random>(seed_ * 1000 + incarnation * 100 + index(id));
-    node.membership = std::make_unique<Membership>(
-        options_, MembershipIdentity{id, id, incarnation, digest}, seeds_[id], ids_,
-        *node.random, node.counters);
+    node.outbox = std::make_unique<Outbox>(id);
+    node.membership =
+        std::make_unique<Membership>(options_, MembershipIdentity{id, id, incarnation, digest},
+                                     seeds_[id], ids_, *node.random, node.counters, *node.outbox);
     down.erase(id);
   }
   void crash(const NodeId& id) {
@@ -67,7 +70,7 @@ class Network {
       NodeId timer_node;
       for (const NodeId& id : ids_) {
         if (down.contains(id)) continue;
-        const auto t = at(id).next_timeout();
+        const auto t = at(id).poll_timeout();
         if (t && (!timer || std::max(*t, now_) < *timer)) {
           timer = std::max(*t, now_);
           timer_node = id;
@@ -79,23 +82,22 @@ class Network {
       if (!message_first && !timer) break;
       if (next > until) break;
       now_ = std::max(now_, next);
-      std::vector<Envelope> out;
       NodeId input_node;
       if (message_first) {
         const Envelope envelope = queue_.begin()->second;
         queue_.erase(queue_.begin());
         input_node = envelope.to;
         if (down.contains(envelope.to)) continue;
-        EXPECT_TRUE(at(envelope.to).handle_message(now_, envelope.from, envelope.message, out));
+        EXPECT_TRUE(at(envelope.to).handle_message(now_, envelope.from, envelope.message));
       } else {
         input_node = timer_node;
-        at(timer_node).handle_timeout(now_, out);
+        at(timer_node).handle_timeout(now_);
       }
       at(input_node).check_invariants();
       for (const PeerTransition& t : at(input_node).take_transitions()) {
         changes.push_back({input_node, t});
       }
-      for (Envelope& envelope : out) send(std::move(envelope));
+      for (Envelope& envelope : nodes_.at(input_node).outbox->take()) send(std::move(envelope));
     }
     now_ = std::max(now_, until);
   }
@@ -136,6 +138,7 @@ class Network {
   struct Node {
     std::unique_ptr<Random> random;
     NodeCounters counters;
+    std::unique_ptr<Outbox> outbox;
     std::unique_ptr<Membership> membership;
   };
 
@@ -178,11 +181,11 @@ TEST(Membership, PeerStateNames) {
 
 TEST(Membership, AskToStartAtOnceAndThenTickEveryGossipInterval) {
   Network net(3, {});
-  EXPECT_EQ(net.at("n1").next_timeout(), Instant{});
+  EXPECT_EQ(net.at("n1").poll_timeout(), Instant{});
   net.run_for(milliseconds(1));
   const Instant start = instant_from_micros(1'000'000);
-  EXPECT_LE(*net.at("n1").next_timeout(), start + seconds(1));
-  EXPECT_GT(*net.at("n1").next_timeout(), net.now());
+  EXPECT_LE(*net.at("n1").poll_timeout(), start + seconds(1));
+  EXPECT_GT(*net.at("n1").poll_timeout(), net.now());
   net.run_for(seconds(10));
   for (const NodeId& id : net.ids()) {
     EXPECT_GE(net.counter(id, "gossip_sent"), 20u) << id;  // 2 fanout + replies per round
@@ -340,88 +343,95 @@ TEST(Membership, WithoutIndirectProbesOneBadLinkMakesAPeerSuspectButNotFailed) {
 TEST(Membership, MergeTakesNewerInformationOnly) {
   Random random(1);
   NodeCounters counters;
-  Membership m({}, MembershipIdentity{"n1", "n1", 1, 5}, {}, {"n1", "n2", "n3"}, random,
-               counters);
+  Outbox outbox("n1");
+  Membership m({}, MembershipIdentity{"n1", "n1", 1, 5}, {}, {"n1", "n2", "n3"}, random, counters,
+               outbox);
   std::vector<Envelope> out;
   const Instant t0 = instant_from_micros(1'000'000);
-  m.handle_timeout(t0, out);
+  m.handle_timeout(t0);
+  outbox.take();  // the first round's gossip and ping
   const auto row_of = [&](const NodeId& id) {
     for (const PeerStatus& row : m.view(t0)) {
       if (row.id == id) return row;
     }
     return PeerStatus{};
   };
-  out.clear();
-  ASSERT_TRUE(m.handle_message(t0, "n2", Gossip{{{"n2", "a2", 3, 10, 5}}, false}, out));
+  ASSERT_TRUE(m.handle_message(t0, "n2", Gossip{{{"n2", "a2", 3, 10, 5}}, false}));
+  out = outbox.take();
   EXPECT_EQ(row_of("n2").heartbeat, 10u);
   ASSERT_EQ(out.size(), 1u);  // the pull half: our view back to n2
   EXPECT_TRUE(std::get<Gossip>(out[0].message).is_reply);
   EXPECT_EQ(out[0].to, "n2");
-  out.clear();
-  m.handle_message(t0, "n3", Gossip{{{"n2", "a2", 3, 9, 5}}, true}, out);  // older
+  m.handle_message(t0, "n3", Gossip{{{"n2", "a2", 3, 9, 5}}, true});  // older
+  out = outbox.take();
   EXPECT_EQ(row_of("n2").heartbeat, 10u);
   EXPECT_TRUE(out.empty());  // a reply is not answered
-  m.handle_message(t0, "n3", Gossip{{{"n2", "a2b", 4, 1, 5}}, true}, out);  // new life
+  m.handle_message(t0, "n3", Gossip{{{"n2", "a2b", 4, 1, 5}}, true});  // new life
+  out = outbox.take();
   EXPECT_EQ(row_of("n2").incarnation, 4u);
   EXPECT_EQ(row_of("n2").heartbeat, 1u);
   EXPECT_EQ(m.address_of("n2"), "a2b");
   // Ourselves, strangers and incarnation 0 are not taken.
-  m.handle_message(t0, "n3",
-                   Gossip{{{"n1", "x", 9, 9, 5}, {"n9", "a9", 1, 1, 5}, {"n3", "a3", 0, 4, 5}},
-                          true},
-                   out);
+  m.handle_message(
+      t0, "n3", Gossip{{{"n1", "x", 9, 9, 5}, {"n9", "a9", 1, 1, 5}, {"n3", "a3", 0, 4, 5}}, true});
   EXPECT_EQ(row_of("n1").incarnation, 1u);
   EXPECT_EQ(counters.get("gossip_self_newer"), 1u);
   EXPECT_EQ(counters.get("gossip_members_not_in_ring"), 1u);
   EXPECT_EQ(counters.get("gossip_members_invalid"), 1u);
   EXPECT_EQ(row_of("n3").incarnation, 0u);
   // A different ring digest is shown and counted once.
-  m.handle_message(t0, "n3", Gossip{{{"n3", "a3", 1, 1, 6}}, true}, out);
-  m.handle_message(t0, "n3", Gossip{{{"n3", "a3", 1, 2, 6}}, true}, out);
+  m.handle_message(t0, "n3", Gossip{{{"n3", "a3", 1, 1, 6}}, true});
+  m.handle_message(t0, "n3", Gossip{{{"n3", "a3", 1, 2, 6}}, true});
+  out = outbox.take();
   EXPECT_TRUE(row_of("n3").ring_mismatch);
   EXPECT_FALSE(row_of("n2").ring_mismatch);
   EXPECT_EQ(counters.get("ring_mismatches"), 1u);
-  EXPECT_FALSE(m.handle_message(t0, "n3", ReplicaRead{1, "k"}, out));
+  EXPECT_FALSE(m.handle_message(t0, "n3", ReplicaRead{1, "k"}));
 }
 
 TEST(Membership, AcksAreMatchedToTheRoundInProgressOnly) {
   Random random(1);
   NodeCounters counters;
-  Membership m({}, MembershipIdentity{"n1", "n1", 1, 5}, {{"n2", "n2"}}, {"n1", "n2", "n3"},
-               random, counters);
+  Outbox outbox("n1");
+  Membership m({}, MembershipIdentity{"n1", "n1", 1, 5}, {{"n2", "n2"}}, {"n1", "n2", "n3"}, random,
+               counters, outbox);
   std::vector<Envelope> out;
   const Instant t0 = instant_from_micros(1'000'000);
-  m.handle_timeout(t0, out);
+  m.handle_timeout(t0);
+  out = outbox.take();
   const Ping* ping = nullptr;
   for (const Envelope& e : out) {
     if (std::holds_alternative<Ping>(e.message)) ping = &std::get<Ping>(e.message);
   }
   ASSERT_NE(ping, nullptr);
   const std::uint64_t id = ping->probe_id;
-  out.clear();
-  m.handle_message(t0, "n3", PingAck{id, "", "n2"}, out);  // not from the target
+  m.handle_message(t0, "n3", PingAck{id, "", "n2"});  // not from the target
+  out = outbox.take();
   EXPECT_EQ(counters.get("membership_ignored_bad_ack"), 1u);
-  m.handle_message(t0, "n2", PingAck{id + 1, "", "n2"}, out);  // another round
+  m.handle_message(t0, "n2", PingAck{id + 1, "", "n2"});  // another round
+  out = outbox.take();
   EXPECT_EQ(counters.get("probe_acks_stale"), 1u);
-  m.handle_message(t0, "n2", PingAck{id, "", "n2"}, out);
+  m.handle_message(t0, "n2", PingAck{id, "", "n2"});
+  out = outbox.take();
   EXPECT_EQ(counters.get("probe_acks"), 1u);
-  m.handle_message(t0, "n2", PingAck{id, "", "n2"}, out);  // duplicate
+  m.handle_message(t0, "n2", PingAck{id, "", "n2"});  // duplicate
+  out = outbox.take();
   EXPECT_EQ(counters.get("probe_acks_stale"), 2u);
   // As a helper: a PingRequest makes a Ping naming the requester; the ack is relayed.
-  out.clear();
-  m.handle_message(t0, "n3", PingRequest{77, "n2"}, out);
+  m.handle_message(t0, "n3", PingRequest{77, "n2"});
+  out = outbox.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].to, "n2");
   EXPECT_EQ(std::get<Ping>(out[0].message).requester, "n3");
-  out.clear();
-  m.handle_message(t0, "n2", PingAck{77, "n3", "n2"}, out);
+  m.handle_message(t0, "n2", PingAck{77, "n3", "n2"});
+  out = outbox.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].to, "n3");
   EXPECT_EQ(std::get<PingAck>(out[0].message), (PingAck{77, "n3", "n2"}));
   EXPECT_EQ(counters.get("probe_indirect_relayed"), 1u);
   // And a Ping is answered with an ack naming us.
-  out.clear();
-  m.handle_message(t0, "n3", Ping{5, ""}, out);
+  m.handle_message(t0, "n3", Ping{5, ""});
+  out = outbox.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(std::get<PingAck>(out[0].message), (PingAck{5, "", "n1"}));
 }

@@ -5,12 +5,18 @@
 # Inside core/ the subsystem folders point one way too (core/README.md):
 #   core/*.h (basics) <- versions, ring <- wire <- membership <- node and its parts
 #   (coordinator, replica, handoff).
+# The node's parts share core/node/'s context (node_context.h, options.h), but never
+# include the dispatcher that composes them (core/node/node.h, node_parts.h), and
+# replica <- coordinator, replica <- handoff: the parts do not call each other otherwise.
 # Usage: layers.sh REPO_ROOT   (--self-test plants violations and expects each caught)
 set -euo pipefail
 
 # Includes of "FORBIDDEN/..." in FOLDER's own files (not its subfolders when SHALLOW=1).
+# A forbidden entry ending in .h names one file, any other entry a folder.
 violations() {
-  local root=$1 folder=$2 forbidden=$3
+  local root=$1 folder=$2 forbidden
+  forbidden=$(tr '|' '\n' <<<"$3" | sed -E 's/\./\\./g; /\\\.h$/!s#$#/#; /\\\.h$/s#$#"#' |
+    paste -sd'|')
   [ -d "$root/$folder" ] || return 0
   local files=()
   if [ "${4:-}" = shallow ]; then
@@ -18,7 +24,7 @@ violations() {
   else
     mapfile -t files < <(find "$root/$folder" -name '*.h' -o -name '*.cpp')
   fi
-  grep -nHE "#include \"($forbidden)/" "${files[@]}" 2>/dev/null || true
+  grep -nHE "#include \"($forbidden)" "${files[@]}" 2>/dev/null || true
 }
 
 # One rule per line: folder, the include prefixes it may not use, [shallow].
@@ -30,6 +36,9 @@ core/versions core/wire|core/membership|core/node|core/coordinator|core/replica|
 core/ring core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/wire core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/membership core/node|core/coordinator|core/replica|core/handoff
+core/coordinator core/handoff|core/node/node.h|core/node/node_parts.h
+core/replica core/coordinator|core/handoff|core/node/node.h|core/node/node_parts.h
+core/handoff core/coordinator|core/node/node.h|core/node/node_parts.h
 config store|sim|net|cli|bench
 store config|sim|net|cli|bench
 sim net|cli
@@ -57,6 +66,10 @@ if [ "${1:-}" = "--self-test" ]; then
     'core/bad.h|#include "config/config.h"'
     'core/bad.h|#include "core/node/node.h"'
     'core/membership/bad.h|#include "core/node/node.h"'
+    'core/coordinator/bad.h|#include "core/node/node.h"'
+    'core/handoff/bad.cpp|#include "core/node/node_parts.h"'
+    'core/replica/bad.h|#include "core/coordinator/coordinator.h"'
+    'core/coordinator/bad.h|#include "core/handoff/handoff.h"'
     'core/versions/bad.h|#include "core/wire/codec.h"'
     'config/bad.h|#include "sim/run.h"'
     'store/bad.h|#include "config/config.h"'
@@ -71,12 +84,14 @@ if [ "${1:-}" = "--self-test" ]; then
       exit 1
     fi
   done
-  # A subsystem including the basics is fine.
+  # A subsystem including the basics is fine, and so is a part including the node's context.
   rm -rf "${scratch:?}"/*
-  mkdir -p "$scratch/core/node"
+  mkdir -p "$scratch/core/node" "$scratch/core/coordinator"
   echo '#include "core/status.h"' > "$scratch/core/node/ok.h"
+  echo '#include "core/node/node_context.h"' > "$scratch/core/coordinator/ok.h"
+  echo '#include "core/replica/replica.h"' > "$scratch/core/coordinator/ok.cpp"
   if ! check "$scratch" >/dev/null; then
-    echo "self-test failed: a subsystem including core/status.h was refused"
+    echo "self-test failed: a subsystem including core/status.h or its context was refused"
     exit 1
   fi
   echo "self-test ok: the check catches ${#planted[@]} planted violations"

@@ -1,15 +1,16 @@
-// The node's invariants, asserted after every input by the simulator (TigerBeetle's
+// The coordinator's invariants, asserted after every input by the simulator (TigerBeetle's
 // invariants()). Each one is a promise some other file makes; a failure here is our bug.
 
 #include <string>
 
-#include "core/node/node_state.h"
+#include "core/assert.h"
+#include "core/coordinator/coordinator_state.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
-void check_timers(const NodeState& state, const Request& request) {
+void check_timers(const CoordinatorState& state, const Request& request) {
   VIGIL_ASSERT(state.timers.contains(TimerEntry{request.deadline, request.id, TimerKind::deadline}),
                "request " + std::to_string(request.id) + " has no deadline timer");
   if (request.retry_at) {
@@ -18,16 +19,16 @@ void check_timers(const NodeState& state, const Request& request) {
   }
 }
 
-void check_coordinated(const NodeState& state, const Request& request) {
-  VIGIL_ASSERT(request.replicas.size() <= state.options.replicas,
+void check_coordinated(const CoordinatorState& state, const Request& request) {
+  VIGIL_ASSERT(request.replicas.size() <= state.context.options.replicas,
                "request " + std::to_string(request.id) + " has more replicas than N");
   VIGIL_ASSERT(request.answered_count() <= request.replicas.size(),
                "request " + std::to_string(request.id) + " has more answers than replicas");
-  VIGIL_ASSERT(request.needed >= 1 && request.needed <= state.options.replicas,
+  VIGIL_ASSERT(request.needed >= 1 && request.needed <= state.context.options.replicas,
                "request " + std::to_string(request.id) + " needs a quorum outside 1..N");
   bool self_listed = false;
   for (const ReplicaProgress& replica : request.replicas) {
-    self_listed = self_listed || replica.node == state.self();
+    self_listed = self_listed || replica.node == state.context.self();
   }
   VIGIL_ASSERT(self_listed,
                "request " + std::to_string(request.id) + " is coordinated off its preference list");
@@ -37,13 +38,13 @@ void check_coordinated(const NodeState& state, const Request& request) {
                  "request " + std::to_string(request.id) + " was answered ok without its quorum");
   }
   if (request.kind == RequestKind::write) {
-    VIGIL_ASSERT(!state.storage_failure, "a write is in flight after a storage failure");
+    VIGIL_ASSERT(!state.context.storage_failure, "a write is in flight after a storage failure");
     VIGIL_ASSERT(!request.state.empty(),
                  "write " + std::to_string(request.id) + " has no written state");
   }
 }
 
-void check_requester(const NodeState& state, const Request& request) {
+void check_requester(const CoordinatorState& state, const Request& request) {
   const Requester& requester = request.requester;
   if (requester.is_client) {
     auto it = state.client_requests.find(requester.client_id);
@@ -64,22 +65,25 @@ void check_requester(const NodeState& state, const Request& request) {
 
 }  // namespace
 
-void check_node_invariants(const NodeState& state) {
-  VIGIL_ASSERT(state.requests.size() <= state.options.requests_in_flight_max,
+void check_coordinator_invariants(const CoordinatorState& state) {
+  VIGIL_ASSERT(state.requests.size() <= state.context.options.requests_in_flight_max,
                "requests in flight over requests_in_flight_max");
   std::size_t timers = 0;
   for (const auto& [id, request] : state.requests) {
     VIGIL_ASSERT(id == request.id, "request stored under another id");
-    VIGIL_ASSERT(id >> sequence_bits == state.incarnation, "request id of another incarnation");
+    VIGIL_ASSERT(id >> sequence_bits == state.context.incarnation,
+                 "request id of another incarnation");
     check_timers(state, request);
     timers += 1 + (request.retry_at ? 1 : 0);
     check_requester(state, request);
     if (request.kind == RequestKind::forward) {
       VIGIL_ASSERT(!request.reply_code, "an answered forward is still in flight");
-      VIGIL_ASSERT(request.resends <= state.options.max_retries, "forward retried too often");
+      VIGIL_ASSERT(request.resends <= state.context.options.max_retries,
+                   "forward retried too often");
     } else {
       check_coordinated(state, request);
-      VIGIL_ASSERT(request.resends <= state.options.max_retries, "replicas retried too often");
+      VIGIL_ASSERT(request.resends <= state.context.options.max_retries,
+                   "replicas retried too often");
     }
   }
   VIGIL_ASSERT(timers == state.timers.size(), "a timer outlived its request");
@@ -91,8 +95,8 @@ void check_node_invariants(const NodeState& state) {
   for (const auto& [key, id] : state.peer_requests) {
     VIGIL_ASSERT(state.requests.contains(id), "peer request indexed but not in flight");
   }
-  VIGIL_ASSERT(state.remembered.size() <= state.options.requests_in_flight_max,
+  VIGIL_ASSERT(state.remembered.size() <= state.context.options.requests_in_flight_max,
                "remembered replies over their bound");
 }
 
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

@@ -8,9 +8,9 @@
 // on the ring walk (Ring::preference_list(token, ring size)) that is up and not already a
 // fallback of this request (Dynamo's "first N healthy nodes": a distinct stand-in per
 // missing replica). The fallback stores the hint durably and answers with a
-// ReplicaWriteReply of the request's id once committed (hints.cpp). A fallback that stays
-// silent is replaced by the next candidate at the next retry; with no candidate left the
-// last one is asked again.
+// ReplicaWriteReply of the request's id once committed (core/handoff/hints.cpp). A
+// fallback that stays silent is replaced by the next candidate at the next retry; with no
+// candidate left the last one is asked again.
 //
 // What a hint's acknowledgement is worth: when hints.count_toward_write_quorum is set it
 // settles the replica it stands for and counts toward W (Dynamo's sloppy quorum: a write
@@ -30,9 +30,9 @@
 #include <algorithm>
 #include <optional>
 
-#include "core/node/node_state.h"
+#include "core/coordinator/coordinator_state.h"
 
-namespace vigil::core::node_detail {
+namespace vigil::core {
 
 namespace {
 
@@ -47,13 +47,13 @@ bool used_as_fallback(const Request& request, const NodeId& node) {
 }
 
 // The first node past the preference list that is up and not yet a fallback of `request`.
-std::optional<NodeId> next_fallback(const NodeState& state, const Request& request) {
-  const std::vector<NodeId> walk =
-      state.ring.preference_list(token_of_key(request.key), state.ring.node_count());
-  for (std::size_t i = std::min<std::size_t>(request.replicas.size(), walk.size());
-       i < walk.size(); ++i) {
+std::optional<NodeId> next_fallback(const CoordinatorState& state, const Request& request) {
+  const std::vector<NodeId> walk = state.context.ring.preference_list(
+      token_of_key(request.key), state.context.ring.node_count());
+  for (std::size_t i = std::min<std::size_t>(request.replicas.size(), walk.size()); i < walk.size();
+       ++i) {
     const NodeId& candidate = walk[i];
-    if (candidate == state.self() || !peer_is_up(state, candidate)) continue;
+    if (candidate == state.context.self() || !state.context.peer_is_up(candidate)) continue;
     if (!used_as_fallback(request, candidate)) return candidate;
   }
   return std::nullopt;
@@ -61,8 +61,8 @@ std::optional<NodeId> next_fallback(const NodeState& state, const Request& reque
 
 }  // namespace
 
-bool hints_count_toward_write(const NodeState& state, const Request& request) {
-  return state.options.hints.enabled && state.options.hints.count_toward_write_quorum &&
+bool hints_count_toward_write(const NodeOptions& options, const Request& request) {
+  return options.hints.enabled && options.hints.count_toward_write_quorum &&
          request.consistency != Consistency::all;
 }
 
@@ -76,28 +76,28 @@ ReplicaProgress* replica_of_fallback(Request& request, const NodeId& from) {
   return nullptr;
 }
 
-std::uint32_t send_hints(NodeState& state, Request& request, bool only_down) {
-  if (!state.options.hints.enabled) return 0;
+std::uint32_t send_hints(CoordinatorState& state, Request& request, bool only_down) {
+  if (!state.context.options.hints.enabled) return 0;
   std::uint32_t sent = 0;
   for (std::size_t i = 0; i < request.replicas.size(); ++i) {
     ReplicaProgress& replica = request.replicas[i];
-    if (replica.node == state.self() || replica.settled() || replica.hinted) continue;
-    if (only_down && peer_is_up(state, replica.node)) continue;
+    if (replica.node == state.context.self() || replica.settled() || replica.hinted) continue;
+    if (only_down && state.context.peer_is_up(replica.node)) continue;
     std::optional<NodeId> fallback = next_fallback(state, request);
     if (!fallback && !replica.fallbacks.empty()) fallback = replica.fallbacks.back();
     if (!fallback) {
-      state.counters.add("hint_no_fallback");
+      state.context.counters.add("hint_no_fallback");
       continue;
     }
     if (std::find(replica.fallbacks.begin(), replica.fallbacks.end(), *fallback) ==
         replica.fallbacks.end()) {
       replica.fallbacks.push_back(*fallback);
     }
-    send(state, *fallback, HintWrite{request.id, replica.node, request.key, request.state});
+    state.context.send(*fallback, HintWrite{request.id, replica.node, request.key, request.state});
     ++sent;
   }
-  if (sent > 0) state.counters.add("hint_writes_sent", sent);
+  if (sent > 0) state.context.counters.add("hint_writes_sent", sent);
   return sent;
 }
 
-}  // namespace vigil::core::node_detail
+}  // namespace vigil::core

@@ -1,0 +1,194 @@
+// Admission: what happens to a request before any replica is asked.
+//
+// Theory of operation. A client request is checked first (sizes, enum values), then
+// against the node's bounds (requests in flight; writes after a storage failure), and only
+// then routed: coordinated here when this node is on the key's preference list, forwarded
+// otherwise. Refusals are answered at once and counted by reason, so an overloaded or
+// damaged node says why instead of timing out.
+//
+// A CoordinateRequest from a peer is a client request that another node forwarded. It is
+// coordinated at most once per (peer, peer's request id): the forwarder retries a silent
+// coordinator, and the network may duplicate; coordinating a write twice would mint two
+// dots and leave two equal siblings. A duplicate that arrives while the first is in flight
+// is dropped (the answer will come); one that arrives after the answer gets the same
+// answer again (remembered for request_timeout). Peer ids are unique across the peer's
+// restarts (node.h), so a memory is never mistaken for a new request. A node that is not a
+// replica of the key refuses rather than re-forwarding, so a request never loops.
+
+#include <string>
+#include <utility>
+
+#include "core/assert.h"
+#include "core/coordinator/coordinator_state.h"
+#include "core/wire/codec.h"
+
+namespace vigil::core {
+
+namespace {
+
+bool is_write(ClientOp op) {
+  return op == ClientOp::put || op == ClientOp::del;
+}
+
+// invalid_argument naming what is wrong, or ok.
+Status check_request(const NodeOptions& options, ClientOp op, Consistency consistency,
+                     const Key& key, const std::optional<Value>& value,
+                     const VectorClock& context) {
+  if (static_cast<unsigned>(op) > static_cast<unsigned>(ClientOp::del)) {
+    return error(Code::invalid_argument, "unknown operation");
+  }
+  if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::all)) {
+    return error(Code::invalid_argument, "unknown consistency level");
+  }
+  if (Status status = check_key(options, key); !status.ok()) return status;
+  if (value && value->size() > options.value_size_bytes_max) {
+    return error(Code::invalid_argument,
+                 "value size " + std::to_string(value->size()) + " bytes is over " +
+                     std::to_string(options.value_size_bytes_max) + " (value_size_bytes_max)");
+  }
+  if (context.size() > clock_entries_max) {
+    return error(Code::invalid_argument, "causal context has " + std::to_string(context.size()) +
+                                             " entries, over clock_entries_max " +
+                                             std::to_string(clock_entries_max));
+  }
+  return Status::ok_status();
+}
+
+// Refusals for a request that passed check_request; ok when it may go ahead.
+Status check_admission(CoordinatorState& state, ClientOp op) {
+  if (state.requests.size() >= state.context.options.requests_in_flight_max) {
+    state.context.counters.add("refused_in_flight_max");
+    return error(Code::resource_exhausted,
+                 "requests in flight at requests_in_flight_max (" +
+                     std::to_string(state.context.options.requests_in_flight_max) + ")");
+  }
+  if (is_write(op) && state.context.storage_failure) {
+    state.context.counters.add("refused_storage_failed");
+    return error(Code::failed_precondition,
+                 "node " + state.context.self() + " refuses writes after a storage failure (" +
+                     state.context.storage_failure->to_string() + "); restart it");
+  }
+  return Status::ok_status();
+}
+
+bool contains(const std::vector<NodeId>& nodes, const NodeId& node) {
+  for (const NodeId& candidate : nodes) {
+    if (candidate == node) return true;
+  }
+  return false;
+}
+
+// Builds the request record shared by every route.
+Request new_request(CoordinatorState& state, const Requester& requester, ClientOp op,
+                    Consistency consistency, Key key, std::optional<Value> value,
+                    VectorClock context) {
+  Request request;
+  request.id = next_request_id(state);
+  request.requester = requester;
+  request.op = op;
+  request.consistency = consistency;
+  request.key = std::move(key);
+  request.value = std::move(value);
+  request.context = std::move(context);
+  const QuorumCounts counts = quorum_for(state.context.options, consistency);
+  request.needed = op == ClientOp::get ? counts.read : counts.write;
+  return request;
+}
+
+void coordinate(CoordinatorState& state, const Now& now, Request request,
+                const std::vector<NodeId>& preference_list) {
+  for (const NodeId& node : preference_list) {
+    ReplicaProgress replica;
+    replica.node = node;
+    request.replicas.push_back(std::move(replica));
+  }
+  request.kind = request.op == ClientOp::get ? RequestKind::read : RequestKind::write;
+  start_request(state, now, std::move(request));
+}
+
+std::vector<NodeId> preference_list_of(const CoordinatorState& state, const Key& key) {
+  return state.context.ring.preference_list(token_of_key(key), state.context.options.replicas);
+}
+
+}  // namespace
+
+void admit_client_request(CoordinatorState& state, const Now& now, ClientRequest client) {
+  VIGIL_ASSERT(!state.client_requests.contains(client.id),
+               "client request id " + std::to_string(client.id) + " is already in flight");
+  state.context.counters.add(request_counter(client.op));
+  std::optional<Value> value;
+  if (client.op == ClientOp::put) value = std::move(client.value);
+  const VectorClock context = client.context.value_or(VectorClock{});
+  Requester requester;
+  requester.client_id = client.id;
+  Status status = check_request(state.context.options, client.op, client.consistency, client.key,
+                                value, context);
+  if (!status.ok()) {
+    state.context.counters.add("refused_invalid_argument");
+    answer(state, now, requester, client.op, status, {}, 0, 0);
+    return;
+  }
+  if (status = check_admission(state, client.op); !status.ok()) {
+    answer(state, now, requester, client.op, status, {}, 0, 0);
+    return;
+  }
+  Request request = new_request(state, requester, client.op, client.consistency,
+                                std::move(client.key), std::move(value), context);
+  state.client_requests.emplace(client.id, request.id);
+  std::vector<NodeId> list = preference_list_of(state, request.key);
+  if (contains(list, state.context.self())) {
+    coordinate(state, now, std::move(request), list);
+  } else {
+    request.kind = RequestKind::forward;
+    request.targets = std::move(list);
+    start_request(state, now, std::move(request));
+  }
+}
+
+void admit_peer_request(CoordinatorState& state, const Now& now, const NodeId& from,
+                        const CoordinateRequest& message) {
+  const PeerRequestKey key{from, message.request_id};
+  if (auto it = state.remembered.find(key); it != state.remembered.end()) {
+    state.context.counters.add("coordinate_replies_resent");
+    state.context.send(from, it->second.reply);
+    return;
+  }
+  if (state.peer_requests.contains(key)) {
+    state.context.counters.add("ignored_duplicate");
+    return;
+  }
+  state.context.counters.add("requests_from_peers");
+  const ClientOp op =
+      message.is_write ? (message.value ? ClientOp::put : ClientOp::del) : ClientOp::get;
+  Requester requester;
+  requester.is_client = false;
+  requester.peer = from;
+  requester.peer_request_id = message.request_id;
+  const std::optional<Value> value = message.is_write ? message.value : std::nullopt;
+  Status status = check_request(state.context.options, op, message.consistency, message.key, value,
+                                message.context);
+  if (!status.ok()) {
+    state.context.counters.add("refused_invalid_argument");
+    answer(state, now, requester, op, status, {}, 0, 0);
+    return;
+  }
+  if (status = check_admission(state, op); !status.ok()) {
+    answer(state, now, requester, op, status, {}, 0, 0);
+    return;
+  }
+  std::vector<NodeId> list = preference_list_of(state, message.key);
+  if (!contains(list, state.context.self())) {
+    state.context.counters.add("refused_not_replica");
+    answer(
+        state, now, requester, op,
+        error(Code::unavailable, "node " + state.context.self() + " is not a replica of the key"),
+        {}, 0, 0);
+    return;
+  }
+  Request request =
+      new_request(state, requester, op, message.consistency, message.key, value, message.context);
+  state.peer_requests.emplace(key, request.id);
+  coordinate(state, now, std::move(request), list);
+}
+
+}  // namespace vigil::core

@@ -1,0 +1,116 @@
+// Answering a request's requester, once: a client of this node gets a ClientReply, a peer
+// that forwarded the request gets a CoordinateReply, which is also remembered.
+//
+// Theory of operation. A forwarder retries a silent coordinator and the network may
+// duplicate, so the answer to a peer is kept for request_timeout (by (peer, its request
+// id)): a duplicate that arrives after the answer gets the same answer again instead of
+// being coordinated twice (admission.cpp). Memories are bounded like requests: past
+// requests_in_flight_max the oldest go first. They are forgotten in the order they were
+// made, at every input (core/node/node.cpp calls forget_expired). Success (ok or
+// not_found) carries the state: a get's live values and context, a write's new context.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/assert.h"
+#include "core/coordinator/coordinator_state.h"
+
+namespace vigil::core {
+
+namespace {
+
+bool is_success(Code code) {
+  return code == Code::ok || code == Code::not_found;
+}
+
+std::vector<Value> live_values(const SiblingSet& key_state) {
+  std::vector<Value> values;
+  for (const Version& version : key_state.versions()) {
+    if (version.value) values.push_back(*version.value);
+  }
+  return values;
+}
+
+void remember(CoordinatorState& state, const Now& now, const PeerRequestKey& key,
+              CoordinateReply reply) {
+  const Instant forget_at = now.monotonic + state.context.options.request_timeout;
+  state.remembered.insert_or_assign(key, RememberedReply{std::move(reply), forget_at});
+  state.remembered_order.emplace_back(forget_at, key);
+  // Bounded like requests: past the bound the oldest memories go first.
+  while (state.remembered.size() > state.context.options.requests_in_flight_max &&
+         !state.remembered_order.empty()) {
+    state.remembered.erase(state.remembered_order.front().second);
+    state.remembered_order.pop_front();
+  }
+}
+
+}  // namespace
+
+QuorumCounts quorum_for(const NodeOptions& options, Consistency consistency) {
+  switch (consistency) {
+    case Consistency::one: return options.one;
+    case Consistency::quorum: return options.quorum;
+    case Consistency::all: return options.all;
+  }
+  VIGIL_ASSERT(false, "consistency level not validated");
+  return options.quorum;
+}
+
+void answer(CoordinatorState& state, const Now& now, const Requester& requester, ClientOp op,
+            const Status& status, const SiblingSet& key_state, std::uint32_t answered,
+            std::uint32_t needed) {
+  const bool success = is_success(status.code());
+  if (!requester.is_client) {
+    CoordinateReply reply{requester.peer_request_id, to_wire(status),
+                          success ? key_state : SiblingSet{}, answered};
+    remember(state, now, PeerRequestKey{requester.peer, requester.peer_request_id}, reply);
+    state.context.send(requester.peer, std::move(reply));
+    return;
+  }
+  ClientReply reply;
+  reply.id = requester.client_id;
+  reply.status = status;
+  if (success) {
+    if (op == ClientOp::get) reply.values = live_values(key_state);
+    reply.context = key_state.context();
+  }
+  reply.replicas_answered = answered;
+  reply.replicas_needed = needed;
+  state.context.counters.add(success ? "replies_ok" : "replies_failed");
+  state.context.counters.add(reply_code_counter(status.code()));
+  state.client_requests.erase(requester.client_id);
+  state.context.replies.push_back(std::move(reply));
+}
+
+void answer_request(CoordinatorState& state, const Now& now, Request& request, const Status& status,
+                    const SiblingSet& key_state) {
+  VIGIL_ASSERT(!request.reply_code.has_value(), "request answered twice");
+  request.reply_code = status.code();
+  answer(state, now, request.requester, request.op, status, key_state, request.answered_count(),
+         request.needed);
+}
+
+Status quorum_not_reached(const Request& request, const char* verb) {
+  std::string message = "quorum not reached: " + std::to_string(request.answered_count()) + " of " +
+                        std::to_string(request.needed) + " replicas " + verb + " (" +
+                        std::to_string(request.replicas.size()) + " replicas)";
+  for (const ReplicaProgress& replica : request.replicas) {
+    if (replica.error) message += "; " + replica.node + ": " + replica.error->to_string();
+    if (replica.corrupt) message += "; " + replica.node + ": corruption";
+  }
+  return error(Code::unavailable, std::move(message));
+}
+
+void forget_expired(CoordinatorState& state, const Now& now) {
+  while (!state.remembered_order.empty() && state.remembered_order.front().first <= now.monotonic) {
+    const auto& [forget_at, key] = state.remembered_order.front();
+    auto it = state.remembered.find(key);
+    if (it != state.remembered.end() && it->second.forget_at <= forget_at) {
+      state.remembered.erase(it);
+    }
+    state.remembered_order.pop_front();
+  }
+}
+
+}  // namespace vigil::core

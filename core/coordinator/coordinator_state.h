@@ -1,0 +1,195 @@
+#pragma once
+// Internal to core/coordinator/: the state behind core::Coordinator and the functions that
+// act on it, one idea per source file. Not a contract: coordinator.h is.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "core/coordinator/coordinator.h"
+#include "core/node/node_context.h"
+
+namespace vigil::core {
+
+class Replica;
+
+// The fixed timer table of a request (quinn-proto's timer.rs shape): at most one of each.
+enum class TimerKind : std::uint8_t { retry = 0, deadline = 1 };
+
+struct TimerEntry {
+  Instant at;
+  RequestId id = 0;
+  TimerKind kind = TimerKind::retry;
+  friend bool operator<(const TimerEntry& a, const TimerEntry& b) {
+    if (a.at != b.at) return a.at < b.at;
+    if (a.id != b.id) return a.id < b.id;
+    return a.kind < b.kind;
+  }
+};
+
+enum class RequestKind : std::uint8_t {
+  forward,  // relaying a client request to a coordinator on the preference list
+  read,     // coordinating a get
+  write,    // coordinating a put or a delete
+};
+
+// Who waits for the answer: a client of this node, or a node that forwarded to us.
+struct Requester {
+  bool is_client = true;
+  RequestId client_id = 0;        // is_client
+  NodeId peer;                    // !is_client
+  RequestId peer_request_id = 0;  // !is_client
+};
+
+// One replica of a coordinated request, in preference-list order (this node included).
+struct ReplicaProgress {
+  NodeId node;
+  // write: acknowledged the state durable; read: answered ok or not_found (counts to R).
+  bool answered = false;
+  // read: answered corruption (never counts; read repair rewrites it).
+  bool corrupt = false;
+  // Answered an error other than corruption: counted out of the quorum.
+  std::optional<Status> error;
+  // read: what it holds as far as this request knows (its answer, then what repair sent).
+  std::optional<SiblingSet> known;
+  // write whose local state was corrupt: this replica's state was merged back in.
+  bool read_back = false;
+  // write (sloppy quorum, hints_fallback.cpp): the fallbacks sent a HintWrite for this
+  // replica, in the order tried, and whether one of them acknowledged the hint durable. The
+  // ack sets `answered` too when hints count toward W (never at Consistency::all).
+  std::vector<NodeId> fallbacks;
+  bool hinted = false;
+
+  bool settled() const { return answered || corrupt || error.has_value(); }
+};
+
+struct Request {
+  RequestId id = 0;
+  RequestKind kind = RequestKind::read;
+  Requester requester;
+  ClientOp op = ClientOp::get;
+  Consistency consistency = Consistency::quorum;
+  Key key;
+  std::optional<Value> value;             // put value (forward and write); nullopt deletes
+  VectorClock context;                    // the client's causal context (forward and write)
+  std::uint32_t needed = 0;               // R or W
+  std::vector<ReplicaProgress> replicas;  // read/write: the preference list
+  std::vector<NodeId> targets;            // forward: the preference list
+  SiblingSet state;           // write: the state written here; read: the merge of the answers
+  std::uint32_t resends = 0;  // retries done (forward: attempts after the first)
+  Instant deadline;
+  std::optional<Instant> retry_at;
+  std::optional<Code> reply_code;  // set once the requester was answered
+  bool repair_local = false;       // write: the local state was corrupt when written
+
+  std::uint32_t answered_count() const;
+  std::uint32_t pending_count() const;  // not settled
+};
+
+// The answer sent to a forwarding peer, kept so a duplicated or retried CoordinateRequest
+// is answered again instead of being coordinated twice (which would mint a second dot).
+struct RememberedReply {
+  CoordinateReply reply;
+  Instant forget_at;
+};
+
+using PeerRequestKey = std::pair<NodeId, RequestId>;
+
+struct CoordinatorState;
+
+// What one kind of request does at each step of the life request_lifecycle.cpp gives every
+// request. The flows are stateless; the request and the coordinator's state are passed in.
+class RequestFlow {
+ public:
+  virtual ~RequestFlow() = default;
+  // The first attempt: returns how many peers were sent something (0: nothing to retry).
+  // May answer and finish the request (the write whose local write failed).
+  virtual std::uint32_t start(CoordinatorState& state, const Now& now, Request& request) const = 0;
+  // A retry, the request.resends + 1-th: sends again to whoever still owes an answer;
+  // returns how many (0: nothing owed, no further retry).
+  virtual std::uint32_t resend(CoordinatorState& state, const Now& now, Request& request) const = 0;
+  // The wait between one resend and the next (the first waits replication_timeout).
+  virtual Duration resend_interval(const NodeOptions& options) const = 0;
+  // After the start: answers when the answers so far decide, finishes when nothing is owed.
+  virtual void progress(CoordinatorState& state, const Now& now, Request& request) const = 0;
+  // At the deadline: answers the requester if it was not answered (then it is finished).
+  virtual void expire(CoordinatorState& state, const Now& now, Request& request) const = 0;
+};
+
+const RequestFlow& read_flow();     // coordinator_read.cpp
+const RequestFlow& write_flow();    // coordinator_write.cpp
+const RequestFlow& forward_flow();  // forwarder.cpp
+
+struct CoordinatorState {
+  CoordinatorState(NodeContext& context_in, Replica& replica_in)
+      : context(context_in), replica(replica_in) {}
+
+  NodeContext& context;
+  Replica& replica;
+  std::uint64_t next_sequence = 1;
+  std::map<RequestId, Request> requests;              // in flight, by our id
+  std::map<RequestId, RequestId> client_requests;     // client id -> our id, until answered
+  std::map<PeerRequestKey, RequestId> peer_requests;  // in flight for a peer -> our id
+  std::map<PeerRequestKey, RememberedReply> remembered;
+  std::deque<std::pair<Instant, PeerRequestKey>> remembered_order;  // by forget_at
+  std::set<TimerEntry> timers;
+};
+
+// --- request_lifecycle.cpp: the life of every request, written once ---
+RequestId next_request_id(CoordinatorState& state);
+// Inserts the request, arms its deadline, lets its flow send the first attempt, arms the
+// first retry when something was sent, and lets the flow judge what came back at once.
+void start_request(CoordinatorState& state, const Now& now, Request request);
+// Removes the request, its timers and its peer index entry. Invalidates `request`.
+void finish(CoordinatorState& state, Request& request);
+void fire_timers(CoordinatorState& state, const Now& now);
+
+// --- answer.cpp: answering requesters, remembering answers for peers ---
+QuorumCounts quorum_for(const NodeOptions& options, Consistency consistency);
+// Answers `requester` (a client reply, or a CoordinateReply remembered for the peer).
+// `key_state` carries the values and context of reads and the written state of writes.
+void answer(CoordinatorState& state, const Now& now, const Requester& requester, ClientOp op,
+            const Status& status, const SiblingSet& key_state, std::uint32_t answered,
+            std::uint32_t needed);
+// Answers the request's requester once. REQUIRES: not yet answered.
+void answer_request(CoordinatorState& state, const Now& now, Request& request, const Status& status,
+                    const SiblingSet& key_state);
+void forget_expired(CoordinatorState& state, const Now& now);
+// unavailable: "quorum not reached: K of Q replicas <verb> (N replicas)", then every
+// replica's refusal ("; n2: io_error: disk full").
+Status quorum_not_reached(const Request& request, const char* verb);
+
+// --- admission.cpp: admission of client and peer requests ---
+void admit_client_request(CoordinatorState& state, const Now& now, ClientRequest request);
+void admit_peer_request(CoordinatorState& state, const Now& now, const NodeId& from,
+                        const CoordinateRequest& request);
+
+// --- the flows' reply handlers ---
+void on_write_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
+                    const ReplicaWriteReply& reply);
+void on_write_read_back(CoordinatorState& state, const Now& now, Request& request,
+                        const NodeId& from, const ReplicaReadReply& reply);
+void on_read_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
+                   const ReplicaReadReply& reply);
+void on_repair_reply(CoordinatorState& state, Request& request, const ReplicaWriteReply& reply);
+void on_coordinate_reply(CoordinatorState& state, const Now& now, Request& request,
+                         const NodeId& from, const CoordinateReply& reply);
+
+// --- hints_fallback.cpp: sloppy quorum, the coordinator's side of hinted handoff ---
+// Sends a HintWrite for every replica of `request` that is unsettled, not hinted yet and
+// (when `only_down`) not up, to the next fallback past the preference list. Returns how
+// many were sent.
+std::uint32_t send_hints(CoordinatorState& state, Request& request, bool only_down);
+// The replica whose fallback `from` is, or nullptr.
+ReplicaProgress* replica_of_fallback(Request& request, const NodeId& from);
+// Whether a hint acknowledged for this request counts toward its W.
+bool hints_count_toward_write(const NodeOptions& options, const Request& request);
+
+// --- coordinator_invariants.cpp ---
+void check_coordinator_invariants(const CoordinatorState& state);
+
+}  // namespace vigil::core
