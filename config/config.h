@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/membership/membership.h"
-#include "core/node/node.h"
+#include "core/node/options.h"
 #include "core/ring/ring.h"
 #include "core/status.h"
 #include "core/time.h"

@@ -52,7 +52,7 @@ struct NodeOptions {
   // probability is accepted and reported but changes nothing.
   bool read_repair_enabled = true;
   double read_repair_probability = 0.1;
-  std::size_t key_size_bytes_max = 1024;
+  std::size_t key_size_bytes_max = core::key_size_bytes_max;
   std::size_t value_size_bytes_max = 1024 * 1024;
   // Bound on requests this node coordinates or forwards at once (client and peer);
   // refusals are resource_exhausted and counted.

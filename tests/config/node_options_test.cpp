@@ -88,10 +88,9 @@ TEST(NodeOptionsFromConfig, DefaultsAreCoresDefaults) {
   EXPECT_EQ(got.sibling_limits.pruning.age_old, defaults.sibling_limits.pruning.age_old);
   EXPECT_EQ(got.read_repair_enabled, defaults.read_repair_enabled);
   EXPECT_EQ(got.read_repair_probability, defaults.read_repair_probability);
-  // The key limit defaults to the compiled-in cap (core/types.h), which every running node
-  // takes through its config. NodeOptions{} alone still says 1024 (only core's unit tests
-  // build options by hand); compare with it once core/node/node.h's default is the cap.
-  EXPECT_EQ(got.key_size_bytes_max, core::key_size_bytes_max);
+  // The key limit defaults to the compiled-in cap (core/types.h) on both sides.
+  EXPECT_EQ(got.key_size_bytes_max, defaults.key_size_bytes_max);
+  EXPECT_EQ(defaults.key_size_bytes_max, core::key_size_bytes_max);
   EXPECT_EQ(got.value_size_bytes_max, defaults.value_size_bytes_max);
   EXPECT_EQ(got.requests_in_flight_max, defaults.requests_in_flight_max);
   expect_same_hints(got.hints, defaults.hints);
