@@ -2,7 +2,8 @@
 // Node-to-node messages: plain structs; core/ passes these, never bytes. core/wire/codec.h turns
 // them into versioned, checksummed frames. Adding a message: add the struct, add it to
 // Message (append only: the variant index is the wire type), add its encode/decode in
-// codec.cpp, and a round-trip generator in tests/core/codec_test.cpp.
+// codec_detail.h and one of the codec_*_messages.cpp, its name in codec.cpp, and a
+// round-trip generator in tests/core/codec_test.cpp.
 //
 // Protocol (Dynamo section 4.5, Riak's put FSM): a client request reaches any node. If the
 // node is not on the key's preference list it forwards the request to one that is

@@ -1,0 +1,138 @@
+#pragma once
+// Internal to PeerTransport (net/peer_transport*.cpp); include it nowhere else.
+// net/peer_transport.h is the contract. This header holds the implementation state the
+// transport's sources share: the per-peer outbound state, the inbound connections, and
+// PeerTransport::Impl with its members.
+//
+// The transport is split by side:
+//   peer_transport.cpp           the public wrapper, counters, close()
+//   peer_transport_outbound.cpp  dialing, per-peer send queues, writes, reconnect backoff
+//   peer_transport_inbound.cpp   listening, accepting, reading and cutting frames
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/random.h"
+#include "net/log.h"
+#include "net/peer_transport.h"
+
+namespace vigil::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace peer_transport_detail {
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+
+// One dialed TCP connection to a peer: the socket and what is being written on it.
+struct OutboundConnection {
+  explicit OutboundConnection(asio::io_context& io) : socket(io), resolver(io), connect_timer(io) {}
+  tcp::socket socket;
+  tcp::resolver resolver;
+  asio::steady_timer connect_timer;
+  bool connected = false;
+  std::vector<std::string> writing;  // the frames of the write in progress
+  std::uint64_t writing_bytes = 0;
+  std::array<char, 256> sink{};  // reads only detect the peer closing
+};
+
+struct Peer {
+  explicit Peer(asio::io_context& io) : backoff_timer(io) {}
+  core::NodeId id;
+  config::Address address;
+  PeerConnectionState state = PeerConnectionState::disconnected;
+  std::deque<std::string> queue;
+  std::uint64_t queued_bytes = 0;                  // queue and the write in progress
+  std::shared_ptr<OutboundConnection> connection;  // while connecting or connected
+  asio::steady_timer backoff_timer;
+  std::uint64_t backoff_generation = 0;
+  std::uint32_t failures = 0;  // consecutive failed dials since the last connection
+  bool failure_logged = false;
+};
+
+struct InboundConnection {
+  explicit InboundConnection(tcp::socket s) : socket(std::move(s)), chunk(read_chunk_bytes) {}
+  tcp::socket socket;
+  std::string remote;
+  std::string buffer;  // received bytes not yet cut into frames, from `consumed` on
+  std::size_t consumed = 0;
+  std::vector<char> chunk;
+};
+
+}  // namespace peer_transport_detail
+
+struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
+  using OutboundConnection = peer_transport_detail::OutboundConnection;
+  using Peer = peer_transport_detail::Peer;
+  using InboundConnection = peer_transport_detail::InboundConnection;
+
+  Impl(asio::io_context& context, PeerTransportOptions transport_options, EnvelopeHandler handler)
+      : io(context),
+        options(std::move(transport_options)),
+        on_envelope(std::move(handler)),
+        random(options.seed),
+        acceptor(context),
+        accept_retry_timer(context) {}
+
+  asio::io_context& io;
+  PeerTransportOptions options;
+  EnvelopeHandler on_envelope;
+  core::Random random;
+  tcp::acceptor acceptor;
+  asio::steady_timer accept_retry_timer;
+  bool accepting = false;
+  bool closed = false;
+  std::map<core::NodeId, Peer> peers;
+  std::map<std::uint64_t, std::shared_ptr<InboundConnection>> inbound;
+  std::uint64_t next_inbound_id = 1;
+  PeerTransportCounters counters;
+
+  void log(const std::string& message) const { log_line(options.self, message); }
+
+  // --- outbound (peer_transport_outbound.cpp) --------------------------------------------
+
+  // The peer `id` while `connection` is still its current one; nullptr for a stale handler.
+  Peer* current(const core::NodeId& id, const std::shared_ptr<OutboundConnection>& connection);
+  void send(const core::Envelope& envelope);
+  void dial(Peer& peer);
+  void connected(Peer& peer);
+  void dial_failed(Peer& peer, const std::string& reason);
+  // Closes the peer's connection; what was being written on it is dropped and counted.
+  void drop_connection(Peer& peer);
+  void connection_lost(Peer& peer, const std::string& reason);
+  core::Duration backoff_delay(std::uint32_t failures);
+  void enter_backoff(Peer& peer);
+  void write_next(Peer& peer);
+  void read_sink(Peer& peer);
+  void set_peer_address(const core::NodeId& id, const config::Address& address);
+
+  // --- inbound (peer_transport_inbound.cpp) ----------------------------------------------
+
+  core::Result<config::Address> listen(const config::Address& address);
+  void accept_next();
+  void accepted(tcp::socket socket);
+  bool inbound_current(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
+  void read_inbound(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
+  // Delivers every whole frame in the buffer. False when the connection was closed (a bad
+  // frame, or the transport closed by the handler).
+  bool cut_frames(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
+  bool bad_frame(std::uint64_t id, const core::Status& status);
+  void close_inbound(std::uint64_t id, const std::string& reason);
+  void stop_accepting();
+
+  // --- lifetime (peer_transport.cpp) -----------------------------------------------------
+
+  void close();
+};
+
+}  // namespace vigil::net

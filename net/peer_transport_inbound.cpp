@@ -1,0 +1,165 @@
+// PeerTransport, the inbound side: listening, accepting peer connections, reading them and
+// cutting the bytes into frames (the shared state is in peer_transport_impl.h).
+//
+// Inbound: every accepted connection is read into a buffer; whole frames are cut with
+// frame_size() (which validates the header before trusting its length) and decoded with
+// decode_frame() (checksum, then payload). The first bad frame closes the connection: the
+// stream cannot be resynchronised after it, and a peer that sent it is broken or hostile.
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "core/wire/codec.h"
+#include "net/peer_transport_impl.h"
+
+namespace vigil::net {
+
+using boost::system::error_code;
+using peer_transport_detail::InboundConnection;
+
+namespace {
+
+constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+
+std::string describe(const tcp::endpoint& endpoint) {
+  return config::format_address(config::Address{endpoint.address().to_string(), endpoint.port()});
+}
+
+}  // namespace
+
+core::Result<config::Address> PeerTransport::Impl::listen(const config::Address& address) {
+  const std::string where = config::format_address(address);
+  error_code error;
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(address.host, std::to_string(address.port), error);
+  if (error || results.empty()) {
+    return core::error(core::Code::io_error, "cannot resolve the listen address " + where + ": " +
+                                                 (error ? error.message() : "no address"));
+  }
+  const tcp::endpoint endpoint = results.begin()->endpoint();
+  acceptor.open(endpoint.protocol(), error);
+  if (!error) acceptor.set_option(tcp::acceptor::reuse_address(true), error);
+  if (!error) acceptor.bind(endpoint, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    error_code ignored;
+    acceptor.close(ignored);
+    return core::error(core::Code::io_error, "cannot listen on " + where + ": " + error.message());
+  }
+  const tcp::endpoint bound = acceptor.local_endpoint(error);
+  accepting = true;
+  accept_next();
+  return config::Address{bound.address().to_string(), bound.port()};
+}
+
+void PeerTransport::Impl::accept_next() {
+  auto self = shared_from_this();
+  acceptor.async_accept([self](const error_code& error, tcp::socket socket) {
+    if (self->closed || !self->accepting) return;
+    if (error) {
+      // EMFILE and the like: wait a little instead of spinning on the failing accept.
+      self->log("accepting a peer connection failed: " + error.message());
+      self->accept_retry_timer.expires_after(accept_retry_delay);
+      self->accept_retry_timer.async_wait([self](const error_code& e) {
+        if (!e && !self->closed && self->accepting) self->accept_next();
+      });
+      return;
+    }
+    self->accepted(std::move(socket));
+    self->accept_next();
+  });
+}
+
+void PeerTransport::Impl::accepted(tcp::socket socket) {
+  error_code error;
+  const tcp::endpoint remote = socket.remote_endpoint(error);
+  const std::string remote_text = error ? "(unknown)" : describe(remote);
+  if (inbound.size() >= options.inbound_connections_max) {
+    ++counters.inbound_refused;
+    log(fmt::format("refusing a peer connection from {}: {} open (inbound_connections_max)",
+                    remote_text, inbound.size()));
+    socket.close(error);
+    return;
+  }
+  auto connection = std::make_shared<InboundConnection>(std::move(socket));
+  connection->remote = remote_text;
+  const std::uint64_t id = next_inbound_id++;
+  inbound.emplace(id, connection);
+  ++counters.inbound_accepted;
+  log("accepted a peer connection from " + connection->remote);
+  read_inbound(id, connection);
+}
+
+bool PeerTransport::Impl::inbound_current(std::uint64_t id,
+                                          const std::shared_ptr<InboundConnection>& connection) {
+  if (closed) return false;
+  const auto it = inbound.find(id);
+  return it != inbound.end() && it->second == connection;
+}
+
+void PeerTransport::Impl::read_inbound(std::uint64_t id,
+                                       const std::shared_ptr<InboundConnection>& connection) {
+  auto self = shared_from_this();
+  connection->socket.async_read_some(asio::buffer(connection->chunk), [self, id, connection](
+                                                                          const error_code& error,
+                                                                          std::size_t bytes) {
+    if (!self->inbound_current(id, connection)) return;
+    if (error) {
+      self->close_inbound(id, error == asio::error::eof ? "closed by the peer" : error.message());
+      return;
+    }
+    self->counters.bytes_received += bytes;
+    connection->buffer.append(connection->chunk.data(), bytes);
+    if (self->cut_frames(id, connection)) self->read_inbound(id, connection);
+  });
+}
+
+// Delivers every whole frame in the buffer. False when the connection was closed (a bad
+// frame, or the transport closed by the handler).
+bool PeerTransport::Impl::cut_frames(std::uint64_t id,
+                                     const std::shared_ptr<InboundConnection>& connection) {
+  std::string& buffer = connection->buffer;
+  while (buffer.size() - connection->consumed >= core::frame_header_bytes) {
+    const std::string_view rest = std::string_view(buffer).substr(connection->consumed);
+    const core::Result<std::size_t> size = core::frame_size(rest);
+    if (!size.ok()) return bad_frame(id, size.status());
+    if (rest.size() < *size) break;
+    core::Result<core::Envelope> envelope = core::decode_frame(rest.substr(0, *size));
+    if (!envelope.ok()) return bad_frame(id, envelope.status());
+    connection->consumed += *size;
+    ++counters.frames_received;
+    on_envelope(std::move(envelope).value());
+    if (!inbound_current(id, connection)) return false;
+  }
+  buffer.erase(0, connection->consumed);
+  connection->consumed = 0;
+  return true;
+}
+
+bool PeerTransport::Impl::bad_frame(std::uint64_t id, const core::Status& status) {
+  ++counters.frames_bad;
+  close_inbound(id, "bad frame: " + status.to_string());
+  return false;
+}
+
+void PeerTransport::Impl::close_inbound(std::uint64_t id, const std::string& reason) {
+  const auto it = inbound.find(id);
+  if (it == inbound.end()) return;
+  error_code ignored;
+  it->second->socket.close(ignored);
+  log(fmt::format("peer connection from {} closed: {}", it->second->remote, reason));
+  inbound.erase(it);
+  ++counters.inbound_closed;
+}
+
+void PeerTransport::Impl::stop_accepting() {
+  accepting = false;
+  error_code ignored;
+  acceptor.close(ignored);
+  accept_retry_timer.cancel();
+}
+
+}  // namespace vigil::net

@@ -1,0 +1,269 @@
+// PeerTransport, the outbound side: dialing, the per-peer send queues, batched writes and
+// reconnect backoff (the shared state is in peer_transport_impl.h).
+//
+// Outbound (one per peer this node sends to): a queue of encoded frames and at most one TCP
+// connection. send() appends to the queue (bounded in bytes, frames in flight included)
+// and dials on demand; a connected peer has at most one async_write in progress, which
+// gathers up to write_batch_frames_max queued frames into one system call (Nagle is off:
+// the batch, not the kernel, coalesces). The write side of a connection is never read by
+// the peer's application, so we read from it only to learn promptly that it closed.
+// Failures go through backoff (header) and redial while frames wait; a peer with nothing
+// queued stays disconnected until the next send. Like Cassandra's OutboundConnection, a
+// queue outlives its connections: what was queued but not yet written survives a
+// reconnect; what was being written when the connection broke is dropped and counted (it
+// may or may not have arrived; the node's retries and duplicate detection cover both).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/wire/codec.h"
+#include "net/peer_transport_impl.h"
+
+namespace vigil::net {
+
+using boost::system::error_code;
+using peer_transport_detail::OutboundConnection;
+using peer_transport_detail::Peer;
+
+namespace {
+
+constexpr std::size_t write_batch_frames_max = 64;
+constexpr std::size_t write_batch_bytes_max = 1024 * 1024;
+
+}  // namespace
+
+Peer* PeerTransport::Impl::current(const core::NodeId& id,
+                                   const std::shared_ptr<OutboundConnection>& connection) {
+  if (closed) return nullptr;
+  const auto it = peers.find(id);
+  if (it == peers.end() || it->second.connection != connection) return nullptr;
+  return &it->second;
+}
+
+void PeerTransport::Impl::send(const core::Envelope& envelope) {
+  if (closed) return;
+  const auto it = peers.find(envelope.to);
+  if (it == peers.end()) {
+    ++counters.frames_dropped_no_address;
+    return;
+  }
+  core::Result<std::string> frame = core::encode_frame(envelope);
+  if (!frame.ok()) {
+    ++counters.frames_dropped_unencodable;
+    log(fmt::format("dropping a frame to {}: {}", envelope.to, frame.status().to_string()));
+    return;
+  }
+  Peer& peer = it->second;
+  if (peer.queued_bytes + frame->size() > options.send_queue_bytes_max) {
+    ++counters.frames_dropped_queue_full;
+    return;
+  }
+  peer.queued_bytes += frame->size();
+  peer.queue.push_back(std::move(frame).value());
+  if (peer.state == PeerConnectionState::disconnected) {
+    dial(peer);
+  } else if (peer.state == PeerConnectionState::connected) {
+    write_next(peer);
+  }
+}
+
+void PeerTransport::Impl::dial(Peer& peer) {
+  auto connection = std::make_shared<OutboundConnection>(io);
+  peer.connection = connection;
+  peer.state = PeerConnectionState::connecting;
+  const core::NodeId id = peer.id;
+  auto self = shared_from_this();
+  connection->connect_timer.expires_after(options.connect_timeout);
+  connection->connect_timer.async_wait([self, id, connection](const error_code& error) {
+    if (error || connection->connected || self->current(id, connection) == nullptr) return;
+    // Cancelling makes the pending resolve or connect complete with operation_aborted,
+    // whose handler takes the failure path.
+    error_code ignored;
+    connection->resolver.cancel();
+    connection->socket.close(ignored);
+  });
+  connection->resolver.async_resolve(
+      peer.address.host, std::to_string(peer.address.port),
+      [self, id, connection](const error_code& error, tcp::resolver::results_type results) {
+        Peer* p = self->current(id, connection);
+        if (p == nullptr) return;
+        if (error) {
+          self->dial_failed(*p, error.message());
+          return;
+        }
+        asio::async_connect(connection->socket, results,
+                            [self, id, connection](const error_code& e, const tcp::endpoint&) {
+                              Peer* q = self->current(id, connection);
+                              if (q == nullptr) return;
+                              if (e) {
+                                self->dial_failed(*q, e == asio::error::operation_aborted
+                                                          ? "connect timed out"
+                                                          : e.message());
+                                return;
+                              }
+                              self->connected(*q);
+                            });
+      });
+}
+
+void PeerTransport::Impl::connected(Peer& peer) {
+  OutboundConnection& connection = *peer.connection;
+  connection.connected = true;
+  connection.connect_timer.cancel();
+  error_code ignored;
+  connection.socket.set_option(tcp::no_delay(true), ignored);
+  peer.state = PeerConnectionState::connected;
+  peer.failures = 0;
+  peer.failure_logged = false;
+  ++counters.connects;
+  log(fmt::format("connected to peer {} at {}", peer.id, config::format_address(peer.address)));
+  read_sink(peer);
+  write_next(peer);
+}
+
+void PeerTransport::Impl::dial_failed(Peer& peer, const std::string& reason) {
+  ++counters.connect_failures;
+  if (!peer.failure_logged) {
+    // One line per outage, not one per redial.
+    log(fmt::format("cannot connect to peer {} at {}: {} (retrying with backoff)", peer.id,
+                    config::format_address(peer.address), reason));
+    peer.failure_logged = true;
+  }
+  drop_connection(peer);
+  enter_backoff(peer);
+}
+
+// Closes the peer's connection; what was being written on it is dropped and counted.
+void PeerTransport::Impl::drop_connection(Peer& peer) {
+  if (!peer.connection) return;
+  OutboundConnection& connection = *peer.connection;
+  counters.frames_dropped_disconnect += connection.writing.size();
+  peer.queued_bytes -= connection.writing_bytes;
+  connection.writing.clear();
+  connection.writing_bytes = 0;
+  error_code ignored;
+  connection.connect_timer.cancel();
+  connection.resolver.cancel();
+  connection.socket.close(ignored);
+  peer.connection.reset();
+  peer.state = PeerConnectionState::disconnected;
+}
+
+void PeerTransport::Impl::connection_lost(Peer& peer, const std::string& reason) {
+  ++counters.disconnects;
+  log(fmt::format("lost connection to peer {} at {}: {}", peer.id,
+                  config::format_address(peer.address), reason));
+  drop_connection(peer);
+  enter_backoff(peer);
+}
+
+core::Duration PeerTransport::Impl::backoff_delay(std::uint32_t failures) {
+  const double initial = static_cast<double>(core::to_micros(options.backoff_initial));
+  const double max = static_cast<double>(core::to_micros(options.backoff_max));
+  const double exponent = static_cast<double>(std::min<std::uint32_t>(failures, 64));
+  const double delay = std::min(max, initial * std::pow(options.backoff_factor, exponent));
+  const double jittered = delay / 2 + random.uniform_double() * delay / 2;
+  return core::Duration{std::max<std::int64_t>(1, static_cast<std::int64_t>(jittered))};
+}
+
+void PeerTransport::Impl::enter_backoff(Peer& peer) {
+  peer.state = PeerConnectionState::backoff;
+  const std::uint64_t generation = ++peer.backoff_generation;
+  peer.backoff_timer.expires_after(backoff_delay(peer.failures));
+  peer.failures += 1;
+  const core::NodeId id = peer.id;
+  auto self = shared_from_this();
+  peer.backoff_timer.async_wait([self, id, generation](const error_code& error) {
+    if (error || self->closed) return;
+    const auto it = self->peers.find(id);
+    if (it == self->peers.end()) return;
+    Peer& p = it->second;
+    if (p.backoff_generation != generation || p.state != PeerConnectionState::backoff) return;
+    if (p.queue.empty()) {
+      p.state = PeerConnectionState::disconnected;  // dial again on the next send
+    } else {
+      self->dial(p);
+    }
+  });
+}
+
+void PeerTransport::Impl::write_next(Peer& peer) {
+  if (peer.state != PeerConnectionState::connected || peer.queue.empty()) return;
+  auto connection = peer.connection;
+  if (!connection->writing.empty()) return;
+  std::vector<asio::const_buffer> buffers;
+  while (!peer.queue.empty() && connection->writing.size() < write_batch_frames_max &&
+         (connection->writing.empty() ||
+          connection->writing_bytes + peer.queue.front().size() <= write_batch_bytes_max)) {
+    connection->writing_bytes += peer.queue.front().size();
+    connection->writing.push_back(std::move(peer.queue.front()));
+    peer.queue.pop_front();
+  }
+  buffers.reserve(connection->writing.size());
+  for (const std::string& frame : connection->writing) buffers.push_back(asio::buffer(frame));
+  const core::NodeId id = peer.id;
+  auto self = shared_from_this();
+  asio::async_write(connection->socket, buffers,
+                    [self, id, connection](const error_code& error, std::size_t bytes) {
+                      Peer* p = self->current(id, connection);
+                      if (p == nullptr) return;
+                      if (error) {
+                        self->connection_lost(*p, error.message());
+                        return;
+                      }
+                      self->counters.frames_sent += connection->writing.size();
+                      self->counters.bytes_sent += bytes;
+                      p->queued_bytes -= connection->writing_bytes;
+                      connection->writing.clear();
+                      connection->writing_bytes = 0;
+                      self->write_next(*p);
+                    });
+}
+
+void PeerTransport::Impl::read_sink(Peer& peer) {
+  auto connection = peer.connection;
+  const core::NodeId id = peer.id;
+  auto self = shared_from_this();
+  connection->socket.async_read_some(
+      asio::buffer(connection->sink), [self, id, connection](const error_code& error, std::size_t) {
+        Peer* p = self->current(id, connection);
+        if (p == nullptr) return;
+        if (error) {
+          self->connection_lost(*p,
+                                error == asio::error::eof ? "closed by the peer" : error.message());
+          return;
+        }
+        self->read_sink(*p);  // the peer never writes here; whatever it sends is ignored
+      });
+}
+
+void PeerTransport::Impl::set_peer_address(const core::NodeId& id, const config::Address& address) {
+  if (closed) return;
+  auto [it, inserted] = peers.try_emplace(id, io);
+  Peer& peer = it->second;
+  if (inserted) {
+    peer.id = id;
+    peer.address = address;
+    return;
+  }
+  if (peer.address == address) return;
+  log(fmt::format("peer {} moves from {} to {}", id, config::format_address(peer.address),
+                  config::format_address(address)));
+  peer.address = address;
+  drop_connection(peer);
+  ++peer.backoff_generation;
+  peer.backoff_timer.cancel();
+  peer.failures = 0;
+  peer.failure_logged = false;
+  if (!peer.queue.empty()) dial(peer);
+}
+
+}  // namespace vigil::net
