@@ -1,16 +1,17 @@
 #include "config/config_yaml.h"
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <utility>
 #include <vector>
 
 #include "config/config_schema.h"
+#include "config/config_yaml_problems.h"
 #include "config/units.h"
 
 // The reader walks the key list of config_schema.h over the parsed document: each key it
@@ -21,11 +22,7 @@
 // a relation the user did not write. yaml-cpp throws on malformed input and on misuse;
 // every entry point catches and returns a Status, so no exception leaves this file.
 //
-// YAML::LoadAll is not used: in yaml-cpp 0.7 it never returns (allocating without bound)
-// on a stray token such as a leading ",", because the parser then reports a new document
-// at the same position forever (fixed upstream by jbeder/yaml-cpp#1319, not in Debian 12).
-// check_one_document() asks for at most three documents and treats a document that starts
-// where the previous one started as malformed input.
+// Error formatting and the one-document guard are in config_yaml_problems.cpp.
 
 namespace vigil::config {
 
@@ -36,86 +33,22 @@ namespace {
 using schema::Bounds;
 using schema::DurationBounds;
 using schema::RealBounds;
+using yaml_detail::check_one_document;
+using yaml_detail::kind_name;
+using yaml_detail::malformed;
+using yaml_detail::Position;
+using yaml_detail::position_of;
+using yaml_detail::Problem;
+using yaml_detail::problems_status;
+using yaml_detail::quoted;
+using yaml_detail::unknown_key_message;
 
 // Problems kept with their text; more are only counted (a few are shown, see header).
 constexpr std::size_t problems_kept_max = 1000;
 static_assert(problems_kept_max >= config_errors_max);
 
-// Zero-based, as yaml-cpp's Mark; -1 when unknown.
-struct Position {
-  int line = -1;
-  int column = -1;
-  bool known() const { return line >= 0; }
-};
-
-Position position_of(const YAML::Mark& mark) {
-  return {mark.line, mark.column};
-}
-
-struct Problem {
-  Position at;
-  std::string text;  // "key.path: what is wrong"
-};
-
-std::string quoted(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
-}
-
 std::string join(std::string_view prefix, std::string_view name) {
   return prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
-}
-
-std::string_view kind_name(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a single value";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Undefined: return "nothing";
-  }
-  return "something else";
-}
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Levenshtein distance ignoring case, for "did you mean" (names are short: bounded below).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      const std::size_t substitute = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
-      row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string unknown_key_message(std::string_view name, const std::vector<std::string_view>& known) {
-  std::string_view best;
-  std::size_t best_distance = 3;  // suggest only a near miss
-  if (name.size() <= 64) {
-    for (const std::string_view candidate : known) {
-      const std::size_t distance = edit_distance(name, candidate);
-      if (distance < best_distance && distance < name.size()) {
-        best = candidate;
-        best_distance = distance;
-      }
-    }
-  }
-  if (!best.empty()) return "unknown key; did you mean " + quoted(best) + "?";
-  std::string list;
-  for (const std::string_view candidate : known) {
-    list += list.empty() ? "" : ", ";
-    list += candidate;
-  }
-  return "unknown key (known keys here: " + list + ")";
 }
 
 class Reader {
@@ -374,81 +307,6 @@ class Reader {
   std::size_t problems_not_kept_ = 0;
   std::map<std::string, Position> positions_;
 };
-
-std::string format_problem(std::string_view source, const Problem& problem) {
-  std::string out(source);
-  if (problem.at.known()) {
-    out += ":" + std::to_string(problem.at.line + 1) + ":" + std::to_string(problem.at.column + 1);
-  }
-  return out + ": " + problem.text;
-}
-
-// `not_kept`: further problems that were counted but not kept.
-Status problems_status(std::string_view source, std::vector<Problem> problems,
-                       std::size_t not_kept = 0) {
-  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
-    const auto key = [](const Problem& p) {
-      return std::pair{p.at.known() ? p.at.line : std::numeric_limits<int>::max(), p.at.column};
-    };
-    return key(a) < key(b);
-  });
-  std::string message;
-  for (std::size_t i = 0; i < problems.size() && i < config_errors_max; ++i) {
-    message += (i == 0 ? "" : "\n") + format_problem(source, problems[i]);
-  }
-  const std::size_t shown = std::min(problems.size(), config_errors_max);
-  if (problems.size() + not_kept > shown) {
-    message += "\n" + std::string(source) + ": ... and " +
-               std::to_string(problems.size() + not_kept - shown) + " more problems";
-  }
-  return error(Code::invalid_argument, std::move(message));
-}
-
-Status malformed(std::string_view source, const YAML::Exception& e) {
-  return problems_status(source, {{position_of(e.mark), "malformed YAML: " + e.msg}});
-}
-
-// Records where each document starts; ignores the content.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
-  std::vector<YAML::Mark> starts;
-};
-
-// ok when `text` holds at most one document. Throws YAML::Exception on malformed YAML.
-Status check_one_document(const std::string& text, std::string_view source) {
-  std::istringstream stream(text);
-  YAML::Parser parser(stream);
-  DocumentStarts documents;
-  for (int i = 0; i < 3 && parser.HandleNextDocument(documents); ++i) {
-  }
-  const std::vector<YAML::Mark>& starts = documents.starts;
-  for (std::size_t i = 1; i < starts.size(); ++i) {
-    if (starts[i].pos != starts[i - 1].pos) continue;
-    const auto at = static_cast<std::size_t>(starts[i].pos);
-    const std::string found = at < text.size() ? quoted(text.substr(at, 1)) : "end of input";
-    return problems_status(source,
-                           {{position_of(starts[i]), "malformed YAML: unexpected " + found}});
-  }
-  if (starts.size() > 1) {
-    return problems_status(source, {{position_of(starts[1]),
-                                     "only one YAML document is allowed; a second "
-                                     "one starts here"}});
-  }
-  return {};
-}
 
 }  // namespace
 

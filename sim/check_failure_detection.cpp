@@ -21,6 +21,8 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace vigil::sim {
 namespace {
@@ -118,73 +120,78 @@ Verdicts verdicts_of(const Context& context, std::uint32_t observer, std::uint32
   return verdicts;
 }
 
-}  // namespace
+// Detection times, summed over crashes.
+struct Detection {
+  std::uint64_t crashes_suspected = 0;
+  std::uint64_t crashes_failed = 0;
+  std::uint64_t crashes_missed = 0;
+  std::vector<double> suspect_times_s;
+  std::vector<double> failed_times_s;
+};
 
-CheckResult check_failure_detection(const Scenario& scenario, const SimulationResult& result,
-                                    const CheckSpec& spec) {
-  CheckResult check;
-  check.name = "failure_detection";
-  Context context{result, {}, scenario_node_ids(scenario), 0, result.sim_time_us};
-  for (std::uint32_t i = 0; i < context.ids.size(); ++i) context.index[context.ids[i]] = i;
-  context.look_back_us = core::to_micros(scenario.config.failure_detector.failure_threshold) +
-                         2 * core::to_micros(scenario.config.gossip_protocol.interval);
-
-  // Detection times, crash by crash.
-  std::uint64_t crashes_suspected = 0, crashes_failed = 0, crashes_missed = 0;
-  std::vector<double> suspect_times_s, failed_times_s;
-  for (const CrashRecord& crash : result.crashes) {
-    const std::int64_t until_us = crash.restarted_us >= 0 ? crash.restarted_us : context.end_us;
-    std::int64_t suspect_max_us = 0, failed_max_us = 0;
-    bool all_suspected = true, all_failed = true, any_observer = false;
-    std::string late;
-    for (std::uint32_t observer = 0; observer < context.ids.size(); ++observer) {
-      if (observer == crash.node || context.down_during(observer, crash.crashed_us, until_us)) {
-        continue;
-      }
-      any_observer = true;
-      const Verdicts verdicts = verdicts_of(context, observer, crash.node, crash.crashed_us,
-                                            until_us);
-      if (verdicts.suspect_at_us < 0) {
-        all_suspected = false;
-      } else {
-        suspect_max_us = std::max(suspect_max_us, verdicts.suspect_at_us - crash.crashed_us);
-      }
-      if (verdicts.failed_at_us < 0) {
-        all_failed = false;
-      } else {
-        failed_max_us = std::max(failed_max_us, verdicts.failed_at_us - crash.crashed_us);
-      }
-      if (verdicts.failed_at_us < 0 ||
-          verdicts.failed_at_us - crash.crashed_us > context.look_back_us) {
-        late = context.ids[observer];
-      }
+// One crash: how long until every live observer held it suspect and failed; a crash some
+// observer did not mark failed within L is missed (an example is added to `check`).
+void judge_crash(const Context& context, const CrashRecord& crash, Detection& detection,
+                 CheckResult& check) {
+  const std::int64_t until_us = crash.restarted_us >= 0 ? crash.restarted_us : context.end_us;
+  std::int64_t suspect_max_us = 0, failed_max_us = 0;
+  bool all_suspected = true, all_failed = true, any_observer = false;
+  std::string late;
+  for (std::uint32_t observer = 0; observer < context.ids.size(); ++observer) {
+    if (observer == crash.node || context.down_during(observer, crash.crashed_us, until_us)) {
+      continue;
     }
-    if (!any_observer) continue;
-    if (all_suspected) {
-      crashes_suspected += 1;
-      suspect_times_s.push_back(static_cast<double>(suspect_max_us) / 1e6);
+    any_observer = true;
+    const Verdicts verdicts =
+        verdicts_of(context, observer, crash.node, crash.crashed_us, until_us);
+    if (verdicts.suspect_at_us < 0) {
+      all_suspected = false;
+    } else {
+      suspect_max_us = std::max(suspect_max_us, verdicts.suspect_at_us - crash.crashed_us);
     }
-    if (all_failed) {
-      crashes_failed += 1;
-      failed_times_s.push_back(static_cast<double>(failed_max_us) / 1e6);
+    if (verdicts.failed_at_us < 0) {
+      all_failed = false;
+    } else {
+      failed_max_us = std::max(failed_max_us, verdicts.failed_at_us - crash.crashed_us);
     }
-    if (until_us - crash.crashed_us >= context.look_back_us && !late.empty()) {
-      crashes_missed += 1;
-      add_example(check, context.ids[crash.node] + " crashed at " +
-                             seconds_text(crash.crashed_us) + " and was down until " +
-                             seconds_text(until_us) + ", but " + late + " did not mark it " +
-                             "failed within " + seconds_text(context.look_back_us));
+    if (verdicts.failed_at_us < 0 ||
+        verdicts.failed_at_us - crash.crashed_us > context.look_back_us) {
+      late = context.ids[observer];
     }
   }
+  if (!any_observer) return;
+  if (all_suspected) {
+    detection.crashes_suspected += 1;
+    detection.suspect_times_s.push_back(static_cast<double>(suspect_max_us) / 1e6);
+  }
+  if (all_failed) {
+    detection.crashes_failed += 1;
+    detection.failed_times_s.push_back(static_cast<double>(failed_max_us) / 1e6);
+  }
+  if (until_us - crash.crashed_us >= context.look_back_us && !late.empty()) {
+    detection.crashes_missed += 1;
+    add_example(check, context.ids[crash.node] + " crashed at " + seconds_text(crash.crashed_us) +
+                           " and was down until " + seconds_text(until_us) + ", but " + late +
+                           " did not mark it " + "failed within " +
+                           seconds_text(context.look_back_us));
+  }
+}
 
-  // Mistakes, verdict by verdict.
-  std::uint64_t false_suspicions = 0, false_failures = 0;
-  std::uint64_t partitioned_suspicions = 0, partitioned_failures = 0;
-  for (const PeerTransitionRecord& record : result.peer_transitions) {
-    const bool suspicion = record.transition.from == PeerState::alive &&
-                           record.transition.to == PeerState::suspect;
-    const bool failure = record.transition.from != PeerState::failed &&
-                         record.transition.to == PeerState::failed;
+struct Mistakes {
+  std::uint64_t false_suspicions = 0;
+  std::uint64_t false_failures = 0;
+  std::uint64_t partitioned_suspicions = 0;
+  std::uint64_t partitioned_failures = 0;
+};
+
+// Mistakes, verdict by verdict (an example is added to `check` for each false one).
+Mistakes count_mistakes(const Context& context, CheckResult& check) {
+  Mistakes mistakes;
+  for (const PeerTransitionRecord& record : context.result.peer_transitions) {
+    const bool suspicion =
+        record.transition.from == PeerState::alive && record.transition.to == PeerState::suspect;
+    const bool failure =
+        record.transition.from != PeerState::failed && record.transition.to == PeerState::failed;
     if (!suspicion && !failure) continue;
     const auto observer = context.index.find(record.observer);
     const auto peer = context.index.find(record.transition.peer);
@@ -192,25 +199,31 @@ CheckResult check_failure_detection(const Scenario& scenario, const SimulationRe
     const std::int64_t from_us = record.at_us - context.look_back_us;
     if (context.down_during(peer->second, from_us, record.at_us)) continue;
     if (context.separated_during(observer->second, peer->second, from_us, record.at_us)) {
-      (suspicion ? partitioned_suspicions : partitioned_failures) += 1;
+      (suspicion ? mistakes.partitioned_suspicions : mistakes.partitioned_failures) += 1;
       continue;
     }
-    (suspicion ? false_suspicions : false_failures) += 1;
+    (suspicion ? mistakes.false_suspicions : mistakes.false_failures) += 1;
     add_example(check, record.observer + " marked " + record.transition.peer + " " +
                            (suspicion ? "suspect" : "failed") + " at " +
                            seconds_text(record.at_us) + ": up, and not cut off from it both " +
                            "ways, for the " + seconds_text(context.look_back_us) + " before");
   }
+  return mistakes;
+}
 
+void record_numbers(const SimulationResult& result, const Detection& detection,
+                    const Mistakes& mistakes, CheckResult& check) {
   check.counts = {{"transitions", result.peer_transitions.size()},
                   {"crashes", result.crashes.size()},
-                  {"crashes_suspected", crashes_suspected},
-                  {"crashes_failed", crashes_failed},
-                  {"crashes_missed", crashes_missed},
-                  {"false_suspicions", false_suspicions},
-                  {"false_failures", false_failures},
-                  {"partitioned_suspicions", partitioned_suspicions},
-                  {"partitioned_failures", partitioned_failures}};
+                  {"crashes_suspected", detection.crashes_suspected},
+                  {"crashes_failed", detection.crashes_failed},
+                  {"crashes_missed", detection.crashes_missed},
+                  {"false_suspicions", mistakes.false_suspicions},
+                  {"false_failures", mistakes.false_failures},
+                  {"partitioned_suspicions", mistakes.partitioned_suspicions},
+                  {"partitioned_failures", mistakes.partitioned_failures}};
+  const std::vector<double>& suspect_times_s = detection.suspect_times_s;
+  const std::vector<double>& failed_times_s = detection.failed_times_s;
   if (!suspect_times_s.empty()) {
     check.ratios["suspect_time_s_max"] =
         *std::max_element(suspect_times_s.begin(), suspect_times_s.end());
@@ -221,8 +234,10 @@ CheckResult check_failure_detection(const Scenario& scenario, const SimulationRe
         *std::max_element(failed_times_s.begin(), failed_times_s.end());
     check.ratios["failed_time_s_median"] = median(failed_times_s);
   }
+}
 
-  check.ok = crashes_missed == 0;
+// The scenario's gates ("false_suspicions: {max: 0}"): a number over its max fails the check.
+void apply_gates(const CheckSpec& spec, CheckResult& check) {
   for (const auto& [number, max] : spec.max_of) {
     double value = 0;
     if (const auto count = check.counts.find(number); count != check.counts.end()) {
@@ -239,6 +254,26 @@ CheckResult check_failure_detection(const Scenario& scenario, const SimulationRe
       add_example(check, text);
     }
   }
+}
+
+}  // namespace
+
+CheckResult check_failure_detection(const Scenario& scenario, const SimulationResult& result,
+                                    const CheckSpec& spec) {
+  CheckResult check;
+  check.name = "failure_detection";
+  Context context{result, {}, scenario_node_ids(scenario), 0, result.sim_time_us};
+  for (std::uint32_t i = 0; i < context.ids.size(); ++i) context.index[context.ids[i]] = i;
+  context.look_back_us = core::to_micros(scenario.config.failure_detector.failure_threshold) +
+                         2 * core::to_micros(scenario.config.gossip_protocol.interval);
+
+  Detection detection;
+  for (const CrashRecord& crash : result.crashes) judge_crash(context, crash, detection, check);
+  const Mistakes mistakes = count_mistakes(context, check);
+  record_numbers(result, detection, mistakes, check);
+
+  check.ok = detection.crashes_missed == 0;
+  apply_gates(spec, check);
   return check;
 }
 
