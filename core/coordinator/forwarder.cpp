@@ -8,7 +8,7 @@
 // max_retries more times; the coordinator that answers first is relayed to the client,
 // whatever it says (an unavailable from a coordinator means it tried its replicas; trying
 // another would only repeat that). A retry to a coordinator that already coordinated the
-// request is answered from its memory (coordinator.cpp), not coordinated twice. After
+// request is answered from its memory (admission.cpp), not coordinated twice. After
 // request_timeout the client gets `timeout`: no coordinator answered, so the outcome is
 // unknown. A reply that arrives later matches no request and is counted and dropped.
 
