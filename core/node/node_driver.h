@@ -63,10 +63,10 @@ struct DriverOptions {
   std::uint64_t check_invariants_every = 1;
 };
 
-// Production's K. One check walks every request in flight: measured ~40 us at 100 in
-// flight, ~1 ms at 1,000, ~70 ms at 10,000 (the default bound), against ~4-70 us per input
-// and flush; every 4096th input keeps it under 1% of the CPU up to 1,000 in flight
-// (docs/operations.md has the figures and the reasoning).
+// Production's K. One check walks every request in flight: ~6 us at 100 in flight, ~80 us
+// at 1,000, ~3.5 ms at 10,000 (the default bound), against ~4 us per input and flush
+// (scripts/invariant-cost.sh); every 4096th input keeps it under 1% of the CPU even at the
+// bound (docs/operations.md has the figures and the reasoning).
 inline constexpr std::uint64_t production_invariant_interval = 4096;
 
 // What a flush did with the storage.
