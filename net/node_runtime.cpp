@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -54,13 +55,16 @@ struct NodeRuntime::Parts {
         PeerTransport::EnvelopeHandler on_envelope)
       : transport(io, std::move(transport_options), std::move(on_envelope)),
         timer(io),
-        drain_timer(io) {}
+        drain_timer(io),
+        commit_thread(1) {}
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<store::TypedStorage> storage;
   std::unique_ptr<core::NodeDriver> driver;
   PeerTransport transport;
   asio::steady_timer timer;
   asio::steady_timer drain_timer;
+  // Runs SqliteStore::finish_commit() (the WAL's fdatasync) while the loop goes on.
+  asio::thread_pool commit_thread;
 };
 
 namespace {
@@ -169,7 +173,8 @@ core::Status NodeRuntime::start() {
       config::format_address(config::Address{config_.node.listen.host, peer_address_.port});
   parts_->driver =
       std::make_unique<core::NodeDriver>(node_options, ring_, *parts_->storage, node_seed,
-                                         core::DriverOptions{options_.check_invariants_every});
+                                         core::DriverOptions{options_.check_invariants_every,
+                                                             /*pipelined=*/true});
 
   std::string ring_text;
   for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;
@@ -188,6 +193,7 @@ NodeRuntime::~NodeRuntime() {
   alive_.reset();
   if (parts_) {
     parts_->transport.close();
+    parts_->commit_thread.join();  // its fsync uses the store
     parts_->driver.reset();
     parts_->storage.reset();
     parts_->store.reset();
@@ -266,28 +272,52 @@ void NodeRuntime::post_flush() {
 void NodeRuntime::flush() {
   flush_posted_ = false;
   if (phase_ == Phase::closed) return;
-  core::DriverEffects effects = flush_driver();
+  release(parts_->driver->flush(now()));
+}
+
+void NodeRuntime::release(core::DriverEffects effects) {
+  count_commit(effects);
+  if (effects.commit == core::CommitOutcome::started) {
+    // The fsync runs on the commit thread; its end comes back to the loop as one handler.
+    const std::uint64_t generation = ++commit_generation_;
+    commit_started_ = std::chrono::steady_clock::now();
+    store::SqliteStore* store = parts_->store.get();
+    std::weak_ptr<char> alive = alive_;
+    asio::post(parts_->commit_thread, [this, alive, store, generation] {
+      core::Status status = store->finish_commit();
+      asio::post(io_, [this, alive, generation, status = std::move(status)] {
+        if (!alive.expired()) on_commit_returned(generation, status);
+      });
+    });
+  }
   send_messages(effects.messages);
   deliver_replies(effects.replies);
   if (phase_ == Phase::closed) return;  // a reply callback shut the runtime down
   arm_timer(effects.next_timeout);
   log_peer_transitions(effects.transitions);
-  if (phase_ == Phase::draining && callbacks_.empty()) finish_shutdown();
+  if (phase_ == Phase::draining && callbacks_.empty() && !parts_->driver->commit_in_flight()) {
+    finish_shutdown();
+  }
 }
 
-core::DriverEffects NodeRuntime::flush_driver() {
-  const auto started = std::chrono::steady_clock::now();
-  core::DriverEffects effects = parts_->driver->flush(now());
-  if (effects.commit == core::CommitOutcome::none) return effects;
+void NodeRuntime::on_commit_returned(std::uint64_t generation, core::Status status) {
+  if (phase_ == Phase::closed || generation != commit_generation_) return;
+  if (!parts_->driver->commit_in_flight()) return;
   store_stats_.commit_latency_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  store_stats_.batch_size.observe(static_cast<double>(effects.inputs));
-  store_stats_.commits += 1;
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started_).count());
+  release(parts_->driver->commit_done(now(), status));
+}
+
+void NodeRuntime::count_commit(const core::DriverEffects& effects) {
+  if (effects.commit == core::CommitOutcome::none) return;
+  if (effects.commit == core::CommitOutcome::started) {
+    store_stats_.batch_size.observe(static_cast<double>(effects.inputs));
+    store_stats_.commits += 1;
+  }
   if (effects.commit == core::CommitOutcome::failed) {
     store_stats_.commit_failures += 1;
     log("storage failure, refusing writes until restarted: " + effects.commit_status.to_string());
   }
-  return effects;
 }
 
 void NodeRuntime::send_messages(const std::vector<core::Envelope>& messages) {
@@ -379,8 +409,14 @@ void NodeRuntime::finish_shutdown() {
   auto pending = std::move(callbacks_);
   callbacks_.clear();
   for (auto& [id, done] : pending) done(unavailable_reply(id, "the node is shutting down"));
-  // The last flush: what is staged is committed; what it releases has nowhere to go.
-  const core::DriverEffects last = parts_->driver->flush(now());
+  // The last commits: the one in flight (its fsync on the commit thread is waited for,
+  // then done once more here: fdatasync is idempotent), then what is staged. What they
+  // release has nowhere to go.
+  parts_->commit_thread.join();
+  core::DriverEffects last = parts_->driver->flush(now());
+  while (parts_->driver->commit_in_flight()) {
+    last = parts_->driver->commit_done(now(), parts_->store->finish_commit());
+  }
   if (last.commit == core::CommitOutcome::failed) {
     log("the last commit failed: " + last.commit_status.to_string());
   }

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,7 +112,12 @@ class NodeRuntime final : public NodeService {
   void on_timer(std::uint64_t generation);
   void post_flush();
   void flush();
-  core::DriverEffects flush_driver();  // the driver's flush, timed and counted
+  // Carries out what a flush or a returned commit released; starts the commit's fsync on
+  // the commit thread when one began.
+  void release(core::DriverEffects effects);
+  void count_commit(const core::DriverEffects& effects);
+  // The commit thread finished the commit of generation `generation` with `status`.
+  void on_commit_returned(std::uint64_t generation, core::Status status);
   void send_messages(const std::vector<core::Envelope>& messages);
   void deliver_replies(const std::vector<core::ClientReply>& replies);
   void arm_timer(std::optional<core::Instant> next);
@@ -133,6 +139,8 @@ class NodeRuntime final : public NodeService {
   bool flush_posted_ = false;
   std::optional<core::Instant> timer_armed_at_;
   std::uint64_t timer_generation_ = 0;
+  std::uint64_t commit_generation_ = 0;  // the commit in flight (the commit thread syncs it)
+  std::chrono::steady_clock::time_point commit_started_;
   std::vector<std::function<void()>> shutdown_callbacks_;
   StoreStats store_stats_{Histogram(), Histogram(Histogram::size_bounds())};
   CounterSnapshot closed_counters_;  // the node's last counters, once it is closed

@@ -21,6 +21,7 @@ std::string_view event_kind_name(EventKind kind) {
     case EventKind::fiber_wake: return "wake";
     case EventKind::fault: return "fault";
     case EventKind::resume: return "resume";
+    case EventKind::node_commit: return "commit";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class EventKind : std::uint8_t {
   fiber_wake,      // node = fiber id, tag = the wait it ends (stale waits are ignored)
   fault,           // a fault action: tag = index into the simulator's fault actions
   resume,          // a paused node resumes: tag = the pause's generation
+  node_commit,     // a node's commit in flight returns: tag = the commit's generation
 };
 
 std::string_view event_kind_name(EventKind kind);

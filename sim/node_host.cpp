@@ -36,13 +36,15 @@
 namespace vigil::sim {
 
 NodeHost::NodeHost(std::uint32_t index, core::NodeOptions options, core::Ring ring,
-                   std::uint64_t seed, SimClock clock, HostLimits limits)
+                   std::uint64_t seed, SimClock clock, HostLimits limits, DiskModel disk)
     : index_(index),
       options_(std::move(options)),
       ring_(std::move(ring)),
       seed_(seed),
       clock_(clock),
-      limits_(limits) {
+      limits_(limits),
+      disk_(disk),
+      disk_random_(derive_seed(seed, Stream::disk, index)) {
   start_process();
 }
 
@@ -50,8 +52,11 @@ NodeHost::~NodeHost() = default;
 
 void NodeHost::start_process() {
   storage_ = std::make_unique<store::TypedStorage>(store_);
+  core::DriverOptions driver_options;
+  driver_options.pipelined = true;  // as production runs it
   driver_ = std::make_unique<core::NodeDriver>(
-      options_, ring_, *storage_, derive_seed(seed_, Stream::node, index_, incarnation_));
+      options_, ring_, *storage_, derive_seed(seed_, Stream::node, index_, incarnation_),
+      driver_options);
 }
 
 core::Now NodeHost::now(std::int64_t now_us) const {
@@ -84,15 +89,32 @@ HostEffects NodeHost::timer(std::int64_t now_us, std::uint64_t generation) {
   return finish_input(now_us);
 }
 
+HostEffects NodeHost::commit_returned(std::int64_t now_us, std::uint64_t generation) {
+  VIGIL_ASSERT(state_ == ProcessState::up, "a commit returned in a node that is not up");
+  if (generation != commit_generation_ || !driver_->commit_in_flight()) return {};
+  const core::Status status = store_.finish_commit();
+  return host_effects(now_us, driver_->commit_done(now(now_us), status));
+}
+
 HostEffects NodeHost::finish_input(std::int64_t now_us) {
-  core::DriverEffects flushed = driver_->flush(now(now_us));
+  return host_effects(now_us, driver_->flush(now(now_us)));
+}
+
+HostEffects NodeHost::host_effects(std::int64_t now_us, core::DriverEffects flushed) {
   inputs_ += flushed.inputs;
-  if (flushed.commit != core::CommitOutcome::none) commits_ += 1;
+  if (flushed.commit == core::CommitOutcome::started) commits_ += 1;
   if (flushed.commit == core::CommitOutcome::failed) commit_failures_ += 1;
   HostEffects effects;
   effects.messages = std::move(flushed.messages);
   effects.replies = std::move(flushed.replies);
   effects.transitions = std::move(flushed.transitions);
+  if (flushed.commit == core::CommitOutcome::started) {
+    const std::int64_t latency_us = disk_random_.uniform_range(
+        core::to_micros(disk_.commit_latency.min), core::to_micros(disk_.commit_latency.max));
+    commit_generation_ += 1;
+    effects.commit_at_us = now_us + latency_us;
+    effects.commit_generation = commit_generation_;
+  }
   std::optional<std::int64_t> deadline;
   if (flushed.next_timeout) deadline = core::to_micros(*flushed.next_timeout);
   if (deadline != timer_at_us_) {
@@ -113,7 +135,10 @@ void NodeHost::crash() {
   }
   driver_.reset();
   storage_.reset();
-  store_.crash();
+  // A crash during an fsync: the commit in flight may or may not have reached the disk.
+  const bool in_flight_survives = store_.commit_in_flight() && disk_random_.chance(0.5);
+  store_.crash(in_flight_survives);
+  commit_generation_ += 1;
   held_.clear();
   timer_generation_ += 1;
   timer_at_us_.reset();

@@ -16,6 +16,8 @@
 #include "core/wire/messages.h"
 #include "core/node/node.h"
 #include "core/node/node_driver.h"
+#include "core/random.h"
+#include "sim/scenario.h"
 #include "core/ring/ring.h"
 #include "sim/event_queue.h"
 #include "sim/sim_clock.h"
@@ -37,6 +39,9 @@ struct HostEffects {
   // `at_us`. Earlier timer events of this node are stale from now on.
   std::optional<std::int64_t> timer_at_us;
   std::uint64_t timer_generation = 0;
+  // Set when a commit began: schedule a node_commit event (tag = generation) at `at_us`.
+  std::optional<std::int64_t> commit_at_us;
+  std::uint64_t commit_generation = 0;
   // Peer state changes the node judged during the input (core::Node::take_peer_transitions).
   std::vector<core::PeerTransition> transitions;
 };
@@ -50,7 +55,7 @@ class NodeHost {
   // The node starts up at once (incarnation 0). `seed` is the simulation seed: the node's
   // own generator is seeded from (seed, index, incarnation).
   NodeHost(std::uint32_t index, core::NodeOptions options, core::Ring ring, std::uint64_t seed,
-           SimClock clock, HostLimits limits = {});
+           SimClock clock, HostLimits limits = {}, DiskModel disk = {});
   ~NodeHost();
   NodeHost(const NodeHost&) = delete;
   NodeHost& operator=(const NodeHost&) = delete;
@@ -61,6 +66,9 @@ class NodeHost {
   HostEffects client_request(std::int64_t now_us, core::ClientRequest request);
   // A node_timer event: nothing happens (and no effects) when `generation` is stale.
   HostEffects timer(std::int64_t now_us, std::uint64_t generation);
+  // A node_commit event: the commit in flight is durable (or failed, by an armed fault);
+  // nothing happens when `generation` is stale (a crash came first).
+  HostEffects commit_returned(std::int64_t now_us, std::uint64_t generation);
 
   // Faults.
   // The process dies: the node and its volatile state go, the store loses what was not
@@ -96,6 +104,8 @@ class NodeHost {
   void start_process();
   // Flushes the driver after one input and schedules the node's timer.
   HostEffects finish_input(std::int64_t now_us);
+  // Turns driver effects into host effects: counts, the timer, the commit event.
+  HostEffects host_effects(std::int64_t now_us, core::DriverEffects flushed);
 
   std::uint32_t index_;
   core::NodeOptions options_;
@@ -103,6 +113,8 @@ class NodeHost {
   std::uint64_t seed_;
   SimClock clock_;
   HostLimits limits_;
+  DiskModel disk_;
+  core::Random disk_random_;  // commit latencies and crash coins (Stream::disk)
   store::MemoryStore store_;
   std::unique_ptr<store::TypedStorage> storage_;
   std::unique_ptr<core::NodeDriver> driver_;  // null while crashed
@@ -111,6 +123,7 @@ class NodeHost {
   std::uint64_t pause_generation_ = 0;
   std::uint64_t timer_generation_ = 0;
   std::optional<std::int64_t> timer_at_us_;  // what the pending timer event is for
+  std::uint64_t commit_generation_ = 0;      // raised by a crash: its commit never returns
   std::vector<Event> held_;
   core::NodeCounters retired_counters_;  // of earlier incarnations
   std::uint64_t commits_ = 0;

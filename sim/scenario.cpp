@@ -38,7 +38,7 @@ using core::Result;
 Scenario Loader::load(const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) refuse(root, "", "the scenario is empty");
   check_keys(root, "",
-             {"name", "duration", "quiesce", "cluster", "network", "workload", "faults", "checks",
+             {"name", "duration", "quiesce", "cluster", "network", "disk", "workload", "faults", "checks",
               "expect"});
   Scenario scenario;
   scenario.file = file_;
@@ -67,6 +67,7 @@ Scenario Loader::load(const YAML::Node& root) {
 
   load_cluster(require(root, "cluster", ""), scenario);
   if (root["network"].IsDefined()) load_network(root["network"], scenario.network);
+  if (root["disk"].IsDefined()) load_disk(root["disk"], scenario.disk);
   load_workload(require(root, "workload", ""), scenario.workload);
   if (root["faults"].IsDefined()) load_faults(root["faults"], scenario);
   load_checks(require(root, "checks", ""), scenario);
@@ -101,6 +102,23 @@ void Loader::load_cluster(const YAML::Node& node, Scenario& scenario) {
     refuse(nodes, "cluster.nodes",
            std::to_string(scenario.nodes) + " nodes cannot hold N=" + std::to_string(replicas) +
                " replicas (quorum_settings.N)");
+  }
+}
+
+void Loader::load_disk(const YAML::Node& node, DiskModel& disk) const {
+  check_keys(node, "disk", {"commit_latency"});
+  if (!node["commit_latency"].IsDefined()) return;
+  const YAML::Node latency = node["commit_latency"];
+  check_keys(latency, "disk.commit_latency", {"min", "max"});
+  disk.commit_latency.min =
+      duration(require(latency, "min", "disk.commit_latency"), "disk.commit_latency.min");
+  disk.commit_latency.max =
+      duration(require(latency, "max", "disk.commit_latency"), "disk.commit_latency.max");
+  if (disk.commit_latency.min > disk.commit_latency.max) {
+    refuse(latency["max"], "disk.commit_latency.max", "must not be less than min");
+  }
+  if (disk.commit_latency.max > std::chrono::seconds(10)) {
+    refuse(latency["max"], "disk.commit_latency.max", "must be at most 10s");
   }
 }
 

@@ -33,6 +33,13 @@ struct NetworkModel {
   double reorder = 0;    // probability a message gets extra delay (up to 10x max latency)
 };
 
+// The simulated disk: how long a commit takes to become durable (the fsync), drawn per
+// commit. The node keeps working meanwhile (pipelined group commit, core/node/node_driver.h);
+// a crash during it keeps or loses the commit in flight, by a coin.
+struct DiskModel {
+  LatencyModel commit_latency{std::chrono::microseconds(100), std::chrono::microseconds(1000)};
+};
+
 enum class WorkloadMode : std::uint8_t { read_modify_write, blind };
 
 struct Workload {
@@ -99,6 +106,7 @@ struct Scenario {
   std::uint32_t nodes = 5;
   config::Config config;  // every node's configuration (ids and addresses filled per node)
   NetworkModel network;
+  DiskModel disk;
   Workload workload;
   std::vector<Fault> faults;     // sorted by `at`
   std::vector<CheckSpec> checks;

@@ -69,6 +69,7 @@ class Loader {
 
   void load_cluster(const YAML::Node& node, Scenario& scenario);
   void load_network(const YAML::Node& node, NetworkModel& network) const;
+  void load_disk(const YAML::Node& node, DiskModel& disk) const;
   void load_workload(const YAML::Node& node, Workload& workload) const;
   double rate(const YAML::Node& node, const std::string& path) const;
   void load_mix(const YAML::Node& node, Workload& workload) const;

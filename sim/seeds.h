@@ -17,6 +17,7 @@ enum class Stream : std::uint64_t {
   client = 3,   // index = client
   faults = 4,   // fault timing jitter and fault targets (which record to corrupt)
   clock = 5,    // index = node: the initial offset of its wall clock
+  disk = 6,     // index = node: commit latencies, and whether a crash keeps a commit in flight
 };
 
 inline std::uint64_t derive_seed(std::uint64_t seed, Stream stream, std::uint64_t index = 0,

@@ -72,6 +72,7 @@ class Simulation final : public ClientPort {
   void dispatch(Event event, bool resumed);
   void on_deliver(Event event, bool resumed);
   void on_timer(const Event& event, bool resumed);
+  void on_commit(const Event& event);
   void apply_effects(std::uint32_t node, HostEffects effects);
   void send_message(std::uint32_t from, const core::Envelope& envelope);
   void record(const Event& event);

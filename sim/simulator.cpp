@@ -136,7 +136,8 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed,
     client_timeout_us_ =
         core::to_micros(node_options.request_timeout) + limits_.client_timeout_slack_us;
     hosts_.push_back(std::make_unique<NodeHost>(
-        i, node_options, ring, seed, SimClock(epoch_us + clock_random.uniform_range(-1000, 1000))));
+        i, node_options, ring, seed, SimClock(epoch_us + clock_random.uniform_range(-1000, 1000)),
+        HostLimits{}, scenario.disk));
     index_of_.emplace(ids[i], i);
   }
 }
@@ -192,6 +193,7 @@ void Simulation::dispatch(Event event, bool resumed) {
   switch (event.kind) {
     case EventKind::deliver: on_deliver(std::move(event), resumed); return;
     case EventKind::node_timer: on_timer(event, resumed); return;
+    case EventKind::node_commit: on_commit(event); return;
     case EventKind::client_request: on_client_request(std::move(event)); return;
     case EventKind::client_reply: on_client_reply(event); return;
     case EventKind::fiber_wake: fibers_.handle_event(event); return;
@@ -236,6 +238,16 @@ void Simulation::on_timer(const Event& event, bool resumed) {
   apply_effects(event.node, host.timer(now_us_, event.tag));
 }
 
+void Simulation::on_commit(const Event& event) {
+  NodeHost& host = *hosts_[event.node];
+  if (host.state() == ProcessState::crashed) return;  // stale: a crash raised the generation
+  if (host.state() == ProcessState::paused) {
+    host.hold(event);  // the fsync returned; the frozen process sees it when it wakes
+    return;
+  }
+  apply_effects(event.node, host.commit_returned(now_us_, event.tag));
+}
+
 void Simulation::apply_effects(std::uint32_t node, HostEffects effects) {
   for (const core::Envelope& envelope : effects.messages) send_message(node, envelope);
   for (core::ClientReply& reply : effects.replies) send_reply(node, std::move(reply));
@@ -245,6 +257,10 @@ void Simulation::apply_effects(std::uint32_t node, HostEffects effects) {
   if (effects.timer_at_us) {
     queue_.push(
         Event::make(*effects.timer_at_us, EventKind::node_timer, node, effects.timer_generation));
+  }
+  if (effects.commit_at_us) {
+    queue_.push(Event::make(*effects.commit_at_us, EventKind::node_commit, node,
+                            effects.commit_generation));
   }
 }
 
@@ -323,7 +339,8 @@ void Simulation::trace(const Event& event) {
           << core::message_type_name(type) << ' ' << event.bytes.size() << 'B';
       break;
     }
-    case EventKind::node_timer: out << hosts_[event.node]->id(); break;
+    case EventKind::node_timer:
+    case EventKind::node_commit: out << hosts_[event.node]->id(); break;
     case EventKind::client_request:
     case EventKind::client_reply: {
       out << '#' << event.tag << ' ' << hosts_[event.node]->id();

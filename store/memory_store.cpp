@@ -173,14 +173,26 @@ void MemoryStore::rebuild_hint_index() {
     hints_by_target_.insert({stored.record.target, id});
 }
 
-Status MemoryStore::commit() {
+Status MemoryStore::begin_commit() {
   if (!sticky_error_.ok()) return sticky_error_;
+  VIGIL_ASSERT(!sealed_, "begin_commit while a commit is in flight");
   if (!staged_) return Status::ok_status();
   staged_ = false;
+  sealed_ = true;
+  keys_.seal();
+  hints_.seal();
+  meta_.seal();
+  return Status::ok_status();
+}
+
+Status MemoryStore::finish_commit() {
+  if (!sticky_error_.ok()) return sticky_error_;
+  if (!sealed_) return Status::ok_status();
+  sealed_ = false;
   if (fail_next_commit_ || lose_next_commit_) {
-    keys_.commit_lost();
-    hints_.commit_lost();
-    meta_.commit_lost();
+    keys_.sealed_lost();
+    hints_.sealed_lost();
+    meta_.sealed_lost();
     if (fail_next_commit_) {
       fail_next_commit_ = false;
       sticky_error_ = core::error(core::Code::io_error, "injected fault: commit failed");
@@ -189,18 +201,19 @@ Status MemoryStore::commit() {
     lose_next_commit_ = false;
     return Status::ok_status();
   }
-  keys_.commit_durable();
-  hints_.commit_durable();
-  meta_.commit_durable();
+  keys_.sealed_durable();
+  hints_.sealed_durable();
+  meta_.sealed_durable();
   return Status::ok_status();
 }
 
-void MemoryStore::crash() {
-  keys_.crash();
-  hints_.crash();
-  meta_.crash();
+void MemoryStore::crash(bool in_flight_survives) {
+  keys_.crash(in_flight_survives);
+  hints_.crash(in_flight_survives);
+  meta_.crash(in_flight_survives);
   rebuild_hint_index();
   staged_ = false;
+  sealed_ = false;
   sticky_error_ = Status::ok_status();
 }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/assert.h"
 #include "store/store.h"
 
 namespace vigil::store {
@@ -79,27 +80,45 @@ class JournaledMap {
     return true;
   }
 
-  void commit_durable() {
+  // Pipelined commit: seal() hands the changes staged so far to the commit in flight (at
+  // most one: REQUIRES none is in flight); changes after it stage the next batch.
+  void seal() {
+    VIGIL_ASSERT(sealed_before_.empty(), "a second commit sealed while one is in flight");
+    sealed_before_ = std::move(staged_before_);
+    staged_before_.clear();
+  }
+  // The sealed commit reached the disk.
+  void sealed_durable() {
     if (!lost_before_.empty()) {
-      for (const auto& entry : staged_before_) lost_before_.erase(entry.first);
+      for (const auto& entry : sealed_before_) lost_before_.erase(entry.first);
     }
-    staged_before_.clear();
+    sealed_before_.clear();
   }
-  // The commit reported ok (or failed) but wrote nothing: the live values stay (the process
-  // believes them) while the durable ones are the oldest pre-images.
-  void commit_lost() {
-    lost_before_.merge(staged_before_);  // keeps lost_before_'s older pre-image on a clash
-    staged_before_.clear();
+  // The sealed commit reported ok (or failed) but wrote nothing: the live values stay (the
+  // process believes them) while the durable ones are the oldest pre-images.
+  void sealed_lost() {
+    lost_before_.merge(sealed_before_);  // keeps lost_before_'s older pre-image on a clash
+    sealed_before_.clear();
   }
-  void crash() {
+  // A crash. The commit in flight, if any, either reached the disk before the crash or did
+  // not (`sealed_survives`): an fsync cut short may have written all of it or none of it.
+  void crash(bool sealed_survives) {
     restore(staged_before_);
+    if (sealed_survives) {
+      sealed_durable();
+    } else {
+      restore(sealed_before_);
+    }
     restore(lost_before_);  // last: these pre-images are older, they are what the disk holds
   }
-
+  bool in_flight() const { return !sealed_before_.empty(); }
   // The copy on the simulated disk, nullptr when the disk holds none.
   template <typename Lookup>
   V* durable(const Lookup& lookup) {
     if (auto it = lost_before_.find(lookup); it != lost_before_.end()) {
+      return it->second ? &*it->second : nullptr;
+    }
+    if (auto it = sealed_before_.find(lookup); it != sealed_before_.end()) {
       return it->second ? &*it->second : nullptr;
     }
     if (auto it = staged_before_.find(lookup); it != staged_before_.end()) {
@@ -131,7 +150,8 @@ class JournaledMap {
   }
 
   Map live_;
-  Journal staged_before_;  // pre-images of changes since the last commit
+  Journal staged_before_;  // pre-images of changes since the last seal
+  Journal sealed_before_;  // pre-images of the changes of the commit in flight
   Journal lost_before_;    // pre-images of changes whose commit was lost or failed
 };
 
@@ -159,15 +179,21 @@ class MemoryStore final : public Store {
   Result<std::uint64_t> hint_count() override;
   Result<std::optional<std::string>> get_meta(std::string_view name) override;
   Status apply(const WriteBatch& batch) override;
-  Status commit() override;
+  Status begin_commit() override;
+  Status finish_commit() override;
   bool has_uncommitted() const override { return staged_; }
+  // True between a begin_commit() that sealed something and its finish_commit().
+  bool commit_in_flight() const { return sealed_; }
 
   // A simulated crash and restart: everything staged and not durably committed is gone
   // (staged batches, and batches whose commit was lost or failed); the sticky error clears,
   // as a new process starts without it. Armed faults stay armed: they belong to the disk.
-  void crash();
+  // A commit in flight (begun, not finished) survives when `in_flight_survives`: the
+  // simulator tosses a coin, as a crash during an fsync may or may not have written it.
+  void crash(bool in_flight_survives = false);
 
-  // Fault hooks. The commit faults fire on the next commit() that has something staged.
+  // Fault hooks. The commit faults fire on the next commit that has something staged (at
+  // its finish_commit()).
   // Lost write (a disk that lies): that commit returns ok, reads keep seeing the batch, but
   // it is not durable: crash() takes it back, unless a later durable commit rewrote the key.
   void lose_next_commit() { lose_next_commit_ = true; }
@@ -197,6 +223,7 @@ class MemoryStore final : public Store {
   Meta meta_;
   std::set<std::pair<NodeId, std::uint64_t>> hints_by_target_;  // live hints, by target
   bool staged_ = false;
+  bool sealed_ = false;
   Status sticky_error_;
   bool lose_next_commit_ = false;
   bool fail_next_commit_ = false;

@@ -1,9 +1,12 @@
 #pragma once
-// The production store: the Store contract on one SQLite database file in WAL mode with
-// synchronous=FULL, so commit() returns only once the batch is on disk (fsync of the WAL),
-// and a node acknowledges only what survives power loss. One SqliteStore owns its
-// connection and is used from one thread.
+// The production store: the Store contract on one SQLite database file in WAL mode, with
+// commit() returning only once the batch is on disk (fsync of the WAL), so a node
+// acknowledges only what survives power loss. Pipelined commit: begin_commit() is SQLite's
+// COMMIT without its fsync, finish_commit() is the fsync of the WAL, which may run on
+// another thread (the theory of operation in sqlite_store.cpp says why that equals
+// synchronous=FULL). Everything else is used from one thread.
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -38,8 +41,16 @@ class SqliteStore final : public Store {
   // failure part way through a batch rolls back everything staged (nothing of it was
   // acknowledged) and becomes the sticky error, as a failed commit does.
   Status apply(const WriteBatch& batch) override;
-  Status commit() override;
+  // COMMIT of the open transaction (no fsync when the WAL could be synced separately).
+  Status begin_commit() override;
+  // fdatasync of the WAL: safe to call on another thread while the owning thread applies
+  // and reads (it touches no SQLite state, only the WAL's file descriptor). An error is
+  // sticky: the owning thread's next apply or commit reports it.
+  Status finish_commit() override;
   bool has_uncommitted() const override { return in_transaction_; }
+  // True when commits are split (the WAL is synced by finish_commit); false when SQLite
+  // syncs inside COMMIT (synchronous=FULL), when the WAL file could not be opened.
+  bool split_commit() const { return wal_fd_ >= 0; }
 
   const std::string& path() const { return path_; }
 
@@ -53,12 +64,19 @@ class SqliteStore final : public Store {
   Status stage_hints_and_meta(const WriteBatch& batch);
   // Makes `failure` the sticky error after rolling back what is staged; returns it.
   Status fail(Status failure);
+  // Switches to split commits: opens the WAL file and syncs its directory once.
+  Status open_wal_for_sync();
+  // The sticky error, including a failed finish_commit() on the sync thread.
+  Status sticky() const;
 
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<Statements> statements_;
   bool in_transaction_ = false;
   Status sticky_error_;
+  int wal_fd_ = -1;  // the WAL file, for finish_commit's fdatasync; -1: SQLite syncs itself
+  // Set by finish_commit() on the sync thread, read by the owning thread.
+  std::atomic<bool> sync_failed_{false};
 };
 
 }  // namespace vigil::store

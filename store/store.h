@@ -146,7 +146,22 @@ class Store {
   virtual Status apply(const WriteBatch& batch) = 0;
   // Makes every staged batch durable in one step; ok with nothing staged. io_error: durable
   // state unknown, the error becomes sticky and the node must stop accepting writes.
-  virtual Status commit() = 0;
+  // The same as begin_commit() then finish_commit().
+  Status commit() {
+    if (Status status = begin_commit(); !status.ok()) return status;
+    return finish_commit();
+  }
+
+  // Pipelined group commit, in two halves (core::NodeDriver's pipelined mode).
+  // begin_commit() seals everything staged into one commit and does the part of it that
+  // needs the store's own thread; from then on apply() stages the next batch, and reads see
+  // both. finish_commit() makes the sealed commit durable (the fsync); nothing the sealed
+  // batch acknowledges may leave before it returns ok. At most one commit is in flight:
+  // REQUIRES for begin_commit() that the previous one was finished. An error from either
+  // half is the commit's error (sticky, as above). Thread safety is the implementation's:
+  // SqliteStore lets finish_commit() run on another thread than apply/get/begin_commit.
+  virtual Status begin_commit() = 0;
+  virtual Status finish_commit() = 0;
   // True when apply() has staged changes that commit() has not yet made durable.
   virtual bool has_uncommitted() const = 0;
 };

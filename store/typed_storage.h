@@ -42,7 +42,8 @@ class TypedStorage final : public core::CommittableStorage {
   Result<std::uint64_t> hint_count() override;
 
   bool has_uncommitted() const override { return store_.has_uncommitted(); }
-  Status commit() override { return store_.commit(); }
+  Status begin_commit() override { return store_.begin_commit(); }
+  Status finish_commit() override { return store_.finish_commit(); }
 
  private:
   Store& store_;

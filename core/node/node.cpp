@@ -37,6 +37,7 @@
 
 #include "core/node/node.h"
 
+#include <iterator>
 #include <utility>
 
 #include "core/node/node_parts.h"
@@ -123,6 +124,18 @@ std::vector<Envelope> Node::take_messages() {
 
 std::vector<ClientReply> Node::take_replies() {
   return std::exchange(parts_->context.replies, {});
+}
+
+void Node::give_back(std::vector<Envelope> messages, std::vector<ClientReply> replies) {
+  NodeContext& context = parts_->context;
+  context.outbox.put_back(std::move(messages));
+  replies.insert(replies.end(), std::make_move_iterator(context.replies.begin()),
+                 std::make_move_iterator(context.replies.end()));
+  context.replies = std::move(replies);
+}
+
+bool Node::take_identity_staged() {
+  return std::exchange(parts_->context.identity_staged, false);
 }
 
 const NodeCounters& Node::counters() const {

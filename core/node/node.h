@@ -92,6 +92,13 @@ class Node {
   // write this node coordinates, and from now on refuses writes with failed_precondition
   // (reads are still served; forwarding goes on), until restarted.
   void handle_storage_failure(const Now& now, const Status& status);
+  // Pipelined commit (core/node/node_driver.h): messages and replies the driver took and
+  // held for a commit that then failed are given back, in front of what the node produced
+  // since, so that the next handle_storage_failure() withdraws them with the rest.
+  void give_back(std::vector<Envelope> messages, std::vector<ClientReply> replies);
+  // True once if the node staged a new actor identity since the last call (the driver
+  // then lets nothing of this batch leave before its commit).
+  bool take_identity_staged();
 
   // When handle_timeout() must next be called; nullopt when no timer is armed.
   std::optional<Instant> poll_timeout() const;

@@ -92,6 +92,7 @@ void NodeContext::renew_actor() {
   epoch_max = epoch_max + 1 >= incarnation_max ? 1 : epoch_max + 1;
   actor = actor_name(self(), epoch_max, random);
   const std::string text = std::to_string(epoch_max);
+  identity_staged = true;
   if (!storage.write_meta(incarnation_meta_name, text).ok()) {
     counters.add("storage_write_errors");
   }

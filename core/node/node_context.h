@@ -47,6 +47,10 @@ struct NodeContext {
   std::uint64_t incarnation = 0;  // of this life: the high bits of our request and hint ids
   std::uint64_t epoch_max = 0;    // the largest epoch stored in meta (>= incarnation)
   NodeId actor;                   // the name new dots carry: "<id>.<epoch>.<hex>" (node.h)
+  // Set when renew_actor() staged a new epoch that is not durable yet: nothing that may
+  // carry the new actor's dots may leave before the commit that makes it durable (the
+  // driver holds every message of that batch; core/node/node_driver.h).
+  bool identity_staged = false;
 
   Outbox outbox;                     // messages, in the order the parts sent them
   std::vector<ClientReply> replies;  // client answers, in order

@@ -16,7 +16,9 @@
 
 #include "core/node/node_driver.h"
 
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "core/assert.h"
 
@@ -67,6 +69,116 @@ void NodeDriver::check_per_policy() {
 }
 
 DriverEffects NodeDriver::flush(const Now& now) {
+  if (!driver_options_.pipelined) return flush_in_place(now);
+  DriverEffects effects;
+  effects.inputs = std::exchange(inputs_in_batch_, 0);
+  collect(effects);
+  if (!in_flight_) begin_or_release(now, effects);
+  finish(effects);
+  return effects;
+}
+
+DriverEffects NodeDriver::commit_done(const Now& now, const Status& status) {
+  VIGIL_ASSERT(driver_options_.pipelined && in_flight_, "commit_done without a commit in flight");
+  DriverEffects effects;
+  effects.inputs = std::exchange(inputs_in_batch_, 0);
+  in_flight_ = false;
+  collect(effects);  // an environment may finish a commit between an input and its flush
+  if (!status.ok()) {
+    fail(now, status, effects);
+  } else {
+    effects.commit = CommitOutcome::committed;
+    identity_in_flight_ = false;
+    Held released = std::exchange(in_flight_held_, {});
+    for (Envelope& message : released.messages) effects.messages.push_back(std::move(message));
+    for (ClientReply& reply : released.replies) effects.replies.push_back(std::move(reply));
+    const CommitOutcome done = effects.commit;
+    begin_or_release(now, effects);
+    // The caller learns both: this commit returned, and (when so) the next one began.
+    if (effects.commit == CommitOutcome::none) effects.commit = done;
+  }
+  finish(effects);
+  return effects;
+}
+
+// Overlapped fsyncs: a message that asks something of a peer acknowledges nothing, so it
+// may leave before the commit of the batch that produced it (a coordinator's ReplicaWrite
+// goes out while its own copy is being made durable). If the node then crashes before that
+// commit, the peer holds a version this node lost: harmless, because a restarted node
+// takes a new actor epoch and can never mint the same dot again, and because the client
+// was not answered. Answers (ReplicaWriteReply, ReplicaReadReply, CoordinateReply,
+// HintDeliveryReply) and client replies do acknowledge, or show staged data: they wait
+// for the commit that covers them. Membership traffic touches no storage.
+namespace {
+
+bool may_precede_commit(const Message& message) {
+  return std::visit(
+      [](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        return !(std::is_same_v<M, ReplicaWriteReply> || std::is_same_v<M, ReplicaReadReply> ||
+                 std::is_same_v<M, CoordinateReply> || std::is_same_v<M, HintDeliveryReply>);
+      },
+      message);
+}
+
+}  // namespace
+
+void NodeDriver::collect(DriverEffects& effects) {
+  // A new actor epoch must be durable before any dot it mints leaves: while one is staged
+  // or committing, every message waits.
+  identity_open_ = node_->take_identity_staged() || identity_open_;
+  const bool identity_pending = identity_open_ || identity_in_flight_;
+  for (Envelope& envelope : node_->take_messages()) {
+    if (!identity_pending && may_precede_commit(envelope.message)) {
+      effects.messages.push_back(std::move(envelope));
+    } else {
+      open_held_.messages.push_back(std::move(envelope));
+    }
+  }
+  for (ClientReply& reply : node_->take_replies()) open_held_.replies.push_back(std::move(reply));
+}
+
+void NodeDriver::begin_or_release(const Now& now, DriverEffects& effects) {
+  VIGIL_ASSERT(!in_flight_, "a second commit begun while one is in flight");
+  if (!storage_.has_uncommitted()) {
+    // Nothing staged and nothing committing: all that waits rests on durable state.
+    identity_open_ = false;
+    Held released = std::exchange(open_held_, {});
+    for (Envelope& message : released.messages) effects.messages.push_back(std::move(message));
+    for (ClientReply& reply : released.replies) effects.replies.push_back(std::move(reply));
+    return;
+  }
+  const Status status = storage_.begin_commit();
+  if (!status.ok()) return fail(now, status, effects);
+  in_flight_ = true;
+  identity_in_flight_ = std::exchange(identity_open_, false);
+  in_flight_held_ = std::exchange(open_held_, {});
+  effects.commit = CommitOutcome::started;
+}
+
+void NodeDriver::fail(const Now& now, const Status& status, DriverEffects& effects) {
+  // Everything not released goes back to the node, oldest first, and is withdrawn there
+  // with the rest (Node::handle_storage_failure); what replaces it leaves at once.
+  Held unreleased = std::exchange(in_flight_held_, {});
+  for (Envelope& message : open_held_.messages) unreleased.messages.push_back(std::move(message));
+  for (ClientReply& reply : open_held_.replies) unreleased.replies.push_back(std::move(reply));
+  open_held_ = {};
+  identity_open_ = identity_in_flight_ = false;
+  node_->give_back(std::move(unreleased.messages), std::move(unreleased.replies));
+  node_->handle_storage_failure(now, status);
+  check_per_policy();
+  effects.commit = CommitOutcome::failed;
+  effects.commit_status = status;
+  for (Envelope& message : node_->take_messages()) effects.messages.push_back(std::move(message));
+  for (ClientReply& reply : node_->take_replies()) effects.replies.push_back(std::move(reply));
+}
+
+void NodeDriver::finish(DriverEffects& effects) {
+  effects.transitions = node_->take_peer_transitions();
+  effects.next_timeout = node_->poll_timeout();
+}
+
+DriverEffects NodeDriver::flush_in_place(const Now& now) {
   DriverEffects effects;
   effects.inputs = std::exchange(inputs_in_batch_, 0);
   if (storage_.has_uncommitted()) {
@@ -78,10 +190,10 @@ DriverEffects NodeDriver::flush(const Now& now) {
       effects.commit_status = status;
     }
   }
+  (void)node_->take_identity_staged();  // durable now, or withdrawn with everything else
   effects.messages = node_->take_messages();
   effects.replies = node_->take_replies();
-  effects.transitions = node_->take_peer_transitions();
-  effects.next_timeout = node_->poll_timeout();
+  finish(effects);
   return effects;
 }
 

@@ -11,6 +11,8 @@
 //     driver.timeout(now);
 //     DriverEffects effects = driver.flush(now);   // ... then one flush
 //     send effects.messages, answer effects.replies, arm a timer for effects.next_timeout
+//     pipelined, when effects.commit == started: storage.finish_commit() (anywhere), then
+//     effects = driver.commit_done(now, status) and carry them out the same way
 //
 // flush() is group commit: it commits the storage once for every input since the last
 // flush, when the node staged anything; if the commit fails it calls
@@ -19,6 +21,28 @@
 // replies and peer transitions. Nothing an input produces can leave before the commit that
 // makes its writes durable: "durable before acknowledged" holds by construction. The
 // simulator and the tests flush after every input; net/ flushes once per loop turn.
+//
+// Pipelined group commit (DriverOptions::pipelined; production and the simulator). A flush
+// only begins the commit (CommittableStorage::begin_commit) and returns what may leave
+// before it; the environment makes it durable (finish_commit, the fsync: on a commit
+// thread in net/, after a drawn disk latency in sim/) and calls commit_done(), which
+// releases what it covered. Meanwhile the node keeps taking inputs into the next batch,
+// whose commit begins when the one in flight returns (one in flight at a time, so a batch
+// waits for at most one fsync before its own). What waits and what does not:
+//   - acknowledgements and anything that shows staged data (client replies, ReplicaWrite-
+//     Reply, ReplicaReadReply, CoordinateReply, HintDeliveryReply) wait for the commit of
+//     the batch that produced them, or, when that batch staged nothing, for the commit
+//     in flight (it may have staged what they show);
+//   - requests to peers (ReplicaWrite, ReplicaRead, CoordinateRequest, HintWrite,
+//     HintDelivery) and membership traffic leave at once: they acknowledge nothing, so a
+//     coordinator's replicas make the write durable while it does (overlapped fsyncs);
+//   - except while a new actor epoch is staged or committing (Node::take_identity_staged):
+//     then everything waits, so no dot of an epoch that a crash could forget ever leaves.
+// A failed commit gives everything held back to the node (Node::give_back) and lets it
+// withdraw all of it with what it produced since (handle_storage_failure): what covered
+// the failed batch and every batch after it. The simulator models the crash windows: a
+// crash between begin and finish keeps or loses the batch in flight by a coin, and always
+// loses the open one (store::MemoryStore::crash).
 //
 // The storage seam (CommittableStorage, core/node/node_storage.h). The node only ever sees
 // NodeStorage: it reads and stages, and cannot commit. The driver needs two more things of
@@ -61,6 +85,12 @@ struct DriverOptions {
   // 0 = never. The simulator and the tests use 1; production uses
   // production_invariant_interval.
   std::uint64_t check_invariants_every = 1;
+  // false: flush() commits in place (both halves) and releases everything it covers.
+  // true (pipelined group commit): flush() only begins the commit and returns what may
+  // leave before it; the environment then makes it durable (CommittableStorage::
+  // finish_commit(), on any thread the store allows) and calls commit_done(), which
+  // releases what the commit covered. Production and the simulator use true.
+  bool pipelined = false;
 };
 
 // Production's K. One check walks every request in flight: ~6 us at 100 in flight, ~80 us
@@ -74,6 +104,7 @@ enum class CommitOutcome : std::uint8_t {
   none,       // nothing staged: no commit attempted
   committed,  // a commit was attempted and returned ok
   failed,     // a commit was attempted and failed; the node withdrew and answered failure
+  started,    // pipelined: a commit began; finish it, then call commit_done()
 };
 
 // The effects of one flush, for the environment to carry out.
@@ -106,7 +137,14 @@ class NodeDriver {
   void timeout(const Now& now);
 
   // Commits when staged (handle_storage_failure(now, error) on failure), then drains.
+  // Pipelined: begins a commit when staged and none is in flight (commit == started).
   DriverEffects flush(const Now& now);
+  // Pipelined only: the commit flush() started has finished with `status` (the result of
+  // CommittableStorage::finish_commit()). Releases what it covered, or on failure lets the
+  // node withdraw everything not yet released; begins the next commit when the node staged
+  // more meanwhile (commit == started again). REQUIRES: commit_in_flight().
+  DriverEffects commit_done(const Now& now, const Status& status);
+  bool commit_in_flight() const { return in_flight_; }
 
   // Views and queries (counters, members, hints_pending) go through the node.
   Node& node() { return *node_; }
@@ -115,12 +153,30 @@ class NodeDriver {
   std::uint64_t invariant_checks() const { return invariant_checks_; }
 
  private:
+  // What waits for a commit: acknowledgements, and whatever else may not leave yet.
+  struct Held {
+    std::vector<Envelope> messages;
+    std::vector<ClientReply> replies;
+  };
+
   void input_done();
   void check_per_policy();  // Node::check_invariants() when the policy says so
+  DriverEffects flush_in_place(const Now& now);
+  // Pipelined: takes the node's outputs, sending at once what may precede the commits.
+  void collect(DriverEffects& effects);
+  // Pipelined: begins a commit of what is staged, or releases what waits when nothing is.
+  void begin_or_release(const Now& now, DriverEffects& effects);
+  void fail(const Now& now, const Status& status, DriverEffects& effects);
+  void finish(DriverEffects& effects);  // transitions and the next deadline
 
   CommittableStorage& storage_;
   DriverOptions driver_options_;
   std::unique_ptr<Node> node_;
+  bool in_flight_ = false;         // pipelined: a commit began and has not finished
+  bool identity_in_flight_ = false;  // ... and it carries a new actor identity
+  bool identity_open_ = false;       // the open batch (not yet committing) carries one
+  Held in_flight_held_;  // released when the commit in flight returns ok
+  Held open_held_;       // produced since: released by the commit of the open batch
   std::size_t inputs_in_batch_ = 0;
   std::uint64_t inputs_since_check_ = 0;
   std::uint64_t invariant_checks_ = 0;

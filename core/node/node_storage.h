@@ -57,17 +57,26 @@ class NodeStorage {
   virtual Result<std::uint64_t> hint_count() = 0;
 };
 
-// NodeStorage plus the two calls only the driver makes (core/node/node_driver.h explains
-// why this is a separate interface; store/typed_storage.h implements it).
+// NodeStorage plus the calls only the driver makes (core/node/node_driver.h explains why
+// this is a separate interface; store/typed_storage.h implements it).
 class CommittableStorage : public NodeStorage {
  public:
-  // True when writes were staged since the last commit.
+  // True when writes were staged since the last commit began.
   virtual bool has_uncommitted() const = 0;
-  // Makes everything staged durable in one step. An error leaves durable state unknown;
-  // a store with a sticky error fails every later commit, even an empty one (so the
-  // driver commits only when something is staged: a node that staged nothing has nothing
-  // to withdraw).
-  virtual Status commit() = 0;
+  // Pipelined group commit, in two halves. begin_commit() seals everything staged into one
+  // commit (writes after it stage the next one; reads see both); finish_commit() makes the
+  // sealed commit durable, and may be called by the environment on another thread (the
+  // store says whether it can). At most one commit is in flight. An error from either half
+  // leaves durable state unknown; a store with a sticky error fails every later commit,
+  // even an empty one (so the driver commits only when something is staged: a node that
+  // staged nothing has nothing to withdraw).
+  virtual Status begin_commit() = 0;
+  virtual Status finish_commit() = 0;
+  // Both halves at once.
+  Status commit() {
+    if (Status status = begin_commit(); !status.ok()) return status;
+    return finish_commit();
+  }
 };
 
 }  // namespace vigil::core

@@ -5,6 +5,7 @@
 // (the simulator's trace hash covers it). The environment drains it (take) only after the
 // commit that covers what the node staged (core/node/node.h's driving protocol).
 
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,13 @@ class Outbox {
   }
   // Everything sent since the last take, in order; the outbox is empty after.
   std::vector<Envelope> take() { return std::exchange(messages_, {}); }
+  // Puts messages taken earlier and not sent back in front, in their order (the driver
+  // gives back what a failed commit covered, so that it is withdrawn with the rest).
+  void put_back(std::vector<Envelope> earlier) {
+    earlier.insert(earlier.end(), std::make_move_iterator(messages_.begin()),
+                   std::make_move_iterator(messages_.end()));
+    messages_ = std::move(earlier);
+  }
   bool empty() const { return messages_.empty(); }
   const NodeId& self() const { return self_; }
 

@@ -254,7 +254,18 @@ TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
   const core::NodeOptions options = config::node_options_from_config(config);
   const core::Ring ring = core::Ring::build({"n1"}, config::ring_options(config));
   NodeHost host(0, options, ring, 99, SimClock(1767225600LL * 1000000));
-  host.start(0);
+  // Pipelined commit: replies come when the commit in flight returns (the node_commit
+  // event the simulator would schedule); this plays those events at once.
+  const auto settle = [&host](HostEffects effects) {
+    std::vector<core::ClientReply> replies = std::move(effects.replies);
+    while (effects.commit_at_us) {
+      effects = host.commit_returned(*effects.commit_at_us, effects.commit_generation);
+      for (core::ClientReply& reply : effects.replies) replies.push_back(std::move(reply));
+    }
+    effects.replies = std::move(replies);
+    return effects;
+  };
+  settle(host.start(0));
   std::uint64_t next_id = 1;
   const auto request = [&](core::ClientOp op, std::string value) {
     core::ClientRequest r;
@@ -263,7 +274,8 @@ TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
     r.key = "k";
     r.value = std::move(value);
     r.consistency = core::Consistency::one;
-    HostEffects effects = host.client_request(1000 * static_cast<std::int64_t>(r.id), r);
+    HostEffects effects =
+        settle(host.client_request(1000 * static_cast<std::int64_t>(r.id), r));
     EXPECT_EQ(effects.replies.size(), 1u);
     return effects.replies.empty() ? core::ClientReply{} : effects.replies.front();
   };
@@ -277,7 +289,7 @@ TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
   host.crash();
   EXPECT_EQ(host.state(), ProcessState::crashed);
   host.restart();
-  host.start(100000);
+  settle(host.start(100000));
   EXPECT_EQ(host.incarnation(), 1u);
   const core::ClientReply after = request(core::ClientOp::get, "");
   ASSERT_TRUE(after.status.ok()) << after.status.to_string();
