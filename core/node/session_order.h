@@ -3,7 +3,7 @@
 // its commands take effect in the order it sent them, per key: read-your-writes and
 // monotonic writes for a pipelining client, while commands on disjoint keys still run
 // concurrently. Pure bookkeeping, no I/O: net/resp_connection.cpp and the simulator's
-// pipelining clients (sim/session_clients.cpp) use this same class.
+// pipelining clients (sim/simulation_clients.cpp) use this same class.
 //
 // The rule. Commands are submitted in the session's order, with increasing ids, each with
 // its key set and whether it is a barrier:
