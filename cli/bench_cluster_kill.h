@@ -10,10 +10,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/cluster_layout.h"
 #include "cli/redis_benchmark.h"
@@ -24,20 +23,20 @@ namespace vigil::cli {
 inline constexpr std::uint32_t kill_error_stops_max = 20;
 
 struct KillRunOptions {
-  std::string benchmark;  // redis-benchmark
-  std::string vigil;      // the program the restarted node runs
+  std::string benchmark;   // redis-benchmark
+  std::string vigil;       // the program the restarted node runs
   std::uint16_t port = 0;  // the client port the load drives (not the victim's)
   std::uint64_t requests = 0;
   std::size_t victim = 0;  // the node killed and restarted (0-based)
 };
 
 struct KillPhase {
-  std::string phase;  // "before", "during", "after"
-  std::vector<BenchmarkRow> rows;  // SET and GET of the run that completed (none if none did)
+  std::string phase;                // "before", "during", "after"
+  std::vector<BenchmarkRow> rows;   // SET and GET of the run that completed (none if none did)
   std::uint64_t quorum_errors = 0;  // -UNAVAILABLE / -TIMEOUT stops
   std::uint64_t other_errors = 0;   // any other error stop
   std::vector<std::string> other_examples;  // the first few other errors
-  double seconds = 0;               // the phase's wall time
+  double seconds = 0;                       // the phase's wall time
   // "during" only: when the node was killed and when it answered again, from the phase's
   // start (negative: it did not happen within the phase).
   double killed_at_s = -1;

@@ -33,7 +33,7 @@ std::string seconds(std::int64_t micros) {
 }
 
 struct KeyWrites {
-  std::vector<const Operation*> deletes;            // not refused
+  std::vector<const Operation*> deletes;           // not refused
   std::map<std::string_view, std::uint64_t> puts;  // blind: value -> index of its put
 };
 

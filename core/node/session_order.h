@@ -62,7 +62,7 @@ class SessionOrder {
   bool may_run(std::uint64_t id, const Entry& entry) const;
 
   std::size_t capacity_;
-  std::map<std::uint64_t, Entry> entries_;                  // submitted, not completed
+  std::map<std::uint64_t, Entry> entries_;                   // submitted, not completed
   std::map<std::string, std::deque<std::uint64_t>> queues_;  // per key, in id order
   std::set<std::uint64_t> barriers_;                         // barriers in entries_
   std::size_t waiting_ = 0;

@@ -1,5 +1,7 @@
 // core::SessionOrder: one session's commands run in order per key, barriers in total order.
 
+#include "core/node/session_order.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -7,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "core/node/session_order.h"
 #include "core/random.h"
 
 namespace vigil::core {
@@ -61,9 +62,9 @@ TEST(SessionOrderTest, MultiKeyCommandWaitsForEachKey) {
 TEST(SessionOrderTest, BarrierWaitsForAllEarlierAndHoldsAllLater) {
   SessionOrder order(16);
   EXPECT_EQ(order.submit(1, {"a"}, false), A::run);
-  EXPECT_EQ(order.submit(2, {}, true), A::wait);       // CONSISTENCY one
-  EXPECT_EQ(order.submit(3, {"b"}, false), A::wait);   // must run at the new level
-  EXPECT_EQ(order.submit(4, {}, false), A::wait);      // PING behind the barrier
+  EXPECT_EQ(order.submit(2, {}, true), A::wait);      // CONSISTENCY one
+  EXPECT_EQ(order.submit(3, {"b"}, false), A::wait);  // must run at the new level
+  EXPECT_EQ(order.submit(4, {}, false), A::wait);     // PING behind the barrier
   EXPECT_EQ(order.complete(1), Ids{2});
   EXPECT_EQ(order.complete(2), (Ids{3, 4}));
 }
@@ -133,7 +134,8 @@ TEST(SessionOrderTest, RandomSessionsKeepPerKeyOrder) {
       if (random.uniform(2) == 0 || running.empty()) {
         std::vector<std::string> keys;
         const std::uint64_t count = random.uniform(3);
-        for (std::uint64_t i = 0; i < count; ++i) keys.push_back("k" + std::to_string(random.uniform(4)));
+        for (std::uint64_t i = 0; i < count; ++i)
+          keys.push_back("k" + std::to_string(random.uniform(4)));
         const bool barrier = random.uniform(10) == 0;
         const std::uint64_t id = next++;
         keys_of[id] = keys;

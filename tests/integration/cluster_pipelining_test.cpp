@@ -20,9 +20,9 @@ std::vector<std::string> pipeline(redisContext* context,
       argv.push_back(argument.data());
       lengths.push_back(argument.size());
     }
-    EXPECT_EQ(redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(),
-                                     lengths.data()),
-              REDIS_OK);
+    EXPECT_EQ(
+        redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()),
+        REDIS_OK);
   }
   std::vector<std::string> replies;
   for (std::size_t i = 0; i < commands.size(); ++i) {

@@ -33,7 +33,9 @@ struct Builder {
   History history;
 };
 
-std::uint64_t missed(const CheckResult& result) { return result.counts.at("missed"); }
+std::uint64_t missed(const CheckResult& result) {
+  return result.counts.at("missed");
+}
 
 TEST(ReadYourWrites, PipelinedReadThatMissesItsOwnPutFails) {
   Builder b;
@@ -64,7 +66,7 @@ TEST(ReadYourWrites, OtherClientsNodesUnacknowledgedPutsAndDeletesAreNotBlamed) 
   b.add(0, "n1", ClientOp::put, "k", "e2", 13, 60, {}, Outcome::indeterminate);
   b.add(0, "n1", ClientOp::put, "j", "f1", 14, 40);
   b.add(2, "n3", ClientOp::del, "j", "", 41, 45);
-  b.add(0, "n1", ClientOp::get, "j", "", 42, 70, {""});  // f1 deleted after it
+  b.add(0, "n1", ClientOp::get, "j", "", 42, 70, {""});    // f1 deleted after it
   b.add(0, "n1", ClientOp::get, "k", "", 71, 90, {"e1"});  // sees e1; e2 never acknowledged
   const CheckResult result = check_read_your_writes(b.history, WorkloadMode::read_modify_write, {});
   EXPECT_TRUE(result.ok) << (result.examples.empty() ? "" : result.examples[0]);
