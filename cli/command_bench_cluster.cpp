@@ -1,7 +1,9 @@
-// `vigil bench cluster [--requests N] [--dir D] [--json]`: Vigil's 3-node cluster (N=3,
-// W=2, R=2, durable commits) beside a single redis-server in memory and one with an
-// everysec AOF, all driven by the same redis-benchmark command on the same machine in the
-// same run (docs/performance.md, "Cluster").
+// `vigil bench cluster [--requests N] [--nodes 3|5|...] [--no-kill] [--dir D] [--json]`:
+// Vigil's cluster (3 nodes by default; N=3, W=2, R=2, durable commits) beside a single
+// redis-server in memory and one with an everysec AOF, all driven by the same
+// redis-benchmark command on the same machine in the same run (docs/performance.md,
+// "Cluster"). Then, unless --no-kill, the node-kill run (cli/bench_cluster_kill.h): the same
+// load before, during and after the last node is SIGKILLed and restarted.
 //
 // Each target runs alone: the cluster is stopped before the first redis-server starts, so
 // no target's idle work (gossip, AOF rewrite) falls in another's measurement. For every
@@ -27,6 +29,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/bench_cluster_kill.h"
 #include "cli/cluster_control.h"
 #include "cli/cluster_files.h"
 #include "cli/cluster_ports.h"
@@ -46,6 +49,8 @@ constexpr auto server_start_timeout = seconds(30);
 
 struct BenchClusterOptions {
   std::uint64_t requests = 200'000;
+  std::uint32_t nodes = 3;
+  bool kill = true;  // the node-kill run
   std::string dir;  // parent of the run's temp directory; empty: the system temp directory
   bool json = false;
 };
@@ -83,8 +88,8 @@ void stop_child(pid_t pid, std::chrono::milliseconds grace) {
   ::waitpid(pid, &status, 0);
 }
 
-std::string target_title(const std::string& target) {
-  if (target == "vigil") return "vigil, 3 nodes (N=3 W=2 R=2, durable)";
+std::string target_title(const std::string& target, std::uint32_t nodes) {
+  if (target == "vigil") return fmt::format("vigil, {} nodes (N=3 W=2 R=2, durable)", nodes);
   if (target == "redis") return "redis-server, in memory";
   return "redis-server, AOF everysec";
 }
@@ -134,7 +139,8 @@ core::Status drive(const Programs& programs, const BenchClusterOptions& options,
 }
 
 core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& options,
-                         const std::string& work, std::vector<Run>& runs) {
+                         const std::string& work, std::vector<Run>& runs,
+                         std::vector<KillPhase>& kill_phases) {
   const std::string overlay = work + "/overlay.yaml";
   core::Status written = write_file_atomically(
       overlay, "# vigil bench cluster: the issue's N=3, W=2, R=2 (also the defaults)\n"
@@ -142,7 +148,7 @@ core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& op
   if (!written.ok()) return written;
   ClusterUpOptions up;
   up.dir = work + "/cluster";
-  up.nodes = 3;
+  up.nodes = options.nodes;
   up.config_overlay_path = overlay;
   up.program = programs.vigil;
   core::Result<std::vector<NodeStatus>> nodes = cluster_up(up);
@@ -152,7 +158,22 @@ core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& op
     if (layout) (void)cluster_down(*layout, seconds(30));
     return nodes.status();
   }
-  const core::Status driven = drive(programs, options, "vigil", nodes->front().client.port, runs);
+  core::Status driven = drive(programs, options, "vigil", nodes->front().client.port, runs);
+  if (driven.ok() && options.kill && layout) {
+    KillRunOptions kill;
+    kill.benchmark = programs.benchmark;
+    kill.vigil = programs.vigil;
+    kill.port = nodes->front().client.port;
+    kill.requests = options.requests;
+    kill.victim = nodes->size() - 1;
+    if (!options.json) std::fprintf(stderr, "bench cluster: vigil, node-kill run ...\n");
+    core::Result<std::vector<KillPhase>> phases = run_kill_phases(*layout, kill);
+    if (phases) {
+      kill_phases = std::move(phases).value();
+    } else {
+      driven = phases.status();
+    }
+  }
   const core::Status down = layout ? cluster_down(*layout, seconds(30)) : layout.status();
   return driven.ok() ? down : driven;
 }
@@ -217,8 +238,14 @@ std::string load_average() {
   return one + " " + five + " " + fifteen;
 }
 
-std::string text_report(const std::vector<Run>& runs, const BenchClusterOptions& options,
-                        const std::string& load_before, const std::string& load_after) {
+double rps(const std::vector<Run>& runs, const std::string& target, const std::string& test) {
+  const Run* run = find_run(runs, target, 1, test);
+  return run ? run->row.requests_per_second : 0;
+}
+
+std::string text_report(const std::vector<Run>& runs, const std::vector<KillPhase>& kill,
+                        const BenchClusterOptions& options, const std::string& load_before,
+                        const std::string& load_after) {
   std::string out = fmt::format(
       "redis-benchmark -t set,get -n {} -r 100000 -c 50 -d 100 [-P 16], one target at a time\n"
       "load average before: {}; after: {}\n\n",
@@ -231,12 +258,13 @@ std::string text_report(const std::vector<Run>& runs, const BenchClusterOptions&
         const Run* run = find_run(runs, target, pipeline, test);
         if (!run) continue;
         out += fmt::format("{:<42} {:>3} {:<4} {:>12.0f} {:>8.3f} {:>8.3f}\n",
-                           target_title(target), pipeline, test, run->row.requests_per_second,
+                           target_title(target, options.nodes), pipeline, test, run->row.requests_per_second,
                            run->row.p50_ms, run->row.p99_ms);
       }
     }
   }
-  out += "\nvigil throughput as a share of (aim: SET >= 33% of in-memory redis, GET >= 50%)\n";
+  out += "\nvigil throughput as a share of (issue 10's aim vs in-memory redis: -P 1 SET >= 40%, "
+         "GET >= 50%; -P 16 SET >= 15%, GET >= 25%)\n";
   out += fmt::format("{:>3} {:<4} {:>16} {:>16}\n", "-P", "test", "redis in memory",
                      "redis AOF");
   for (const std::uint32_t pipeline : {1u, 16u}) {
@@ -246,11 +274,16 @@ std::string text_report(const std::vector<Run>& runs, const BenchClusterOptions&
                          100 * ratio(runs, "redis-aof", pipeline, test));
     }
   }
+  if (!kill.empty()) {
+    out += kill_phases_text(kill, options.nodes - 1, rps(runs, "redis", "SET"),
+                            rps(runs, "redis", "GET"));
+  }
   return out;
 }
 
-std::string json_report(const std::vector<Run>& runs, const BenchClusterOptions& options,
-                        const std::string& load_before, const std::string& load_after) {
+std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhase>& kill,
+                        const BenchClusterOptions& options, const std::string& load_before,
+                        const std::string& load_after) {
   nlohmann::json list = nlohmann::json::array();
   for (const Run& run : runs) {
     list.push_back({{"target", run.target},
@@ -270,6 +303,8 @@ std::string json_report(const std::vector<Run>& runs, const BenchClusterOptions&
     }
   }
   return nlohmann::json{{"requests", options.requests},
+                        {"nodes", options.nodes},
+                        {"kill_run", kill_phases_json(kill)},
                         {"load_average_before", load_before},
                         {"load_average_after", load_after},
                         {"runs", list},
@@ -291,7 +326,8 @@ core::Result<std::string> run_bench(const BenchClusterOptions& options) {
   const std::string work = pattern;
   const std::string load_before = load_average();
   std::vector<Run> runs;
-  core::Status status = bench_vigil(*programs, options, work, runs);
+  std::vector<KillPhase> kill;
+  core::Status status = bench_vigil(*programs, options, work, runs, kill);
   if (status.ok()) status = bench_redis(*programs, options, work, false, runs);
   if (status.ok()) status = bench_redis(*programs, options, work, true, runs);
   const std::string load_after = load_average();
@@ -299,8 +335,8 @@ core::Result<std::string> run_bench(const BenchClusterOptions& options) {
     return core::error(status.code(), status.message() + "\n(files kept in " + work + ")");
   }
   std::filesystem::remove_all(work, error);
-  return options.json ? json_report(runs, options, load_before, load_after) + "\n"
-                      : text_report(runs, options, load_before, load_after);
+  return options.json ? json_report(runs, kill, options, load_before, load_after) + "\n"
+                      : text_report(runs, kill, options, load_before, load_after);
 }
 
 }  // namespace
@@ -308,11 +344,17 @@ core::Result<std::string> run_bench(const BenchClusterOptions& options) {
 void add_bench_cluster(CLI::App& bench, int& exit_code) {
   CLI::App* command = bench.add_subcommand(
       "cluster",
-      "redis-benchmark against a 3-node cluster, beside redis-server in memory and with AOF");
+      "redis-benchmark against a cluster, beside redis-server in memory and with AOF, and "
+      "through a node kill");
   auto options = std::make_shared<BenchClusterOptions>();
   command->add_option("--requests", options->requests, "requests per redis-benchmark test (-n)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1000}, requests_max));
+  command->add_option("--nodes", options->nodes, "cluster nodes (N stays 3)")
+      ->capture_default_str()
+      ->check(CLI::Range(3u, 9u));
+  command->add_flag("--no-kill{false}", options->kill,
+                    "skip the run during which a node is SIGKILLed and restarted");
   command->add_option("--dir", options->dir,
                       "directory for the run's fresh temp directory (default: system temp)");
   command->add_flag("--json", options->json, "print one JSON object");

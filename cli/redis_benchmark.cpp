@@ -89,6 +89,23 @@ core::Result<std::vector<BenchmarkRow>> parse_redis_benchmark_csv(const std::str
   return rows;
 }
 
+std::vector<std::string> redis_benchmark_errors(const std::string& output) {
+  static constexpr std::string_view prefix = "Error from server: ";
+  std::vector<std::string> errors;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::size_t at = line.find(prefix);
+    if (at != std::string::npos) errors.push_back(line.substr(at + prefix.size()));
+  }
+  return errors;
+}
+
+bool is_quorum_error(const std::string& message) {
+  return message.starts_with("UNAVAILABLE") || message.starts_with("TIMEOUT");
+}
+
 core::Result<std::string> find_program(const std::string& name, const std::string& hint) {
   const char* path = std::getenv("PATH");
   std::istringstream directories(path ? path : "/usr/local/bin:/usr/bin:/bin");

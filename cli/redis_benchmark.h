@@ -26,6 +26,13 @@ struct BenchmarkRow {
 // errors has no figure.
 core::Result<std::vector<BenchmarkRow>> parse_redis_benchmark_csv(const std::string& text);
 
+// The server errors redis-benchmark reported ("Error from server: MESSAGE" lines, on
+// either stream; it stops at the first one): the MESSAGEs, in order.
+std::vector<std::string> redis_benchmark_errors(const std::string& output);
+// Whether a server error is one a cluster may answer while a node is down: -UNAVAILABLE or
+// -TIMEOUT (W or R not reached). Anything else during a node kill is a defect.
+bool is_quorum_error(const std::string& message);
+
 // The absolute path of `name` found in $PATH; not_found "NAME not found in PATH (HINT)".
 core::Result<std::string> find_program(const std::string& name, const std::string& hint);
 

@@ -265,6 +265,25 @@ bool arity_ok(int arity, std::size_t count) {
 
 }  // namespace commands
 
+CommandOrder command_order(const std::vector<std::string>& arguments) {
+  CommandOrder order;
+  if (arguments.empty()) return order;
+  const std::string name = commands::to_lower(arguments[0]);
+  const commands::Command* command = commands::find_command(name);
+  if (command == nullptr || !commands::arity_ok(command->arity, arguments.size())) return order;
+  if (command->first_key <= 0) {
+    order.barrier = command->group == "connection" && name != "ping" && name != "echo";
+    return order;
+  }
+  const auto count = static_cast<int>(arguments.size());
+  const int last = command->last_key < 0 ? count + command->last_key : command->last_key;
+  const int step = std::max(1, command->key_step);
+  for (int i = command->first_key; i <= last && i < count; i += step) {
+    order.keys.push_back(arguments[static_cast<std::size_t>(i)]);
+  }
+  return order;
+}
+
 void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
                      ClientSession& session, std::vector<std::string> arguments,
                      ReplyCallback reply) {

@@ -51,6 +51,19 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
                      ClientSession& session, std::vector<std::string> arguments,
                      ReplyCallback reply);
 
+// How a request takes its place in its connection's order (core/node/session_order.h):
+// the keys it reads or writes (from the command table's key positions), and whether it is
+// a barrier. Barriers are the connection commands that read or change the session's state
+// (CONSISTENCY, CLIENT, HELLO, SELECT, AUTH, QUIT): the commands after them must see the
+// new state, and the ones before them the old. PING, ECHO, INFO, COMMAND and CONFIG touch
+// no key and no session state; unknown commands and wrong arities are answered at once
+// with an error; all of these only wait for earlier barriers.
+struct CommandOrder {
+  std::vector<std::string> keys;
+  bool barrier = false;
+};
+CommandOrder command_order(const std::vector<std::string>& arguments);
+
 // "one", "quorum", "all".
 std::string_view consistency_name(core::Consistency consistency);
 

@@ -48,7 +48,7 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
     text.sample("vigil_client_errors_total", {{"kind", kind}}, static_cast<double>(count));
   }
   const std::array<std::tuple<std::string_view, std::string_view, std::string_view, std::uint64_t>,
-                   6>
+                   9>
       scalars = {{
           {"vigil_client_connections", "gauge", "Open client connections.",
            metrics.connections_open()},
@@ -65,6 +65,14 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
           {"vigil_client_get_siblings_resolved_total", "counter",
            "GET/MGET of a key with siblings answered with one of them.",
            metrics.get_siblings_resolved_count()},
+          {"vigil_client_commands_ordered_waits_total", "counter",
+           "Commands that waited for an earlier command of their connection on the same key.",
+           metrics.commands_ordered_waits()},
+          {"vigil_client_reply_writes_total", "counter",
+           "Writes to client sockets (replies completed in one loop turn share one).",
+           metrics.reply_writes()},
+          {"vigil_client_replies_written_total", "counter",
+           "Replies handed to those writes.", metrics.replies_written()},
       }};
   for (const auto& [name, type, help, value] : scalars) {
     text.family(name, type, help);

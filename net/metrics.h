@@ -41,6 +41,11 @@ class Metrics {
   void output_limit_closed() { ++output_limit_closes_; }
   // GET of a key with siblings answered with one of them (docs/client-protocol.md).
   void get_siblings_resolved() { ++get_siblings_resolved_; }
+  // A command waited for an earlier command of its connection on the same key, or for a
+  // barrier (core/node/session_order.h).
+  void command_ordered_wait() { ++commands_ordered_waits_; }
+  // One write of `replies` replies to a client socket (coalesced per loop turn).
+  void reply_write(std::uint64_t replies) { ++reply_writes_; replies_written_ += replies; }
 
   std::uint64_t connections_open() const { return connections_open_; }
   std::uint64_t connections_accepted() const { return connections_accepted_; }
@@ -48,6 +53,9 @@ class Metrics {
   std::uint64_t protocol_errors() const { return protocol_errors_; }
   std::uint64_t output_limit_closes() const { return output_limit_closes_; }
   std::uint64_t get_siblings_resolved_count() const { return get_siblings_resolved_; }
+  std::uint64_t commands_ordered_waits() const { return commands_ordered_waits_; }
+  std::uint64_t reply_writes() const { return reply_writes_; }
+  std::uint64_t replies_written() const { return replies_written_; }
   std::uint64_t commands_total() const;
   std::uint64_t errors_total() const;
   // (command, consistency) -> latency histogram (its count is the number of requests).
@@ -68,6 +76,9 @@ class Metrics {
   std::uint64_t protocol_errors_ = 0;
   std::uint64_t output_limit_closes_ = 0;
   std::uint64_t get_siblings_resolved_ = 0;
+  std::uint64_t commands_ordered_waits_ = 0;
+  std::uint64_t reply_writes_ = 0;
+  std::uint64_t replies_written_ = 0;
 };
 
 }  // namespace vigil::net

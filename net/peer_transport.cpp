@@ -23,6 +23,8 @@ using boost::system::error_code;
 
 void PeerTransportCounters::add_to(CounterSnapshot& out) const {
   out.add("peer_frames_sent", "Frames written whole to a peer's socket.", frames_sent);
+  out.add("peer_writes", "Gathered writes to peers' sockets (frames sent per write: the ratio).",
+          writes);
   out.add("peer_frames_received", "Frames received from peers.", frames_received);
   out.add("peer_bytes_sent", "Bytes written to peers.", bytes_sent);
   out.add("peer_bytes_received", "Bytes received from peers.", bytes_received);

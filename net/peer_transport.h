@@ -63,6 +63,7 @@ struct PeerTransportOptions {
 // `peer_` prefix: peer_frames_sent, ...).
 struct PeerTransportCounters {
   std::uint64_t frames_sent = 0;  // written whole to a socket
+  std::uint64_t writes = 0;       // gathered writes that carried them (frames_sent / writes)
   std::uint64_t frames_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;

@@ -58,6 +58,7 @@ struct Peer {
   std::uint64_t backoff_generation = 0;
   std::uint32_t failures = 0;  // consecutive failed dials since the last connection
   bool failure_logged = false;
+  bool write_posted = false;  // a write_next() is posted to the end of this loop turn
 };
 
 struct InboundConnection {
@@ -113,6 +114,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   core::Duration backoff_delay(std::uint32_t failures);
   void enter_backoff(Peer& peer);
   void write_next(Peer& peer);
+  // write_next() at the end of this loop turn, once (frames sent in the turn share it).
+  void post_write(Peer& peer);
   void read_sink(Peer& peer);
   void set_peer_address(const core::NodeId& id, const config::Address& address);
 

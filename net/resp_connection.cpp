@@ -6,6 +6,22 @@
 // RESP pipelining requires (Redis answers in order because it runs one command at a time;
 // we run many and reorder).
 //
+// Order of effects. Running many at once must not let a connection's commands overtake
+// each other on a key: a GET pipelined after a SET of the same key must see the SET, as
+// with Redis. Each request is submitted to a core::SessionOrder (the rule is written
+// there once and the simulator's pipelining clients use it too): it runs at once unless
+// an earlier request of this connection on one of its keys (or an earlier barrier such as
+// CONSISTENCY, see command_order()) has not completed; it then waits in its slot, and the
+// completion that frees it starts it. Requests on other keys still run concurrently.
+// "Completed" is the reply existing, which for a write means the node acknowledged it,
+// after its commit. Released requests start from one loop (run_released()), not from
+// inside each other's completions, so a chain of releases does not nest on the stack.
+//
+// Writes. Replies that complete within one loop turn (a burst of node replies, or the
+// answers to one read's worth of pipelined PINGs) go out in one write: flush() moves the
+// ready prefix into the output and posts start_write() to the end of the turn instead of
+// writing at once.
+//
 // Reading stops while too many requests await their replies or too many reply bytes are
 // unsent, and resumes when that drains: a client cannot make the node hold more than
 // those bounds for it. After QUIT, a protocol error or the client's EOF nothing more is
@@ -18,6 +34,7 @@
 #include <algorithm>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "core/assert.h"
@@ -42,7 +59,8 @@ RespConnection::RespConnection(asio::ip::tcp::socket socket,
       environment_(std::move(environment)),
       limits_(limits),
       parser_(limits.parser),
-      on_closed_(std::move(on_closed)) {
+      on_closed_(std::move(on_closed)),
+      order_(limits.pending_requests_max) {
   session_.id = id;
 }
 
@@ -56,6 +74,8 @@ void RespConnection::close() {
   socket_.close(ignored);
   slots_.clear();
   queued_.clear();
+  order_.clear();
+  released_.clear();
   if (on_closed_) {
     auto on_closed = std::move(on_closed_);
     on_closed_ = nullptr;
@@ -102,7 +122,7 @@ void RespConnection::process_input() {
     if (result.outcome == ParseOutcome::error) {
       environment_->metrics.protocol_error();
       input_done_ = true;
-      slots_.push_back(Slot{true, true, resp::error("ERR " + result.error)});
+      slots_.push_back(Slot{true, true, resp::error("ERR " + result.error), {}});
       break;
     }
     dispatch(std::move(result.arguments));
@@ -114,10 +134,45 @@ void RespConnection::process_input() {
 
 void RespConnection::dispatch(std::vector<std::string> arguments) {
   const std::uint64_t sequence = first_sequence_ + slots_.size();
+  CommandOrder order = command_order(arguments);
   slots_.push_back(Slot{});
-  auto self = shared_from_this();
-  execute_command(environment_, session_, std::move(arguments),
-                  [self, sequence](std::string reply) { self->complete(sequence, std::move(reply)); });
+  switch (order_.submit(sequence, std::move(order.keys), order.barrier)) {
+    case core::SessionOrder::Admission::run:
+      slots_.back().arguments = std::move(arguments);
+      released_.push_back(sequence);
+      break;
+    case core::SessionOrder::Admission::wait:
+      environment_->metrics.command_ordered_wait();
+      slots_.back().arguments = std::move(arguments);
+      break;
+    case core::SessionOrder::Admission::refused: {
+      // Not reached while the order's capacity equals the slot bound that gates reading;
+      // kept as an answer rather than an assertion because it costs nothing.
+      environment_->metrics.record_error("refused");
+      Slot& slot = slots_.back();
+      slot.ready = true;
+      slot.bytes = resp::error("ERR too many requests waiting on this connection");
+      break;
+    }
+  }
+  run_released();
+}
+
+void RespConnection::run_released() {
+  if (running_) return;  // the outer call's loop starts them
+  running_ = true;
+  while (!closed_ && !released_.empty()) {
+    const std::uint64_t sequence = released_.front();
+    released_.pop_front();
+    if (sequence < first_sequence_ || sequence - first_sequence_ >= slots_.size()) continue;
+    std::vector<std::string> arguments = std::move(slots_[sequence - first_sequence_].arguments);
+    auto self = shared_from_this();
+    execute_command(environment_, session_, std::move(arguments),
+                    [self, sequence](std::string reply) {
+                      self->complete(sequence, std::move(reply));
+                    });
+  }
+  running_ = false;
 }
 
 void RespConnection::complete(std::uint64_t sequence, std::string reply) {
@@ -141,7 +196,11 @@ void RespConnection::complete(std::uint64_t sequence, std::string reply) {
                         " bytes (ask for fewer keys at once)");
   }
   slot.bytes = std::move(reply);
+  if (!slot.last) {
+    for (const std::uint64_t released : order_.complete(sequence)) released_.push_back(released);
+  }
   flush();
+  run_released();
 }
 
 void RespConnection::flush() {
@@ -149,6 +208,7 @@ void RespConnection::flush() {
   while (!slots_.empty() && slots_.front().ready) {
     Slot& slot = slots_.front();
     queued_ += slot.bytes;
+    ++queued_replies_;
     const bool last = slot.last;
     slots_.pop_front();
     ++first_sequence_;
@@ -157,6 +217,8 @@ void RespConnection::flush() {
       // find no slot (sequence >= first_sequence_ + size) and are ignored.
       first_sequence_ += slots_.size();
       slots_.clear();
+      order_.clear();
+      released_.clear();
       close_after_write_ = true;
     }
   }
@@ -164,11 +226,24 @@ void RespConnection::flush() {
     environment_->metrics.output_limit_closed();
     return close();
   }
-  if (write_active_) return;
+  if (write_active_ || write_posted_) return;
   if (queued_.empty()) {
     if (close_after_write_ && slots_.empty()) close();
     return;
   }
+  write_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->start_write(); });
+}
+
+void RespConnection::start_write() {
+  write_posted_ = false;
+  if (closed_ || write_active_) return;
+  if (queued_.empty()) {
+    if (close_after_write_ && slots_.empty()) close();
+    return;
+  }
+  environment_->metrics.reply_write(queued_replies_);
+  queued_replies_ = 0;
   write_active_ = true;
   writing_ = std::move(queued_);
   queued_.clear();

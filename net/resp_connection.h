@@ -1,6 +1,7 @@
 #pragma once
 // One client connection of the client port (net/resp_server.h): reads requests, runs them
-// (net/client_commands.h), writes the replies in request order.
+// (net/client_commands.h) in per-key order (core/node/session_order.h), writes the
+// replies in request order, the replies completed in one loop turn in one write.
 //
 // Bounds: the parser's (net/resp_parser.h); at most pending_requests_max requests awaiting
 // their replies and at most output_pause_bytes of unsent replies before reading pauses
@@ -18,6 +19,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "core/node/session_order.h"
 #include "net/client_commands.h"
 #include "net/resp_parser.h"
 
@@ -51,14 +53,17 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
     bool ready = false;
     bool last = false;  // QUIT or a protocol error: close once this reply is written
     std::string bytes;
+    std::vector<std::string> arguments;  // the request, until it runs
   };
 
   void read_more();
   void on_read(const boost::system::error_code& error, std::size_t bytes);
   void process_input();
   void dispatch(std::vector<std::string> arguments);
+  void run_released();
   void complete(std::uint64_t sequence, std::string reply);
   void flush();
+  void start_write();
   void on_write(const boost::system::error_code& error);
   bool may_read() const;
   std::size_t output_bytes() const { return queued_.size() + writing_.size(); }
@@ -71,12 +76,17 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   std::function<void()> on_closed_;
   std::array<char, 16384> read_buffer_{};
   std::deque<Slot> slots_;
+  core::SessionOrder order_;            // which requests may run (per-key order)
+  std::deque<std::uint64_t> released_;  // sequences the order let run, not yet started
+  std::uint64_t queued_replies_ = 0;    // replies in queued_
   std::uint64_t first_sequence_ = 0;  // the sequence number of slots_.front()
   std::string queued_;                // replies in order, not yet handed to a write
   std::string writing_;               // the bytes of the write in progress
   bool reading_ = false;
   bool write_active_ = false;
   bool processing_ = false;
+  bool running_ = false;        // inside run_released(): started commands may complete
+  bool write_posted_ = false;   // start_write() runs at the end of this loop turn
   bool input_done_ = false;   // QUIT, a protocol error or the client's EOF: read no more
   bool close_after_write_ = false;
   bool quit_seen_ = false;

@@ -3,6 +3,7 @@
 #include "sim/check_availability.h"
 #include "sim/check_failure_detection.h"
 #include "sim/check_hints.h"
+#include "sim/check_sessions.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -266,6 +267,9 @@ CheckResult run_history_check(const Scenario& scenario, const History& history,
                               const CheckSpec& check) {
   if (check.name == "no_lost_writes") {
     return check_no_lost_writes(history, scenario.workload.mode);
+  }
+  if (check.name == "read_your_writes") {
+    return check_read_your_writes(history, scenario.workload.mode, check.max);
   }
   VIGIL_ASSERT(check.name == "stale_reads",
                "run_checks(history) of a check that needs the whole result: " + check.name);

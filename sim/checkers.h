@@ -63,7 +63,7 @@ CheckResult check_stale_reads(const History& history, WorkloadMode mode,
                               std::optional<std::uint64_t> max);
 
 // Runs the scenario's checks, in the order it lists them. REQUIRES: every check reads only
-// the history (no_lost_writes, stale_reads).
+// the history (no_lost_writes, stale_reads, read_your_writes: sim/check_sessions.h).
 std::vector<CheckResult> run_checks(const Scenario& scenario, const History& history);
 // The same for any check: those that read more than the history (hints_drained,
 // availability) get the whole result.

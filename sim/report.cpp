@@ -140,6 +140,8 @@ std::string check_summary(const CheckResult& check) {
   } else if (check.name == "stale_reads") {
     text = "stale " + count("stale") + "/" + count("reads_checked");
     if (check.counts.contains("max")) text += " (max " + count("max") + ")";
+  } else if (check.name == "read_your_writes") {
+    text = "missed " + count("missed") + "/" + count("reads_checked");
   } else if (check.name == "hints_drained") {
     text = "pending " + count("pending") + " (stored " + count("stored") + ", delivered " +
            count("delivered") + ", expired " + count("expired") + ", missing " +

@@ -185,13 +185,19 @@ void Loader::load_mix(const YAML::Node& node, Workload& workload) const {
 }
 
 void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
-  check_keys(node, "workload", {"clients", "keys", "rate", "mix", "mode", "consistency"});
+  check_keys(node, "workload",
+             {"clients", "keys", "rate", "mix", "mode", "consistency", "pipeline"});
   workload.clients = static_cast<std::uint32_t>(
       whole(require(node, "clients", "workload"), "workload.clients", 1, clients_max));
   workload.keys = static_cast<std::uint32_t>(
       whole(require(node, "keys", "workload"), "workload.keys", 1, keys_max));
   workload.rate_per_s = rate(require(node, "rate", "workload"), "workload.rate");
   load_mix(require(node, "mix", "workload"), workload);
+  if (node["pipeline"].IsDefined()) {
+    // At most a client's operations in flight (sim/simulation.h: operations_in_flight_max).
+    workload.pipeline =
+        static_cast<std::uint32_t>(whole(node["pipeline"], "workload.pipeline", 0, 128));
+  }
   if (node["mode"].IsDefined()) {
     const std::string mode = scalar(node["mode"], "workload.mode");
     if (mode == "read_modify_write") {

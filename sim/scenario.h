@@ -51,6 +51,11 @@ struct Workload {
   double del = 0.0;
   WorkloadMode mode = WorkloadMode::read_modify_write;
   core::Consistency consistency = core::Consistency::quorum;
+  // 0: every operation goes to a node drawn at random (a load balancer, no session). N > 0:
+  // each client keeps one connection, to node (client mod nodes), and pipelines: up to N
+  // of its operations in flight at once, taking effect in order per key
+  // (core/node/session_order.h, sim/simulation_clients.cpp).
+  std::uint32_t pipeline = 0;
 };
 
 enum class FaultKind : std::uint8_t {
@@ -84,7 +89,8 @@ struct Fault {
 // A check the run must pass (sim/checkers.h). `max` bounds a count that is otherwise only
 // reported: stale_reads fails when more reads than `max` were stale.
 struct CheckSpec {
-  // no_lost_writes | stale_reads | hints_drained | availability | failure_detection
+  // no_lost_writes | stale_reads | read_your_writes | hints_drained | availability |
+  // failure_detection
   std::string name;
   std::optional<std::uint64_t> max;
   std::optional<double> min;  // availability: the lowest fraction that passes

@@ -15,7 +15,8 @@ using core::Result;
 
 void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
   expect_sequence(node, "checks");
-  const std::set<std::string> known{"no_lost_writes", "stale_reads", "hints_drained",
+  const std::set<std::string> known{"no_lost_writes", "stale_reads", "read_your_writes",
+                                    "hints_drained",
                                     "availability", "failure_detection"};
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
@@ -30,7 +31,7 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
       check.name = scalar(name_node, path);
       const YAML::Node options = item.begin()->second;
       const std::string options_path = path + "." + check.name;
-      if (check.name == "stale_reads") {
+      if (check.name == "stale_reads" || check.name == "read_your_writes") {
         check_keys(options, options_path, {"max"});
         if (options["max"].IsDefined()) {
           check.max = whole(options["max"], options_path + ".max", 0, UINT64_MAX);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/node/client.h"
+#include "core/node/session_order.h"
 #include "core/random.h"
 #include "sim/event_queue.h"
 #include "sim/fiber.h"
@@ -62,6 +63,18 @@ class Simulation final : public ClientPort {
     core::ClientReply reply;
   };
 
+  // A pipelining client's connection (workload.pipeline > 0): its calls take effect in
+  // order per key, by the same rule as a RESP connection's commands.
+  struct Session {
+    explicit Session(std::size_t capacity) : order(capacity) {}
+    struct Waiter {
+      FiberId fiber = 0;
+      std::uint64_t token = 0;
+    };
+    core::SessionOrder order;
+    std::map<std::uint64_t, Waiter> waiting;  // by call id
+  };
+
   // One fault to inject: a scenario fault (at its jittered time), or the end-of-run heal.
   struct FaultAction {
     std::int64_t at_us = 0;
@@ -86,6 +99,10 @@ class Simulation final : public ClientPort {
   // Replies `code` to every call the node holds (its connections reset on crash).
   void reset_connections(std::uint32_t node);
   void spawn_clients();
+  // The session of the operation the current fiber runs; nullptr without pipelining.
+  Session* current_session();
+  // The call `id` of `session` completed: wakes the calls it lets run.
+  void release(Session& session, std::uint64_t id);
 
   // simulation_faults.cpp: the scenario script and fault actions.
   void plan_faults();
@@ -138,6 +155,8 @@ class Simulation final : public ClientPort {
   std::map<std::uint64_t, PendingCall> calls_;  // by call id (the request id nodes see)
   std::uint64_t next_call_id_ = 1;
   std::vector<std::uint32_t> operations_in_flight_;  // per client
+  std::vector<Session> sessions_;                    // per client, when pipelining
+  std::map<FiberId, std::uint32_t> operation_client_;  // fiber -> client whose operation it runs
   std::size_t workload_fibers_ = 0;                  // clients and their operations still running
   std::vector<FaultAction> actions_;
   bool stopping_ = false;

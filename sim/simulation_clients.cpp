@@ -9,7 +9,17 @@
 // `unavailable` at once, so clients learn of a dead node in one round trip instead of a
 // timeout. Neither says whether a write took effect: the history records them as
 // indeterminate. Request ids are the simulation's call ids, unique across the whole run.
+//
+// Pipelining (workload.pipeline > 0): a client is one connection with up to `pipeline`
+// operations in flight, and its calls pass through a core::SessionOrder, the same rule a
+// RESP connection applies (net/resp_connection.cpp): a call on a key waits until the
+// client's earlier calls on that key have their answers. The simulated connection applies
+// it at the client's end: a waiting call is sent once the earlier one is answered, which
+// gives the same guarantee as the server-side wait (the later command runs after the
+// earlier one completed) one link latency later. check_read_your_writes
+// (sim/check_sessions.h) verifies what it promises.
 
+#include <algorithm>
 #include <utility>
 
 #include "core/assert.h"
@@ -21,6 +31,18 @@ namespace vigil::sim {
 std::optional<core::ClientReply> Simulation::call(std::uint32_t node, core::ClientRequest request) {
   VIGIL_ASSERT(node < hosts_.size(), "a client called a node that does not exist");
   const std::uint64_t id = next_call_id_++;
+  Session* session = current_session();
+  if (session != nullptr) {
+    const auto admission = session->order.submit(id, {request.key}, false);
+    VIGIL_ASSERT(admission != core::SessionOrder::Admission::refused,
+                 "a client has more calls than its pipeline");
+    if (admission == core::SessionOrder::Admission::wait) {
+      count("client_ordered_waits");
+      const std::uint64_t token = fibers_.begin_wait();
+      session->waiting.emplace(id, Session::Waiter{fibers_.current(), token});
+      fibers_.wait(token);
+    }
+  }
   request.id = id;
   PendingCall pending;
   pending.fiber = fibers_.current();
@@ -45,7 +67,25 @@ std::optional<core::ClientReply> Simulation::call(std::uint32_t node, core::Clie
     count("client_timeouts");
   }
   calls_.erase(it);
+  if (session != nullptr) release(*session, id);
   return reply;
+}
+
+Simulation::Session* Simulation::current_session() {
+  if (sessions_.empty()) return nullptr;
+  const auto it = operation_client_.find(fibers_.current());
+  return it == operation_client_.end() ? nullptr : &sessions_[it->second];
+}
+
+void Simulation::release(Session& session, std::uint64_t id) {
+  for (const std::uint64_t next : session.order.complete(id)) {
+    const auto waiter = session.waiting.find(next);
+    VIGIL_ASSERT(waiter != session.waiting.end(), "a released call was not waiting");
+    // Woken through the event queue, at this instant: fibers resume only from the loop.
+    queue_.push(Event::make(now_us_, EventKind::fiber_wake, waiter->second.fiber,
+                            waiter->second.token));
+    session.waiting.erase(waiter);
+  }
 }
 
 void Simulation::on_client_request(Event event) {
@@ -114,7 +154,11 @@ void Simulation::reset_connections(std::uint32_t node) {
 
 bool Simulation::start_operation(std::uint32_t client, std::function<void()> operation) {
   VIGIL_ASSERT(client < operations_in_flight_.size(), "an operation of an unknown client");
-  if (operations_in_flight_[client] >= limits_.operations_in_flight_max ||
+  const std::uint32_t pipeline = scenario_.workload.pipeline;
+  const std::uint32_t in_flight_max =
+      pipeline > 0 ? std::min(pipeline, limits_.operations_in_flight_max)
+                   : limits_.operations_in_flight_max;
+  if (operations_in_flight_[client] >= in_flight_max ||
       fibers_.live() >= fibers_.fibers_max()) {
     count("operations_skipped_in_flight_max");
     return false;
@@ -124,7 +168,9 @@ bool Simulation::start_operation(std::uint32_t client, std::function<void()> ope
   fibers_.spawn(
       "operation",
       [this, client, operation = std::move(operation)] {
+        operation_client_[fibers_.current()] = client;
         operation();
+        operation_client_.erase(fibers_.current());
         operations_in_flight_[client] -= 1;
         workload_fibers_ -= 1;
       },
@@ -136,6 +182,11 @@ bool Simulation::start_operation(std::uint32_t client, std::function<void()> ope
 void Simulation::spawn_clients() {
   const Workload& workload = scenario_.workload;
   operations_in_flight_.assign(workload.clients, 0);
+  if (workload.pipeline > 0) {
+    for (std::uint32_t client = 0; client < workload.clients; ++client) {
+      sessions_.emplace_back(std::min(workload.pipeline, limits_.operations_in_flight_max));
+    }
+  }
   for (std::uint32_t client = 0; client < workload.clients; ++client) {
     ClientOptions options;
     options.client = client;

@@ -18,7 +18,8 @@
 // the client's fiber. A client talks to a node drawn uniformly per operation (a load
 // balancer in front of the cluster); both halves of a read-modify-write go to the same
 // node. When the read of a read-modify-write fails, the write is not attempted (it would
-// have no context), and neither is it once the workload is stopping.
+// have no context), and neither is it once the workload is stopping. With
+// workload.pipeline a client keeps one node instead (its connection; sim/scenario.h).
 
 #include "sim/workload.h"
 
@@ -154,6 +155,8 @@ class Client {
     Plan plan;
     plan.key = key_name(static_cast<std::uint32_t>(random_.uniform(workload_.keys)));
     plan.node = static_cast<std::uint32_t>(random_.uniform(port_.node_count()));
+    // Pipelining: one connection per client (the draw stays, so the stream is the same).
+    if (workload_.pipeline > 0) plan.node = options_.client % port_.node_count();
     const double pick = random_.uniform_double();
     if (pick < workload_.get) {
       plan.op = core::ClientOp::get;

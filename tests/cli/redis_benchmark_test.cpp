@@ -54,6 +54,20 @@ TEST(RedisBenchmarkCsv, ServerErrorsMissingColumnsAndBadNumbersAreRefused) {
   }
 }
 
+TEST(RedisBenchmarkErrors, FindsEveryServerErrorAndClassifiesQuorumErrors) {
+  const std::vector<std::string> errors = redis_benchmark_errors(
+      "\"test\",\"rps\"\r\nError from server: UNAVAILABLE quorum not reached: 1 of 2\r\n"
+      "noise\nsomething Error from server: ERR internal: io_error\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "UNAVAILABLE quorum not reached: 1 of 2");
+  EXPECT_EQ(errors[1], "ERR internal: io_error");
+  EXPECT_TRUE(is_quorum_error(errors[0]));
+  EXPECT_TRUE(is_quorum_error("TIMEOUT no quorum within the request timeout"));
+  EXPECT_FALSE(is_quorum_error(errors[1]));
+  EXPECT_FALSE(is_quorum_error("ERR UNAVAILABLE"));
+  EXPECT_TRUE(redis_benchmark_errors("\"SET\",\"1\"\n").empty());
+}
+
 TEST(RunCaptured, CollectsOutputAndExitCodeAndKillsAtTheDeadline) {
   const core::Result<CapturedRun> run =
       run_captured({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(10));

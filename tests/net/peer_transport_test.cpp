@@ -112,6 +112,24 @@ TEST(PeerTransport, FramesArriveInOrder) {
   EXPECT_EQ(row->queued_bytes, 0U);
 }
 
+// Frames sent to a connected peer in one loop turn leave in one gathered write, not the
+// first alone and the rest after it.
+TEST(PeerTransport, FramesOfOneTurnShareOneWrite) {
+  asio::io_context io;
+  Endpoint a(io, "n1");
+  Endpoint b(io, "n2");
+  a.listen();
+  a.transport->set_peer_address("n2", b.listen());
+  a.transport->send(read_request("n1", "n2", 1));
+  ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 1; }));
+  const std::uint64_t writes_before = a.transport->counters().writes;
+  for (std::uint64_t i = 2; i <= 11; ++i) a.transport->send(read_request("n1", "n2", i));
+  ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 11; }));
+  EXPECT_EQ(a.transport->counters().writes - writes_before, 1U);
+  EXPECT_EQ(a.transport->counters().frames_sent, 11U);
+  EXPECT_EQ(request_id_of(b.received[10]), 11U);
+}
+
 TEST(PeerTransport, UnknownPeerIsDroppedAndCounted) {
   asio::io_context io;
   Endpoint a(io, "n1");

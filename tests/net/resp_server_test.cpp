@@ -230,14 +230,21 @@ TEST(RespServer, PipelinedRepliesComeInRequestOrderWhenTheNodeAnswersOutOfOrder)
                            lengths.data());
   }
   redisBufferWrite(c, nullptr);
-  // Wait until the node has answered everything but the held keys, then release those
-  // (the fake releases the last held first: completions run fully out of order).
-  for (int i = 0; i < 200; ++i) {
-    const std::size_t requests = harness.on_loop([&] { return harness.service().requests_.size(); });
-    if (requests >= 4 + 3) break;  // 4 for the SETs (read + write), then 3 GETs
+  // Wait until the node has answered everything but the held key, then release it: PING,
+  // GET fast and ECHO complete before the first GET slow. The second GET slow waits for the
+  // first on the connection (per-key order) and only reaches the node after it.
+  std::size_t requests = 0;
+  for (int i = 0; i < 200 && requests < 4 + 2; ++i) {
+    requests = harness.on_loop([&] { return harness.service().requests_.size(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  harness.on_loop([&] { harness.service().release(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a wrong 7th would arrive
+  requests = harness.on_loop([&] { return harness.service().requests_.size(); });
+  EXPECT_EQ(requests, 4u + 2u);  // 4 for the SETs (read + write), then 2 GETs
+  harness.on_loop([&] {
+    harness.service().held_keys_.clear();
+    harness.service().release();
+  });
   const std::vector<std::string> expected = {"S", "+PONG", "F", "e", "S"};
   for (const std::string& want : expected) {
     redisReply* raw = nullptr;
@@ -412,6 +419,58 @@ TEST(RespServer, IntrospectionCommandsAnswerWhatRedisToolsAsk) {
   const std::string clients = run(c, {"INFO", "clients"});
   EXPECT_EQ(clients, "# Clients\r\nconnected_clients:1\r\nmaxclients:1000\r\n");
   EXPECT_EQ(run(c, {"INFO", "nosuch"}), "");
+}
+
+// Replies completed in one loop turn leave in one write: 20 pipelined PINGs, sent in one
+// write by the client and answered while the connection processes that read, are not
+// written one by one.
+TEST(RespServer, RepliesOfOneTurnShareOneWrite) {
+  Harness harness;
+  redisContext* c = harness.connect();
+  for (int i = 0; i < 20; ++i) redisAppendCommand(c, "PING");
+  for (int i = 0; i < 20; ++i) {
+    redisReply* raw = nullptr;
+    ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
+    EXPECT_EQ(text(Reply(raw, &freeReplyObject)), "+PONG");
+  }
+  const auto [writes, replies] = harness.on_loop([&] {
+    return std::make_pair(harness.metrics().reply_writes(), harness.metrics().replies_written());
+  });
+  EXPECT_EQ(replies, 20u);
+  EXPECT_LT(writes, replies);
+}
+
+// A connection-state command is a barrier: the GET before CONSISTENCY runs at the old
+// level, the one after it at the new level, although the node answers the first last.
+TEST(RespServer, ConsistencyAppliesToTheCommandsAfterItOnly) {
+  Harness harness;
+  redisContext* c = harness.connect();
+  harness.on_loop([&] { harness.service().held_keys_.insert("a"); });
+  redisAppendCommand(c, "GET a");
+  redisAppendCommand(c, "CONSISTENCY all");
+  redisAppendCommand(c, "GET b");
+  redisBufferWrite(c, nullptr);
+  std::size_t requests = 0;
+  for (int i = 0; i < 200 && requests < 1; ++i) {
+    requests = harness.on_loop([&] { return harness.service().requests_.size(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(harness.on_loop([&] { return harness.service().requests_.size(); }), 1u);
+  harness.on_loop([&] {
+    harness.service().held_keys_.clear();
+    harness.service().release();
+  });
+  for (const char* want : {"(nil)", "+OK", "(nil)"}) {
+    redisReply* raw = nullptr;
+    ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
+    EXPECT_EQ(text(Reply(raw, &freeReplyObject)), want);
+  }
+  const auto requests_seen = harness.on_loop([&] { return harness.service().requests_; });
+  ASSERT_EQ(requests_seen.size(), 2u);
+  EXPECT_EQ(requests_seen[0].consistency, core::Consistency::quorum);
+  EXPECT_EQ(requests_seen[1].consistency, core::Consistency::all);
+  EXPECT_GE(harness.on_loop([&] { return harness.metrics().commands_ordered_waits(); }), 2u);
 }
 
 TEST(RespServer, StopClosesConnectionsAndLateRepliesAreDropped) {

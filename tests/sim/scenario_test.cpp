@@ -148,6 +148,28 @@ expect: fail
   EXPECT_EQ(s.expect, Expectation::fail);
 }
 
+TEST(ScenarioLoader, AcceptsAPipelineDepthAndTheReadYourWritesCheck) {
+  const Scenario s = load_ok(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {get: 0.5, put: 0.5}, pipeline: 4}
+checks: [{read_your_writes: {max: 2}}]
+expect: pass
+)");
+  EXPECT_EQ(s.workload.pipeline, 4u);
+  ASSERT_EQ(s.checks.size(), 1u);
+  EXPECT_EQ(s.checks[0].name, "read_your_writes");
+  EXPECT_EQ(s.checks[0].max, std::optional<std::uint64_t>(2));
+  EXPECT_EQ(load_ok(minimal_head).workload.pipeline, 0u);
+  expect_refused(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {put: 1}, pipeline: 129}
+checks: [no_lost_writes]
+expect: pass
+)", "t.yaml:4:70", "workload.pipeline: 129 is out of range");
+}
+
 TEST(ScenarioLoader, RefusesUnknownKeysWhereTheyAre) {
   expect_refused(std::string(minimal_head) + "fualts: []\n", "t.yaml:7:1",
                  "fualts: unknown key");
