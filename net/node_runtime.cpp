@@ -56,15 +56,16 @@ struct NodeRuntime::Parts {
       : transport(io, std::move(transport_options), std::move(on_envelope)),
         timer(io),
         drain_timer(io),
-        commit_thread(1) {}
+        commit_threads(core::pipelined_commits_max) {}
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<store::TypedStorage> storage;
   std::unique_ptr<core::NodeDriver> driver;
   PeerTransport transport;
   asio::steady_timer timer;
   asio::steady_timer drain_timer;
-  // Runs SqliteStore::finish_commit() (the WAL's fdatasync) while the loop goes on.
-  asio::thread_pool commit_thread;
+  // Run SqliteStore::finish_commit() (the WAL's fdatasync) while the loop goes on, one
+  // thread per commit that may be in flight.
+  asio::thread_pool commit_threads;
 };
 
 namespace {
@@ -174,7 +175,8 @@ core::Status NodeRuntime::start() {
   parts_->driver =
       std::make_unique<core::NodeDriver>(node_options, ring_, *parts_->storage, node_seed,
                                          core::DriverOptions{options_.check_invariants_every,
-                                                             /*pipelined=*/true});
+                                                             /*pipelined=*/true,
+                                                             core::pipelined_commits_max});
 
   std::string ring_text;
   for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;
@@ -193,7 +195,7 @@ NodeRuntime::~NodeRuntime() {
   alive_.reset();
   if (parts_) {
     parts_->transport.close();
-    parts_->commit_thread.join();  // its fsync uses the store
+    parts_->commit_threads.join();  // its fsync uses the store
     parts_->driver.reset();
     parts_->storage.reset();
     parts_->store.reset();
@@ -278,15 +280,15 @@ void NodeRuntime::flush() {
 void NodeRuntime::release(core::DriverEffects effects) {
   count_commit(effects);
   if (effects.commit == core::CommitOutcome::started) {
-    // The fsync runs on the commit thread; its end comes back to the loop as one handler.
-    const std::uint64_t generation = ++commit_generation_;
-    commit_started_ = std::chrono::steady_clock::now();
+    // The fsync runs on a commit thread; its end comes back to the loop as one handler.
+    const std::uint64_t number = ++commits_begun_;
+    commit_started_.push_back(std::chrono::steady_clock::now());
     store::SqliteStore* store = parts_->store.get();
     std::weak_ptr<char> alive = alive_;
-    asio::post(parts_->commit_thread, [this, alive, store, generation] {
+    asio::post(parts_->commit_threads, [this, alive, store, number] {
       core::Status status = store->finish_commit();
-      asio::post(io_, [this, alive, generation, status = std::move(status)] {
-        if (!alive.expired()) on_commit_returned(generation, status);
+      asio::post(io_, [this, alive, number, status = std::move(status)] {
+        if (!alive.expired()) on_commit_returned(number, status);
       });
     });
   }
@@ -295,17 +297,27 @@ void NodeRuntime::release(core::DriverEffects effects) {
   if (phase_ == Phase::closed) return;  // a reply callback shut the runtime down
   arm_timer(effects.next_timeout);
   log_peer_transitions(effects.transitions);
-  if (phase_ == Phase::draining && callbacks_.empty() && !parts_->driver->commit_in_flight()) {
+  if (phase_ == Phase::draining && callbacks_.empty() &&
+      parts_->driver->commits_in_flight() == 0) {
     finish_shutdown();
   }
 }
 
-void NodeRuntime::on_commit_returned(std::uint64_t generation, core::Status status) {
-  if (phase_ == Phase::closed || generation != commit_generation_) return;
-  if (!parts_->driver->commit_in_flight()) return;
-  store_stats_.commit_latency_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started_).count());
-  release(parts_->driver->commit_done(now(), status));
+void NodeRuntime::on_commit_returned(std::uint64_t number, core::Status status) {
+  if (phase_ == Phase::closed) return;
+  commits_returned_.emplace(number, std::move(status));
+  // In the order the commits began: a later fsync that returned first waits for the older.
+  while (!commits_returned_.empty() && commits_returned_.begin()->first == commits_reported_ + 1 &&
+         phase_ != Phase::closed) {
+    core::Status returned = std::move(commits_returned_.begin()->second);
+    commits_returned_.erase(commits_returned_.begin());
+    commits_reported_ += 1;
+    store_stats_.commit_latency_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started_.front())
+            .count());
+    commit_started_.pop_front();
+    release(parts_->driver->commit_done(now(), returned));
+  }
 }
 
 void NodeRuntime::count_commit(const core::DriverEffects& effects) {
@@ -409,12 +421,12 @@ void NodeRuntime::finish_shutdown() {
   auto pending = std::move(callbacks_);
   callbacks_.clear();
   for (auto& [id, done] : pending) done(unavailable_reply(id, "the node is shutting down"));
-  // The last commits: the one in flight (its fsync on the commit thread is waited for,
+  // The last commits: those in flight (their fsyncs on the commit threads are waited for,
   // then done once more here: fdatasync is idempotent), then what is staged. What they
   // release has nowhere to go.
-  parts_->commit_thread.join();
+  parts_->commit_threads.join();
   core::DriverEffects last = parts_->driver->flush(now());
-  while (parts_->driver->commit_in_flight()) {
+  while (parts_->driver->commits_in_flight() > 0) {
     last = parts_->driver->commit_done(now(), parts_->store->finish_commit());
   }
   if (last.commit == core::CommitOutcome::failed) {

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <functional>
 #include <chrono>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,8 +118,9 @@ class NodeRuntime final : public NodeService {
   // the commit thread when one began.
   void release(core::DriverEffects effects);
   void count_commit(const core::DriverEffects& effects);
-  // The commit thread finished the commit of generation `generation` with `status`.
-  void on_commit_returned(std::uint64_t generation, core::Status status);
+  // A commit thread finished commit number `number` with `status`; the driver hears of
+  // returns in the order the commits began.
+  void on_commit_returned(std::uint64_t number, core::Status status);
   void send_messages(const std::vector<core::Envelope>& messages);
   void deliver_replies(const std::vector<core::ClientReply>& replies);
   void arm_timer(std::optional<core::Instant> next);
@@ -139,8 +142,10 @@ class NodeRuntime final : public NodeService {
   bool flush_posted_ = false;
   std::optional<core::Instant> timer_armed_at_;
   std::uint64_t timer_generation_ = 0;
-  std::uint64_t commit_generation_ = 0;  // the commit in flight (the commit thread syncs it)
-  std::chrono::steady_clock::time_point commit_started_;
+  std::uint64_t commits_begun_ = 0;     // numbers commits as they begin (from 1)
+  std::uint64_t commits_reported_ = 0;  // returns the driver heard of, in order
+  std::map<std::uint64_t, core::Status> commits_returned_;  // returned out of order
+  std::deque<std::chrono::steady_clock::time_point> commit_started_;  // of those in flight
   std::vector<std::function<void()>> shutdown_callbacks_;
   StoreStats store_stats_{Histogram(), Histogram(Histogram::size_bounds())};
   CounterSnapshot closed_counters_;  // the node's last counters, once it is closed

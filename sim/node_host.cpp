@@ -54,6 +54,7 @@ void NodeHost::start_process() {
   storage_ = std::make_unique<store::TypedStorage>(store_);
   core::DriverOptions driver_options;
   driver_options.pipelined = true;  // as production runs it
+  driver_options.commits_in_flight_max = core::pipelined_commits_max;
   driver_ = std::make_unique<core::NodeDriver>(
       options_, ring_, *storage_, derive_seed(seed_, Stream::node, index_, incarnation_),
       driver_options);
@@ -91,7 +92,7 @@ HostEffects NodeHost::timer(std::int64_t now_us, std::uint64_t generation) {
 
 HostEffects NodeHost::commit_returned(std::int64_t now_us, std::uint64_t generation) {
   VIGIL_ASSERT(state_ == ProcessState::up, "a commit returned in a node that is not up");
-  if (generation != commit_generation_ || !driver_->commit_in_flight()) return {};
+  if (generation != commit_generation_ || driver_->commits_in_flight() == 0) return {};
   const core::Status status = store_.finish_commit();
   return host_effects(now_us, driver_->commit_done(now(now_us), status));
 }
@@ -111,8 +112,9 @@ HostEffects NodeHost::host_effects(std::int64_t now_us, core::DriverEffects flus
   if (flushed.commit == core::CommitOutcome::started) {
     const std::int64_t latency_us = disk_random_.uniform_range(
         core::to_micros(disk_.commit_latency.min), core::to_micros(disk_.commit_latency.max));
-    commit_generation_ += 1;
-    effects.commit_at_us = now_us + latency_us;
+    // Commits return in the order they began (an fsync of the log covers what came before).
+    last_commit_at_us_ = std::max(last_commit_at_us_, now_us + latency_us);
+    effects.commit_at_us = last_commit_at_us_;
     effects.commit_generation = commit_generation_;
   }
   std::optional<std::int64_t> deadline;
@@ -135,10 +137,12 @@ void NodeHost::crash() {
   }
   driver_.reset();
   storage_.reset();
-  // A crash during an fsync: the commit in flight may or may not have reached the disk.
-  const bool in_flight_survives = store_.commit_in_flight() && disk_random_.chance(0.5);
-  store_.crash(in_flight_survives);
-  commit_generation_ += 1;
+  // A crash during fsyncs: of the commits in flight, a prefix may have reached the disk.
+  const std::size_t in_flight = store_.commits_in_flight();
+  const auto kept = static_cast<std::size_t>(
+      in_flight == 0 ? 0 : disk_random_.uniform_range(0, static_cast<std::int64_t>(in_flight)));
+  store_.crash(kept);
+  commit_generation_ += 1;  // the returns of this life's commits are stale now
   held_.clear();
   timer_generation_ += 1;
   timer_at_us_.reset();

@@ -66,8 +66,8 @@ class NodeHost {
   HostEffects client_request(std::int64_t now_us, core::ClientRequest request);
   // A node_timer event: nothing happens (and no effects) when `generation` is stale.
   HostEffects timer(std::int64_t now_us, std::uint64_t generation);
-  // A node_commit event: the commit in flight is durable (or failed, by an armed fault);
-  // nothing happens when `generation` is stale (a crash came first).
+  // A node_commit event: the oldest commit in flight is durable (or failed, by an armed
+  // fault); nothing happens when `generation` is stale (a crash came first).
   HostEffects commit_returned(std::int64_t now_us, std::uint64_t generation);
 
   // Faults.
@@ -123,7 +123,8 @@ class NodeHost {
   std::uint64_t pause_generation_ = 0;
   std::uint64_t timer_generation_ = 0;
   std::optional<std::int64_t> timer_at_us_;  // what the pending timer event is for
-  std::uint64_t commit_generation_ = 0;      // raised by a crash: its commit never returns
+  std::uint64_t commit_generation_ = 0;      // raised by a crash: its commits never return
+  std::int64_t last_commit_at_us_ = 0;       // when the newest commit in flight returns
   std::vector<Event> held_;
   core::NodeCounters retired_counters_;  // of earlier incarnations
   std::uint64_t commits_ = 0;

@@ -19,6 +19,8 @@
 
 #include "store/memory_store.h"
 
+#include <algorithm>
+
 #include "core/hash.h"
 #include "core/types.h"
 
@@ -175,10 +177,9 @@ void MemoryStore::rebuild_hint_index() {
 
 Status MemoryStore::begin_commit() {
   if (!sticky_error_.ok()) return sticky_error_;
-  VIGIL_ASSERT(!sealed_, "begin_commit while a commit is in flight");
   if (!staged_) return Status::ok_status();
   staged_ = false;
-  sealed_ = true;
+  sealed_ += 1;
   keys_.seal();
   hints_.seal();
   meta_.seal();
@@ -187,8 +188,8 @@ Status MemoryStore::begin_commit() {
 
 Status MemoryStore::finish_commit() {
   if (!sticky_error_.ok()) return sticky_error_;
-  if (!sealed_) return Status::ok_status();
-  sealed_ = false;
+  if (sealed_ == 0) return Status::ok_status();
+  sealed_ -= 1;
   if (fail_next_commit_ || lose_next_commit_) {
     keys_.sealed_lost();
     hints_.sealed_lost();
@@ -207,13 +208,15 @@ Status MemoryStore::finish_commit() {
   return Status::ok_status();
 }
 
-void MemoryStore::crash(bool in_flight_survives) {
-  keys_.crash(in_flight_survives);
-  hints_.crash(in_flight_survives);
-  meta_.crash(in_flight_survives);
+void MemoryStore::crash(std::size_t in_flight_kept) {
+  // Every map sealed at every begin_commit, so each holds one journal per commit in flight.
+  const std::size_t kept = std::min(in_flight_kept, sealed_);
+  keys_.crash(kept);
+  hints_.crash(kept);
+  meta_.crash(kept);
   rebuild_hint_index();
   staged_ = false;
-  sealed_ = false;
+  sealed_ = 0;
   sticky_error_ = Status::ok_status();
 }
 

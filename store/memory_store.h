@@ -8,6 +8,7 @@
 // every walk is the same on every run and platform.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -80,46 +81,49 @@ class JournaledMap {
     return true;
   }
 
-  // Pipelined commit: seal() hands the changes staged so far to the commit in flight (at
-  // most one: REQUIRES none is in flight); changes after it stage the next batch.
+  // Pipelined commit: seal() hands the changes staged so far to a new commit in flight
+  // (several may be in flight; they finish oldest first); changes after it stage the next.
   void seal() {
-    VIGIL_ASSERT(sealed_before_.empty(), "a second commit sealed while one is in flight");
-    sealed_before_ = std::move(staged_before_);
+    sealed_.push_back(std::move(staged_before_));
     staged_before_.clear();
   }
-  // The sealed commit reached the disk.
+  // The oldest commit in flight reached the disk.
   void sealed_durable() {
+    VIGIL_ASSERT(!sealed_.empty(), "no commit in flight");
     if (!lost_before_.empty()) {
-      for (const auto& entry : sealed_before_) lost_before_.erase(entry.first);
+      for (const auto& entry : sealed_.front()) lost_before_.erase(entry.first);
     }
-    sealed_before_.clear();
+    sealed_.pop_front();
   }
-  // The sealed commit reported ok (or failed) but wrote nothing: the live values stay (the
-  // process believes them) while the durable ones are the oldest pre-images.
+  // The oldest commit in flight reported ok (or failed) but wrote nothing: the live values
+  // stay (the process believes them) while the durable ones are the oldest pre-images.
   void sealed_lost() {
-    lost_before_.merge(sealed_before_);  // keeps lost_before_'s older pre-image on a clash
-    sealed_before_.clear();
+    VIGIL_ASSERT(!sealed_.empty(), "no commit in flight");
+    lost_before_.merge(sealed_.front());  // keeps lost_before_'s older pre-image on a clash
+    sealed_.pop_front();
   }
-  // A crash. The commit in flight, if any, either reached the disk before the crash or did
-  // not (`sealed_survives`): an fsync cut short may have written all of it or none of it.
-  void crash(bool sealed_survives) {
+  // A crash. Of the commits in flight, the oldest `kept` reached the disk before it and the
+  // rest did not: a log keeps a prefix (SQLite's WAL recovery stops at the first frame
+  // that is not there).
+  void crash(std::size_t kept) {
     restore(staged_before_);
-    if (sealed_survives) {
-      sealed_durable();
-    } else {
-      restore(sealed_before_);
+    while (sealed_.size() > kept) {  // newest first: older pre-images are restored last
+      restore(sealed_.back());
+      sealed_.pop_back();
     }
+    while (!sealed_.empty()) sealed_durable();
     restore(lost_before_);  // last: these pre-images are older, they are what the disk holds
   }
-  bool in_flight() const { return !sealed_before_.empty(); }
   // The copy on the simulated disk, nullptr when the disk holds none.
   template <typename Lookup>
   V* durable(const Lookup& lookup) {
     if (auto it = lost_before_.find(lookup); it != lost_before_.end()) {
       return it->second ? &*it->second : nullptr;
     }
-    if (auto it = sealed_before_.find(lookup); it != sealed_before_.end()) {
-      return it->second ? &*it->second : nullptr;
+    for (Journal& sealed : sealed_) {  // oldest first
+      if (auto it = sealed.find(lookup); it != sealed.end()) {
+        return it->second ? &*it->second : nullptr;
+      }
     }
     if (auto it = staged_before_.find(lookup); it != staged_before_.end()) {
       return it->second ? &*it->second : nullptr;
@@ -151,7 +155,7 @@ class JournaledMap {
 
   Map live_;
   Journal staged_before_;  // pre-images of changes since the last seal
-  Journal sealed_before_;  // pre-images of the changes of the commit in flight
+  std::deque<Journal> sealed_;  // pre-images of each commit in flight, oldest first
   Journal lost_before_;    // pre-images of changes whose commit was lost or failed
 };
 
@@ -182,15 +186,16 @@ class MemoryStore final : public Store {
   Status begin_commit() override;
   Status finish_commit() override;
   bool has_uncommitted() const override { return staged_; }
-  // True between a begin_commit() that sealed something and its finish_commit().
-  bool commit_in_flight() const { return sealed_; }
+  // Commits begun with something sealed and not finished yet (finish_commit() finishes the
+  // oldest).
+  std::size_t commits_in_flight() const { return sealed_; }
 
   // A simulated crash and restart: everything staged and not durably committed is gone
   // (staged batches, and batches whose commit was lost or failed); the sticky error clears,
   // as a new process starts without it. Armed faults stay armed: they belong to the disk.
-  // A commit in flight (begun, not finished) survives when `in_flight_survives`: the
-  // simulator tosses a coin, as a crash during an fsync may or may not have written it.
-  void crash(bool in_flight_survives = false);
+  // Of the commits in flight (begun, not finished), the oldest `in_flight_kept` survive:
+  // the simulator draws how many, as a crash during fsyncs may have written some.
+  void crash(std::size_t in_flight_kept = 0);
 
   // Fault hooks. The commit faults fire on the next commit that has something staged (at
   // its finish_commit()).
@@ -223,7 +228,7 @@ class MemoryStore final : public Store {
   Meta meta_;
   std::set<std::pair<NodeId, std::uint64_t>> hints_by_target_;  // live hints, by target
   bool staged_ = false;
-  bool sealed_ = false;
+  std::size_t sealed_ = 0;  // commits in flight
   Status sticky_error_;
   bool lose_next_commit_ = false;
   bool fail_next_commit_ = false;

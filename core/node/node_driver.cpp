@@ -73,30 +73,34 @@ DriverEffects NodeDriver::flush(const Now& now) {
   DriverEffects effects;
   effects.inputs = std::exchange(inputs_in_batch_, 0);
   collect(effects);
-  if (!in_flight_) begin_or_release(now, effects);
+  advance(now, effects);
   finish(effects);
   return effects;
 }
 
 DriverEffects NodeDriver::commit_done(const Now& now, const Status& status) {
-  VIGIL_ASSERT(driver_options_.pipelined && in_flight_, "commit_done without a commit in flight");
+  VIGIL_ASSERT(driver_options_.pipelined && commits_in_flight() > 0,
+               "commit_done without a commit in flight");
   DriverEffects effects;
   effects.inputs = std::exchange(inputs_in_batch_, 0);
-  in_flight_ = false;
   collect(effects);  // an environment may finish a commit between an input and its flush
-  if (!status.ok()) {
-    fail(now, status, effects);
+  if (abandoned_ > 0) {
+    abandoned_ -= 1;  // a return from before a failure: what it covered is withdrawn
+  } else if (!status.ok()) {
+    // Its held effects are given back by fail(), with the rest; the others will return.
+    fail(now, status, in_flight_.size() - 1, effects);
+    finish(effects);
+    return effects;
   } else {
+    InFlight returned = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    for (Envelope& message : returned.held.messages) {
+      effects.messages.push_back(std::move(message));
+    }
+    for (ClientReply& reply : returned.held.replies) effects.replies.push_back(std::move(reply));
     effects.commit = CommitOutcome::committed;
-    identity_in_flight_ = false;
-    Held released = std::exchange(in_flight_held_, {});
-    for (Envelope& message : released.messages) effects.messages.push_back(std::move(message));
-    for (ClientReply& reply : released.replies) effects.replies.push_back(std::move(reply));
-    const CommitOutcome done = effects.commit;
-    begin_or_release(now, effects);
-    // The caller learns both: this commit returned, and (when so) the next one began.
-    if (effects.commit == CommitOutcome::none) effects.commit = done;
   }
+  advance(now, effects);
   finish(effects);
   return effects;
 }
@@ -121,13 +125,24 @@ bool may_precede_commit(const Message& message) {
       message);
 }
 
+void append(std::vector<Envelope>& to, std::vector<Envelope>& from) {
+  for (Envelope& envelope : from) to.push_back(std::move(envelope));
+  from.clear();
+}
+
+void append(std::vector<ClientReply>& to, std::vector<ClientReply>& from) {
+  for (ClientReply& reply : from) to.push_back(std::move(reply));
+  from.clear();
+}
+
 }  // namespace
 
 void NodeDriver::collect(DriverEffects& effects) {
   // A new actor epoch must be durable before any dot it mints leaves: while one is staged
   // or committing, every message waits.
   identity_open_ = node_->take_identity_staged() || identity_open_;
-  const bool identity_pending = identity_open_ || identity_in_flight_;
+  bool identity_pending = identity_open_;
+  for (const InFlight& commit : in_flight_) identity_pending = identity_pending || commit.identity;
   for (Envelope& envelope : node_->take_messages()) {
     if (!identity_pending && may_precede_commit(envelope.message)) {
       effects.messages.push_back(std::move(envelope));
@@ -138,32 +153,44 @@ void NodeDriver::collect(DriverEffects& effects) {
   for (ClientReply& reply : node_->take_replies()) open_held_.replies.push_back(std::move(reply));
 }
 
-void NodeDriver::begin_or_release(const Now& now, DriverEffects& effects) {
-  VIGIL_ASSERT(!in_flight_, "a second commit begun while one is in flight");
-  if (!storage_.has_uncommitted()) {
-    // Nothing staged and nothing committing: all that waits rests on durable state.
-    identity_open_ = false;
-    Held released = std::exchange(open_held_, {});
-    for (Envelope& message : released.messages) effects.messages.push_back(std::move(message));
-    for (ClientReply& reply : released.replies) effects.replies.push_back(std::move(reply));
+void NodeDriver::advance(const Now& now, DriverEffects& effects) {
+  if (storage_.has_uncommitted()) {
+    if (in_flight_.size() + abandoned_ >= driver_options_.commits_in_flight_max) return;
+    const Status status = storage_.begin_commit();
+    if (!status.ok()) return fail(now, status, in_flight_.size(), effects);
+    InFlight commit;
+    commit.held = std::exchange(open_held_, {});
+    commit.identity = std::exchange(identity_open_, false);
+    in_flight_.push_back(std::move(commit));
+    effects.commit = CommitOutcome::started;
     return;
   }
-  const Status status = storage_.begin_commit();
-  if (!status.ok()) return fail(now, status, effects);
-  in_flight_ = true;
-  identity_in_flight_ = std::exchange(identity_open_, false);
-  in_flight_held_ = std::exchange(open_held_, {});
-  effects.commit = CommitOutcome::started;
+  identity_open_ = false;  // nothing staged: a staged epoch was withdrawn, or is committing
+  if (!in_flight_.empty()) {
+    // Nothing staged: what waits shows at most what the newest commit in flight covers.
+    append(in_flight_.back().held.messages, open_held_.messages);
+    append(in_flight_.back().held.replies, open_held_.replies);
+    return;
+  }
+  // Nothing staged and nothing committing: all that waits rests on durable state.
+  append(effects.messages, open_held_.messages);
+  append(effects.replies, open_held_.replies);
 }
 
-void NodeDriver::fail(const Now& now, const Status& status, DriverEffects& effects) {
+void NodeDriver::fail(const Now& now, const Status& status, std::size_t outstanding,
+                      DriverEffects& effects) {
   // Everything not released goes back to the node, oldest first, and is withdrawn there
   // with the rest (Node::handle_storage_failure); what replaces it leaves at once.
-  Held unreleased = std::exchange(in_flight_held_, {});
-  for (Envelope& message : open_held_.messages) unreleased.messages.push_back(std::move(message));
-  for (ClientReply& reply : open_held_.replies) unreleased.replies.push_back(std::move(reply));
-  open_held_ = {};
-  identity_open_ = identity_in_flight_ = false;
+  Held unreleased;
+  for (InFlight& commit : in_flight_) {
+    append(unreleased.messages, commit.held.messages);
+    append(unreleased.replies, commit.held.replies);
+  }
+  append(unreleased.messages, open_held_.messages);
+  append(unreleased.replies, open_held_.replies);
+  in_flight_.clear();
+  abandoned_ += outstanding;
+  identity_open_ = false;
   node_->give_back(std::move(unreleased.messages), std::move(unreleased.replies));
   node_->handle_storage_failure(now, status);
   check_per_policy();

@@ -63,7 +63,9 @@
 // that measures commit latency times its flush() call (only a flush whose
 // DriverEffects::commit says a commit was attempted did one).
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -91,7 +93,15 @@ struct DriverOptions {
   // finish_commit(), on any thread the store allows) and calls commit_done(), which
   // releases what the commit covered. Production and the simulator use true.
   bool pipelined = false;
+  // Pipelined: how many commits may be in flight at once. A batch that finds them all busy
+  // waits for the oldest to return before its own begins. More than one lets a batch's
+  // fsync start at once instead of after the one before it (an fsync of a log covers
+  // everything written before it, so several overlap well; docs/performance.md).
+  std::size_t commits_in_flight_max = 1;
 };
+
+// Production's and the simulator's depth of the commit pipeline.
+inline constexpr std::size_t pipelined_commits_max = 4;
 
 // Production's K. One check walks every request in flight: ~6 us at 100 in flight, ~80 us
 // at 1,000, ~3.5 ms at 10,000 (the default bound), against ~4 us per input and flush
@@ -139,12 +149,14 @@ class NodeDriver {
   // Commits when staged (handle_storage_failure(now, error) on failure), then drains.
   // Pipelined: begins a commit when staged and none is in flight (commit == started).
   DriverEffects flush(const Now& now);
-  // Pipelined only: the commit flush() started has finished with `status` (the result of
-  // CommittableStorage::finish_commit()). Releases what it covered, or on failure lets the
-  // node withdraw everything not yet released; begins the next commit when the node staged
-  // more meanwhile (commit == started again). REQUIRES: commit_in_flight().
+  // Pipelined only: the oldest commit in flight has finished with `status` (the result of
+  // CommittableStorage::finish_commit(); commits are reported in the order they began).
+  // Releases what it covered, or on failure lets the node withdraw everything not yet
+  // released; begins the next commit when the node staged more meanwhile (commit ==
+  // started). After a failure the commits that were still in flight are reported too, and
+  // release nothing. REQUIRES: commits_in_flight() > 0.
   DriverEffects commit_done(const Now& now, const Status& status);
-  bool commit_in_flight() const { return in_flight_; }
+  std::size_t commits_in_flight() const { return in_flight_.size() + abandoned_; }
 
   // Views and queries (counters, members, hints_pending) go through the node.
   Node& node() { return *node_; }
@@ -158,25 +170,31 @@ class NodeDriver {
     std::vector<Envelope> messages;
     std::vector<ClientReply> replies;
   };
+  struct InFlight {
+    Held held;              // released when this commit (and every older one) returned ok
+    bool identity = false;  // it carries a new actor epoch
+  };
 
   void input_done();
   void check_per_policy();  // Node::check_invariants() when the policy says so
   DriverEffects flush_in_place(const Now& now);
   // Pipelined: takes the node's outputs, sending at once what may precede the commits.
   void collect(DriverEffects& effects);
-  // Pipelined: begins a commit of what is staged, or releases what waits when nothing is.
-  void begin_or_release(const Now& now, DriverEffects& effects);
-  void fail(const Now& now, const Status& status, DriverEffects& effects);
+  // Pipelined: begins a commit of what is staged when there is room, or hands what waits
+  // to the newest commit in flight, or releases it when nothing is staged or in flight.
+  void advance(const Now& now, DriverEffects& effects);
+  // `outstanding`: commits still in flight whose returns will come (and be ignored).
+  void fail(const Now& now, const Status& status, std::size_t outstanding,
+            DriverEffects& effects);
   void finish(DriverEffects& effects);  // transitions and the next deadline
 
   CommittableStorage& storage_;
   DriverOptions driver_options_;
   std::unique_ptr<Node> node_;
-  bool in_flight_ = false;         // pipelined: a commit began and has not finished
-  bool identity_in_flight_ = false;  // ... and it carries a new actor identity
-  bool identity_open_ = false;       // the open batch (not yet committing) carries one
-  Held in_flight_held_;  // released when the commit in flight returns ok
-  Held open_held_;       // produced since: released by the commit of the open batch
+  std::deque<InFlight> in_flight_;  // pipelined: oldest first
+  std::size_t abandoned_ = 0;       // in flight when a commit failed: returns are ignored
+  bool identity_open_ = false;      // the open batch (not yet committing) stages a new epoch
+  Held open_held_;                  // produced since the newest commit began
   std::size_t inputs_in_batch_ = 0;
   std::uint64_t inputs_since_check_ = 0;
   std::uint64_t invariant_checks_ = 0;

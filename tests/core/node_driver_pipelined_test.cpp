@@ -21,7 +21,7 @@ namespace {
 
 class PipelinedDriverTest : public ::testing::Test {
  protected:
-  PipelinedDriverTest() : storage_(store_) {
+  explicit PipelinedDriverTest(std::size_t depth = 1) : storage_(store_) {
     RingOptions ring_options;
     ring_options.vnodes = 16;
     ring_ = Ring::build({"n1", "n2", "n3"}, ring_options);
@@ -29,6 +29,7 @@ class PipelinedDriverTest : public ::testing::Test {
     options.id = "n1";
     DriverOptions driver_options;
     driver_options.pipelined = true;
+    driver_options.commits_in_flight_max = depth;
     driver_ = std::make_unique<NodeDriver>(options, ring_, storage_, 7, driver_options);
     driver_->start();
     const DriverEffects first = driver_->flush(now());
@@ -73,7 +74,7 @@ TEST_F(PipelinedDriverTest, ReplicaWritesLeaveBeforeTheCommitAndTheReplyAfterIt)
   EXPECT_EQ(begun.commit, CommitOutcome::started);
   EXPECT_EQ(count_replica_writes(begun), 2u) << "the fsyncs overlap: replicas get it now";
   EXPECT_TRUE(begun.replies.empty()) << "W=1 is met locally, but not before the commit";
-  EXPECT_TRUE(store_.commit_in_flight());
+  EXPECT_EQ(store_.commits_in_flight(), 1u);
 
   const DriverEffects done = driver_->commit_done(now(), store_.finish_commit());
   EXPECT_EQ(done.commit, CommitOutcome::committed);
@@ -99,7 +100,7 @@ TEST_F(PipelinedDriverTest, WhatArrivesDuringACommitWaitsForTheNextOne) {
   const DriverEffects second = driver_->commit_done(now(), store_.finish_commit());
   ASSERT_EQ(second.replies.size(), 1u);
   EXPECT_EQ(second.replies[0].id, 2u);
-  EXPECT_FALSE(driver_->commit_in_flight());
+  EXPECT_EQ(driver_->commits_in_flight(), 0u);
 }
 
 TEST_F(PipelinedDriverTest, AFailedCommitWithdrawsEverythingHeld) {
@@ -115,7 +116,7 @@ TEST_F(PipelinedDriverTest, AFailedCommitWithdrawsEverythingHeld) {
   for (const ClientReply& reply : failed.replies) {
     EXPECT_EQ(reply.status.code(), Code::io_error) << reply.status.to_string();
   }
-  EXPECT_FALSE(driver_->commit_in_flight());
+  EXPECT_EQ(driver_->commits_in_flight(), 0u);
 }
 
 TEST_F(PipelinedDriverTest, ACrashDuringTheCommitLosesTheBatchOrKeepsIt) {
@@ -123,8 +124,66 @@ TEST_F(PipelinedDriverTest, ACrashDuringTheCommitLosesTheBatchOrKeepsIt) {
   driver_->client_request(now(), put(1, key, Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
   driver_.reset();
-  store_.crash(/*in_flight_survives=*/false);
+  store_.crash(/*in_flight_kept=*/0);
   EXPECT_FALSE(store_.get(key).value().has_value()) << "the commit in flight was lost";
+}
+
+class DeepPipelineTest : public PipelinedDriverTest {
+ protected:
+  DeepPipelineTest() : PipelinedDriverTest(2) {}
+};
+
+TEST_F(DeepPipelineTest, TwoCommitsInFlightReturnInOrder) {
+  const Key key = key_led_by_n1();
+  driver_->client_request(now(), put(1, key, Consistency::one));
+  ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
+  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started) << "room for a second";
+  driver_->client_request(now(), put(3, key + "y", Consistency::one));
+  EXPECT_EQ(driver_->flush(now()).commit, CommitOutcome::none) << "but not a third";
+  EXPECT_EQ(driver_->commits_in_flight(), 2u);
+
+  const DriverEffects first = driver_->commit_done(now(), store_.finish_commit());
+  ASSERT_EQ(first.replies.size(), 1u);
+  EXPECT_EQ(first.replies[0].id, 1u);
+  EXPECT_EQ(first.commit, CommitOutcome::started) << "the third batch takes the free slot";
+  const DriverEffects second = driver_->commit_done(now(), store_.finish_commit());
+  ASSERT_EQ(second.replies.size(), 1u);
+  EXPECT_EQ(second.replies[0].id, 2u);
+  const DriverEffects third = driver_->commit_done(now(), store_.finish_commit());
+  ASSERT_EQ(third.replies.size(), 1u);
+  EXPECT_EQ(third.replies[0].id, 3u);
+}
+
+TEST_F(DeepPipelineTest, ACrashKeepsAPrefixOfTheCommitsInFlight) {
+  const Key key = key_led_by_n1();
+  driver_->client_request(now(), put(1, key, Consistency::one));
+  ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
+  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
+  driver_.reset();
+  store_.crash(/*in_flight_kept=*/1);
+  EXPECT_TRUE(store_.get(key).value().has_value()) << "the older commit reached the disk";
+  EXPECT_FALSE(store_.get(key + "x").value().has_value()) << "the newer did not";
+}
+
+TEST_F(DeepPipelineTest, AFailureWithdrawsEveryCommitInFlight) {
+  const Key key = key_led_by_n1();
+  driver_->client_request(now(), put(1, key, Consistency::one));
+  ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
+  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
+  store_.fail_next_commit();
+  const DriverEffects failed = driver_->commit_done(now(), store_.finish_commit());
+  EXPECT_EQ(failed.commit, CommitOutcome::failed);
+  ASSERT_EQ(failed.replies.size(), 2u);
+  for (const ClientReply& reply : failed.replies) {
+    EXPECT_EQ(reply.status.code(), Code::io_error) << reply.status.to_string();
+  }
+  EXPECT_EQ(driver_->commits_in_flight(), 1u) << "the second still returns, and is ignored";
+  const DriverEffects late = driver_->commit_done(now(), store_.finish_commit());
+  EXPECT_TRUE(late.replies.empty());
+  EXPECT_EQ(driver_->commits_in_flight(), 0u);
 }
 
 }  // namespace
