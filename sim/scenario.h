@@ -37,7 +37,7 @@ struct NetworkModel {
 // commit. The node keeps working meanwhile (pipelined group commit, core/node/node_driver.h);
 // a crash during it keeps or loses the commit in flight, by a coin.
 struct DiskModel {
-  LatencyModel commit_latency{std::chrono::microseconds(100), std::chrono::microseconds(1000)};
+  LatencyModel commit_latency{std::chrono::microseconds(500), std::chrono::milliseconds(10)};
 };
 
 enum class WorkloadMode : std::uint8_t { read_modify_write, blind };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,8 @@ class Simulation final : public ClientPort {
     std::uint64_t token = 0;
     std::uint32_t node = 0;
     core::ClientRequest request;  // until it reaches the node
+    core::Key key;                // the request's (kept for the checks at the reply)
+    core::ClientOp op = core::ClientOp::get;
     bool at_node = false;         // the node has it (a crash resets the connection)
     bool reply_sent = false;      // a reply is on its way or has arrived
     bool reply_arrived = false;
@@ -86,6 +89,10 @@ class Simulation final : public ClientPort {
   void on_deliver(Event event, bool resumed);
   void on_timer(const Event& event, bool resumed);
   void on_commit(const Event& event);
+  // Asserts that an acknowledged write has at least the copies its W promised, committed
+  // on the replicas (or in hints) at the moment the client is answered (sim/check_copies.cpp).
+  void check_copies_at_ack(const core::Key& key, const core::ClientReply& reply);
+  std::set<std::uint32_t> disk_faulted_;  // nodes whose disk lied or rotted: not checked
   void apply_effects(std::uint32_t node, HostEffects effects);
   void send_message(std::uint32_t from, const core::Envelope& envelope);
   void record(const Event& event);

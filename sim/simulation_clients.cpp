@@ -48,6 +48,8 @@ std::optional<core::ClientReply> Simulation::call(std::uint32_t node, core::Clie
   pending.fiber = fibers_.current();
   pending.token = fibers_.begin_wait();
   pending.node = node;
+  pending.key = request.key;
+  pending.op = request.op;
   pending.request = std::move(request);
   const std::uint64_t token = pending.token;
   calls_.emplace(id, std::move(pending));
@@ -122,6 +124,7 @@ void Simulation::send_reply(std::uint32_t node, core::ClientReply reply) {
   VIGIL_ASSERT(call.node == node && call.at_node, "a reply from a node that had no request");
   VIGIL_ASSERT(!call.reply_sent, "a client request was answered twice");
   call.reply_sent = true;
+  if (call.op != core::ClientOp::get && reply.status.ok()) check_copies_at_ack(call.key, reply);
   call.reply = std::move(reply);
   count("client_replies");
   queue_.push(Event::make(now_us_ + network_.client_latency_us(now_us_, node),

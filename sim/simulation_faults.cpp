@@ -137,6 +137,7 @@ void Simulation::apply_fault(const Fault& fault) {
     }
     case FaultKind::lose_write:
       host.store().lose_next_commit();
+      disk_faulted_.insert(node);
       count("faults_lose_write");
       return;
     case FaultKind::corrupt: corrupt_record(node); return;
@@ -176,6 +177,7 @@ void Simulation::resume_node(std::uint32_t node) {
 }
 
 void Simulation::corrupt_record(std::uint32_t node) {
+  disk_faulted_.insert(node);
   store::MemoryStore& store = hosts_[node]->store();
   const core::Result<std::uint64_t> keys = store.key_count();
   if (!keys.ok() || *keys == 0) {

@@ -220,6 +220,23 @@ void MemoryStore::crash(std::size_t in_flight_kept) {
   sticky_error_ = Status::ok_status();
 }
 
+std::optional<std::string> MemoryStore::committed_state(std::string_view key) const {
+  const StoredBlob* stored = keys_.committed(TokenKeyView{core::token_of_key(key), key});
+  if (stored == nullptr) return std::nullopt;
+  return stored->blob;
+}
+
+std::vector<std::string> MemoryStore::committed_hint_states(std::string_view key) const {
+  // Live hints only: a hint erased since its last commit was delivered, and its target's
+  // copy is counted instead.
+  std::vector<std::string> states;
+  for (const auto& [id, live] : hints_.live()) {
+    if (live.record.key != key) continue;
+    if (const StoredHint* stored = hints_.committed(id)) states.push_back(stored->record.state);
+  }
+  return states;
+}
+
 Status MemoryStore::corrupt_key(std::string_view key) {
   StoredBlob* stored = keys_.durable(TokenKeyView{core::token_of_key(key), key});
   if (stored == nullptr) {

@@ -114,6 +114,20 @@ class JournaledMap {
     while (!sealed_.empty()) sealed_durable();
     restore(lost_before_);  // last: these pre-images are older, they are what the disk holds
   }
+  // The value as of the last commit that returned: what the process was told is durable
+  // (a lost commit counts: the disk said ok). nullptr when absent there.
+  template <typename Lookup>
+  const V* committed(const Lookup& lookup) const {
+    for (const Journal& sealed : sealed_) {  // oldest first
+      if (auto it = sealed.find(lookup); it != sealed.end()) {
+        return it->second ? &*it->second : nullptr;
+      }
+    }
+    if (auto it = staged_before_.find(lookup); it != staged_before_.end()) {
+      return it->second ? &*it->second : nullptr;
+    }
+    return find(lookup);
+  }
   // The copy on the simulated disk, nullptr when the disk holds none.
   template <typename Lookup>
   V* durable(const Lookup& lookup) {
@@ -196,6 +210,12 @@ class MemoryStore final : public Store {
   // Of the commits in flight (begun, not finished), the oldest `in_flight_kept` survive:
   // the simulator draws how many, as a crash during fsyncs may have written some.
   void crash(std::size_t in_flight_kept = 0);
+
+  // The simulator's view of what the node was told is durable (commits that returned ok,
+  // lost ones included): the key's record and the states of the hints held for it. For
+  // checks that count the copies behind an acknowledgement; no checksum verification.
+  std::optional<std::string> committed_state(std::string_view key) const;
+  std::vector<std::string> committed_hint_states(std::string_view key) const;
 
   // Fault hooks. The commit faults fire on the next commit that has something staged (at
   // its finish_commit()).
