@@ -54,6 +54,7 @@ NodeOptions node_options_from_config(const Config& config) {
   options.retry_interval = config.timing.retry_interval;
   options.max_retries = config.timing.max_retries;
   options.conflict_mode = config.conflict_resolution;
+  options.set_context = config.client.set_context;
   options.sibling_limits = sibling_limits(config);
   options.read_repair_enabled = config.read_repair.enabled;
   options.read_repair_probability = config.read_repair.probability;

@@ -9,6 +9,7 @@ namespace vigil::config {
 
 // quorum_settings.N -> replicas; consistency_levels eventual/quorum/strong -> one/quorum/
 // all (resolved against N by config::quorum_sizes); timing; conflict_resolution;
+// client.set_context -> set_context;
 // vector_clock -> sibling_limits; read_repair enabled/probability; limits (key and value
 // sizes, requests in flight); gossip_protocol, phi_accrual, failure_detector -> membership;
 // node.listen -> address, node.seeds -> seeds (id, "host:port"). quorum_settings.R/W are

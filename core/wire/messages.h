@@ -72,6 +72,9 @@ struct CoordinateRequest {
   bool is_write = false;            // false: a read
   std::optional<Value> value;       // writes: nullopt deletes
   VectorClock context;              // writes: the client's causal context (may be empty)
+  // writes: the coordinator takes its own state's context instead (a plain SET/DEL under
+  // set_context: coordinator); `context` is then empty.
+  bool context_from_coordinator = false;
   friend bool operator==(const CoordinateRequest&, const CoordinateRequest&) = default;
 };
 
@@ -80,6 +83,7 @@ struct CoordinateReply {
   WireStatus status;
   SiblingSet state;                 // reads: the merged state; writes: the state written
   std::uint32_t replicas_answered = 0;
+  bool existed = false;             // ClientReply::existed
   friend bool operator==(const CoordinateReply&, const CoordinateReply&) = default;
 };
 
