@@ -115,6 +115,35 @@ std::string run(redisContext* context, std::vector<std::string> arguments) {
   return text(command(context, std::move(arguments)));
 }
 
+// client.set_context: coordinator (the default) makes SET and DEL one write each, without
+// a context; `read` reads first and writes with the context read.
+TEST(RespServer, SetAndDelFollowSetContext) {
+  for (const core::SetContext mode : {core::SetContext::coordinator, core::SetContext::read}) {
+    config::Config config = Harness::default_config();
+    config.client.set_context = mode;
+    Harness harness(config);
+    redisContext* c = harness.connect();
+    EXPECT_EQ(run(c, {"SET", "k", "v1"}), "+OK");
+    EXPECT_EQ(run(c, {"SET", "k", "v2"}), "+OK");
+    EXPECT_EQ(run(c, {"GET", "k"}), "v2");
+    EXPECT_EQ(run(c, {"DEL", "k", "missing"}), ":1");
+    const auto requests = harness.on_loop([&] { return harness.service().requests_; });
+    std::size_t gets = 0, writes_with_context = 0;
+    for (const core::ClientRequest& request : requests) {
+      gets += request.op == core::ClientOp::get ? 1 : 0;
+      writes_with_context += request.op != core::ClientOp::get && request.context ? 1 : 0;
+    }
+    if (mode == core::SetContext::coordinator) {
+      EXPECT_EQ(gets, 1u) << "only the GET reads";
+      EXPECT_EQ(writes_with_context, 0u);
+      EXPECT_EQ(requests.size(), 5u) << "2 SETs, 1 GET, 2 DELs";
+    } else {
+      EXPECT_EQ(gets, 5u) << "each SET and each DEL key read first";
+      EXPECT_EQ(writes_with_context, 3u) << "the DEL of a missing key writes nothing";
+    }
+  }
+}
+
 TEST(RespServer, AnswersTheBasicCommands) {
   Harness harness;
   redisContext* c = harness.connect();
@@ -124,7 +153,7 @@ TEST(RespServer, AnswersTheBasicCommands) {
   EXPECT_EQ(run(c, {"GET", "k"}), "(nil)");
   EXPECT_EQ(run(c, {"SET", "k", "v1"}), "+OK");
   EXPECT_EQ(run(c, {"set", "k", "v2"}), "+OK");
-  EXPECT_EQ(run(c, {"GET", "k"}), "v2");  // SET read first: no sibling was left behind
+  EXPECT_EQ(run(c, {"GET", "k"}), "v2");  // the coordinator's context: no sibling left behind
   EXPECT_EQ(run(c, {"SET", "j", ""}), "+OK");
   EXPECT_EQ(run(c, {"EXISTS", "k", "j", "missing", "k"}), ":3");
   Reply mget = command(c, {"MGET", "k", "missing", "j"});
