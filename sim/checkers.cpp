@@ -198,7 +198,8 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode) {
       // put completed (one invoked before could have been ordered either side of it).
       // set: a surviving write (or delete) may be ordered after it.
       const bool superseded =
-          mode == WorkloadMode::set ? survivor_end_us > put.invoked_us
+          mode == WorkloadMode::set
+              ? !kept.contains(put.element) && survivor_end_us > put.invoked_us
           : writes_own_value(mode)  ? ops.superseded_last_us[i] >= put.completed_us
                                     : ops.superseded_last_us[i] >= 0;
       if (superseded) {
