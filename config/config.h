@@ -407,7 +407,8 @@ struct QuorumSizes {
 };
 // The sizes of a request that names no consistency level (quorum_settings).
 QuorumSizes default_quorum_sizes(const Config& config);
-// The sizes of a request at `level` (one = eventual, quorum, all = strong).
+// The sizes of a request at `level` (one = eventual, quorum, all = strong; default_level =
+// quorum_settings, the level a client connection starts with).
 // REQUIRES: validate(config).ok().
 QuorumSizes quorum_sizes(const Config& config, core::Consistency level);
 

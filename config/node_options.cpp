@@ -49,6 +49,7 @@ NodeOptions node_options_from_config(const Config& config) {
   options.one = counts_for(config, Consistency::one);
   options.quorum = counts_for(config, Consistency::quorum);
   options.all = counts_for(config, Consistency::all);
+  options.default_level = counts_for(config, Consistency::default_level);
   options.request_timeout = config.timing.request_timeout;
   options.replication_timeout = config.timing.replication_timeout;
   options.retry_interval = config.timing.retry_interval;

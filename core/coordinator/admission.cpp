@@ -45,7 +45,7 @@ Status check_request(const NodeOptions& options, ClientOp op, Consistency consis
   if (static_cast<unsigned>(op) > static_cast<unsigned>(ClientOp::del)) {
     return error(Code::invalid_argument, "unknown operation");
   }
-  if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::all)) {
+  if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::default_level)) {
     return error(Code::invalid_argument, "unknown consistency level");
   }
   if (Status status = check_key(options, key); !status.ok()) return status;

@@ -63,6 +63,7 @@ QuorumCounts quorum_for(const NodeOptions& options, Consistency consistency) {
     case Consistency::one: return options.one;
     case Consistency::quorum: return options.quorum;
     case Consistency::all: return options.all;
+    case Consistency::default_level: return options.default_level;
   }
   VIGIL_ASSERT(false, "consistency level not validated");
   return options.quorum;

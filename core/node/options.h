@@ -44,6 +44,8 @@ struct NodeOptions {
   QuorumCounts one{1, 1};      // also `eventual`
   QuorumCounts quorum{2, 2};
   QuorumCounts all{3, 3};  // also `strong`
+  // quorum_settings.R/W: the level a client connection starts with (Consistency::default_level).
+  QuorumCounts default_level{2, 2};
   Duration request_timeout = std::chrono::seconds(5);
   // A replica (or forwarded-to coordinator) silent this long is sent the request again;
   // further resends follow every retry_interval, at most max_retries in all.

@@ -12,14 +12,14 @@ namespace vigil::core::codec_detail {
 namespace {
 
 void encode_consistency(ByteWriter& writer, Consistency consistency) {
-  if (consistency > Consistency::all) writer.fail(field_error("consistency", "unknown"));
+  if (consistency > Consistency::default_level) writer.fail(field_error("consistency", "unknown"));
   writer.write_u8(static_cast<std::uint8_t>(consistency));
 }
 
 Status decode_consistency(ByteReader& reader, Consistency& consistency) {
   std::uint8_t byte = 0;
   CODEC_TRY(reader.read_u8(byte, "consistency"));
-  if (byte > static_cast<std::uint8_t>(Consistency::all)) {
+  if (byte > static_cast<std::uint8_t>(Consistency::default_level)) {
     return field_error("consistency", "unknown consistency level " + number(byte));
   }
   consistency = static_cast<Consistency>(byte);

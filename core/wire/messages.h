@@ -27,7 +27,9 @@ namespace vigil::core {
 using RequestId = std::uint64_t;
 
 // Per-request consistency (seed section 1.2). `eventual` is an alias of one, `strong` of all.
-enum class Consistency : std::uint8_t { one = 0, quorum = 1, all = 2 };
+// default_level: the level a client connection starts with until it names one
+// (CONSISTENCY); its R and W are quorum_settings.R/W (NodeOptions::default_level).
+enum class Consistency : std::uint8_t { one = 0, quorum = 1, all = 2, default_level = 3 };
 
 // A Status as it travels: code and a bounded message.
 struct WireStatus {

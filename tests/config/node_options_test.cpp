@@ -132,6 +132,9 @@ TEST(NodeOptionsFromConfig, FollowsEverySection) {
   EXPECT_EQ(options.one.read, 2u);
   EXPECT_EQ(options.one.write, 1u);
   EXPECT_EQ(options.quorum.read, 3u);  // N/2 + 1
+  // quorum_settings R/W: the level a connection starts with, apart from `quorum`.
+  EXPECT_EQ(options.default_level.read, 3u);
+  EXPECT_EQ(options.default_level.write, 3u);
   EXPECT_EQ(options.all.write, 5u);
   EXPECT_EQ(options.request_timeout, std::chrono::seconds(9));
   EXPECT_EQ(options.replication_timeout, std::chrono::seconds(3));

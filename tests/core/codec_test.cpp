@@ -258,7 +258,8 @@ rc::Gen<Message> gen_coordinate_request() {
     CoordinateRequest request;
     request.request_id = *rc::gen::arbitrary<RequestId>();
     request.consistency =
-        *rc::gen::element(Consistency::one, Consistency::quorum, Consistency::all);
+        *rc::gen::element(Consistency::one, Consistency::quorum, Consistency::all,
+                          Consistency::default_level);
     request.key = *gen_bytes();
     request.is_write = *rc::gen::arbitrary<bool>();
     request.value = *gen_optional_value();
@@ -504,7 +505,7 @@ TEST(CodecEncode, RefusesEnumsOutOfRange) {
       encode_frame({"n1", "n2", ReplicaWriteReply{1, {static_cast<Code>(200), ""}}});
   EXPECT_EQ(code.status().message(), "ReplicaWriteReply.status.code: unknown");
   CoordinateRequest request;
-  request.consistency = static_cast<Consistency>(3);
+  request.consistency = static_cast<Consistency>(4);
   EXPECT_EQ(encode_frame({"n1", "n2", request}).status().message(),
             "CoordinateRequest.consistency: unknown");
 }
@@ -703,10 +704,10 @@ TEST(CodecForged, EnumsAndBooleansAreRangeChecked) {
   EXPECT_EQ(decode_error(forged_frame(4, from_coordinator)).message(),
             "CoordinateRequest.context_from_coordinator: byte 2 is not 0 or 1");
 
-  ByteWriter consistency = request_fields(3, 1, 0);
+  ByteWriter consistency = request_fields(4, 1, 0);
   consistency.write_u32(0);
   EXPECT_EQ(decode_error(forged_frame(4, consistency)).message(),
-            "CoordinateRequest.consistency: unknown consistency level 3");
+            "CoordinateRequest.consistency: unknown consistency level 4");
   ByteWriter is_write = request_fields(0, 2, 0);
   is_write.write_u32(0);
   EXPECT_EQ(decode_error(forged_frame(4, is_write)).message(),

@@ -70,3 +70,27 @@ TEST(NodeReadQuorum, AnAnsweredReadWaitingForRepairFreesItsSlot) {
 
 }  // namespace
 }  // namespace vigil::core
+
+namespace vigil::core {
+namespace {
+
+// quorum_settings.R/W reach the node as the counts of Consistency::default_level.
+TEST(NodeReadQuorum, TheDefaultLevelUsesItsOwnCounts) {
+  NodeOptions options;
+  options.read_repair_probability = 0.0;
+  options.default_level = {1, 3};
+  testing::TestCluster cluster(3, options);
+  const auto list = cluster.replicas_of("k");
+  cluster.down.insert(list[2]);
+  const ClientReply put = cluster.put(list[0], "k", "v", std::nullopt, Consistency::default_level);
+  EXPECT_EQ(put.status.code(), Code::unavailable) << "W = 3 with a replica down";
+  EXPECT_EQ(put.replicas_needed, 3u);
+  const std::uint64_t sent = cluster.counter(list[0], "replica_reads_sent");
+  const ClientReply got = cluster.get(list[0], "k", Consistency::default_level);
+  EXPECT_TRUE(got.status.ok()) << got.status.to_string();
+  EXPECT_EQ(got.replicas_needed, 1u);
+  EXPECT_EQ(cluster.counter(list[0], "replica_reads_sent"), sent) << "R = 1: the local answer";
+}
+
+}  // namespace
+}  // namespace vigil::core

@@ -358,7 +358,8 @@ TEST(RespServer, ConsistencyIsPerConnectionAndReachesTheNode) {
   Harness harness;
   redisContext* c = harness.connect();
   redisContext* other = harness.connect();
-  EXPECT_EQ(run(c, {"CONSISTENCY"}), "quorum");
+  // Until it names one, a connection is at quorum_settings' R and W ("default").
+  EXPECT_EQ(run(c, {"CONSISTENCY"}), "default");
   EXPECT_EQ(run(c, {"CONSISTENCY", "strong"}), "+OK");
   EXPECT_EQ(run(c, {"CONSISTENCY"}), "all");
   EXPECT_EQ(run(c, {"CONSISTENCY", "eventual"}), "+OK");
@@ -371,10 +372,10 @@ TEST(RespServer, ConsistencyIsPerConnectionAndReachesTheNode) {
   const auto requests = harness.on_loop([&] { return harness.service().requests_; });
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].consistency, core::Consistency::one);
-  EXPECT_EQ(requests[1].consistency, core::Consistency::quorum);
+  EXPECT_EQ(requests[1].consistency, core::Consistency::default_level);
   const auto& commands = harness.on_loop([&] { return harness.metrics().commands(); });
   EXPECT_EQ(commands.at({"get", "one"}).count(), 1u);
-  EXPECT_EQ(commands.at({"get", "quorum"}).count(), 1u);
+  EXPECT_EQ(commands.at({"get", "default"}).count(), 1u);
   EXPECT_EQ(commands.at({"consistency", "none"}).count(), 6u);
 }
 
@@ -432,7 +433,7 @@ TEST(RespServer, IntrospectionCommandsAnswerWhatRedisToolsAsk) {
   EXPECT_EQ(run(c, {"SET", "k", "v"}), "+OK");
   const std::string info = run(c, {"INFO"});
   for (const char* part : {"# Server\r\n", "# Clients\r\nconnected_clients:1\r\n", "# Stats\r\n",
-                           "# Commandstats\r\n", "cmdstat_set_quorum:calls=1,", "# Ring\r\n",
+                           "# Commandstats\r\n", "cmdstat_set_default:calls=1,", "# Ring\r\n",
                            "owner_n2:fraction=0.500000", "# Vigil\r\n", "quorum_failures:0\r\n",
                            "consistency_quorum:r=2,w=2\r\n", "members_suspect:1\r\n",
                            "hints_stored:4\r\n"}) {
