@@ -61,6 +61,9 @@ class ForwardFlow final : public RequestFlow {
   }
   std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
                        Request& request) const override {
+    // A refusal may already have moved the forward on (on_coordinate_reply) and used the
+    // last retry: this timer then has nothing left to send.
+    if (request.resends >= state.context.options.max_retries) return 0;
     state.context.counters.add("forward_retries");
     send_attempt(state, request, request.resends + 1);
     return 1;

@@ -99,3 +99,25 @@ TEST(NodeSetContext, AGetOrdersSiblingsByTimestampThenDot) {
 
 }  // namespace
 }  // namespace vigil::core
+
+namespace vigil::core {
+namespace {
+
+// A first replica that refuses writes (its storage failed) leaves a plain write to the
+// next one, within max_retries, and the retry timer armed before does not exceed them.
+TEST(NodeSetContext, AFirstReplicaWithFailedStorageLeavesTheWriteToTheNext) {
+  NodeOptions options;
+  options.max_retries = 1;
+  testing::TestCluster cluster(4, options);
+  const Key key = cluster.key_with("n4", false);
+  const auto list = cluster.replicas_of(key);
+  cluster.store(list[0]).fail_next_commit();
+  ASSERT_EQ(cluster.put(list[0], key, "v").status.code(), Code::io_error);
+  const ClientReply put = cluster.put("n4", key, "w");
+  EXPECT_TRUE(put.status.ok()) << put.status.to_string();
+  cluster.advance(std::chrono::seconds(6));  // every timer fires; invariants hold
+  EXPECT_EQ(cluster.counter("n4", "forward_retries"), 1u);
+}
+
+}  // namespace
+}  // namespace vigil::core
