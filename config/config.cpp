@@ -206,11 +206,13 @@ QuorumSizes default_quorum_sizes(const Config& config) {
 }
 
 QuorumSizes quorum_sizes(const Config& config, Consistency level) {
+  if (level == Consistency::default_level) return default_quorum_sizes(config);
   const ConsistencyLevelConfig* chosen = &config.consistency_levels.quorum;
   switch (level) {
     case Consistency::one: chosen = &config.consistency_levels.eventual; break;
     case Consistency::quorum: chosen = &config.consistency_levels.quorum; break;
     case Consistency::all: chosen = &config.consistency_levels.strong; break;
+    case Consistency::default_level: break;  // returned above
   }
   const std::uint32_t n = config.quorum_settings.n;
   const QuorumSizes sizes{n, chosen->r.resolve(n), chosen->w.resolve(n)};

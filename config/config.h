@@ -349,6 +349,14 @@ struct Config {
     friend bool operator==(const Limits&, const Limits&) = default;
   };
 
+  // How a client port's plain commands behave (net/client_commands_data.cpp).
+  struct Client {
+    // Where a plain SET/DEL takes its causal context (core::SetContext): `coordinator`, one
+    // round, the key's first healthy replica's own state; `read`, a quorum read first.
+    core::SetContext set_context = core::NodeOptions{}.set_context;
+    friend bool operator==(const Client&, const Client&) = default;
+  };
+
   Node node;
   QuorumSettings quorum_settings;
   ConsistencyLevels consistency_levels;
@@ -368,6 +376,7 @@ struct Config {
   IncrementalRepair incremental_repair;
   // Siblings by default: docs/configuration.md, "conflict_resolution", says why.
   core::ConflictMode conflict_resolution = core::NodeOptions{}.conflict_mode;
+  Client client;
   VectorClock vector_clock;
   Limits limits;
   friend bool operator==(const Config&, const Config&) = default;
@@ -398,7 +407,8 @@ struct QuorumSizes {
 };
 // The sizes of a request that names no consistency level (quorum_settings).
 QuorumSizes default_quorum_sizes(const Config& config);
-// The sizes of a request at `level` (one = eventual, quorum, all = strong).
+// The sizes of a request at `level` (one = eventual, quorum, all = strong; default_level =
+// quorum_settings, the level a client connection starts with).
 // REQUIRES: validate(config).ok().
 QuorumSizes quorum_sizes(const Config& config, core::Consistency level);
 

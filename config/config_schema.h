@@ -84,6 +84,10 @@ inline constexpr std::array<EnumName<core::ConflictMode>, 2> conflict_mode_names
     {core::ConflictMode::timestamp, "timestamp"},
     {core::ConflictMode::siblings, "siblings"},
 }};
+inline constexpr std::array<EnumName<core::SetContext>, 2> set_context_names{{
+    {core::SetContext::coordinator, "coordinator"},
+    {core::SetContext::read, "read"},
+}};
 
 // enum_names(E{}) finds the table of an enum type by overloading.
 constexpr std::span<const EnumName<C::HashFunction>> enum_names(C::HashFunction) {
@@ -115,6 +119,9 @@ constexpr std::span<const EnumName<C::TreeCompression>> enum_names(C::TreeCompre
 }
 constexpr std::span<const EnumName<core::ConflictMode>> enum_names(core::ConflictMode) {
   return conflict_mode_names;
+}
+constexpr std::span<const EnumName<core::SetContext>> enum_names(core::SetContext) {
+  return set_context_names;
 }
 
 template <typename E>
@@ -363,6 +370,13 @@ void visit_config(Visitor& v, Cfg& c) {
   v.choice("conflict_resolution", c.conflict_resolution,
            "siblings: keep concurrent writes for the client to merge (no write lost);\n"
            "timestamp: the latest timestamp wins (concurrent writes are discarded)");
+  v.section("client", "How the client port's plain commands behave.", [&] {
+    auto& s = c.client;
+    v.choice("set_context", s.set_context,
+             "coordinator: a plain SET/DEL is one round, coordinated on the key's first\n"
+             "healthy replica with that replica's state as its context;\n"
+             "read: a plain SET/DEL reads at the connection's level first, then writes");
+  });
   v.section("vector_clock", "Bounds on versions (Riak's names in brackets).", [&] {
     auto& s = c.vector_clock;
     // At most what the codec decodes, so every sibling set a node keeps can be replicated.

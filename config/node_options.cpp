@@ -49,11 +49,13 @@ NodeOptions node_options_from_config(const Config& config) {
   options.one = counts_for(config, Consistency::one);
   options.quorum = counts_for(config, Consistency::quorum);
   options.all = counts_for(config, Consistency::all);
+  options.default_level = counts_for(config, Consistency::default_level);
   options.request_timeout = config.timing.request_timeout;
   options.replication_timeout = config.timing.replication_timeout;
   options.retry_interval = config.timing.retry_interval;
   options.max_retries = config.timing.max_retries;
   options.conflict_mode = config.conflict_resolution;
+  options.set_context = config.client.set_context;
   options.sibling_limits = sibling_limits(config);
   options.read_repair_enabled = config.read_repair.enabled;
   options.read_repair_probability = config.read_repair.probability;

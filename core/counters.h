@@ -56,11 +56,16 @@
   X(forwards_sent, "Client requests forwarded to a replica to coordinate.")                  \
   X(forward_retries, "Forwarded requests sent again after no answer.")                       \
   X(forward_timeouts, "Forwarded requests that expired unanswered.")                         \
+  X(writes_forwarded_to_coordinator, "Plain writes forwarded to the key's first healthy replica.") \
   /* Coordinating reads and writes (core/coordinator). */                                    \
   X(replica_writes_sent, "Replica writes sent to peers.")                                    \
   X(replica_write_resends, "Replica writes sent again after no answer.")                     \
   X(replica_write_refusals, "Replica writes a peer answered with an error.")                 \
   X(replica_reads_sent, "Replica reads sent to peers.")                                      \
+  X(reads_all_replicas, "Reads that asked all N replicas (read_repair.probability).")        \
+  X(reads_quorum_only, "Reads that asked only the replicas R needs.")                        \
+  X(read_replicas_added, "Replicas asked beyond a read's first choice (failure, silence).")  \
+  X(read_repair_waits_dropped, "Answered reads finished early: the repairing bound was full.") \
   X(replica_read_resends, "Replica reads sent again after no answer.")                       \
   X(replica_read_refusals, "Replica reads a peer answered with an error.")                   \
   X(replica_read_corruption, "Replica reads a peer answered with corruption.")               \

@@ -34,7 +34,7 @@ struct CommandEnvironment {
 // Per-connection state that commands read and change.
 struct ClientSession {
   std::uint64_t id = 0;
-  core::Consistency consistency = core::Consistency::quorum;
+  core::Consistency consistency = core::Consistency::default_level;  // quorum_settings R/W
   std::string name;   // CLIENT SETNAME
   bool quit = false;  // QUIT: close once this reply is written
 };

@@ -2,17 +2,25 @@
 // VGET, VSET, VDEL (docs/client-protocol.md).
 //
 // Theory of operation. Plain Redis commands carry no causal context, but in siblings mode
-// a write without one cannot supersede anything (core/versions/version.h): SET k v repeated would
-// pile up siblings until siblings_max refuses the key. So SET and DEL read first and write
-// with the context they read, like a Riak client's fetch-then-store (Riak's allow_mult
-// documentation): a write replaces what the read saw, and only writes that really race
-// (neither saw the other) become siblings, none lost. The read and the write use the
-// connection's consistency level; with R + W > N the read sees every acknowledged write,
-// so sequential SETs never leave siblings behind. The price is one more round of replica
-// messages per SET or DEL; VSET/VDEL with a context from VGET skip the read.
+// a write without one cannot supersede anything (core/versions/version.h): SET k v repeated
+// would pile up siblings until siblings_max refuses the key. client.set_context chooses
+// where the context comes from:
+// - coordinator (the default): SET is one put and DEL one delete per key, without a
+//   context. The node coordinates each on the key's first healthy replica, which writes
+//   with its own state as the context (Riak's coordinating vnode) and commits before it
+//   acknowledges, so sequential SETs supersede each other; siblings come only from real
+//   concurrency or a failover coordinator. DEL's count is the keys whose coordinator held
+//   a live value before the delete (core::ClientReply::existed).
+// - read: SET and DEL read first and write with the context they read, like a Riak
+//   client's fetch-then-store: a write replaces what the read saw, and only writes that
+//   really race become siblings. The read and the write use the connection's consistency
+//   level; with R + W > N the read sees every acknowledged write. The price is one more
+//   round of replica messages per SET or DEL.
+// VSET/VDEL with a context from VGET never read.
 //
-// GET of a key with siblings answers one of them (the last in the set's order, by dot: the
-// same choice on every node for the same state) and counts it in
+// GET of a key with siblings answers one of them: the last of the node's reply, which the
+// node orders by (timestamp, dot), so the sibling with the greatest timestamp, ties broken
+// by dot; the same choice on every node for the same state. It is counted in
 // vigil_client_get_siblings_resolved_total; VGET shows them all. A deleted key (only
 // tombstones) reads as nil. A multi-key command answers once every key is answered, and
 // any key's error is the command's error: never a nil or a count that hides a failure.
@@ -96,6 +104,48 @@ void handle_get(const ResponderPtr& responder, ClientSession& session, Arguments
          });
 }
 
+namespace {
+
+bool coordinator_context(const ResponderPtr& responder) {
+  return responder->environment().config.client.set_context == core::SetContext::coordinator;
+}
+
+// DEL under set_context: coordinator: one delete per key without a context.
+void delete_each(const ResponderPtr& responder, core::Consistency consistency,
+                 std::vector<std::string> keys) {
+  struct Deletes {
+    std::size_t outstanding = 0;
+    std::int64_t deleted = 0;
+    std::optional<core::ClientReply> failed;
+  };
+  auto deletes = std::make_shared<Deletes>();
+  deletes->outstanding = keys.size();
+  for (std::string& key : keys) {
+    submit(responder, core::ClientOp::del, consistency, std::move(key), {}, std::nullopt,
+           [responder, deletes](const core::ClientReply& reply) {
+             if (reply.status.ok()) {
+               deletes->deleted += reply.existed ? 1 : 0;
+             } else if (!deletes->failed) {
+               deletes->failed = reply;
+             }
+             if (--deletes->outstanding > 0) return;
+             if (deletes->failed) return responder->fail_with(*deletes->failed);
+             responder->send(resp::integer(deletes->deleted));
+           });
+  }
+}
+
+void write_one(const ResponderPtr& responder, core::Consistency consistency, std::string key,
+               std::string value, std::optional<core::VectorClock> context) {
+  submit(responder, core::ClientOp::put, consistency, std::move(key), std::move(value),
+         std::move(context), [responder](const core::ClientReply& write) {
+           if (!write.status.ok()) return responder->fail_with(write);
+           responder->send(resp::simple("OK"));
+         });
+}
+
+}  // namespace
+
 void handle_set(const ResponderPtr& responder, ClientSession& session, Arguments& arguments) {
   if (arguments.size() > 3) {
     responder->fail("syntax", "ERR SET options are not supported by Vigil (got '" +
@@ -106,16 +156,17 @@ void handle_set(const ResponderPtr& responder, ClientSession& session, Arguments
   }
   if (!check_key(responder, arguments[1]) || !check_value(responder, arguments[2])) return;
   const core::Consistency consistency = session.consistency;
+  if (coordinator_context(responder)) {
+    write_one(responder, consistency, std::move(arguments[1]), std::move(arguments[2]),
+              std::nullopt);
+    return;
+  }
   std::string key = arguments[1];
   submit(responder, core::ClientOp::get, consistency, std::move(arguments[1]), {}, std::nullopt,
          [responder, consistency, key = std::move(key), value = std::move(arguments[2])](
              const core::ClientReply& read) mutable {
            if (!read_ok(read)) return responder->fail_with(read);
-           submit(responder, core::ClientOp::put, consistency, std::move(key), std::move(value),
-                  read.context, [responder](const core::ClientReply& write) {
-                    if (!write.status.ok()) return responder->fail_with(write);
-                    responder->send(resp::simple("OK"));
-                  });
+           write_one(responder, consistency, std::move(key), std::move(value), read.context);
          });
 }
 
@@ -123,6 +174,7 @@ void handle_del(const ResponderPtr& responder, ClientSession& session, Arguments
   if (!check_keys(responder, arguments, 1)) return;
   const core::Consistency consistency = session.consistency;
   std::vector<std::string> keys(arguments.begin() + 1, arguments.end());
+  if (coordinator_context(responder)) return delete_each(responder, consistency, std::move(keys));
   read_all(responder, consistency, keys,
            [responder, consistency, keys](std::vector<core::ClientReply>& reads) {
              if (const core::ClientReply* failed = first_error(reads)) {

@@ -34,6 +34,12 @@
 // value it shows was written by an operation that completed before the missed put was
 // invoked (a concurrent write may legitimately be ordered after the put).
 //
+// Set mode (plain SETs, scenario.h): a SET replaces the value, and concurrent SETs may be
+// ordered either way (a register: the coordinator applies them in arrival order). A SET is
+// lost when its value is not in the final read although none of the writes the final read
+// shows (or, when it shows nothing, none of the deletes) could be ordered after it: each
+// of them completed before the SET was invoked.
+//
 // Cost: operations are grouped by key, and each read's values are split once, so a check
 // is linear in the size of the values read plus, per read, the puts acknowledged before it.
 
@@ -42,7 +48,7 @@ namespace vigil::sim {
 void for_each_element(const std::vector<core::Value>& values, WorkloadMode mode,
                       const std::function<void(std::string_view)>& add) {
   for (const core::Value& value : values) {
-    if (mode == WorkloadMode::blind) {
+    if (writes_own_value(mode)) {
       add(value);
       continue;
     }
@@ -78,7 +84,7 @@ bool is_answered_read(const Operation& op) {
 // Whether `op` may remove an earlier put's element for the reads after it.
 bool supersedes(const Operation& op, WorkloadMode mode) {
   if (op.final_read || op.outcome == Outcome::failed) return false;
-  return mode == WorkloadMode::blind ? is_write(op) : op.op == core::ClientOp::del;
+  return writes_own_value(mode) ? is_write(op) : op.op == core::ClientOp::del;
 }
 
 Elements elements_of(const Operation& read, WorkloadMode mode) {
@@ -179,6 +185,11 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode) {
       if (op->final_read && is_answered_read(*op)) final_read = op;
     }
     const Elements kept = final_read ? elements_of(*final_read, mode) : Elements{};
+    // set: the latest end among the writes whose values survive (or the deletes).
+    const std::int64_t survivor_end_us =
+        mode == WorkloadMode::set && final_read != nullptr
+            ? newest_write_end_us(ops, *final_read, writers_of(ops))
+            : -1;
     bool unverified = false;
     for (std::size_t i = 0; i < ops.operations.size(); ++i) {
       const Operation& put = *ops.operations[i];
@@ -186,9 +197,12 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode) {
       ++acknowledged;
       // rmw: a delete invoked after the put was invoked; blind: a write invoked after the
       // put completed (one invoked before could have been ordered either side of it).
-      const bool superseded = mode == WorkloadMode::blind
-                                  ? ops.superseded_last_us[i] >= put.completed_us
-                                  : ops.superseded_last_us[i] >= 0;
+      // set: a surviving write (or delete) may be ordered after it.
+      const bool superseded =
+          mode == WorkloadMode::set
+              ? !kept.contains(put.element) && survivor_end_us > put.invoked_us
+          : writes_own_value(mode)  ? ops.superseded_last_us[i] >= put.completed_us
+                                    : ops.superseded_last_us[i] >= 0;
       if (superseded) {
         ++excused;
       } else if (final_read == nullptr) {
@@ -230,13 +244,13 @@ CheckResult check_stale_reads(const History& history, WorkloadMode mode,
     std::stable_sort(puts.begin(), puts.end(), [&](std::size_t a, std::size_t b) {
       return ops.operations[a]->completed_us < ops.operations[b]->completed_us;
     });
-    const Writers writers = mode == WorkloadMode::blind ? writers_of(ops) : Writers{};
+    const Writers writers = writes_own_value(mode) ? writers_of(ops) : Writers{};
     for (const Operation* read : ops.operations) {
       if (read->final_read || !is_answered_read(*read)) continue;
       ++reads_checked;
       const Elements seen = elements_of(*read, mode);
       const std::int64_t newest_end_us =
-          mode == WorkloadMode::blind ? newest_write_end_us(ops, *read, writers) : -1;
+          writes_own_value(mode) ? newest_write_end_us(ops, *read, writers) : -1;
       for (const std::size_t i : puts) {
         const Operation& put = *ops.operations[i];
         if (put.completed_us >= read->invoked_us) break;

@@ -27,6 +27,7 @@ std::string_view consistency_name(core::Consistency consistency) {
     case core::Consistency::one: return "one";
     case core::Consistency::quorum: return "quorum";
     case core::Consistency::all: return "all";
+    case core::Consistency::default_level: return "default";
   }
   return "unknown";
 }

@@ -69,6 +69,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (root["network"].IsDefined()) load_network(root["network"], scenario.network);
   if (root["disk"].IsDefined()) load_disk(root["disk"], scenario.disk);
   load_workload(require(root, "workload", ""), scenario.workload);
+  scenario.workload.set_context = scenario.config.client.set_context;
   if (root["faults"].IsDefined()) load_faults(root["faults"], scenario);
   load_checks(require(root, "checks", ""), scenario);
 
@@ -204,9 +205,11 @@ void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
       workload.mode = WorkloadMode::read_modify_write;
     } else if (mode == "blind") {
       workload.mode = WorkloadMode::blind;
+    } else if (mode == "set") {
+      workload.mode = WorkloadMode::set;
     } else {
       refuse(node["mode"], "workload.mode",
-             "expected read_modify_write or blind, not '" + mode + "'");
+             "expected read_modify_write, blind or set, not '" + mode + "'");
     }
   }
   if (node["consistency"].IsDefined()) {

@@ -40,7 +40,18 @@ struct DiskModel {
   LatencyModel commit_latency{std::chrono::microseconds(500), std::chrono::milliseconds(10)};
 };
 
-enum class WorkloadMode : std::uint8_t { read_modify_write, blind };
+// read_modify_write: Jepsen's set test (VGET, then VSET with the read's context).
+// blind: a put writes a unique value with no read and no context.
+// set: a put writes a unique value as the client port's plain SET does, following
+// cluster.config client.set_context: `coordinator`, one put without a context (the
+// coordinating replica's state is the context); `read`, a read first, then the put with
+// the read's context. A delete likewise. Checked like blind (each value is one write).
+enum class WorkloadMode : std::uint8_t { read_modify_write, blind, set };
+
+// Whether each value a put writes is the put's own (blind and set), not a merged set.
+constexpr bool writes_own_value(WorkloadMode mode) {
+  return mode != WorkloadMode::read_modify_write;
+}
 
 struct Workload {
   std::uint32_t clients = 8;
@@ -56,6 +67,8 @@ struct Workload {
   // of its operations in flight at once, taking effect in order per key
   // (core/node/session_order.h, sim/simulation_clients.cpp).
   std::uint32_t pipeline = 0;
+  // set mode: cluster.config client.set_context (filled by the loader).
+  core::SetContext set_context = core::SetContext::coordinator;
 };
 
 enum class FaultKind : std::uint8_t {

@@ -18,7 +18,9 @@
 // the client's fiber. A client talks to a node drawn uniformly per operation (a load
 // balancer in front of the cluster); both halves of a read-modify-write go to the same
 // node. When the read of a read-modify-write fails, the write is not attempted (it would
-// have no context), and neither is it once the workload is stopping. With
+// have no context), and neither is it once the workload is stopping. In set mode
+// (scenario.h) the put writes its own unique value and reads first only under
+// set_context: read; under coordinator a put or delete is one request without a context. With
 // workload.pipeline a client keeps one node instead (its connection; sim/scenario.h).
 
 #include "sim/workload.h"
@@ -91,11 +93,29 @@ struct Plan {
   std::string element;  // puts
 };
 
+// set mode under set_context: coordinator: a plain put/del without read or context, as
+// net's SET and DEL send them.
+bool plain_without_read(const Workload& workload) {
+  return workload.mode == WorkloadMode::set &&
+         workload.set_context == core::SetContext::coordinator;
+}
+
 void put(ClientPort& port, const Workload& workload, std::uint32_t client, const Plan& plan) {
   Call write(plan.node, core::ClientOp::put, plan.key);
   write.element = plan.element;
-  if (workload.mode == WorkloadMode::blind) {
+  if (workload.mode == WorkloadMode::blind || plain_without_read(workload)) {
     write.value = plan.element;
+    // Blind means no context at all: an explicit empty one, whatever set_context says.
+    if (workload.mode == WorkloadMode::blind) write.context = core::VectorClock{};
+    perform(port, workload, client, std::move(write));
+    return;
+  }
+  if (workload.mode == WorkloadMode::set) {  // set_context: read, as net's SET does
+    const auto read =
+        perform(port, workload, client, Call(plan.node, core::ClientOp::get, plan.key));
+    if (!read_succeeded(read) || port.stopping()) return;
+    write.value = plan.element;
+    write.context = read->context;
     perform(port, workload, client, std::move(write));
     return;
   }
@@ -107,6 +127,10 @@ void put(ClientPort& port, const Workload& workload, std::uint32_t client, const
 }
 
 void del(ClientPort& port, const Workload& workload, std::uint32_t client, const Plan& plan) {
+  if (plain_without_read(workload)) {
+    perform(port, workload, client, Call(plan.node, core::ClientOp::del, plan.key));
+    return;
+  }
   const auto read = perform(port, workload, client, Call(plan.node, core::ClientOp::get, plan.key));
   if (!read_succeeded(read) || port.stopping()) return;
   Call erase(plan.node, core::ClientOp::del, plan.key);

@@ -14,6 +14,14 @@
 // answer again (remembered for request_timeout). Peer ids are unique across the peer's
 // restarts (node.h), so a memory is never mistaken for a new request. A node that is not a
 // replica of the key refuses rather than re-forwarding, so a request never loops.
+//
+// A plain put/del (no client context) under set_context: coordinator takes its context
+// from the coordinating replica's own state, so it must be coordinated where the previous
+// plain writes of the key were: on the key's first healthy preference-list node (the
+// first that is this node or up in its view). Any other node, replica or not, forwards it
+// there, with the rest of the list after it (this node left out) for the forwarder's
+// retries. A peer's CoordinateRequest says so itself (context_from_coordinator) and is
+// coordinated by whichever replica it reaches: forwarding again could loop.
 
 #include <string>
 #include <utility>
@@ -37,7 +45,7 @@ Status check_request(const NodeOptions& options, ClientOp op, Consistency consis
   if (static_cast<unsigned>(op) > static_cast<unsigned>(ClientOp::del)) {
     return error(Code::invalid_argument, "unknown operation");
   }
-  if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::all)) {
+  if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::default_level)) {
     return error(Code::invalid_argument, "unknown consistency level");
   }
   if (Status status = check_key(options, key); !status.ok()) return status;
@@ -56,7 +64,7 @@ Status check_request(const NodeOptions& options, ClientOp op, Consistency consis
 
 // Refusals for a request that passed check_request; ok when it may go ahead.
 Status check_admission(CoordinatorState& state, ClientOp op) {
-  if (state.requests.size() >= state.context.options.requests_in_flight_max) {
+  if (requests_holding_slots(state) >= state.context.options.requests_in_flight_max) {
     state.context.counters.add("refused_in_flight_max");
     return error(Code::resource_exhausted,
                  "requests in flight at requests_in_flight_max (" +
@@ -81,7 +89,7 @@ bool contains(const std::vector<NodeId>& nodes, const NodeId& node) {
 // Builds the request record shared by every route.
 Request new_request(CoordinatorState& state, const Requester& requester, ClientOp op,
                     Consistency consistency, Key key, std::optional<Value> value,
-                    VectorClock context) {
+                    VectorClock context, bool context_from_coordinator) {
   Request request;
   request.id = next_request_id(state);
   request.requester = requester;
@@ -90,6 +98,7 @@ Request new_request(CoordinatorState& state, const Requester& requester, ClientO
   request.key = std::move(key);
   request.value = std::move(value);
   request.context = std::move(context);
+  request.context_from_coordinator = context_from_coordinator;
   const QuorumCounts counts = quorum_for(state.context.options, consistency);
   request.needed = op == ClientOp::get ? counts.read : counts.write;
   return request;
@@ -108,6 +117,25 @@ void coordinate(CoordinatorState& state, const Now& now, Request request,
 
 std::vector<NodeId> preference_list_of(const CoordinatorState& state, const Key& key) {
   return state.context.ring.preference_list(token_of_key(key), state.context.options.replicas);
+}
+
+// The preference list from its first healthy node on (wrapping), this node left out: the
+// forward targets of a write that must be coordinated there. Empty when that node is us.
+std::vector<NodeId> from_first_healthy(const CoordinatorState& state,
+                                       const std::vector<NodeId>& list) {
+  std::size_t first = 0;
+  while (first < list.size() && list[first] != state.context.self() &&
+         !state.context.peer_is_up(list[first])) {
+    ++first;
+  }
+  if (first == list.size()) first = 0;  // none up: the list's own order
+  std::vector<NodeId> targets;
+  if (list[first] == state.context.self()) return targets;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const NodeId& node = list[(first + i) % list.size()];
+    if (node != state.context.self()) targets.push_back(node);
+  }
+  return targets;
 }
 
 }  // namespace
@@ -132,11 +160,23 @@ void admit_client_request(CoordinatorState& state, const Now& now, ClientRequest
     answer(state, now, requester, client.op, status, {}, 0, 0);
     return;
   }
+  const bool from_coordinator = is_write(client.op) && !client.context &&
+                                state.context.options.set_context == SetContext::coordinator;
   Request request = new_request(state, requester, client.op, client.consistency,
-                                std::move(client.key), std::move(value), context);
+                                std::move(client.key), std::move(value), context, from_coordinator);
   state.client_requests.emplace(client.id, request.id);
   std::vector<NodeId> list = preference_list_of(state, request.key);
-  if (contains(list, state.context.self())) {
+  if (from_coordinator) {
+    std::vector<NodeId> targets = from_first_healthy(state, list);
+    if (targets.empty()) {
+      coordinate(state, now, std::move(request), list);
+    } else {
+      state.context.counters.add("writes_forwarded_to_coordinator");
+      request.kind = RequestKind::forward;
+      request.targets = std::move(targets);
+      start_request(state, now, std::move(request));
+    }
+  } else if (contains(list, state.context.self())) {
     coordinate(state, now, std::move(request), list);
   } else {
     request.kind = RequestKind::forward;
@@ -185,8 +225,8 @@ void admit_peer_request(CoordinatorState& state, const Now& now, const NodeId& f
         {}, 0, 0);
     return;
   }
-  Request request =
-      new_request(state, requester, op, message.consistency, message.key, value, message.context);
+  Request request = new_request(state, requester, op, message.consistency, message.key, value,
+                                message.context, message.is_write && message.context_from_coordinator);
   state.peer_requests.emplace(key, request.id);
   coordinate(state, now, std::move(request), list);
 }

@@ -9,6 +9,7 @@
 // made, at every input (core/node/node.cpp calls forget_expired). Success (ok or
 // not_found) carries the state: a get's live values and context, a write's new context.
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,11 +25,21 @@ bool is_success(Code code) {
   return code == Code::ok || code == Code::not_found;
 }
 
+// Ordered by (timestamp, dot) ascending: a plain GET answers back(), the sibling with the
+// greatest timestamp, ties broken by the larger dot (the timestamp mode's rule, so both
+// modes pick the same winner), the same on every node for the same state.
 std::vector<Value> live_values(const SiblingSet& key_state) {
-  std::vector<Value> values;
+  std::vector<const Version*> live;
   for (const Version& version : key_state.versions()) {
-    if (version.value) values.push_back(*version.value);
+    if (version.value) live.push_back(&version);
   }
+  std::sort(live.begin(), live.end(), [](const Version* a, const Version* b) {
+    if (a->timestamp_us != b->timestamp_us) return a->timestamp_us < b->timestamp_us;
+    return a->dot < b->dot;
+  });
+  std::vector<Value> values;
+  values.reserve(live.size());
+  for (const Version* version : live) values.push_back(*version->value);
   return values;
 }
 
@@ -52,6 +63,7 @@ QuorumCounts quorum_for(const NodeOptions& options, Consistency consistency) {
     case Consistency::one: return options.one;
     case Consistency::quorum: return options.quorum;
     case Consistency::all: return options.all;
+    case Consistency::default_level: return options.default_level;
   }
   VIGIL_ASSERT(false, "consistency level not validated");
   return options.quorum;
@@ -59,11 +71,12 @@ QuorumCounts quorum_for(const NodeOptions& options, Consistency consistency) {
 
 void answer(CoordinatorState& state, const Now& now, const Requester& requester, ClientOp op,
             const Status& status, const SiblingSet& key_state, std::uint32_t answered,
-            std::uint32_t needed) {
+            std::uint32_t needed, bool existed) {
   const bool success = is_success(status.code());
+  existed = existed && success;
   if (!requester.is_client) {
     CoordinateReply reply{requester.peer_request_id, to_wire(status),
-                          success ? key_state : SiblingSet{}, answered};
+                          success ? key_state : SiblingSet{}, answered, existed};
     remember(state, now, PeerRequestKey{requester.peer, requester.peer_request_id}, reply);
     state.context.send(requester.peer, std::move(reply));
     return;
@@ -77,6 +90,7 @@ void answer(CoordinatorState& state, const Now& now, const Requester& requester,
   }
   reply.replicas_answered = answered;
   reply.replicas_needed = needed;
+  reply.existed = existed;
   state.context.counters.add(success ? "replies_ok" : "replies_failed");
   state.context.counters.add(reply_code_counter(status.code()));
   state.client_requests.erase(requester.client_id);
@@ -88,7 +102,7 @@ void answer_request(CoordinatorState& state, const Now& now, Request& request, c
   VIGIL_ASSERT(!request.reply_code.has_value(), "request answered twice");
   request.reply_code = status.code();
   answer(state, now, request.requester, request.op, status, key_state, request.answered_count(),
-         request.needed);
+         request.needed, request.existed);
 }
 
 Status quorum_not_reached(const Request& request, const char* verb) {

@@ -66,10 +66,17 @@ void check_requester(const CoordinatorState& state, const Request& request) {
 }  // namespace
 
 void check_coordinator_invariants(const CoordinatorState& state) {
-  VIGIL_ASSERT(state.requests.size() <= state.context.options.requests_in_flight_max,
+  VIGIL_ASSERT(state.repairing <= state.requests.size(), "more repairing reads than requests");
+  VIGIL_ASSERT(requests_holding_slots(state) <= state.context.options.requests_in_flight_max,
                "requests in flight over requests_in_flight_max");
+  VIGIL_ASSERT(state.repairing <= state.context.options.requests_in_flight_max,
+               "reads repairing over their bound (requests_in_flight_max)");
   std::size_t timers = 0;
+  std::size_t repairing = 0;
   for (const auto& [id, request] : state.requests) {
+    repairing += request.repairing ? 1 : 0;
+    VIGIL_ASSERT(!request.repairing || (request.kind == RequestKind::read && request.reply_code),
+                 "request " + std::to_string(id) + " is repairing but not an answered read");
     VIGIL_ASSERT(id == request.id, "request stored under another id");
     VIGIL_ASSERT(id >> sequence_bits == state.context.incarnation,
                  "request id of another incarnation");
@@ -87,6 +94,7 @@ void check_coordinator_invariants(const CoordinatorState& state) {
     }
   }
   VIGIL_ASSERT(timers == state.timers.size(), "a timer outlived its request");
+  VIGIL_ASSERT(repairing == state.repairing, "repairing count does not match the requests");
   for (const auto& [client_id, id] : state.client_requests) {
     auto it = state.requests.find(id);
     VIGIL_ASSERT(it != state.requests.end() && !it->second.reply_code,

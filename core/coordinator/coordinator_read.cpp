@@ -1,14 +1,18 @@
 // Coordinating a get, with read repair (Dynamo 4.5's read path and 4.7's read repair;
-// Riak's get FSM).
+// Riak's get FSM; Cassandra's read_repair_chance).
 //
 // Theory of operation.
-// 1. The coordinator reads its own state and sends a ReplicaRead to the other N-1
-//    replicas. Asking all N (not only R) costs little and lets every read check every
-//    replica that answers in time.
+// 1. The coordinator reads its own state. With read_repair.probability (drawn from the
+//    node's seeded generator) the read asks all other N-1 replicas, so it checks every
+//    replica that answers in time; otherwise it asks only as many as R still needs, in
+//    preference-list order, those up in this node's view first. The others stay
+//    `unasked`: they count as pending (they can still be asked) but are owed nothing.
 // 2. An answer counts towards R when it is ok or not_found (a replica without the key has
 //    answered: it holds nothing). A corrupt answer never counts, and neither does an
-//    error; the replica is counted out, and when R can no longer be reached the answer is
-//    unavailable at once.
+//    error; the replica is counted out and, so that availability does not depend on the
+//    draw, the next unasked replica is asked in its place. When R can no longer be
+//    reached the answer is unavailable at once. At each retry the silent replicas are
+//    asked again and every unasked replica is asked too.
 // 3. When R answers are in, the client gets the merge of every answer so far
 //    (SiblingSet::merge: a join, so the order of answers does not matter): the live values
 //    (one per sibling) and the merged context, or not_found when the merge is empty or
@@ -20,6 +24,11 @@
 //    merged directly). The stale replica merges, so a repair never loses what the
 //    replica gained meanwhile. Repairs are sent only for reads that met R, and never
 //    more than once per replica per distinct merge.
+// 5. Once answered, a read that still waits for answers (to repair them) no longer holds
+//    a requests_in_flight_max slot: it moves to the `repairing` count, bounded on its
+//    own by requests_in_flight_max. When that is full the read is finished at once
+//    (counted read_repair_waits_dropped): the replicas that already answered were
+//    repaired; the late ones are not waited for.
 // Silent replicas get the read again after replication_timeout, then every
 // retry_interval, up to max_retries times.
 
@@ -65,12 +74,34 @@ void read_locally(CoordinatorState& state, Request& request) {
   }
 }
 
+void send_read(CoordinatorState& state, Request& request, ReplicaProgress& replica) {
+  replica.unasked = false;
+  state.context.send(replica.node, ReplicaRead{request.id, request.key});
+}
+
+// Every unsettled peer replica, asked or not (the first attempt for all N, and retries).
 std::uint32_t send_reads(CoordinatorState& state, Request& request) {
   std::uint32_t sent = 0;
-  for (const ReplicaProgress& replica : request.replicas) {
+  for (ReplicaProgress& replica : request.replicas) {
     if (replica.node == state.context.self() || replica.settled()) continue;
-    state.context.send(replica.node, ReplicaRead{request.id, request.key});
+    if (replica.unasked) state.context.counters.add("read_replicas_added");
+    send_read(state, request, replica);
     ++sent;
+  }
+  return sent;
+}
+
+// Asks unasked replicas until the answers plus those owed can reach R: the ones up in
+// this node's view first, in preference-list order. Returns how many were asked.
+std::uint32_t ask_for_quorum(CoordinatorState& state, Request& request) {
+  std::uint32_t sent = 0;
+  for (const bool want_up : {true, false}) {
+    for (ReplicaProgress& replica : request.replicas) {
+      if (request.answered_count() + request.owed_count() >= request.needed) return sent;
+      if (!replica.unasked || state.context.peer_is_up(replica.node) != want_up) continue;
+      send_read(state, request, replica);
+      ++sent;
+    }
   }
   return sent;
 }
@@ -96,7 +127,31 @@ bool is_success(std::optional<Code> code) {
   return code == Code::ok || code == Code::not_found;
 }
 
+// Keeps an answered read only while answers it could repair are owed, outside the
+// requests_in_flight_max slots (theory, step 5).
+void keep_or_finish(CoordinatorState& state, Request& request) {
+  // A failed read repairs nothing: nothing to wait for.
+  if (request.owed_count() == 0 || !is_success(request.reply_code)) {
+    finish(state, request);
+    return;
+  }
+  if (request.repairing) return;
+  if (state.repairing >= state.context.options.requests_in_flight_max) {
+    state.context.counters.add("read_repair_waits_dropped");
+    finish(state, request);
+    return;
+  }
+  request.repairing = true;
+  ++state.repairing;
+}
+
 void progress_read(CoordinatorState& state, const Now& now, Request& request) {
+  if (!request.reply_code) {
+    if (const std::uint32_t added = ask_for_quorum(state, request); added > 0) {
+      state.context.counters.add("read_replicas_added", added);
+      state.context.counters.add("replica_reads_sent", added);
+    }
+  }
   if (!request.reply_code) {
     if (request.answered_count() >= request.needed) {
       const bool absent = request.state.empty() || request.state.is_deleted();
@@ -108,7 +163,7 @@ void progress_read(CoordinatorState& state, const Now& now, Request& request) {
     }
   }
   if (is_success(request.reply_code)) repair_stale(state, request);
-  if (request.reply_code && request.pending_count() == 0) finish(state, request);
+  if (request.reply_code) keep_or_finish(state, request);
 }
 
 class ReadFlow final : public RequestFlow {
@@ -116,7 +171,20 @@ class ReadFlow final : public RequestFlow {
   std::uint32_t start(CoordinatorState& state, const Now& /*now*/,
                       Request& request) const override {
     read_locally(state, request);
-    const std::uint32_t sent = send_reads(state, request);
+    const double probability = state.context.options.read_repair_enabled
+                                   ? state.context.options.read_repair_probability
+                                   : 0.0;
+    std::uint32_t sent = 0;
+    if (state.context.random.chance(probability)) {
+      state.context.counters.add("reads_all_replicas");
+      sent = send_reads(state, request);
+    } else {
+      state.context.counters.add("reads_quorum_only");
+      for (ReplicaProgress& replica : request.replicas) {
+        if (replica.node != state.context.self() && !replica.settled()) replica.unasked = true;
+      }
+      sent = ask_for_quorum(state, request);
+    }
     state.context.counters.add("replica_reads_sent", sent);
     return sent;
   }

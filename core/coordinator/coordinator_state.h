@@ -63,6 +63,9 @@ struct ReplicaProgress {
   // ack sets `answered` too when hints count toward W (never at Consistency::all).
   std::vector<NodeId> fallbacks;
   bool hinted = false;
+  // read: not asked (yet): read_repair.probability did not pick this read for all N, and
+  // no failure or silence has made it needed. Still counted as pending (it can be asked).
+  bool unasked = false;
 
   bool settled() const { return answered || corrupt || error.has_value(); }
 };
@@ -76,6 +79,10 @@ struct Request {
   Key key;
   std::optional<Value> value;             // put value (forward and write); nullopt deletes
   VectorClock context;                    // the client's causal context (forward and write)
+  // forward and write: a plain put/del under set_context: coordinator; the coordinating
+  // replica writes with its own state's context instead of `context` (which is empty).
+  bool context_from_coordinator = false;
+  bool existed = false;  // write with context_from_coordinator: a live value was there before
   std::uint32_t needed = 0;               // R or W
   std::vector<ReplicaProgress> replicas;  // read/write: the preference list
   std::vector<NodeId> targets;            // forward: the preference list
@@ -85,9 +92,13 @@ struct Request {
   std::optional<Instant> retry_at;
   std::optional<Code> reply_code;  // set once the requester was answered
   bool repair_local = false;       // write: the local state was corrupt when written
+  // read answered and kept only for read repair: counted in CoordinatorState::repairing,
+  // not against requests_in_flight_max.
+  bool repairing = false;
 
   std::uint32_t answered_count() const;
-  std::uint32_t pending_count() const;  // not settled
+  std::uint32_t pending_count() const;  // not settled (unasked read replicas included)
+  std::uint32_t owed_count() const;     // asked and not settled: answers still to come
 };
 
 // The answer sent to a forwarding peer, kept so a duplicated or retried CoordinateRequest
@@ -137,7 +148,15 @@ struct CoordinatorState {
   std::map<PeerRequestKey, RememberedReply> remembered;
   std::deque<std::pair<Instant, PeerRequestKey>> remembered_order;  // by forget_at
   std::set<TimerEntry> timers;
+  // Answered reads kept for read repair (Request::repairing): bounded by
+  // requests_in_flight_max on their own, and not counted against it by admission.
+  std::size_t repairing = 0;
 };
+
+// Requests that hold a requests_in_flight_max slot: all but the answered reads repairing.
+inline std::size_t requests_holding_slots(const CoordinatorState& state) {
+  return state.requests.size() - state.repairing;
+}
 
 // --- request_lifecycle.cpp: the life of every request, written once ---
 RequestId next_request_id(CoordinatorState& state);
@@ -152,9 +171,10 @@ void fire_timers(CoordinatorState& state, const Now& now);
 QuorumCounts quorum_for(const NodeOptions& options, Consistency consistency);
 // Answers `requester` (a client reply, or a CoordinateReply remembered for the peer).
 // `key_state` carries the values and context of reads and the written state of writes.
+// `existed`: ClientReply::existed (a delete with the coordinator's context).
 void answer(CoordinatorState& state, const Now& now, const Requester& requester, ClientOp op,
             const Status& status, const SiblingSet& key_state, std::uint32_t answered,
-            std::uint32_t needed);
+            std::uint32_t needed, bool existed = false);
 // Answers the request's requester once. REQUIRES: not yet answered.
 void answer_request(CoordinatorState& state, const Now& now, Request& request, const Status& status,
                     const SiblingSet& key_state);

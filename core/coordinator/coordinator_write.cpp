@@ -70,8 +70,14 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
   } else if (read->has_value()) {
     current = std::move(**read);
   }
+  // A plain put/del under set_context: coordinator supersedes everything this replica
+  // holds (Riak's coordinating vnode); it committed every write it acknowledged, so
+  // sequential writes through it supersede each other.
+  const VectorClock context =
+      request.context_from_coordinator ? current.context() : request.context;
+  request.existed = request.context_from_coordinator && !current.empty() && !current.is_deleted();
   VersionCounters version_counters;
-  auto dot = current.write(state.context.actor, request.context, request.value, now.wall_us,
+  auto dot = current.write(state.context.actor, context, request.value, now.wall_us,
                            state.context.options.conflict_mode,
                            state.context.options.sibling_limits, version_counters);
   add_version_counters(state.context.counters, version_counters);

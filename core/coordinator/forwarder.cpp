@@ -11,6 +11,10 @@
 // request is answered from its memory (admission.cpp), not coordinated twice. After
 // request_timeout the client gets `timeout`: no coordinator answered, so the outcome is
 // unknown. A reply that arrives later matches no request and is counted and dropped.
+// A plain put/del under set_context: coordinator is forwarded the same way, from a replica
+// too, to the key's first healthy preference-list node (admission.cpp orders the targets
+// from it and leaves this node out); a retry reaching the next node makes that node a
+// failover coordinator, whose write may become a sibling of the first one's.
 
 #include <string>
 #include <utility>
@@ -33,6 +37,7 @@ void send_attempt(CoordinatorState& state, Request& request, std::uint32_t attem
   message.is_write = request.op != ClientOp::get;
   message.value = request.value;
   message.context = request.context;
+  message.context_from_coordinator = request.context_from_coordinator;
   state.context.send(target, std::move(message));
   state.context.counters.add("forwards_sent");
 }
@@ -56,6 +61,9 @@ class ForwardFlow final : public RequestFlow {
   }
   std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
                        Request& request) const override {
+    // A refusal may already have moved the forward on (on_coordinate_reply) and used the
+    // last retry: this timer then has nothing left to send.
+    if (request.resends >= state.context.options.max_retries) return 0;
     state.context.counters.add("forward_retries");
     send_attempt(state, request, request.resends + 1);
     return 1;
@@ -94,9 +102,19 @@ void on_coordinate_reply(CoordinatorState& state, const Now& now, Request& reque
     state.context.counters.add("ignored_unexpected_sender");
     return;
   }
+  // A coordinator that refused a coordinator-context write before doing anything (its
+  // storage failed) leaves the key to the next node of the list: a failover coordinator.
+  if (request.context_from_coordinator && reply.status.code == Code::failed_precondition &&
+      request.resends < state.context.options.max_retries &&
+      request.resends + std::size_t{1} < request.targets.size()) {
+    state.context.counters.add("forward_retries");
+    ++request.resends;
+    send_attempt(state, request, request.resends);
+    return;
+  }
   request.reply_code = reply.status.code;
   answer(state, now, request.requester, request.op, from_wire(reply.status), reply.state,
-         reply.replicas_answered, request.needed);
+         reply.replicas_answered, request.needed, reply.existed);
   finish(state, request);
 }
 

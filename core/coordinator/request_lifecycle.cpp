@@ -85,6 +85,14 @@ std::uint32_t Request::pending_count() const {
   return count;
 }
 
+std::uint32_t Request::owed_count() const {
+  std::uint32_t count = 0;
+  for (const ReplicaProgress& replica : replicas) {
+    count += replica.settled() || replica.unasked ? 0 : 1;
+  }
+  return count;
+}
+
 RequestId next_request_id(CoordinatorState& state) {
   VIGIL_ASSERT(state.next_sequence <= sequence_max, "request sequence exhausted");
   return (state.context.incarnation << sequence_bits) | state.next_sequence++;
@@ -115,6 +123,10 @@ void finish(CoordinatorState& state, Request& request) {
         PeerRequestKey{request.requester.peer, request.requester.peer_request_id});
   }
   VIGIL_ASSERT(request.reply_code.has_value(), "request finished without an answer");
+  if (request.repairing) {
+    VIGIL_ASSERT(state.repairing > 0, "repairing count underflow");
+    --state.repairing;
+  }
   state.requests.erase(id);
 }
 

@@ -33,7 +33,10 @@ struct ClientRequest {
   Consistency consistency = Consistency::quorum;
   Key key;
   Value value;                         // put only
-  std::optional<VectorClock> context;  // put/del: the causal context from an earlier read
+  // put/del: the causal context from an earlier read. nullopt (a plain SET/DEL) with
+  // NodeOptions::set_context == coordinator: the coordinating replica's own state is the
+  // context (the write supersedes everything it holds); with `read`: an empty context.
+  std::optional<VectorClock> context;
 };
 
 struct ClientReply {
@@ -42,13 +45,18 @@ struct ClientReply {
   // the message says how many replicas answered of how many needed); timeout;
   // invalid_argument (bad key/value size); resource_exhausted (sibling bound).
   Status status;
-  // get: the live (non-tombstone) values, one per sibling, in the set's order (one value
-  // in timestamp mode); put/del: empty.
+  // get: the live (non-tombstone) values, one per sibling, ordered by (timestamp, dot)
+  // ascending (one value in timestamp mode): back() is the one a plain GET answers, the
+  // same on every node for the same state; put/del: empty.
   std::vector<Value> values;
   // get: the causal context to pass to a later put/del; put: the context of the new state.
   VectorClock context;
   std::uint32_t replicas_answered = 0;
   std::uint32_t replicas_needed = 0;
+  // del coordinated with the coordinator's context (set_context: coordinator): whether the
+  // coordinator's state of the key held a live value before the delete (DEL's count).
+  // False otherwise.
+  bool existed = false;
 };
 
 }  // namespace vigil::core

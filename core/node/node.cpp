@@ -20,10 +20,15 @@
 //   acknowledgement because of the driving protocol in node.h: nothing the node produces
 //   leaves before the commit that covers its staged writes, so the ok can never precede
 //   durability anywhere. The client is answered ok only with W durable acknowledgements.
-// - A read asks all N replicas (the local one directly) and answers once R of them
-//   answered, with the merge of what they returned (coordinator_read.cpp). Replicas whose
-//   answer differs from the merge are sent the merge (read repair), including ones that
-//   answer after the client got its reply, until the request's deadline.
+// - A put/del without a client context under set_context: coordinator is coordinated on
+//   the key's first healthy preference-list node, with that node's own state as its
+//   context (admission.cpp, coordinator_write.cpp).
+// - A read asks the replicas R needs (the local one directly), or all N with
+//   read_repair.probability, more when one fails or stays silent, and answers once R of
+//   them answered, with the merge of what they returned (coordinator_read.cpp). Replicas
+//   whose answer differs from the merge are sent the merge (read repair), including ones
+//   that answer after the client got its reply, until the request's deadline; such an
+//   answered read no longer holds a requests_in_flight_max slot.
 // - Replicas merge and answer (replica.cpp). Merging is idempotent, so duplicated and
 //   retried messages are harmless; a reply is matched to its request by our request id
 //   and the sender, and anything that matches nothing is counted and dropped.

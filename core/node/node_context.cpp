@@ -21,7 +21,8 @@ void check_options(const NodeOptions& options, const Ring& ring) {
   VIGIL_ASSERT(is_valid_node_id(options.id), "invalid node id '" + options.id + "'");
   VIGIL_ASSERT(ring.contains(options.id), "node " + options.id + " is not in the ring");
   VIGIL_ASSERT(options.replicas >= 1, "replicas (N) must be at least 1");
-  for (const QuorumCounts& counts : {options.one, options.quorum, options.all}) {
+  for (const QuorumCounts& counts :
+       {options.one, options.quorum, options.all, options.default_level}) {
     VIGIL_ASSERT(counts.read >= 1 && counts.read <= options.replicas, "R must be in 1..N");
     VIGIL_ASSERT(counts.write >= 1 && counts.write <= options.replicas, "W must be in 1..N");
   }

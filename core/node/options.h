@@ -27,6 +27,13 @@ struct QuorumCounts {
   std::uint32_t write = 2;  // W
 };
 
+// Where a plain put/del (a ClientRequest without a context) takes its causal context from
+// (client.set_context). `coordinator`: the coordinating replica's own state of the key
+// (Riak's coordinating vnode), so the write supersedes everything the coordinator holds and
+// is coordinated on the key's first healthy preference-list node. `read`: the client read
+// first and passes that context; a put/del without one supersedes nothing.
+enum class SetContext : std::uint8_t { coordinator, read };
+
 // What a node needs from the configuration (config/node_options.h maps a Config onto this).
 // Constructor REQUIRES (asserted): 1 <= every read/write count <= replicas; every duration
 // > 0; key_size_bytes_max in 1..core::key_size_bytes_max; value_size_bytes_max <=
@@ -37,6 +44,8 @@ struct NodeOptions {
   QuorumCounts one{1, 1};      // also `eventual`
   QuorumCounts quorum{2, 2};
   QuorumCounts all{3, 3};  // also `strong`
+  // quorum_settings.R/W: the level a client connection starts with (Consistency::default_level).
+  QuorumCounts default_level{2, 2};
   Duration request_timeout = std::chrono::seconds(5);
   // A replica (or forwarded-to coordinator) silent this long is sent the request again;
   // further resends follow every retry_interval, at most max_retries in all.
@@ -44,12 +53,13 @@ struct NodeOptions {
   Duration retry_interval = std::chrono::milliseconds(100);
   std::uint32_t max_retries = 3;
   ConflictMode conflict_mode = ConflictMode::siblings;
+  SetContext set_context = SetContext::coordinator;
   SiblingLimits sibling_limits;
   // Stale replicas seen by a read (in its quorum or answering later, until the request's
   // deadline) are always sent the merged state. The probability is Cassandra's
-  // read_repair_chance: the chance of asking replicas beyond the quorum. This node always
-  // asks all N, so every read is already checked against every replica that answers: the
-  // probability is accepted and reported but changes nothing.
+  // read_repair_chance: the chance that a read asks all N replicas; otherwise it asks only
+  // the ones R needs, and more when one fails or stays silent (coordinator_read.cpp).
+  // With read_repair_enabled false a read never asks beyond R.
   bool read_repair_enabled = true;
   double read_repair_probability = 0.1;
   std::size_t key_size_bytes_max = core::key_size_bytes_max;

@@ -30,7 +30,7 @@
 namespace vigil::core {
 
 inline constexpr std::uint16_t frame_magic = 0x5647;
-inline constexpr std::uint8_t wire_version = 1;
+inline constexpr std::uint8_t wire_version = 2;  // 2: CoordinateRequest.context_from_coordinator, CoordinateReply.existed
 inline constexpr std::size_t frame_header_bytes = 16;
 inline constexpr std::size_t frame_size_bytes_max = 64 * 1024 * 1024;
 // Bounds on decoded collections (a clock or sibling set larger than these is refused).

@@ -12,14 +12,14 @@ namespace vigil::core::codec_detail {
 namespace {
 
 void encode_consistency(ByteWriter& writer, Consistency consistency) {
-  if (consistency > Consistency::all) writer.fail(field_error("consistency", "unknown"));
+  if (consistency > Consistency::default_level) writer.fail(field_error("consistency", "unknown"));
   writer.write_u8(static_cast<std::uint8_t>(consistency));
 }
 
 Status decode_consistency(ByteReader& reader, Consistency& consistency) {
   std::uint8_t byte = 0;
   CODEC_TRY(reader.read_u8(byte, "consistency"));
-  if (byte > static_cast<std::uint8_t>(Consistency::all)) {
+  if (byte > static_cast<std::uint8_t>(Consistency::default_level)) {
     return field_error("consistency", "unknown consistency level " + number(byte));
   }
   consistency = static_cast<Consistency>(byte);
@@ -82,6 +82,7 @@ void encode_fields(ByteWriter& writer, const CoordinateRequest& message) {
   writer.write_bool(message.is_write);
   encode_optional_value(writer, message.value);
   encode_clock_fields(writer, message.context);
+  writer.write_bool(message.context_from_coordinator);
 }
 
 Status decode_fields(ByteReader& reader, CoordinateRequest& message) {
@@ -91,7 +92,7 @@ Status decode_fields(ByteReader& reader, CoordinateRequest& message) {
   CODEC_TRY(reader.read_bool(message.is_write, "is_write"));
   CODEC_TRY(decode_optional_value(reader, message.value));
   CODEC_TRY_IN("context", decode_clock_fields(reader, message.context));
-  return Status::ok_status();
+  return reader.read_bool(message.context_from_coordinator, "context_from_coordinator");
 }
 
 void encode_fields(ByteWriter& writer, const CoordinateReply& message) {
@@ -99,13 +100,15 @@ void encode_fields(ByteWriter& writer, const CoordinateReply& message) {
   encode_status(writer, message.status);
   encode_sibling_set_fields(writer, message.state);
   writer.write_u32(message.replicas_answered);
+  writer.write_bool(message.existed);
 }
 
 Status decode_fields(ByteReader& reader, CoordinateReply& message) {
   CODEC_TRY(reader.read_u64(message.request_id, "request_id"));
   CODEC_TRY_IN("status", decode_status(reader, message.status));
   CODEC_TRY_IN("state", decode_sibling_set_fields(reader, message.state));
-  return reader.read_u32(message.replicas_answered, "replicas_answered");
+  CODEC_TRY(reader.read_u32(message.replicas_answered, "replicas_answered"));
+  return reader.read_bool(message.existed, "existed");
 }
 
 }  // namespace vigil::core::codec_detail

@@ -27,7 +27,9 @@ namespace vigil::core {
 using RequestId = std::uint64_t;
 
 // Per-request consistency (seed section 1.2). `eventual` is an alias of one, `strong` of all.
-enum class Consistency : std::uint8_t { one = 0, quorum = 1, all = 2 };
+// default_level: the level a client connection starts with until it names one
+// (CONSISTENCY); its R and W are quorum_settings.R/W (NodeOptions::default_level).
+enum class Consistency : std::uint8_t { one = 0, quorum = 1, all = 2, default_level = 3 };
 
 // A Status as it travels: code and a bounded message.
 struct WireStatus {
@@ -72,6 +74,9 @@ struct CoordinateRequest {
   bool is_write = false;            // false: a read
   std::optional<Value> value;       // writes: nullopt deletes
   VectorClock context;              // writes: the client's causal context (may be empty)
+  // writes: the coordinator takes its own state's context instead (a plain SET/DEL under
+  // set_context: coordinator); `context` is then empty.
+  bool context_from_coordinator = false;
   friend bool operator==(const CoordinateRequest&, const CoordinateRequest&) = default;
 };
 
@@ -80,6 +85,7 @@ struct CoordinateReply {
   WireStatus status;
   SiblingSet state;                 // reads: the merged state; writes: the state written
   std::uint32_t replicas_answered = 0;
+  bool existed = false;             // ClientReply::existed
   friend bool operator==(const CoordinateReply&, const CoordinateReply&) = default;
 };
 

@@ -282,13 +282,16 @@ TEST(ConfigLoad, APartialFileChangesOnlyTheKeysItNames) {
       "  retry_policy:\n"
       "    backoff:\n"
       "      max: 2s\n"
-      "conflict_resolution: timestamp\n");
+      "conflict_resolution: timestamp\n"
+      "client:\n"
+      "  set_context: read\n");
   Config expected;
   expected.timing.request_timeout = seconds(10);
   expected.routing.retry_policy.backoff.max = seconds(2);
   expected.conflict_resolution = ConflictMode::timestamp;
+  expected.client.set_context = core::SetContext::read;
   EXPECT_EQ(loaded, expected);
-  EXPECT_EQ(config_keys_changed(loaded), 3u);
+  EXPECT_EQ(config_keys_changed(loaded), 4u);
 }
 
 TEST(ConfigLoad, NodeIdentityAndAddresses) {
@@ -396,6 +399,9 @@ TEST(ConfigErrors, WrongType) {
             "node.yaml:2:12: read_repair.enabled: \"yes\": expected true or false");
   EXPECT_EQ(refusal("merkle_tree:\n  hash_function: MD5\n"),
             "node.yaml:2:18: merkle_tree.hash_function: \"MD5\": expected one of \"SHA-256\"");
+  EXPECT_EQ(refusal("client:\n  set_context: write\n"),
+            "node.yaml:2:16: client.set_context: \"write\": expected one of \"coordinator\", "
+            "\"read\"");
   EXPECT_EQ(refusal("timing:\n  request_timeout:\n"),
             "node.yaml:2:3: timing.request_timeout: expected a duration such as 5s, got nothing");
   EXPECT_EQ(refusal("- a\n- b\n"),

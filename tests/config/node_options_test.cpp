@@ -27,6 +27,7 @@ TEST(NodeOptionsFromConfig, DefaultsAreTheSeeds) {
   EXPECT_EQ(options.retry_interval, std::chrono::milliseconds(100));
   EXPECT_EQ(options.max_retries, 3u);
   EXPECT_EQ(options.conflict_mode, ConflictMode::siblings);
+  EXPECT_EQ(options.set_context, core::SetContext::coordinator);
   EXPECT_TRUE(options.read_repair_enabled);
   EXPECT_DOUBLE_EQ(options.read_repair_probability, 0.1);
   EXPECT_EQ(options.sibling_limits.siblings_max, 100u);
@@ -115,6 +116,7 @@ TEST(NodeOptionsFromConfig, FollowsEverySection) {
   config.timing.retry_interval = std::chrono::milliseconds(250);
   config.timing.max_retries = 5;
   config.conflict_resolution = ConflictMode::timestamp;
+  config.client.set_context = core::SetContext::read;
   config.vector_clock.siblings_max = 7;
   config.vector_clock.prune_small = 4;
   config.read_repair.enabled = false;
@@ -130,12 +132,16 @@ TEST(NodeOptionsFromConfig, FollowsEverySection) {
   EXPECT_EQ(options.one.read, 2u);
   EXPECT_EQ(options.one.write, 1u);
   EXPECT_EQ(options.quorum.read, 3u);  // N/2 + 1
+  // quorum_settings R/W: the level a connection starts with, apart from `quorum`.
+  EXPECT_EQ(options.default_level.read, 3u);
+  EXPECT_EQ(options.default_level.write, 3u);
   EXPECT_EQ(options.all.write, 5u);
   EXPECT_EQ(options.request_timeout, std::chrono::seconds(9));
   EXPECT_EQ(options.replication_timeout, std::chrono::seconds(3));
   EXPECT_EQ(options.retry_interval, std::chrono::milliseconds(250));
   EXPECT_EQ(options.max_retries, 5u);
   EXPECT_EQ(options.conflict_mode, ConflictMode::timestamp);
+  EXPECT_EQ(options.set_context, core::SetContext::read);
   EXPECT_EQ(options.sibling_limits.siblings_max, 7u);
   EXPECT_EQ(options.sibling_limits.pruning.entries_small, 4u);
   EXPECT_FALSE(options.read_repair_enabled);

@@ -96,7 +96,7 @@ std::string encoded(const Envelope& envelope) {
 std::string reframe(std::uint8_t type, std::string_view payload) {
   ByteWriter header;
   header.write_u16(0x5647);
-  header.write_u8(1);
+  header.write_u8(wire_version);
   header.write_u8(type);
   header.write_u32(static_cast<std::uint32_t>(payload.size()));
   std::uint64_t seed = 0;
@@ -258,11 +258,13 @@ rc::Gen<Message> gen_coordinate_request() {
     CoordinateRequest request;
     request.request_id = *rc::gen::arbitrary<RequestId>();
     request.consistency =
-        *rc::gen::element(Consistency::one, Consistency::quorum, Consistency::all);
+        *rc::gen::element(Consistency::one, Consistency::quorum, Consistency::all,
+                          Consistency::default_level);
     request.key = *gen_bytes();
     request.is_write = *rc::gen::arbitrary<bool>();
     request.value = *gen_optional_value();
     request.context = *gen_clock();
+    request.context_from_coordinator = *rc::gen::arbitrary<bool>();
     return request;
   });
 }
@@ -270,7 +272,7 @@ rc::Gen<Message> gen_coordinate_request() {
 rc::Gen<Message> gen_coordinate_reply() {
   return rc::gen::exec([]() -> Message {
     return CoordinateReply{*rc::gen::arbitrary<RequestId>(), *gen_wire_status(), *gen_sibling_set(),
-                           *rc::gen::arbitrary<std::uint32_t>()};
+                           *rc::gen::arbitrary<std::uint32_t>(), *rc::gen::arbitrary<bool>()};
   });
 }
 
@@ -437,7 +439,7 @@ TEST(CodecLayout, ReplicaReadFrameIsExactlyTheDocumentedBytes) {
   const std::string payload = std::string("\x02\0\0\0n1\x02\0\0\0n2", 12) +
                               std::string("\x07\0\0\0\0\0\0\0", 8) + std::string("\x01\0\0\0k", 5);
   const std::string frame = encoded(envelope);
-  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x01\x02\x19\0\0\0", 8));
+  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x02\x02\x19\0\0\0", 8));
   EXPECT_EQ(frame, reframe(2, payload));
   EXPECT_EQ(frame_size(frame).value(), 16u + 25u);
 }
@@ -503,7 +505,7 @@ TEST(CodecEncode, RefusesEnumsOutOfRange) {
       encode_frame({"n1", "n2", ReplicaWriteReply{1, {static_cast<Code>(200), ""}}});
   EXPECT_EQ(code.status().message(), "ReplicaWriteReply.status.code: unknown");
   CoordinateRequest request;
-  request.consistency = static_cast<Consistency>(3);
+  request.consistency = static_cast<Consistency>(4);
   EXPECT_EQ(encode_frame({"n1", "n2", request}).status().message(),
             "CoordinateRequest.consistency: unknown");
 }
@@ -567,7 +569,7 @@ TEST(CodecHeader, NamesEachBadHeaderField) {
   bad = frame;
   bad[2] = 9;
   EXPECT_EQ(decode_frame(bad).status().message(),
-            "frame: wire version 9 is not supported (this binary speaks 1)");
+            "frame: wire version 9 is not supported (this binary speaks 2)");
   bad = frame;
   bad[3] = static_cast<char>(message_type_count);
   EXPECT_EQ(decode_frame(bad).status().message(),
@@ -695,12 +697,17 @@ ByteWriter request_fields(std::uint8_t consistency, std::uint8_t is_write, std::
 TEST(CodecForged, EnumsAndBooleansAreRangeChecked) {
   ByteWriter good = request_fields(2, 1, 0);
   good.write_u32(0);
+  ByteWriter from_coordinator = good;
+  good.write_u8(1);  // context_from_coordinator
   EXPECT_TRUE(decode_frame(forged_frame(4, good)).ok());
+  from_coordinator.write_u8(2);
+  EXPECT_EQ(decode_error(forged_frame(4, from_coordinator)).message(),
+            "CoordinateRequest.context_from_coordinator: byte 2 is not 0 or 1");
 
-  ByteWriter consistency = request_fields(3, 1, 0);
+  ByteWriter consistency = request_fields(4, 1, 0);
   consistency.write_u32(0);
   EXPECT_EQ(decode_error(forged_frame(4, consistency)).message(),
-            "CoordinateRequest.consistency: unknown consistency level 3");
+            "CoordinateRequest.consistency: unknown consistency level 4");
   ByteWriter is_write = request_fields(0, 2, 0);
   is_write.write_u32(0);
   EXPECT_EQ(decode_error(forged_frame(4, is_write)).message(),
@@ -733,6 +740,7 @@ Status decode_context(const std::vector<std::pair<std::string, std::uint64_t>>& 
     fields.write_u64(counter);
     fields.write_i64(0);
   }
+  fields.write_u8(0);  // context_from_coordinator
   return decode_error(forged_frame(4, fields));
 }
 
@@ -821,7 +829,7 @@ RC_GTEST_PROP(CodecRobustness, RandomBytesAreRefusedOrCanonical, ()) {
   const Result<std::size_t> size = frame_size(bytes);
   RC_ASSERT(size.ok() || size.status().code() == Code::invalid_argument);
   // Past the magic and version, into the type/length/payload checks.
-  check_decodes_canonically_or_fails(std::string("\x47\x56\x01", 3) + bytes);
+  check_decodes_canonically_or_fails(std::string("\x47\x56\x02", 3) + bytes);
 }
 
 RC_GTEST_PROP(CodecRobustness, EveryTruncationFails, ()) {

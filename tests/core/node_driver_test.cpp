@@ -84,7 +84,9 @@ TEST_F(DriverTest, AFlushWithNothingStagedDoesNotCommit) {
   DriverEffects read = driver->flush(now());
   EXPECT_EQ(read.commit, CommitOutcome::none);
   EXPECT_EQ(read.inputs, 1u);
-  EXPECT_EQ(read.messages.size(), 2u) << "replica reads to n2 and n3";
+  // R = 2: the local answer and one replica read (read_repair.probability 0.1 did not
+  // pick this read for all N with this seed).
+  EXPECT_EQ(read.messages.size(), 1u) << "a replica read to n2 or n3";
   EXPECT_TRUE(read.next_timeout.has_value()) << "the read's deadline";
 }
 

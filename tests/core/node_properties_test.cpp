@@ -103,6 +103,8 @@ class Chaos {
     NodeOptions options;
     options.conflict_mode = mode;
     options.sibling_limits.siblings_max = 1000;
+    // Blind puts that must all survive as siblings: without the coordinator's context.
+    options.set_context = SetContext::read;
     return options;
   }
 

@@ -160,7 +160,9 @@ TEST(Node, ReadQuorumOfTwo) {
 }
 
 TEST(Node, ReadRepairBringsAStaleReplicaUpToDate) {
-  TestCluster cluster(3);
+  NodeOptions options;
+  options.read_repair_probability = 1.0;  // every read asks all N
+  TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
   cluster.down.insert(list[2]);

@@ -37,7 +37,9 @@ TEST(NodeVersions, ConcurrentPutsWithTheSameContextBecomeSiblingsThatAReadContex
 }
 
 TEST(NodeVersions, BlindPutsWithoutContextAreSiblingsInSiblingsMode) {
-  TestCluster cluster(3);
+  NodeOptions options;
+  options.set_context = SetContext::read;  // puts without context supersede nothing
+  TestCluster cluster(3, options);
   const auto list = cluster.replicas_of("k");
   ASSERT_TRUE(cluster.put(list[0], "k", "x").status.ok());
   ASSERT_TRUE(cluster.put(list[0], "k", "y").status.ok());
@@ -64,6 +66,7 @@ TEST(NodeVersions, TimestampModeLetsASkewedClockWinAndLosesTheOtherWrite) {
   // ahead silently beats a later write.
   NodeOptions options;
   options.conflict_mode = ConflictMode::timestamp;
+  options.set_context = SetContext::read;  // puts without context supersede nothing
   TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
@@ -94,7 +97,9 @@ TEST(NodeVersions, DeleteThenGetIsNotFoundAndAPutWithItsContextRevivesTheKey) {
 }
 
 TEST(NodeVersions, ADeleteWithoutContextLeavesTheValueAsASibling) {
-  TestCluster cluster(3);
+  NodeOptions options;
+  options.set_context = SetContext::read;  // puts without context supersede nothing
+  TestCluster cluster(3, options);
   const auto list = cluster.replicas_of("k");
   ASSERT_TRUE(cluster.put(list[0], "k", "v").status.ok());
   ASSERT_TRUE(cluster.del(list[0], "k", std::nullopt).status.ok());
@@ -106,6 +111,7 @@ TEST(NodeVersions, ADeleteWithoutContextLeavesTheValueAsASibling) {
 TEST(NodeVersions, AWriteOverSiblingsMaxIsRefusedAndCounted) {
   NodeOptions options;
   options.sibling_limits.siblings_max = 2;
+  options.set_context = SetContext::read;  // puts without context supersede nothing
   TestCluster cluster(3, options);
   const auto list = cluster.replicas_of("k");
   ASSERT_TRUE(cluster.put(list[0], "k", "1").status.ok());

@@ -1,7 +1,8 @@
 #pragma once
 // A small NodeService for the client and admin port tests: one in-memory map with real
 // causal contexts (a write whose context covers the key's clock replaces its values;
-// otherwise the value becomes a sibling), replies posted to the loop (never from inside
+// otherwise the value becomes a sibling; a write without one under client.set_context:
+// coordinator uses the key's own clock, as the coordinating replica does), replies posted to the loop (never from inside
 // submit, as the contract says), and switches to answer `unavailable`, to hold the replies
 // of chosen keys until release(), and to report membership and store figures.
 // Everything but the atomics is touched only on the io_context's thread.
@@ -115,7 +116,12 @@ class FakeNodeService : public NodeService {
       return reply;
     }
     Entry& entry = data_[request.key];
-    const core::VectorClock context = request.context.value_or(core::VectorClock{});
+    // A plain write under client.set_context: coordinator takes the store's own clock.
+    const bool from_coordinator =
+        !request.context && config_.client.set_context == core::SetContext::coordinator;
+    reply.existed = from_coordinator && !entry.values.empty();
+    const core::VectorClock context =
+        from_coordinator ? entry.clock : request.context.value_or(core::VectorClock{});
     if (context.includes(entry.clock)) entry.values.clear();  // the writer saw everything
     if (request.op == core::ClientOp::put) entry.values.push_back(request.value);
     entry.clock.merge(context);

@@ -115,6 +115,35 @@ std::string run(redisContext* context, std::vector<std::string> arguments) {
   return text(command(context, std::move(arguments)));
 }
 
+// client.set_context: coordinator (the default) makes SET and DEL one write each, without
+// a context; `read` reads first and writes with the context read.
+TEST(RespServer, SetAndDelFollowSetContext) {
+  for (const core::SetContext mode : {core::SetContext::coordinator, core::SetContext::read}) {
+    config::Config config = Harness::default_config();
+    config.client.set_context = mode;
+    Harness harness(config);
+    redisContext* c = harness.connect();
+    EXPECT_EQ(run(c, {"SET", "k", "v1"}), "+OK");
+    EXPECT_EQ(run(c, {"SET", "k", "v2"}), "+OK");
+    EXPECT_EQ(run(c, {"GET", "k"}), "v2");
+    EXPECT_EQ(run(c, {"DEL", "k", "missing"}), ":1");
+    const auto requests = harness.on_loop([&] { return harness.service().requests_; });
+    std::size_t gets = 0, writes_with_context = 0;
+    for (const core::ClientRequest& request : requests) {
+      gets += request.op == core::ClientOp::get ? 1 : 0;
+      writes_with_context += request.op != core::ClientOp::get && request.context ? 1 : 0;
+    }
+    if (mode == core::SetContext::coordinator) {
+      EXPECT_EQ(gets, 1u) << "only the GET reads";
+      EXPECT_EQ(writes_with_context, 0u);
+      EXPECT_EQ(requests.size(), 5u) << "2 SETs, 1 GET, 2 DELs";
+    } else {
+      EXPECT_EQ(gets, 5u) << "each SET and each DEL key read first";
+      EXPECT_EQ(writes_with_context, 3u) << "the DEL of a missing key writes nothing";
+    }
+  }
+}
+
 TEST(RespServer, AnswersTheBasicCommands) {
   Harness harness;
   redisContext* c = harness.connect();
@@ -124,7 +153,7 @@ TEST(RespServer, AnswersTheBasicCommands) {
   EXPECT_EQ(run(c, {"GET", "k"}), "(nil)");
   EXPECT_EQ(run(c, {"SET", "k", "v1"}), "+OK");
   EXPECT_EQ(run(c, {"set", "k", "v2"}), "+OK");
-  EXPECT_EQ(run(c, {"GET", "k"}), "v2");  // SET read first: no sibling was left behind
+  EXPECT_EQ(run(c, {"GET", "k"}), "v2");  // the coordinator's context: no sibling left behind
   EXPECT_EQ(run(c, {"SET", "j", ""}), "+OK");
   EXPECT_EQ(run(c, {"EXISTS", "k", "j", "missing", "k"}), ":3");
   Reply mget = command(c, {"MGET", "k", "missing", "j"});
@@ -336,7 +365,8 @@ TEST(RespServer, ConsistencyIsPerConnectionAndReachesTheNode) {
   Harness harness;
   redisContext* c = harness.connect();
   redisContext* other = harness.connect();
-  EXPECT_EQ(run(c, {"CONSISTENCY"}), "quorum");
+  // Until it names one, a connection is at quorum_settings' R and W ("default").
+  EXPECT_EQ(run(c, {"CONSISTENCY"}), "default");
   EXPECT_EQ(run(c, {"CONSISTENCY", "strong"}), "+OK");
   EXPECT_EQ(run(c, {"CONSISTENCY"}), "all");
   EXPECT_EQ(run(c, {"CONSISTENCY", "eventual"}), "+OK");
@@ -349,10 +379,10 @@ TEST(RespServer, ConsistencyIsPerConnectionAndReachesTheNode) {
   const auto requests = harness.on_loop([&] { return harness.service().requests_; });
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].consistency, core::Consistency::one);
-  EXPECT_EQ(requests[1].consistency, core::Consistency::quorum);
+  EXPECT_EQ(requests[1].consistency, core::Consistency::default_level);
   const auto& commands = harness.on_loop([&] { return harness.metrics().commands(); });
   EXPECT_EQ(commands.at({"get", "one"}).count(), 1u);
-  EXPECT_EQ(commands.at({"get", "quorum"}).count(), 1u);
+  EXPECT_EQ(commands.at({"get", "default"}).count(), 1u);
   EXPECT_EQ(commands.at({"consistency", "none"}).count(), 6u);
 }
 
@@ -410,7 +440,7 @@ TEST(RespServer, IntrospectionCommandsAnswerWhatRedisToolsAsk) {
   EXPECT_EQ(run(c, {"SET", "k", "v"}), "+OK");
   const std::string info = run(c, {"INFO"});
   for (const char* part : {"# Server\r\n", "# Clients\r\nconnected_clients:1\r\n", "# Stats\r\n",
-                           "# Commandstats\r\n", "cmdstat_set_quorum:calls=1,", "# Ring\r\n",
+                           "# Commandstats\r\n", "cmdstat_set_default:calls=1,", "# Ring\r\n",
                            "owner_n2:fraction=0.500000", "# Vigil\r\n", "quorum_failures:0\r\n",
                            "consistency_quorum:r=2,w=2\r\n", "members_suspect:1\r\n",
                            "hints_stored:4\r\n"}) {

@@ -102,6 +102,29 @@ TEST(NoLostWrites, FailsWithTheCountAndFractionOfLostElements) {
   EXPECT_NE(r.examples[0].find("k1"), std::string::npos) << r.examples[0];
 }
 
+// Set mode is a register: a SET replaced by one that may be ordered after it is not lost;
+// one whose value is gone while every surviving write completed before it began is.
+TEST(NoLostWrites, SetModeChecksTheRegisterRule) {
+  Builder b;
+  b.put("k", "a", 0, 10);
+  b.put("k", "b", 20, 30);  // replaced by c, invoked after b completed: fine
+  b.put("k", "c", 25, 40);  // concurrent with b: may be ordered after it
+  b.final_read("k", 1000, {"c"});
+  const CheckResult clean = check_no_lost_writes(b.history, WorkloadMode::set);
+  EXPECT_TRUE(clean.ok);
+  EXPECT_EQ(clean.counts.at("excused"), 2u);
+
+  Builder lost;
+  lost.put("k", "a", 0, 10);
+  lost.put("k", "b", 20, 30);  // acknowledged after a completed, yet a survives
+  lost.final_read("k", 1000, {"a"});
+  const CheckResult r = check_no_lost_writes(lost.history, WorkloadMode::set);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.counts.at("lost"), 1u);
+  ASSERT_FALSE(r.examples.empty());
+  EXPECT_NE(r.examples[0].find("'b'"), std::string::npos) << r.examples[0];
+}
+
 TEST(NoLostWrites, ReadsTheUnionOfSiblings) {
   Builder b;
   b.put("k", "a", 0, 10);

@@ -273,6 +273,7 @@ TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
     r.op = op;
     r.key = "k";
     r.value = std::move(value);
+    r.context = core::VectorClock{};  // a blind write (VSET with ""): supersedes nothing
     r.consistency = core::Consistency::one;
     HostEffects effects =
         settle(host.client_request(1000 * static_cast<std::int64_t>(r.id), r));
@@ -281,7 +282,7 @@ TEST(NodeHost, CrashKeepsCommittedAndDropsWhatTheDiskLost) {
   };
   ASSERT_TRUE(request(core::ClientOp::put, "durable").status.ok());
   host.store().lose_next_commit();
-  // Without a context the second put is concurrent with the first: two siblings.
+  // With an empty context the second put is concurrent with the first: two siblings.
   ASSERT_TRUE(request(core::ClientOp::put, "lost").status.ok());  // the disk lied
   const core::ClientReply before = request(core::ClientOp::get, "");
   ASSERT_TRUE(before.status.ok());
