@@ -39,10 +39,12 @@ class PipelinedDriverTest : public ::testing::Test {
     EXPECT_EQ(done.commit, CommitOutcome::committed);
   }
   Now now() const { return Now{instant_from_micros(1'000'000), 1'700'000'000'000'000}; }
-  Key key_led_by_n1() const {
+  // The `skip`th key whose preference list starts at n1 (n1 coordinates it).
+  Key key_led_by_n1(int skip = 0) const {
     for (int i = 0;; ++i) {
       const Key key = "k" + std::to_string(i);
-      if (ring_.preference_list(token_of_key(key), 3).front() == "n1") return key;
+      if (ring_.preference_list(token_of_key(key), 3).front() != "n1") continue;
+      if (skip-- == 0) return key;
     }
   }
   static ClientRequest put(RequestId id, const Key& key, Consistency consistency) {
@@ -87,7 +89,7 @@ TEST_F(PipelinedDriverTest, WhatArrivesDuringACommitWaitsForTheNextOne) {
   driver_->client_request(now(), put(1, key, Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
   // Batch k+1 stages while batch k is being made durable.
-  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  driver_->client_request(now(), put(2, key_led_by_n1(1), Consistency::one));
   const DriverEffects during = driver_->flush(now());
   EXPECT_EQ(during.commit, CommitOutcome::none) << "one commit in flight at a time";
   EXPECT_TRUE(during.replies.empty());
@@ -107,7 +109,7 @@ TEST_F(PipelinedDriverTest, AFailedCommitWithdrawsEverythingHeld) {
   const Key key = key_led_by_n1();
   driver_->client_request(now(), put(1, key, Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
-  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  driver_->client_request(now(), put(2, key_led_by_n1(1), Consistency::one));
   (void)driver_->flush(now());
   store_.fail_next_commit();
   const DriverEffects failed = driver_->commit_done(now(), store_.finish_commit());
@@ -137,9 +139,9 @@ TEST_F(DeepPipelineTest, TwoCommitsInFlightReturnInOrder) {
   const Key key = key_led_by_n1();
   driver_->client_request(now(), put(1, key, Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
-  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  driver_->client_request(now(), put(2, key_led_by_n1(1), Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started) << "room for a second";
-  driver_->client_request(now(), put(3, key + "y", Consistency::one));
+  driver_->client_request(now(), put(3, key_led_by_n1(2), Consistency::one));
   EXPECT_EQ(driver_->flush(now()).commit, CommitOutcome::none) << "but not a third";
   EXPECT_EQ(driver_->commits_in_flight(), 2u);
 
@@ -159,19 +161,19 @@ TEST_F(DeepPipelineTest, ACrashKeepsAPrefixOfTheCommitsInFlight) {
   const Key key = key_led_by_n1();
   driver_->client_request(now(), put(1, key, Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
-  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  driver_->client_request(now(), put(2, key_led_by_n1(1), Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
   driver_.reset();
   store_.crash(/*in_flight_kept=*/1);
   EXPECT_TRUE(store_.get(key).value().has_value()) << "the older commit reached the disk";
-  EXPECT_FALSE(store_.get(key + "x").value().has_value()) << "the newer did not";
+  EXPECT_FALSE(store_.get(key_led_by_n1(1)).value().has_value()) << "the newer did not";
 }
 
 TEST_F(DeepPipelineTest, AFailureWithdrawsEveryCommitInFlight) {
   const Key key = key_led_by_n1();
   driver_->client_request(now(), put(1, key, Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
-  driver_->client_request(now(), put(2, key + "x", Consistency::one));
+  driver_->client_request(now(), put(2, key_led_by_n1(1), Consistency::one));
   ASSERT_EQ(driver_->flush(now()).commit, CommitOutcome::started);
   store_.fail_next_commit();
   const DriverEffects failed = driver_->commit_done(now(), store_.finish_commit());
