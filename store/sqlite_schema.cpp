@@ -126,6 +126,11 @@ core::Result<int> query_int(sqlite3* db, const char* sql, int absent) {
 core::Status configure_connection(sqlite3* db) {
   // journal_mode answers with the mode it is in; a database that cannot do WAL (e.g. on a
   // file system without shared memory) stays in another mode, which we refuse.
+  // The page size of a new database (an existing one keeps its own). Measured, not
+  // guessed: every commit appends each page it changed to the WAL, so smaller pages write
+  // and sync fewer bytes, but 1 KiB pages made a SET load slower (3.9k against 5.5k SET/s
+  // on the same machine: a deeper b-tree, more pages changed per key); 4 KiB stays.
+  if (core::Status set = exec(db, "PRAGMA page_size = 4096"); !set.ok()) return set;
   sqlite3_stmt* statement = nullptr;
   int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &statement, nullptr);
   if (rc != SQLITE_OK) return sqlite_status(db, rc, "set WAL mode");
@@ -140,8 +145,16 @@ core::Status configure_connection(sqlite3* db) {
                        "sqlite: the database refused WAL mode (journal mode '" + mode_text + "')");
   }
   // FULL, not NORMAL: in WAL mode NORMAL skips the fsync at commit, and a commit could be
-  // lost on power failure after the node acknowledged it.
-  return exec(db, "PRAGMA synchronous = FULL");
+  // lost on power failure after the node acknowledged it. (SqliteStore switches to NORMAL
+  // only when it syncs the WAL itself before every acknowledgement: sqlite_store.cpp.)
+  // The page cache: SQLite's default (2 MB) holds a tenth of a 100,000-key store, so most
+  // reads of a key would go to the OS; 64 MB, and reads through mmap (no copy per page) up
+  // to 256 MB of database.
+  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA cache_size = -65536",
+                             "PRAGMA mmap_size = 268435456"}) {
+    if (core::Status set = exec(db, pragma); !set.ok()) return set;
+  }
+  return core::Status::ok_status();
 }
 
 core::Result<int> read_schema_version(sqlite3* db) {

@@ -15,6 +15,10 @@
 struct sqlite3;
 
 namespace vigil::store {
+class SqliteCheckpointer;
+}
+
+namespace vigil::store {
 
 class SqliteStore final : public Store {
  public:
@@ -51,6 +55,9 @@ class SqliteStore final : public Store {
   // True when commits are split (the WAL is synced by finish_commit); false when SQLite
   // syncs inside COMMIT (synchronous=FULL), when the WAL file could not be opened.
   bool split_commit() const { return wal_fd_ >= 0; }
+  // WAL checkpoints run on the commit threads, and those that failed (split commits only).
+  std::uint64_t checkpoints() const;
+  std::uint64_t checkpoint_failures() const;
 
   const std::string& path() const { return path_; }
 
@@ -77,6 +84,8 @@ class SqliteStore final : public Store {
   int wal_fd_ = -1;  // the WAL file, for finish_commit's fdatasync; -1: SQLite syncs itself
   // Set by finish_commit() on the sync thread, read by the owning thread.
   std::atomic<bool> sync_failed_{false};
+  // Checkpoints the WAL on the commit threads (split commits only; null otherwise).
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
 };
 
 }  // namespace vigil::store

@@ -18,6 +18,8 @@
 #include "core/types.h"
 #include "store/sqlite_schema.h"
 
+#include <thread>
+
 #include "tests/support/temp_directory.h"
 
 namespace vigil::store {
@@ -350,6 +352,38 @@ TEST(SqliteStore, AFailedCommitIsStickyAndLosesOnlyTheFailedBatch) {
   EXPECT_EQ(store->get("big").value(), std::nullopt);
   ASSERT_TRUE(store->apply(put("after", "a")).ok());
   ASSERT_TRUE(store->commit().ok());
+}
+
+}  // namespace
+}  // namespace vigil::store
+
+namespace vigil::store {
+namespace {
+
+// Pipelined commit: begin_commit() is COMMIT without the fsync and finish_commit() the fsync
+// of the WAL, which may run on another thread while the owner stages the next batch.
+TEST(SqliteStore, SplitCommitsSyncTheWalOnAnotherThreadWhileTheNextBatchStages) {
+  TempDirectory dir{"vigil-sqlite-store-test"};
+  const std::string path = dir.file("node.db");
+  {
+    auto store = open_store(path);
+    ASSERT_TRUE(store->split_commit()) << "the WAL could be opened for syncing";
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(store->apply(put("k" + std::to_string(i), "v")).ok());
+      ASSERT_TRUE(store->begin_commit().ok());
+      Status synced;
+      std::thread sync([&] { synced = store->finish_commit(); });
+      ASSERT_TRUE(store->apply(put("next" + std::to_string(i), "n")).ok());  // meanwhile
+      sync.join();
+      ASSERT_TRUE(synced.ok()) << synced.to_string();
+    }
+    ASSERT_TRUE(store->commit().ok());
+    EXPECT_GE(store->checkpoints(), 1u) << "the commit threads checkpoint the WAL";
+    EXPECT_EQ(store->checkpoint_failures(), 0u);
+  }
+  auto store = open_store(path);
+  EXPECT_EQ(state_of(*store, "k199"), "v");
+  EXPECT_EQ(state_of(*store, "next199"), "n");
 }
 
 }  // namespace
