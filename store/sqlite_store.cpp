@@ -34,12 +34,8 @@
 
 #include "store/sqlite_store.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 
 #include <filesystem>
 #include <limits>
@@ -48,82 +44,19 @@
 
 #include "core/hash.h"
 #include "core/types.h"
-#include "store/sqlite_checkpointer.h"
+#include "store/sqlite_checkpointer.h"  // the destructor ends it
 #include "store/sqlite_schema.h"
+#include "store/sqlite_statement.h"
 
 namespace vigil::store {
 namespace {
 
 using sqlite::from_ordered_int64;
 using sqlite::sqlite_status;
+using sqlite::Statement;
+using sqlite::step_done;
 using sqlite::to_ordered_int64;
-
-// A PASSIVE checkpoint after every 64th synced commit: at a few hundred commits a second
-// the WAL stays within a few MB (a commit of a busy batch appends ~100 pages).
-constexpr std::uint64_t checkpoint_every_syncs = 64;
-
-class Statement {
- public:
-  Statement() = default;
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Status prepare(sqlite3* db, const char* sql) {
-    const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement_, nullptr);
-    if (rc != SQLITE_OK) return sqlite_status(db, rc, std::string("prepare: ") + sql);
-    return Status::ok_status();
-  }
-  sqlite3_stmt* get() const { return statement_; }
-
- private:
-  sqlite3_stmt* statement_ = nullptr;
-};
-
-// One use of a cached statement: bind, step, read columns; reset and unbind at scope end.
-class Use {
- public:
-  explicit Use(const Statement& statement) : statement_(statement.get()) {}
-  ~Use() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-  Use(const Use&) = delete;
-  Use& operator=(const Use&) = delete;
-
-  Use& bind(int index, std::int64_t value) {
-    keep_first(sqlite3_bind_int64(statement_, index, value));
-    return *this;
-  }
-  Use& bind(int index, std::string_view bytes) {
-    static constexpr char empty = 0;  // a null pointer would bind NULL, not an empty blob
-    const char* data = bytes.empty() ? &empty : bytes.data();
-    keep_first(sqlite3_bind_blob64(statement_, index, data, bytes.size(), SQLITE_STATIC));
-    return *this;
-  }
-  Use& bind_text(int index, std::string_view text) {
-    keep_first(sqlite3_bind_text64(statement_, index, text.empty() ? "" : text.data(), text.size(),
-                                   SQLITE_STATIC, SQLITE_UTF8));
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error (a failed bind included).
-  int step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(statement_); }
-
-  std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
-  std::string bytes(int column) const {
-    const void* data = sqlite3_column_blob(statement_, column);
-    const int size = sqlite3_column_bytes(statement_, column);
-    if (data == nullptr || size <= 0) return {};
-    return std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
-  }
-
- private:
-  void keep_first(int rc) {
-    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-  }
-  sqlite3_stmt* statement_;
-  int bind_rc_ = SQLITE_OK;
-};
+using sqlite::Use;
 
 std::int64_t sql_limit(std::size_t limit) {
   constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
@@ -187,19 +120,9 @@ Result<std::uint64_t> count(sqlite3* db, const Statement& statement, std::string
   return static_cast<std::uint64_t>(use.integer(0));
 }
 
-Status step_done(sqlite3* db, Use& use, std::string_view what) {
-  const int rc = use.step();
-  return rc == SQLITE_DONE ? Status::ok_status() : sqlite_status(db, rc, what);
-}
 
 }  // namespace
 
-struct SqliteStore::Statements {
-  Statement begin, commit, rollback;
-  Statement key_get, key_put, key_erase, key_scan, key_count;
-  Statement hint_put, hint_erase, hints_for, hints_after, hint_count;
-  Statement meta_get, meta_put;
-};
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db)
     : path_(std::move(path)), db_(db), statements_(std::make_unique<Statements>()) {}
@@ -411,86 +334,5 @@ Status SqliteStore::stage_hints_and_meta(const WriteBatch& batch) {
   return Status::ok_status();
 }
 
-Status SqliteStore::begin_commit() {
-  if (Status status = sticky(); !status.ok()) return status;
-  if (!in_transaction_) return Status::ok_status();
-  Status status;
-  {
-    Use use(statements_->commit);
-    status = step_done(db_, use, "commit");
-  }  // reset before a rollback
-  if (!status.ok()) return fail(std::move(status));
-  in_transaction_ = false;
-  return Status::ok_status();
-}
-
-Status SqliteStore::finish_commit() {
-  if (wal_fd_ < 0) return Status::ok_status();  // COMMIT synced (synchronous=FULL)
-  if (::fdatasync(wal_fd_) != 0) {
-    const int code = errno;
-    sync_failed_.store(true, std::memory_order_release);
-    return core::error(core::Code::io_error,
-                       "fdatasync of '" + path_ + "-wal': " + std::strerror(code));
-  }
-  checkpointer_->after_sync();
-  return Status::ok_status();
-}
-
-Status SqliteStore::sticky() const {
-  if (!sticky_error_.ok()) return sticky_error_;
-  if (sync_failed_.load(std::memory_order_acquire)) {
-    return core::error(core::Code::io_error, "an earlier fdatasync of the WAL failed");
-  }
-  return Status::ok_status();
-}
-
-Status SqliteStore::open_wal_for_sync() {
-  const std::string wal = path_ + "-wal";
-  const int fd = ::open(wal.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Status::ok_status();  // stays at FULL: SQLite syncs inside COMMIT
-  std::filesystem::path parent = std::filesystem::path(path_).parent_path();
-  if (parent.empty()) parent = ".";
-  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool dir_synced = dir >= 0 && ::fsync(dir) == 0;
-  if (dir >= 0) ::close(dir);
-  if (!dir_synced) {
-    ::close(fd);
-    return Status::ok_status();
-  }
-  auto checkpointer = SqliteCheckpointer::open(path_, checkpoint_every_syncs);
-  if (!checkpointer.ok()) {
-    ::close(fd);
-    return checkpointer.status();
-  }
-  // NORMAL: COMMIT no longer syncs (finish_commit does). No automatic checkpoint: it would
-  // run inside COMMIT, on the loop (store/sqlite_checkpointer.h).
-  for (const char* pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0"}) {
-    if (Status status = sqlite::exec(db_, pragma); !status.ok()) {
-      ::close(fd);
-      return status;
-    }
-  }
-  checkpointer_ = std::move(checkpointer).value();
-  wal_fd_ = fd;
-  return Status::ok_status();
-}
-
-std::uint64_t SqliteStore::checkpoints() const {
-  return checkpointer_ ? checkpointer_->checkpoints() : 0;
-}
-
-std::uint64_t SqliteStore::checkpoint_failures() const {
-  return checkpointer_ ? checkpointer_->failures() : 0;
-}
-
-Status SqliteStore::fail(Status failure) {
-  if (sqlite3_get_autocommit(db_) == 0) {
-    Use rollback(statements_->rollback);
-    (void)rollback.step();  // best effort: the first failure is the one to report
-  }
-  in_transaction_ = false;
-  sticky_error_ = std::move(failure);
-  return sticky_error_;
-}
 
 }  // namespace vigil::store
