@@ -106,38 +106,32 @@ void Loader::load_cluster(const YAML::Node& node, Scenario& scenario) {
   }
 }
 
+LatencyModel Loader::load_latency(const YAML::Node& node, const std::string& path,
+                                 Duration max) const {
+  check_keys(node, path, {"min", "max"});
+  LatencyModel latency;
+  latency.min = duration(require(node, "min", path), path + ".min");
+  latency.max = duration(require(node, "max", path), path + ".max");
+  if (latency.min > latency.max) refuse(node["max"], path + ".max", "must not be less than min");
+  if (latency.max > max) {
+    refuse(node["max"], path + ".max",
+           "must be at most " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(max).count()) + "s");
+  }
+  return latency;
+}
+
 void Loader::load_disk(const YAML::Node& node, DiskModel& disk) const {
   check_keys(node, "disk", {"commit_latency"});
-  if (!node["commit_latency"].IsDefined()) return;
-  const YAML::Node latency = node["commit_latency"];
-  check_keys(latency, "disk.commit_latency", {"min", "max"});
-  disk.commit_latency.min =
-      duration(require(latency, "min", "disk.commit_latency"), "disk.commit_latency.min");
-  disk.commit_latency.max =
-      duration(require(latency, "max", "disk.commit_latency"), "disk.commit_latency.max");
-  if (disk.commit_latency.min > disk.commit_latency.max) {
-    refuse(latency["max"], "disk.commit_latency.max", "must not be less than min");
-  }
-  if (disk.commit_latency.max > std::chrono::seconds(10)) {
-    refuse(latency["max"], "disk.commit_latency.max", "must be at most 10s");
+  if (node["commit_latency"].IsDefined()) {
+    disk.commit_latency =
+        load_latency(node["commit_latency"], "disk.commit_latency", std::chrono::seconds(10));
   }
 }
 
 void Loader::load_network(const YAML::Node& node, NetworkModel& network) const {
   check_keys(node, "network", {"latency", "loss", "duplicate", "reorder"});
   if (node["latency"].IsDefined()) {
-    const YAML::Node latency = node["latency"];
-    check_keys(latency, "network.latency", {"min", "max"});
-    network.latency.min =
-        duration(require(latency, "min", "network.latency"), "network.latency.min");
-    network.latency.max =
-        duration(require(latency, "max", "network.latency"), "network.latency.max");
-    if (network.latency.min > network.latency.max) {
-      refuse(latency["max"], "network.latency.max", "must not be less than min");
-    }
-    if (network.latency.max > std::chrono::seconds(60)) {
-      refuse(latency["max"], "network.latency.max", "must be at most 60s");
-    }
+    network.latency = load_latency(node["latency"], "network.latency", std::chrono::seconds(60));
   }
   if (node["loss"].IsDefined()) network.loss = probability(node["loss"], "network.loss");
   if (node["duplicate"].IsDefined()) {

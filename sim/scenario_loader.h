@@ -70,6 +70,8 @@ class Loader {
   void load_cluster(const YAML::Node& node, Scenario& scenario);
   void load_network(const YAML::Node& node, NetworkModel& network) const;
   void load_disk(const YAML::Node& node, DiskModel& disk) const;
+  // {min, max} under `path`, both required, min <= max <= `max`.
+  LatencyModel load_latency(const YAML::Node& node, const std::string& path, Duration max) const;
   void load_workload(const YAML::Node& node, Workload& workload) const;
   double rate(const YAML::Node& node, const std::string& path) const;
   void load_mix(const YAML::Node& node, Workload& workload) const;
