@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/time.h"
@@ -29,6 +30,27 @@ struct StoredHint {
   friend bool operator==(const StoredHint&, const StoredHint&) = default;
 };
 
+// One record of a key scan (anti-entropy's tree rebuilds and background repair). `encoded`
+// is the stored state exactly as core/wire/codec.h's encode_sibling_set wrote it (empty
+// when corrupt): the trees hash these bytes, so they need not be decoded. A record whose
+// store checksum does not match is returned with corrupt = true and no bytes, instead of
+// failing the whole page, so one bad record does not hide the others from a repair.
+struct ScannedKey {
+  Key key;
+  Token token = 0;  // token_of_key(key)
+  std::string encoded;
+  bool corrupt = false;
+  friend bool operator==(const ScannedKey&, const ScannedKey&) = default;
+};
+
+// A half-open piece of the ring for scans: keys with begin < token <= end; when begin >=
+// end the range wraps past 2^64-1 to 0 (begin == end: the whole ring). Same meaning as
+// store::TokenRange.
+struct KeyRange {
+  Token begin = 0;
+  Token end = 0;
+};
+
 class NodeStorage {
  public:
   virtual ~NodeStorage() = default;
@@ -41,6 +63,13 @@ class NodeStorage {
   // Staged; an error (io_error, failed_precondition after a sticky failure) means the
   // change will never be durable: the node must not acknowledge it.
   virtual Status write_key(const Key& key, const SiblingSet& state) = 0;
+
+  // Up to `limit` keys of `range` in ring order ((token, key), keys as unsigned bytes),
+  // resuming strictly after (after->first, after->second) when given: pass the last
+  // record's (token, key) of one page to get the next. Sees staged changes. Corrupt
+  // records are reported in place (ScannedKey::corrupt); io_error when the medium refuses.
+  virtual Result<std::vector<ScannedKey>> scan_keys(
+      KeyRange range, std::size_t limit, const std::optional<std::pair<Token, Key>>& after) = 0;
 
   virtual Result<std::optional<std::string>> read_meta(std::string_view name) = 0;
   virtual Status write_meta(std::string_view name, std::string_view value) = 0;
