@@ -169,10 +169,95 @@ struct HintDeliveryReply {
   friend bool operator==(const HintDeliveryReply&, const HintDeliveryReply&) = default;
 };
 
+// ---- Anti-entropy (Dynamo 4.7; Riak's tictac AAE; seed section 2.2; docs/anti-entropy.md) ----
+// Each node keeps one tictac tree per replica set it belongs to: the keys whose preference
+// list is exactly that set of nodes (Riak's IndexN). A tree is named on the wire by the
+// set (its node ids, sorted) and its depth, so two nodes with different rings or depths
+// refuse to compare (failed_precondition) rather than repair the wrong keys. Level 0 is
+// the root; level `depth` holds the 2^depth leaf segments (segment = the top `depth` bits
+// of the key's ring token). A node's hash is the XOR of its keys' state hashes, its count
+// the number of keys under it.
+struct AeTreeNode {
+  std::uint64_t hash = 0;
+  std::uint64_t count = 0;
+  friend bool operator==(const AeTreeNode&, const AeTreeNode&) = default;
+};
+
+// Initiator -> peer: "send me the 2^levels_down descendants of each of these nodes".
+struct AeTreeRequest {
+  RequestId exchange_id = 0;
+  std::vector<NodeId> replicas;  // the tree: its replica set, sorted
+  std::uint32_t depth = 0;
+  std::uint32_t level = 0;        // of `indices`
+  std::uint32_t levels_down = 0;  // level + levels_down <= depth
+  std::vector<std::uint64_t> indices;
+  friend bool operator==(const AeTreeRequest&, const AeTreeRequest&) = default;
+};
+
+// The descendants, index by index, each index's 2^levels_down nodes left to right.
+struct AeTreeReply {
+  RequestId exchange_id = 0;
+  WireStatus status;
+  std::vector<AeTreeNode> nodes;
+  friend bool operator==(const AeTreeReply&, const AeTreeReply&) = default;
+};
+
+// Initiator -> peer: "list the keys of this tree under node `index` at `level`, with their
+// state hashes, in ring order after `after` (empty: from the start)".
+struct AeKeysRequest {
+  RequestId exchange_id = 0;
+  std::vector<NodeId> replicas;
+  std::uint32_t depth = 0;
+  std::uint32_t level = 0;
+  std::uint64_t index = 0;
+  Key after;
+  friend bool operator==(const AeKeysRequest&, const AeKeysRequest&) = default;
+};
+
+struct AeKeyHash {
+  Key key;
+  std::uint64_t hash = 0;
+  friend bool operator==(const AeKeyHash&, const AeKeyHash&) = default;
+};
+
+struct AeKeysReply {
+  RequestId exchange_id = 0;
+  WireStatus status;
+  std::vector<AeKeyHash> keys;  // in ring order
+  bool more = false;            // the page was full: ask again after the last key
+  friend bool operator==(const AeKeysReply&, const AeKeysReply&) = default;
+};
+
+// A key's whole state as repair ships it (empty: the sender holds nothing for it).
+struct AeKeyState {
+  Key key;
+  SiblingSet state;
+  friend bool operator==(const AeKeyState&, const AeKeyState&) = default;
+};
+
+// Initiator -> peer: "merge `push` into your states, then answer with your state of each
+// key in `pull`". Merging is idempotent, so a repeated or crossed sync is harmless.
+struct AeSync {
+  RequestId exchange_id = 0;
+  std::vector<AeKeyState> push;
+  std::vector<Key> pull;
+  friend bool operator==(const AeSync&, const AeSync&) = default;
+};
+
+// Sent after the commit that covers the pushed merges (an acknowledgement).
+struct AeSyncReply {
+  RequestId exchange_id = 0;
+  WireStatus status;
+  std::vector<AeKeyState> states;  // one per pulled key, in the order asked
+  friend bool operator==(const AeSyncReply&, const AeSyncReply&) = default;
+};
+
 // Append only: the index is the message type on the wire.
 using Message = std::variant<ReplicaWrite, ReplicaWriteReply, ReplicaRead, ReplicaReadReply,
                              CoordinateRequest, CoordinateReply, Gossip, Ping, PingAck,
-                             PingRequest, HintWrite, HintDelivery, HintDeliveryReply>;
+                             PingRequest, HintWrite, HintDelivery, HintDeliveryReply,
+                             AeTreeRequest, AeTreeReply, AeKeysRequest, AeKeysReply, AeSync,
+                             AeSyncReply>;
 
 // A message with its addresses, as it crosses the network.
 struct Envelope {
