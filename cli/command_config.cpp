@@ -49,6 +49,9 @@ int check(const std::string& path) {
     return 2;
   }
   std::cout << path << ": ok (" << config::config_summary(*config) << ")\n";
+  for (const std::string& warning : config::config_warnings(*config)) {
+    std::cout << path << ": warning: " << warning << "\n";
+  }
   return 0;
 }
 

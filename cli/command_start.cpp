@@ -46,6 +46,9 @@ int run_node(const std::string& config_path) {
     return exit_usage;
   }
   const std::string id = config->node.id;
+  for (const std::string& warning : config::config_warnings(*config)) {
+    net::log_line(id, config_path + ": warning: " + warning);
+  }
   boost::asio::io_context io;
   // Signals are taken by the loop before anything listens, so a SIGTERM that arrives
   // during start-up is not lost to the default action half-way.

@@ -174,6 +174,9 @@ struct Config {
       SyncWork low = SyncWork::background_sync;
       friend bool operator==(const PriorityLevels&, const PriorityLevels&) = default;
     };
+    // Vigil's own: false keeps the trees but never exchanges them (for experiments; the
+    // simulator shows `convergence` failing that way).
+    bool enabled = core::AntiEntropyOptions{}.exchanges_enabled;
     Duration scan_interval = std::chrono::hours(6);
     std::uint32_t batch_size = 100;  // keys per transfer batch
     std::uint32_t concurrent_transfers = 3;
@@ -397,6 +400,11 @@ struct ConfigViolation {
 std::vector<ConfigViolation> find_violations(const Config& config);
 // invalid_argument "<key_path>: <message>" for the first violation; ok when none.
 Status validate(const Config& config);
+
+// Keys set away from their default that cannot change behaviour in this design, each with
+// the reason ("<key_path>: <why>"), for `vigil config check` and the start-up log
+// (config_warnings.cpp; docs/configuration.md says the same). Empty when none is set.
+std::vector<std::string> config_warnings(const Config& config);
 
 // Resolved quorum sizes for one request.
 struct QuorumSizes {

@@ -209,6 +209,7 @@ void visit_config(Visitor& v, Cfg& c) {
   });
   v.section("sync_process", "Merkle exchange between replicas and the transfers it starts.", [&] {
     auto& s = c.sync_process;
+    v.flag("enabled", s.enabled, "Exchange trees with the other replicas (Vigil's own key)");
     v.duration("scan_interval", s.scan_interval, DB::positive,
                "How often each range is compared with its replicas");
     v.count("batch_size", s.batch_size, at_least_one, "Keys per transfer batch");
@@ -341,7 +342,8 @@ void visit_config(Visitor& v, Cfg& c) {
     v.section("resources", "", [&] {
       auto& t = s.resources;
       v.size("max_memory", t.max_memory_bytes, at_least_one, "Memory a run may use");
-      v.count("max_cpu", t.max_cpu, at_least_one, "Cores a run may use");
+      v.count("max_cpu", t.max_cpu, at_least_one,
+              "Cores a run may use (cannot matter: the node's protocol is single-threaded)");
       v.choice("io_priority", t.io_priority, "Disk priority of repair work");
     });
   });
@@ -352,14 +354,14 @@ void visit_config(Visitor& v, Cfg& c) {
       auto& t = s.validation;
       v.choice("checksum", t.checksum, "Checksum of stored values");
       v.real("probability", t.probability, probability,
-             "Share of reads whose stored checksum is verified");
+             "Share of records the background pass also decodes and checks value by value");
     });
     v.section("optimization", "", [&] {
       auto& t = s.optimization;
       v.size("bloom_filter_size", t.bloom_filter_size_bytes, at_least_one,
-             "Memory of the bloom filter of keys known in sync");
+             "Bloom filter memory (cannot matter: tictac trees skip unchanged ranges)");
       v.real("false_positive_rate", t.false_positive_rate, open_unit,
-             "Target false-positive rate of that filter");
+             "Bloom filter false-positive rate (cannot matter, as bloom_filter_size)");
     });
     v.section("storage", "", [&] {
       auto& t = s.storage;

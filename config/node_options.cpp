@@ -39,6 +39,58 @@ MembershipOptions membership_options(const Config& config) {
   return options;
 }
 
+core::SyncWork sync_work(Config::SyncWork work) {
+  switch (work) {
+    case Config::SyncWork::missing_replicas:
+      return core::SyncWork::missing_replicas;
+    case Config::SyncWork::inconsistent_replicas:
+      return core::SyncWork::inconsistent_replicas;
+    case Config::SyncWork::background_sync:
+      break;
+  }
+  return core::SyncWork::background_sync;
+}
+
+// merkle_tree, sync_process, background_repair and incremental_repair. The keys that
+// cannot matter in this design are listed by config_warnings() (config_warnings.cpp).
+core::AntiEntropyOptions anti_entropy_options(const Config& config) {
+  core::AntiEntropyOptions options;
+  options.depth = config.merkle_tree.depth;
+  options.bucket_size = config.merkle_tree.bucket_size;
+  options.update_interval = config.merkle_tree.update_interval;
+  const Config::SyncProcess& sync = config.sync_process;
+  options.exchanges_enabled = sync.enabled;
+  options.scan_interval = sync.scan_interval;
+  options.batch_size = sync.batch_size;
+  options.concurrent_transfers = sync.concurrent_transfers;
+  options.bandwidth_bytes_per_second = sync.bandwidth_limit_bytes_per_second;
+  options.priority = {sync_work(sync.priority_levels.high), sync_work(sync.priority_levels.medium),
+                      sync_work(sync.priority_levels.low)};
+  const Config::BackgroundRepair& background = config.background_repair;
+  options.background_interval = background.schedule.interval;
+  options.background_offset = background.schedule.offset;
+  options.background_max_duration = background.schedule.max_duration;
+  options.segments_per_run = background.scope.segments_per_run;
+  options.keys_per_segment = background.scope.keys_per_segment;
+  options.background_memory_bytes_max = background.resources.max_memory_bytes;
+  switch (background.resources.io_priority) {
+    case Config::PriorityLevel::low:
+      options.background_yield_requests = 16;
+      break;
+    case Config::PriorityLevel::medium:
+      options.background_yield_requests = 64;
+      break;
+    case Config::PriorityLevel::high:
+      options.background_yield_requests = SIZE_MAX;
+      break;
+  }
+  const Config::IncrementalRepair& incremental = config.incremental_repair;
+  options.validation_probability = incremental.validation.probability;
+  options.persist_trees = incremental.storage.persist_merkle_trees;
+  options.compress_trees = incremental.storage.compression == Config::TreeCompression::snappy;
+  return options;
+}
+
 }  // namespace
 
 NodeOptions node_options_from_config(const Config& config) {
@@ -78,6 +130,7 @@ NodeOptions node_options_from_config(const Config& config) {
     options.seeds.emplace_back(seed.id, format_address(seed.address));
   }
   options.membership = membership_options(config);
+  options.anti_entropy = anti_entropy_options(config);
   return options;
 }
 

@@ -151,7 +151,51 @@
   X(peers_failed, "Peers judged failed.")                                                    \
   X(peers_recovered, "Peers judged alive again.")                                            \
   X(membership_local_pauses, "Pauses of this node itself detected (its timers ran late).")   \
-  X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.")
+  X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.") \
+  /* Anti-entropy (core/antientropy). */                                                   \
+  X(ae_exchanges_started, "Anti-entropy exchanges started by this node.") \
+  X(ae_exchanges_in_sync, "Exchanges that found the two trees equal.") \
+  X(ae_exchanges_repaired, "Exchanges that found keys differing and synced them.") \
+  X(ae_exchanges_failed, "Exchanges abandoned: the peer refused, failed or did not answer in time.") \
+  X(ae_exchanges_triggered, "Exchanges queued at once: a peer came back or a hint for it expired.") \
+  X(ae_exchanges_skipped_peer_down, "Queued exchanges skipped: the peer was not up.") \
+  X(ae_tree_nodes_compared, "Tree nodes compared with a peer's.") \
+  X(ae_keys_compared, "Keys compared with a peer's, listed under differing subtrees.") \
+  X(ae_keys_different, "Keys found different by exchanges (missing on one side or not equal).") \
+  X(ae_keys_missing_here, "Keys a peer held and this node did not.") \
+  X(ae_keys_missing_there, "Keys this node held and a peer did not.") \
+  X(ae_keys_sent, "Key states pushed to peers by sync batches.") \
+  X(ae_bytes_sent, "Bytes of key states pushed by sync batches (encoded).") \
+  X(ae_keys_received, "Key states received by sync (pushed to us or pulled by us).") \
+  X(ae_bytes_received, "Bytes of key states pulled from peers (encoded).") \
+  X(ae_keys_repaired_missing, "Keys repaired as missing replicas (high priority by default).") \
+  X(ae_keys_repaired_inconsistent, "Keys repaired as inconsistent replicas (medium by default).") \
+  X(ae_keys_repaired_background, "Keys repaired by the background pass (corrupt records refetched).") \
+  X(ae_sync_batches_sent, "AeSync batches sent.") \
+  X(ae_sync_errors, "Sync batches or merged states that failed.") \
+  X(ae_sync_timeouts, "Sync batches unanswered by their deadline.") \
+  X(ae_sync_keys_refused, "Keys in a peer's sync refused: not in a set both nodes replicate.") \
+  X(ae_requests_served, "Anti-entropy requests from peers answered.") \
+  X(ae_requests_refused, "Anti-entropy requests refused: no such tree, or out of bounds.") \
+  X(ae_replies_malformed, "Anti-entropy replies that did not match what was asked.") \
+  X(ignored_ae_replies, "Anti-entropy replies to nothing in flight (late or duplicated).") \
+  X(ae_corrupt_records_found, "Corrupt records found by scans (background pass, listings, rebuilds).") \
+  X(ae_corrupt_records_repaired, "Corrupt records replaced by a replica's state.") \
+  X(ae_corrupt_records_deferred, "Corrupt records left for later: the repair queue was full.") \
+  X(ae_background_runs, "Background repair runs started.") \
+  X(ae_background_runs_cut, "Background repair runs stopped at max_duration.") \
+  X(ae_background_yields, "Background steps put off because clients were busy (io_priority).") \
+  X(ae_background_records_checked, "Records read by the background pass (store checksum verified).") \
+  X(ae_background_records_validated, "Records the pass also decoded (validation.probability).") \
+  X(ae_background_passes_completed, "Background walks that reached the end of the ring.") \
+  X(ae_leaves_rebuilt, "Tree leaves rebuilt from the store after a corrupt record.") \
+  X(ae_tree_leaves_checked, "Tree leaves recomputed by the update_interval check.") \
+  X(ae_tree_check_mismatches, "Tree leaves the check found wrong (and fixed).") \
+  X(ae_tree_rebuilds, "Whole rebuilds of the trees from the store.") \
+  X(ae_tree_snapshots, "Tree snapshots staged.") \
+  X(ae_tree_snapshots_unusable, "Persisted trees that could not be used at start (rebuilt).") \
+  X(ae_tree_load_failures, "Starts at which the trees could not be loaded or rebuilt.") \
+  X(ae_tree_stage_errors, "Tree journal or snapshot writes the storage refused.")
 // clang-format on
 
 namespace vigil::core {

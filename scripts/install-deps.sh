@@ -9,7 +9,7 @@ packages=(
   libboost-dev libboost-context-dev
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev librapidcheck-dev
-  libyaml-cpp-dev libxxhash-dev libssl-dev
+  libyaml-cpp-dev libxxhash-dev libssl-dev libsnappy-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libbenchmark-dev
   libhiredis-dev redis-tools redis-server

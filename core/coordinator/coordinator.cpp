@@ -119,6 +119,10 @@ void Coordinator::handle_storage_failure(const Now& now, const Status& unknown) 
   }
 }
 
+std::size_t Coordinator::requests_in_flight() const {
+  return requests_holding_slots(*state_);
+}
+
 void Coordinator::check_invariants() const {
   check_coordinator_invariants(*state_);
 }

@@ -52,6 +52,9 @@ class Coordinator {
   // unavailable); forwards go on.
   void handle_storage_failure(const Now& now, const Status& unknown);
 
+  // Requests coordinated or forwarded here that hold a slot (the client path's load).
+  std::size_t requests_in_flight() const;
+
   void check_invariants() const;
 
  private:

@@ -66,6 +66,7 @@ void read_locally(CoordinatorState& state, Request& request) {
       take_answer(state, request, replica, read->value_or(SiblingSet{}));
     } else if (read.status().code() == Code::corruption) {
       state.context.counters.add("storage_corruption");
+      state.context.note_corrupt(request.key);
       replica.corrupt = true;
     } else {
       state.context.counters.add("storage_read_errors");

@@ -76,6 +76,7 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
   const VectorClock context =
       request.context_from_coordinator ? current.context() : request.context;
   request.existed = request.context_from_coordinator && !current.empty() && !current.is_deleted();
+  const SiblingSet before = current;  // for the anti-entropy trees (stage_key)
   VersionCounters version_counters;
   auto dot = current.write(state.context.actor, context, request.value, now.wall_us,
                            state.context.options.conflict_mode,
@@ -87,7 +88,8 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
     }
     return dot.status();
   }
-  if (Status written = state.context.storage.write_key(request.key, current); !written.ok()) {
+  if (Status written = state.context.stage_key(request.key, &before, request.repair_local, current);
+      !written.ok()) {
     state.context.counters.add("storage_write_errors");
     return written;
   }

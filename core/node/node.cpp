@@ -5,9 +5,13 @@
 // - the coordinator (core/coordinator/): requests in flight, reads, writes and forwards;
 // - the replica (core/replica/): merging ReplicaWrites, answering ReplicaReads;
 // - hinted handoff (core/handoff/): holding hints and replaying them, receiving them;
-// - membership (core/membership/, wired in by node_membership.cpp): gossip and probes.
+// - membership (core/membership/, wired in by node_membership.cpp): gossip and probes;
+// - anti-entropy (core/antientropy/): tictac trees kept with every key write, exchanges
+//   with the other replicas, the background repair pass.
 // The node routes each input to the part it is for, calls the parts' timers in a fixed
-// order (requests, hints, membership), and hands each membership verdict to the handoff.
+// order (requests, hints, membership, anti-entropy), hands each membership verdict to the
+// handoff and anti-entropy, and at the end of every input lets the trees stage their
+// journal, so it is in the same commit as the writes it describes.
 //
 // Theory of operation (Dynamo section 4.5; Riak's riak_kv_get_fsm and riak_kv_put_fsm).
 // - Any node takes any client request. A node on the key's preference list (the first N
@@ -68,6 +72,8 @@ void NodeParts::route(const Now& now, const NodeId& from, const Message& message
     handoff.handle_hint_delivery_reply(now, from, *hint_reply);
   } else if (const auto* coordinate_reply = std::get_if<CoordinateReply>(&message)) {
     coordinator.handle_coordinate_reply(now, from, *coordinate_reply);
+  } else {
+    antientropy.handle_message(now, from, message);
   }
 }
 
@@ -84,6 +90,7 @@ const NodeId& Node::id() const {
 void Node::handle_client_request(const Now& now, ClientRequest request) {
   parts_->coordinator.forget_expired(now);
   parts_->coordinator.handle_client_request(now, std::move(request));
+  parts_->end_input();
 }
 
 void Node::handle_message(const Now& now, Envelope envelope) {
@@ -99,9 +106,10 @@ void Node::handle_message(const Now& now, Envelope envelope) {
   }
   if (parts.membership.handle_message(now, envelope.from, envelope.message)) {
     parts.pass_transitions(now);
-    return;
+  } else {
+    parts.route(now, envelope.from, envelope.message);
   }
-  parts.route(now, envelope.from, envelope.message);
+  parts.end_input();
 }
 
 void Node::handle_timeout(const Now& now) {
@@ -111,13 +119,15 @@ void Node::handle_timeout(const Now& now) {
   parts.handoff.handle_timeout(now);
   parts.membership.handle_timeout(now);
   parts.pass_transitions(now);
+  parts.antientropy.handle_timeout(now);
+  parts.end_input();
 }
 
 std::optional<Instant> Node::poll_timeout() const {
   std::optional<Instant> next;
   for (const std::optional<Instant> part :
        {parts_->coordinator.poll_timeout(), parts_->handoff.poll_timeout(),
-        parts_->membership.poll_timeout()}) {
+        parts_->membership.poll_timeout(), parts_->antientropy.poll_timeout()}) {
     if (part && (!next || *part < *next)) next = part;
   }
   return next;
@@ -150,6 +160,24 @@ const NodeCounters& Node::counters() const {
 void Node::check_invariants() const {
   parts_->coordinator.check_invariants();
   parts_->membership.check_invariants();
+  parts_->antientropy.check_invariants();
+}
+
+void Node::request_anti_entropy(const Now& now) {
+  parts_->antientropy.request_exchanges(now);
+  parts_->end_input();
+}
+
+std::vector<TreeStatus> Node::anti_entropy_status() const {
+  return parts_->antientropy.status();
+}
+
+std::uint64_t Node::anti_entropy_exchanges_completed() const {
+  return parts_->antientropy.exchanges_completed();
+}
+
+std::size_t Node::anti_entropy_exchanges_pending() const {
+  return parts_->antientropy.exchanges_pending();
 }
 
 std::vector<PeerStatus> Node::members(Instant now) const {

@@ -52,6 +52,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/antientropy/anti_entropy.h"
 #include "core/membership/membership.h"
 #include "core/node/client.h"
 #include "core/counters.h"
@@ -114,6 +115,13 @@ class Node {
   std::vector<PeerTransition> take_peer_transitions();
   // Hints this node holds for other nodes (from storage; 0 when storage cannot tell).
   std::uint64_t hints_pending() const;
+  // Anti-entropy (core/antientropy/anti_entropy.h): exchange every tree with every peer
+  // now (`vigil cluster repair`); the trees and their last exchanges (/status); the
+  // exchanges finished since start, and those running or queued.
+  void request_anti_entropy(const Now& now);
+  std::vector<TreeStatus> anti_entropy_status() const;
+  std::uint64_t anti_entropy_exchanges_completed() const;
+  std::size_t anti_entropy_exchanges_pending() const;
   // Asserts the node's invariants (run by the simulator after every input).
   void check_invariants() const;
 

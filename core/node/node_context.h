@@ -30,6 +30,18 @@ inline constexpr std::uint64_t incarnation_max = (std::uint64_t{1} << (64 - sequ
 inline constexpr std::uint64_t sequence_max = (std::uint64_t{1} << sequence_bits) - 1;
 inline constexpr const char* incarnation_meta_name = "node.incarnation";
 
+// Told of every change of a key's stored state and of every corrupt record a read meets
+// (the anti-entropy trees: core/antientropy/anti_entropy.h).
+class KeyStateListener {
+ public:
+  virtual ~KeyStateListener() = default;
+  // `before`: the state replaced (nullptr: none); before_unknown: the old record was
+  // corrupt, so what it held is not known.
+  virtual void note_write(const Key& key, const SiblingSet* before, bool before_unknown,
+                          const SiblingSet& after) = 0;
+  virtual void note_corrupt(const Key& key) = 0;
+};
+
 struct NodeContext {
   // Checks the options (asserted, as listed at NodeOptions), reads the stored epoch and
   // takes the next one (staged in meta): this life's incarnation and first actor name.
@@ -57,9 +69,17 @@ struct NodeContext {
 
   // The node's membership (null when disabled: every peer is up). Set by core::Node.
   const Membership* membership = nullptr;
+  // The anti-entropy trees (set by core::Node; null in a context without them).
+  KeyStateListener* key_states = nullptr;
 
   const NodeId& self() const { return options.id; }
   void send(const NodeId& to, Message message) { outbox.send(to, std::move(message)); }
+  // Stages a key's new state: the one way any part changes a key (coordinator writes,
+  // replica merges, hint deliveries, repairs), so the trees stay in step with the data.
+  Status stage_key(const Key& key, const SiblingSet* before, bool before_unknown,
+                   const SiblingSet& after);
+  // A read found the key's record corrupt.
+  void note_corrupt(const Key& key);
   // Takes a fresh actor epoch (staged in meta) so no new dot can repeat one minted before.
   void renew_actor();
   // The peer is neither suspect nor failed in this node's view (always true with

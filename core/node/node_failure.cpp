@@ -42,6 +42,8 @@ void replace_withdrawn_messages(NodeContext& context, Coordinator& coordinator,
       context.send(envelope.to, ReplicaWriteReply{ack->request_id, to_wire(unknown)});
     } else if (auto* delivered = std::get_if<HintDeliveryReply>(&envelope.message)) {
       context.send(envelope.to, HintDeliveryReply{delivered->hint_id, to_wire(unknown)});
+    } else if (auto* synced = std::get_if<AeSyncReply>(&envelope.message)) {
+      context.send(envelope.to, AeSyncReply{synced->exchange_id, to_wire(unknown), {}});
     }
   }
 }

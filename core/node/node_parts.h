@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/antientropy/anti_entropy.h"
 #include "core/coordinator/coordinator.h"
 #include "core/handoff/handoff.h"
 #include "core/node/node_context.h"
@@ -15,26 +16,35 @@
 namespace vigil::core {
 
 // Constructed in this order: the context (options checked, epoch taken), the replica, the
+// anti-entropy trees (loaded or rebuilt from storage, then told of every key write), the
 // handoff (arms its first check), the coordinator, the membership (needs the incarnation).
 struct NodeParts {
   NodeParts(NodeOptions options, Ring ring, NodeStorage& storage, std::uint64_t seed)
       : context(std::move(options), std::move(ring), storage, seed),
         replica(context),
+        antientropy(context, replica),
         handoff(context, replica),
         coordinator(context, replica),
         membership(context) {}
 
   NodeContext context;
   Replica replica;
+  AntiEntropy antientropy;
   Handoff handoff;
   Coordinator coordinator;
   NodeMembership membership;
 
-  // Hands every transition the membership judged to the handoff, in order.
+  // Hands every transition the membership judged to the handoff and anti-entropy, in order.
   void pass_transitions(const Now& now) {
     for (const PeerTransition& transition : membership.take_judged()) {
       handoff.handle_peer_transition(now, transition);
+      antientropy.handle_peer_transition(now, transition);
     }
+  }
+  // The end of every input: the trees stage what they owe the storage before any commit.
+  void end_input() {
+    antientropy.set_client_load(coordinator.requests_in_flight());
+    antientropy.stage();
   }
 
   void route(const Now& now, const NodeId& from, const Message& message);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/antientropy/antientropy_options.h"
 #include "core/membership/membership.h"
 #include "core/time.h"
 #include "core/types.h"
@@ -93,6 +94,9 @@ struct NodeOptions {
     std::uint32_t per_target_max = 100000;
   };
   Hints hints;
+
+  // Anti-entropy: trees, exchanges, background repair (core/antientropy/).
+  AntiEntropyOptions anti_entropy;
 };
 
 }  // namespace vigil::core

@@ -29,6 +29,7 @@ Status Replica::merge_into_local(const Key& key, const SiblingSet& incoming) {
   }
   SiblingSet current;
   bool stored = false;
+  bool corrupt = false;
   auto read = context_.storage.read_key(key);
   if (!read.ok()) {
     if (read.status().code() != Code::corruption) {
@@ -36,6 +37,7 @@ Status Replica::merge_into_local(const Key& key, const SiblingSet& incoming) {
       return read.status();
     }
     context_.counters.add("storage_corruption");
+    corrupt = true;
   } else if (read->has_value()) {
     current = std::move(**read);
     stored = true;
@@ -46,7 +48,8 @@ Status Replica::merge_into_local(const Key& key, const SiblingSet& incoming) {
                version_counters);
   add_version_counters(context_.counters, version_counters);
   if (merged.empty() || (stored && merged == current)) return Status::ok_status();
-  if (Status written = context_.storage.write_key(key, merged); !written.ok()) {
+  if (Status written = context_.stage_key(key, stored ? &current : nullptr, corrupt, merged);
+      !written.ok()) {
     context_.counters.add("storage_write_errors");
     return written;
   }
@@ -72,6 +75,7 @@ void Replica::handle_replica_read(const NodeId& from, const ReplicaRead& message
   if (!read.ok()) {
     const bool corrupt = read.status().code() == Code::corruption;
     context_.counters.add(corrupt ? "storage_corruption" : "storage_read_errors");
+    if (corrupt) context_.note_corrupt(message.key);
     reply.status = to_wire(read.status());
   } else if (!read->has_value()) {
     reply.status = WireStatus{Code::not_found, ""};
