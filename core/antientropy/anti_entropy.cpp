@@ -117,6 +117,10 @@ AntiEntropyState::AntiEntropyState(NodeContext& context_in, Replica& replica_in)
 
 AntiEntropy::AntiEntropy(NodeContext& context, Replica& replica)
     : state_(std::make_unique<AntiEntropyState>(context, replica)) {
+  if (!state_->options.trees_enabled) {
+    state_->trees_usable = false;
+    return;
+  }
   context.key_states = this;
   if (Status loaded = state_->trees.load(context.storage, context.counters); !loaded.ok()) {
     // Without trees there is nothing to compare; the data itself is untouched, and the
@@ -200,6 +204,7 @@ void AntiEntropy::set_client_load(std::size_t requests_in_flight) {
 
 void AntiEntropy::handle_timeout(const Now& now) {
   AntiEntropyState& state = *state_;
+  if (!state.options.trees_enabled) return;
   if (!state.next_scan) arm_schedules(state, now.monotonic);
   for (auto it = state.exchanges.begin(); it != state.exchanges.end();) {
     const RequestId id = it->first;
@@ -223,6 +228,7 @@ void AntiEntropy::handle_timeout(const Now& now) {
 
 std::optional<Instant> AntiEntropy::poll_timeout() const {
   const AntiEntropyState& state = *state_;
+  if (!state.options.trees_enabled) return std::nullopt;
   if (!state.next_scan) return Instant{};  // before the first input: start the schedules
   std::optional<Instant> next;
   const auto consider = [&next](std::optional<Instant> at) {
@@ -256,7 +262,8 @@ void AntiEntropy::note_corrupt(const Key& key) {
 
 void AntiEntropy::stage() {
   AntiEntropyState& state = *state_;
-  if (state.context.storage_failure) return;  // nothing staged now can become durable
+  // After a storage failure nothing staged can become durable.
+  if (!state.options.trees_enabled || state.context.storage_failure) return;
   if (Status staged = state.trees.stage(state.context.storage, state.context.counters);
       !staged.ok()) {
     state.context.counters.add("ae_tree_stage_errors");

@@ -16,6 +16,9 @@ namespace vigil::core {
 enum class SyncWork : std::uint8_t { missing_replicas, inconsistent_replicas, background_sync };
 
 struct AntiEntropyOptions {
+  // Not a config key: false keeps no trees at all (no upkeep on writes, nothing persisted,
+  // nothing exchanged). `vigil bench repair` measures the write path with and without them.
+  bool trees_enabled = true;
   // Vigil's own switch (sync_process.enabled): false keeps the trees but never exchanges
   // (the simulator shows `convergence` failing that way).
   bool exchanges_enabled = true;

@@ -98,6 +98,12 @@ class TestCluster {
     driver(to).message(now(to), std::move(envelope));
     flush(to);
   }
+  // Calls `action` on node `id` as one input (e.g. Node::request_anti_entropy), then
+  // flushes its driver so what it produced is committed and sent.
+  void act(const NodeId& id, const std::function<void(Node&, const Now&)>& action) {
+    action(node(id), now(id));
+    flush(id);
+  }
   // Delivers queued messages until none is left (no time passes).
   void settle() {
     for (int steps = 0; !queue_.empty(); ++steps) {
