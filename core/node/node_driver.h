@@ -30,7 +30,8 @@
 // whose commit begins when the one in flight returns (one in flight at a time, so a batch
 // waits for at most one fsync before its own). What waits and what does not:
 //   - acknowledgements and anything that shows staged data (client replies, ReplicaWrite-
-//     Reply, ReplicaReadReply, CoordinateReply, HintDeliveryReply) wait for the commit of
+//     Reply, ReplicaReadReply, CoordinateReply, HintDeliveryReply, AeTreeReply,
+//     AeKeysReply, AeSyncReply) wait for the commit of
 //     the batch that produced them, or, when that batch staged nothing, for the commit
 //     in flight (it may have staged what they show);
 //   - requests to peers (ReplicaWrite, ReplicaRead, CoordinateRequest, HintWrite,

@@ -1,7 +1,8 @@
 // The frame layer: the header (magic, version, type, length, checksum), the table from wire
 // type to message decoder, and the frame entry points of codec.h. The message bodies are in
-// codec_data_messages.cpp and codec_membership_hint_messages.cpp, the primitives they are
-// made of in codec_fields.cpp (core/wire/codec_detail.h lists the split).
+// codec_data_messages.cpp, codec_membership_hint_messages.cpp and
+// codec_antientropy_messages.cpp, the primitives they are made of in codec_fields.cpp
+// (core/wire/codec_detail.h lists the split).
 //
 // Theory of operation
 //
@@ -39,7 +40,9 @@ constexpr std::array<std::string_view, message_type_count> message_type_names = 
     "ReplicaReadReply", "CoordinateRequest", "CoordinateReply",
     "Gossip",           "Ping",              "PingAck",
     "PingRequest",      "HintWrite",         "HintDelivery",
-    "HintDeliveryReply",
+    "HintDeliveryReply", "AeTreeRequest",    "AeTreeReply",
+    "AeKeysRequest",    "AeKeysReply",       "AeSync",
+    "AeSyncReply",
 };
 static_assert(std::variant_size_v<Message> == message_type_count,
               "a message was added to core::Message: teach codec.h, codec_detail.h and its "

@@ -30,7 +30,9 @@
 namespace vigil::core {
 
 inline constexpr std::uint16_t frame_magic = 0x5647;
-inline constexpr std::uint8_t wire_version = 2;  // 2: CoordinateRequest.context_from_coordinator, CoordinateReply.existed
+// 2: CoordinateRequest.context_from_coordinator, CoordinateReply.existed
+// 3: anti-entropy messages (AeTreeRequest ... AeSyncReply)
+inline constexpr std::uint8_t wire_version = 3;
 inline constexpr std::size_t frame_header_bytes = 16;
 inline constexpr std::size_t frame_size_bytes_max = 64 * 1024 * 1024;
 // Bounds on decoded collections (a clock or sibling set larger than these is refused).
@@ -40,11 +42,20 @@ inline constexpr std::size_t siblings_decoded_max = 1024;
 // length of a member's address.
 inline constexpr std::size_t members_max = 1024;
 inline constexpr std::size_t address_bytes_max = 300;
+// Anti-entropy (messages.h): a tictac tree's depth (config merkle_tree.depth's upper
+// bound), how many levels one AeTreeRequest may descend and how many nodes it may name,
+// the nodes in one AeTreeReply (a requester asks for few enough: indices << levels_down
+// must stay within it), and the keys in one listing or sync.
+inline constexpr std::uint32_t merkle_depth_max = 20;
+inline constexpr std::uint32_t ae_levels_down_max = 12;
+inline constexpr std::size_t ae_indices_max = 4096;
+inline constexpr std::size_t ae_nodes_max = 65536;
+inline constexpr std::size_t ae_keys_max = 65536;
 // WireStatus messages are diagnostics: the encoder truncates longer ones to this.
 inline constexpr std::size_t status_message_bytes_max = 4096;
 // How many message types this codec knows; codec.cpp static_asserts that it equals the
 // size of core::Message, so adding a message without teaching the codec fails to compile.
-inline constexpr std::size_t message_type_count = 13;
+inline constexpr std::size_t message_type_count = 19;
 
 static_assert(frame_size_bytes_max <= UINT32_MAX, "the length field is a u32");
 static_assert(key_size_bytes_max < frame_size_bytes_max);
@@ -56,7 +67,8 @@ std::string_view message_type_name(std::size_t type);
 // The frame for `envelope`. Validates what the decoder would refuse, so that whatever
 // encodes also decodes: invalid_argument when a field is out of bounds (an invalid node
 // id, a key over key_size_bytes_max, a value over value_size_bytes_max, a clock over
-// clock_entries_max, a set over siblings_decoded_max); resource_exhausted when the payload
+// clock_entries_max, a set over siblings_decoded_max, an anti-entropy depth, level, index
+// or list over the bounds above); resource_exhausted when the payload
 // would exceed frame_size_bytes_max (a large sibling set can: the caller drops the message
 // and counts it). Encoding stops growing its buffer at the bound.
 Result<std::string> encode_frame(const Envelope& envelope);

@@ -11,6 +11,7 @@
 //                                      sets, statuses) and the stored-record entry points
 //   codec_data_messages.cpp            the request path: replica and coordinator messages
 //   codec_membership_hint_messages.cpp gossip, the failure detector's pings, hinted handoff
+//   codec_antientropy_messages.cpp     anti-entropy: tree comparison, key listing, sync
 
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +44,9 @@ inline constexpr SizeBound key_bound{key_size_bytes_max, "key_size_bytes_max"};
 inline constexpr SizeBound value_bound{value_size_bytes_max, "value_size_bytes_max"};
 inline constexpr SizeBound address_bound{address_bytes_max, "address_bytes_max"};
 inline constexpr SizeBound members_bound{members_max, "members_max"};
+inline constexpr SizeBound ae_indices_bound{ae_indices_max, "ae_indices_max"};
+inline constexpr SizeBound ae_nodes_bound{ae_nodes_max, "ae_nodes_max"};
+inline constexpr SizeBound ae_keys_bound{ae_keys_max, "ae_keys_max"};
 inline constexpr SizeBound status_message_bound{status_message_bytes_max,
                                                 "status_message_bytes_max"};
 
@@ -51,6 +55,11 @@ inline constexpr SizeBound status_message_bound{status_message_bytes_max,
 inline constexpr std::size_t clock_entry_bytes_min = 4 + 1 + 8 + 8;     // node "x", counter, time
 inline constexpr std::size_t member_bytes_min = 4 + 1 + 4 + 8 + 8 + 8;  // id "x", empty address
 inline constexpr std::size_t version_bytes_min = 4 + 1 + 8 + 4 + 8 + 1 + 8;  // + empty context
+inline constexpr std::size_t ae_index_bytes = 8;
+inline constexpr std::size_t ae_tree_node_bytes = 8 + 8;     // hash, count
+inline constexpr std::size_t ae_key_hash_bytes_min = 4 + 8;  // empty key, hash
+inline constexpr std::size_t ae_key_state_bytes_min = 4 + 4;  // empty key, empty set
+inline constexpr std::size_t ae_key_bytes_min = 4;            // empty key
 
 // ---- helpers and primitives (codec_fields.cpp) ----
 
@@ -105,5 +114,19 @@ void encode_fields(ByteWriter& writer, const HintDelivery& message);
 Status decode_fields(ByteReader& reader, HintDelivery& message);
 void encode_fields(ByteWriter& writer, const HintDeliveryReply& message);
 Status decode_fields(ByteReader& reader, HintDeliveryReply& message);
+
+// codec_antientropy_messages.cpp
+void encode_fields(ByteWriter& writer, const AeTreeRequest& message);
+Status decode_fields(ByteReader& reader, AeTreeRequest& message);
+void encode_fields(ByteWriter& writer, const AeTreeReply& message);
+Status decode_fields(ByteReader& reader, AeTreeReply& message);
+void encode_fields(ByteWriter& writer, const AeKeysRequest& message);
+Status decode_fields(ByteReader& reader, AeKeysRequest& message);
+void encode_fields(ByteWriter& writer, const AeKeysReply& message);
+Status decode_fields(ByteReader& reader, AeKeysReply& message);
+void encode_fields(ByteWriter& writer, const AeSync& message);
+Status decode_fields(ByteReader& reader, AeSync& message);
+void encode_fields(ByteWriter& writer, const AeSyncReply& message);
+Status decode_fields(ByteReader& reader, AeSyncReply& message);
 
 }  // namespace vigil::core::codec_detail

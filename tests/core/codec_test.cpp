@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -332,15 +333,98 @@ rc::Gen<Message> gen_hint_delivery_reply() {
   });
 }
 
+// ---- anti-entropy: tree coordinates always within the bounds (refusals are tested below) ----
+
+rc::Gen<std::vector<NodeId>> gen_replicas() {
+  return rc::gen::container<std::vector<NodeId>>(uniform_in<std::size_t>(0, 6), gen_node_id());
+}
+
+rc::Gen<std::vector<AeKeyState>> gen_key_states() {
+  return rc::gen::exec([] {
+    std::vector<AeKeyState> states(*rc::gen::inRange<std::size_t>(0, 4));
+    for (AeKeyState& state : states) state = AeKeyState{*gen_bytes(), *gen_sibling_set()};
+    return states;
+  });
+}
+
+rc::Gen<Message> gen_ae_tree_request() {
+  return rc::gen::exec([]() -> Message {
+    AeTreeRequest request;
+    request.exchange_id = *rc::gen::arbitrary<RequestId>();
+    request.replicas = *gen_replicas();
+    request.depth = uniform_in<std::uint32_t>(0, merkle_depth_max + 1);
+    request.level = uniform_in<std::uint32_t>(0, request.depth + 1);
+    request.levels_down =
+        uniform_in<std::uint32_t>(0, std::min(ae_levels_down_max, request.depth - request.level) + 1);
+    const auto count = *rc::gen::inRange<std::size_t>(0, 8);
+    for (std::size_t i = 0; i < count; ++i) {
+      request.indices.push_back(uniform_in<std::uint64_t>(0, std::uint64_t{1} << request.level));
+    }
+    return request;
+  });
+}
+
+rc::Gen<Message> gen_ae_tree_reply() {
+  return rc::gen::exec([]() -> Message {
+    AeTreeReply reply{*rc::gen::arbitrary<RequestId>(), *gen_wire_status(), {}};
+    const auto count = *rc::gen::inRange<std::size_t>(0, 16);
+    for (std::size_t i = 0; i < count; ++i) {
+      reply.nodes.push_back(AeTreeNode{*rc::gen::arbitrary<std::uint64_t>(),
+                                       *rc::gen::arbitrary<std::uint64_t>()});
+    }
+    return reply;
+  });
+}
+
+rc::Gen<Message> gen_ae_keys_request() {
+  return rc::gen::exec([]() -> Message {
+    AeKeysRequest request;
+    request.exchange_id = *rc::gen::arbitrary<RequestId>();
+    request.replicas = *gen_replicas();
+    request.depth = uniform_in<std::uint32_t>(0, merkle_depth_max + 1);
+    request.level = uniform_in<std::uint32_t>(0, request.depth + 1);
+    request.index = uniform_in<std::uint64_t>(0, std::uint64_t{1} << request.level);
+    request.after = *rc::gen::oneOf(rc::gen::just(Key{}), gen_bytes());  // empty: from the start
+    return request;
+  });
+}
+
+rc::Gen<Message> gen_ae_keys_reply() {
+  return rc::gen::exec([]() -> Message {
+    AeKeysReply reply{*rc::gen::arbitrary<RequestId>(), *gen_wire_status(), {},
+                      *rc::gen::arbitrary<bool>()};
+    const auto count = *rc::gen::inRange<std::size_t>(0, 8);
+    for (std::size_t i = 0; i < count; ++i) {
+      reply.keys.push_back(AeKeyHash{*gen_bytes(), *rc::gen::arbitrary<std::uint64_t>()});
+    }
+    return reply;
+  });
+}
+
+rc::Gen<Message> gen_ae_sync() {
+  return rc::gen::exec([]() -> Message {
+    return AeSync{*rc::gen::arbitrary<RequestId>(), *gen_key_states(),
+                  *rc::gen::container<std::vector<Key>>(gen_bytes())};
+  });
+}
+
+rc::Gen<Message> gen_ae_sync_reply() {
+  return rc::gen::exec([]() -> Message {
+    return AeSyncReply{*rc::gen::arbitrary<RequestId>(), *gen_wire_status(), *gen_key_states()};
+  });
+}
+
 // One generator per wire type, in wire-type order.
 std::vector<rc::Gen<Message>> message_generators() {
   return {gen_replica_write(),      gen_replica_write_reply(), gen_replica_read(),
           gen_replica_read_reply(), gen_coordinate_request(),  gen_coordinate_reply(),
           gen_gossip(),             gen_ping(),                gen_ping_ack(),
           gen_ping_request(),       gen_hint_write(),          gen_hint_delivery(),
-          gen_hint_delivery_reply()};
+          gen_hint_delivery_reply(), gen_ae_tree_request(),    gen_ae_tree_reply(),
+          gen_ae_keys_request(),    gen_ae_keys_reply(),       gen_ae_sync(),
+          gen_ae_sync_reply()};
 }
-static_assert(std::variant_size_v<Message> == 13,
+static_assert(std::variant_size_v<Message> == 19,
               "a message was added: add its generator to message_generators()");
 
 rc::Gen<Envelope> gen_envelope(rc::Gen<Message> message) {
@@ -386,6 +470,18 @@ RC_GTEST_PROP(CodecRoundTrip, Hints, ()) {
   check_frame_round_trip(*gen_envelope(gen_hint_write()));
   check_frame_round_trip(*gen_envelope(gen_hint_delivery()));
   check_frame_round_trip(*gen_envelope(gen_hint_delivery_reply()));
+}
+RC_GTEST_PROP(CodecRoundTrip, AntiEntropyTrees, ()) {
+  check_frame_round_trip(*gen_envelope(gen_ae_tree_request()));
+  check_frame_round_trip(*gen_envelope(gen_ae_tree_reply()));
+}
+RC_GTEST_PROP(CodecRoundTrip, AntiEntropyKeys, ()) {
+  check_frame_round_trip(*gen_envelope(gen_ae_keys_request()));
+  check_frame_round_trip(*gen_envelope(gen_ae_keys_reply()));
+}
+RC_GTEST_PROP(CodecRoundTrip, AntiEntropySync, ()) {
+  check_frame_round_trip(*gen_envelope(gen_ae_sync()));
+  check_frame_round_trip(*gen_envelope(gen_ae_sync_reply()));
 }
 RC_GTEST_PROP(CodecRoundTrip, ReplicaWrite, ()) {
   check_frame_round_trip(*gen_envelope(gen_replica_write()));
@@ -439,7 +535,7 @@ TEST(CodecLayout, ReplicaReadFrameIsExactlyTheDocumentedBytes) {
   const std::string payload = std::string("\x02\0\0\0n1\x02\0\0\0n2", 12) +
                               std::string("\x07\0\0\0\0\0\0\0", 8) + std::string("\x01\0\0\0k", 5);
   const std::string frame = encoded(envelope);
-  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x02\x02\x19\0\0\0", 8));
+  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x03\x02\x19\0\0\0", 8));
   EXPECT_EQ(frame, reframe(2, payload));
   EXPECT_EQ(frame_size(frame).value(), 16u + 25u);
 }
@@ -466,7 +562,9 @@ TEST(CodecLayout, MessageTypeNamesFollowTheVariant) {
   EXPECT_EQ(message_type_name(0), "ReplicaWrite");
   EXPECT_EQ(message_type_name(5), "CoordinateReply");
   EXPECT_EQ(message_type_name(6), "Gossip");
-  EXPECT_EQ(message_type_name(message_type_count - 1), "HintDeliveryReply");
+  EXPECT_EQ(message_type_name(12), "HintDeliveryReply");
+  EXPECT_EQ(message_type_name(13), "AeTreeRequest");
+  EXPECT_EQ(message_type_name(message_type_count - 1), "AeSyncReply");
   EXPECT_EQ(message_type_name(message_type_count), "unknown");
 }
 
@@ -569,7 +667,7 @@ TEST(CodecHeader, NamesEachBadHeaderField) {
   bad = frame;
   bad[2] = 9;
   EXPECT_EQ(decode_frame(bad).status().message(),
-            "frame: wire version 9 is not supported (this binary speaks 2)");
+            "frame: wire version 9 is not supported (this binary speaks 3)");
   bad = frame;
   bad[3] = static_cast<char>(message_type_count);
   EXPECT_EQ(decode_frame(bad).status().message(),
@@ -821,6 +919,146 @@ TEST(CodecForged, SiblingSetInvariantsAreEnforced) {
             Code::invalid_argument);  // a duplicate dot
 }
 
+// ---- anti-entropy: tree coordinates and list sizes ----
+
+// An AeTreeRequest payload: exchange 1, replicas {"n1"}, the given coordinates, no indices
+// unless the caller appends them.
+ByteWriter tree_request_fields(std::uint32_t depth, std::uint32_t level,
+                               std::uint32_t levels_down) {
+  ByteWriter fields;
+  fields.write_u64(1);
+  fields.write_u32(1);
+  fields.write_string("n1", any_size, "replica");
+  fields.write_u32(depth);
+  fields.write_u32(level);
+  fields.write_u32(levels_down);
+  return fields;
+}
+
+std::string tree_request_error(ByteWriter fields, std::vector<std::uint64_t> indices) {
+  fields.write_u32(static_cast<std::uint32_t>(indices.size()));
+  for (const std::uint64_t index : indices) fields.write_u64(index);
+  return decode_error(forged_frame(13, fields)).message();
+}
+
+std::string encode_error(Message message) {
+  return encode_frame({"n1", "n2", std::move(message)}).status().message();
+}
+
+TEST(CodecAntiEntropy, TreeCoordinatesAreBounded) {
+  EXPECT_EQ(tree_request_error(tree_request_fields(21, 0, 0), {}),
+            "AeTreeRequest.depth: depth 21 exceeds merkle_depth_max (20)");
+  EXPECT_EQ(tree_request_error(tree_request_fields(UINT32_MAX, 0, 0), {}),
+            "AeTreeRequest.depth: depth 4294967295 exceeds merkle_depth_max (20)");
+  EXPECT_EQ(tree_request_error(tree_request_fields(10, 11, 0), {}),
+            "AeTreeRequest.level: level 11 exceeds depth 10");
+  EXPECT_EQ(tree_request_error(tree_request_fields(10, 8, 3), {}),
+            "AeTreeRequest.levels_down: level 8 + levels_down 3 exceeds depth 10");
+  EXPECT_EQ(tree_request_error(tree_request_fields(20, 0, 13), {}),
+            "AeTreeRequest.levels_down: levels_down 13 exceeds ae_levels_down_max (12)");
+  EXPECT_EQ(tree_request_error(tree_request_fields(20, 0, UINT32_MAX), {}),
+            "AeTreeRequest.levels_down: levels_down 4294967295 exceeds ae_levels_down_max (12)");
+  EXPECT_EQ(tree_request_error(tree_request_fields(10, 3, 1), {7, 8}),
+            "AeTreeRequest.indices[1]: index 8 is not below 2^level (8)");
+  EXPECT_EQ(tree_request_error(tree_request_fields(10, 0, 1), {1}),
+            "AeTreeRequest.indices[0]: index 1 is not below 2^level (1)");
+  // The encoder refuses the same, naming the same fields.
+  EXPECT_EQ(encode_error(AeTreeRequest{1, {"n1"}, 21, 0, 0, {}}),
+            "AeTreeRequest.depth: depth 21 exceeds merkle_depth_max (20)");
+  EXPECT_EQ(encode_error(AeTreeRequest{1, {"n1"}, 10, 8, 3, {}}),
+            "AeTreeRequest.levels_down: level 8 + levels_down 3 exceeds depth 10");
+  EXPECT_EQ(encode_error(AeTreeRequest{1, {"n1"}, 10, 3, 1, {7, 8}}),
+            "AeTreeRequest.indices: index 8 is not below 2^level (8)");
+  EXPECT_EQ(encode_error(AeKeysRequest{1, {"n1"}, 20, 21, 0, ""}),
+            "AeKeysRequest.level: level 21 exceeds depth 20");
+  EXPECT_EQ(encode_error(AeKeysRequest{1, {"n1"}, 20, 20, std::uint64_t{1} << 20, ""}),
+            "AeKeysRequest.index: index 1048576 is not below 2^level (1048576)");
+  // The edges are accepted: the deepest leaf, the longest descent.
+  const Envelope leaf{"n1", "n2", AeKeysRequest{1, {"n1"}, 20, 20, (1u << 20) - 1, ""}};
+  EXPECT_EQ(*decode_frame(encoded(leaf)), leaf);
+  const Envelope descent{"n1", "n2", AeTreeRequest{1, {"n1"}, 20, 8, 12, {0, 255}}};
+  EXPECT_EQ(*decode_frame(encoded(descent)), descent);
+}
+
+TEST(CodecAntiEntropy, KeysRequestFieldsAreChecked) {
+  ByteWriter fields;
+  fields.write_u64(1);
+  fields.write_u32(2);
+  fields.write_string("n1", any_size, "replica");
+  fields.write_string("bad id", any_size, "replica");
+  EXPECT_EQ(decode_error(forged_frame(15, fields)).message(),
+            "AeKeysRequest.replicas[1]: invalid node id (1-64 characters of [A-Za-z0-9_.-])");
+  EXPECT_EQ(encode_error(AeKeysRequest{1, {"n1", ""}, 4, 2, 3, ""}),
+            "AeKeysRequest.replicas: invalid node id");
+  ByteWriter index;
+  index.write_u64(1);
+  index.write_u32(0);
+  index.write_u32(4);  // depth
+  index.write_u32(2);  // level
+  index.write_u64(4);  // index: level 2 has 4 nodes
+  EXPECT_EQ(decode_error(forged_frame(15, index)).message(),
+            "AeKeysRequest.index: index 4 is not below 2^level (4)");
+  EXPECT_EQ(encode_error(AeKeysRequest{1, {"n1"}, 4, 2, 3, Key(key_size_bytes_max + 1, 'k')}),
+            "AeKeysRequest.after: length 65537 exceeds key_size_bytes_max (65536)");
+}
+
+// A reply's header (exchange 1, status ok with no message) then a forged count.
+std::string forged_reply_count(std::uint8_t type, std::uint32_t count) {
+  ByteWriter fields;
+  fields.write_u64(1);
+  fields.write_u8(0);
+  fields.write_u32(0);
+  fields.write_u32(count);
+  largest_allocation_bytes = 0;
+  std::string message = decode_error(forged_frame(type, fields)).message();
+  EXPECT_LT(largest_allocation_bytes.load(), 4096u);
+  return message;
+}
+
+TEST(CodecAntiEntropy, ListsAreBoundedBeforeReserving) {
+  EXPECT_EQ(forged_reply_count(14, 65537), "AeTreeReply.nodes: count 65537 exceeds ae_nodes_max (65536)");
+  EXPECT_EQ(forged_reply_count(14, 1000),
+            "AeTreeReply.nodes: truncated (count 1000 needs at least 16000 bytes, 0 remain)");
+  EXPECT_EQ(forged_reply_count(16, UINT32_MAX),
+            "AeKeysReply.keys: count 4294967295 exceeds ae_keys_max (65536)");
+  EXPECT_EQ(forged_reply_count(18, 65537),
+            "AeSyncReply.states: count 65537 exceeds ae_keys_max (65536)");
+  ByteWriter indices = tree_request_fields(20, 12, 0);
+  indices.write_u32(4097);
+  EXPECT_EQ(decode_error(forged_frame(13, indices)).message(),
+            "AeTreeRequest.indices: count 4097 exceeds ae_indices_max (4096)");
+  ByteWriter replicas;
+  replicas.write_u64(1);
+  replicas.write_u32(1025);
+  EXPECT_EQ(decode_error(forged_frame(13, replicas)).message(),
+            "AeTreeRequest.replicas: count 1025 exceeds members_max (1024)");
+  ByteWriter pull;
+  pull.write_u64(1);
+  pull.write_u32(0);      // push
+  pull.write_u32(65537);  // pull
+  EXPECT_EQ(decode_error(forged_frame(17, pull)).message(),
+            "AeSync.pull: count 65537 exceeds ae_keys_max (65536)");
+  // The encoder refuses what the decoder would.
+  AeTreeRequest many{1, {"n1"}, 20, 12, 0, std::vector<std::uint64_t>(ae_indices_max + 1, 0)};
+  EXPECT_EQ(encode_error(many), "AeTreeRequest.indices: count 4097 exceeds ae_indices_max (4096)");
+  EXPECT_EQ(encode_error(AeSync{1, {}, std::vector<Key>(ae_keys_max + 1)}),
+            "AeSync.pull: count 65537 exceeds ae_keys_max (65536)");
+  EXPECT_EQ(encode_error(AeTreeReply{1, {}, std::vector<AeTreeNode>(ae_nodes_max + 1)}),
+            "AeTreeReply.nodes: count 65537 exceeds ae_nodes_max (65536)");
+  const Envelope full{"n1", "n2", AeSync{1, {}, std::vector<Key>(ae_keys_max)}};
+  EXPECT_EQ(*decode_frame(encoded(full)), full);
+}
+
+TEST(CodecAntiEntropy, PushedStatesAreValidated) {
+  ByteWriter fields;
+  fields.write_u64(1);
+  fields.write_u32(1);  // push
+  fields.write_string("k", any_size, "key");
+  fields.write_u32(2000);  // its versions
+  EXPECT_EQ(decode_error(forged_frame(17, fields)).message(),
+            "AeSync.push[0].state.versions: count 2000 exceeds siblings_decoded_max (1024)");
+}
+
 // ---- robustness ----
 
 RC_GTEST_PROP(CodecRobustness, RandomBytesAreRefusedOrCanonical, ()) {
@@ -829,7 +1067,7 @@ RC_GTEST_PROP(CodecRobustness, RandomBytesAreRefusedOrCanonical, ()) {
   const Result<std::size_t> size = frame_size(bytes);
   RC_ASSERT(size.ok() || size.status().code() == Code::invalid_argument);
   // Past the magic and version, into the type/length/payload checks.
-  check_decodes_canonically_or_fails(std::string("\x47\x56\x02", 3) + bytes);
+  check_decodes_canonically_or_fails(std::string("\x47\x56\x03", 3) + bytes);
 }
 
 RC_GTEST_PROP(CodecRobustness, EveryTruncationFails, ()) {
