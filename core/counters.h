@@ -151,7 +151,11 @@
   X(peers_failed, "Peers judged failed.")                                                    \
   X(peers_recovered, "Peers judged alive again.")                                            \
   X(membership_local_pauses, "Pauses of this node itself detected (its timers ran late).")   \
-  X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.")
+  X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.")          \
+  /* Anti-entropy exchanges (core/antientropy). */                                           \
+  X(ae_keys_different, "Keys an anti-entropy exchange found different between replicas.")    \
+  X(ae_keys_sent, "Key states shipped to a replica by anti-entropy exchanges.")              \
+  X(ae_bytes_sent, "Encoded bytes of the key states anti-entropy exchanges shipped.")
 // clang-format on
 
 namespace vigil::core {
