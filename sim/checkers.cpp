@@ -1,6 +1,7 @@
 #include "sim/checkers.h"
 
 #include "sim/check_availability.h"
+#include "sim/check_convergence.h"
 #include "sim/check_failure_detection.h"
 #include "sim/check_hints.h"
 #include "sim/check_sessions.h"
@@ -309,6 +310,8 @@ std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationRe
       results.push_back(check_availability(scenario, result, check));
     } else if (check.name == "failure_detection") {
       results.push_back(check_failure_detection(scenario, result, check));
+    } else if (check.name == "convergence") {
+      results.push_back(check_convergence(result, check));
     } else {
       results.push_back(run_history_check(scenario, result.history, check));
     }

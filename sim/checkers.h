@@ -66,7 +66,7 @@ CheckResult check_stale_reads(const History& history, WorkloadMode mode,
 // the history (no_lost_writes, stale_reads, read_your_writes: sim/check_sessions.h).
 std::vector<CheckResult> run_checks(const Scenario& scenario, const History& history);
 // The same for any check: those that read more than the history (hints_drained,
-// availability) get the whole result.
+// availability, failure_detection, convergence) get the whole result.
 std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationResult& result);
 
 }  // namespace vigil::sim

@@ -153,6 +153,12 @@ std::string check_summary(const CheckResult& check) {
     };
     text = "suspect " + time("suspect_time_s_max") + " failed " + time("failed_time_s_max") +
            " false " + count("false_suspicions") + "/" + count("false_failures");
+  } else if (check.name == "convergence") {
+    const auto it = check.ratios.find("converge_time_s");
+    text = "divergent " + count("divergent_keys") + "/" + count("keys_checked") + " (at heal " +
+           count("divergent_keys_at_heal") + ", converged " +
+           (it == check.ratios.end() ? std::string("never") : fixed(it->second, 1) + "s") +
+           ", streamed " + count("keys_streamed") + ")";
   } else if (check.name == "availability") {
     text = count("succeeded") + "/" + count("eligible");
     if (check.ratios.contains("min")) {

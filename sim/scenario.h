@@ -103,13 +103,14 @@ struct Fault {
 // reported: stale_reads fails when more reads than `max` were stale.
 struct CheckSpec {
   // no_lost_writes | stale_reads | read_your_writes | hints_drained | availability |
-  // failure_detection
+  // failure_detection | convergence
   std::string name;
   std::optional<std::uint64_t> max;
   std::optional<double> min;  // availability: the lowest fraction that passes
   bool expire = false;        // hints_drained: hints are expected to expire (or be dropped)
   // failure_detection: the largest value of a reported number that passes, by its name
-  // (`{failure_detection: {false_failures: {max: 0}}}`).
+  // (`{failure_detection: {false_failures: {max: 0}}}`). convergence: "converge_time_s"
+  // (`{convergence: {max_converge_time: 60s}}`).
   std::map<std::string, double> max_of;
 };
 

@@ -16,8 +16,8 @@ using core::Result;
 void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
   expect_sequence(node, "checks");
   const std::set<std::string> known{"no_lost_writes", "stale_reads", "read_your_writes",
-                                    "hints_drained",
-                                    "availability", "failure_detection"};
+                                    "hints_drained", "availability", "failure_detection",
+                                    "convergence"};
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = "checks[" + std::to_string(i) + "]";
@@ -64,6 +64,13 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
             refuse(options["expire"], options_path + ".expire", "expected true or false");
           }
           check.expire = expire == "true";
+        }
+      } else if (check.name == "convergence") {
+        check_keys(options, options_path, {"max_converge_time"});
+        if (options["max_converge_time"].IsDefined()) {
+          const Duration bound =
+              duration(options["max_converge_time"], options_path + ".max_converge_time");
+          check.max_of["converge_time_s"] = static_cast<double>(core::to_micros(bound)) / 1e6;
         }
       } else if (known.contains(check.name)) {
         refuse(options, options_path, "this check takes no options");

@@ -1,5 +1,5 @@
 #pragma once
-// Internal to sim/simulator.cpp, sim/simulation_clients.cpp and sim/simulation_faults.cpp:
+// Internal to sim/simulator.cpp and the sim/simulation_*.cpp files:
 // one run of one scenario with one seed. Not a public contract: simulate() is.
 
 #include <cstdint>
@@ -129,6 +129,19 @@ class Simulation final : public ClientPort {
   // reads.
   void snapshot_replicas();
   std::uint32_t node_index(const core::NodeId& id) const { return index_of(id); }
+
+  // simulation_convergence.cpp: what the convergence check reads (ConvergenceRecord).
+  // Starts sampling at the end-of-run heal (when the scenario lists the check).
+  void start_convergence_sampling();
+  // Called with every event before it is processed: takes the samples due before it.
+  void sample_convergence_before(std::int64_t event_us) {
+    if (convergence_next_us_ >= 0 && event_us >= convergence_next_us_) {
+      sample_convergence(event_us);
+    }
+  }
+  void sample_convergence(std::int64_t event_us);
+  // After the quiesce, before the final reads: the end figures.
+  void finish_convergence();
   std::vector<std::uint32_t> node_indices(const std::vector<core::NodeId>& ids) const;
 
   void count(const std::string& name, std::uint64_t amount = 1) { counters_[name] += amount; }
@@ -158,6 +171,9 @@ class Simulation final : public ClientPort {
   std::vector<CrashRecord> crashes_;
   std::map<core::NodeId, std::uint64_t> hints_pending_;
   std::map<core::Key, std::map<core::NodeId, std::vector<core::Value>>> replica_values_;
+  ConvergenceRecord convergence_;
+  std::int64_t convergence_next_us_ = -1;  // the next sample's time; -1: not sampling
+  std::int64_t convergence_cadence_us_ = 1000000;
 
   std::map<std::uint64_t, PendingCall> calls_;  // by call id (the request id nodes see)
   std::uint64_t next_call_id_ = 1;

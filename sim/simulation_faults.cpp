@@ -61,6 +61,7 @@ void Simulation::run_script() {
   }
   if (workload_fibers_ > 0) count("workload_fibers_unfinished", workload_fibers_);
   fibers_.sleep_until(now_us_ + core::to_micros(scenario_.quiesce));
+  finish_convergence();
   snapshot_replicas();
   count("final_reads_unanswered_keys", run_final_reads(*this, scenario_.workload));
   done_ = true;
@@ -71,6 +72,7 @@ void Simulation::on_fault(const Event& event) {
   const FaultAction& action = actions_[event.tag];
   if (action.fault == nullptr) {
     heal_everything();
+    start_convergence_sampling();
   } else {
     faults_injected_ += 1;
     apply_fault(*action.fault);

@@ -161,6 +161,7 @@ SimulationResult Simulation::run() {
   while (!done_) {
     VIGIL_ASSERT(!queue_.empty(), "the event queue ran dry before the script ended");
     Event event = queue_.pop();
+    sample_convergence_before(event.time_us);  // no event of its own: the trace is unchanged
     now_us_ = event.time_us;
     events_ += 1;
     record(event);
@@ -185,6 +186,7 @@ SimulationResult Simulation::run() {
   result.fault_timeline = std::move(fault_timeline_);
   result.peer_transitions = std::move(peer_transitions_);
   result.crashes = std::move(crashes_);
+  result.convergence = std::move(convergence_);
   for (const auto& host : hosts_) result.final_views[host->id()] = host->members(now_us_);
   return result;
 }

@@ -46,6 +46,21 @@ struct CrashRecord {
   std::int64_t restarted_us = -1;
 };
 
+// What the convergence check reads (sim/check_convergence.h), recorded only when the
+// scenario lists that check (sampling costs O(records) per sample). From the end-of-run
+// heal on, the replicas' divergence is sampled at a bounded cadence until a sample finds
+// none; the last figures are taken after the quiesce, before the final reads.
+struct ConvergenceRecord {
+  bool recorded = false;
+  std::int64_t heal_us = -1;       // the end-of-run heal
+  std::int64_t converged_us = -1;  // the first sample with no divergent key; -1: none
+  std::uint64_t samples = 0;
+  std::uint64_t divergent_keys_at_heal = 0;  // the first sample's count
+  std::uint64_t keys = 0;            // distinct keys held, after the quiesce
+  std::uint64_t divergent_keys = 0;  // after the quiesce
+  std::vector<std::string> examples;  // divergent keys after the quiesce, the first few
+};
+
 struct SimulationResult {
   // xxhash64 chained over every processed event (time, kind, node, and the frame, request
   // or reply it carries): equal hashes mean the same run.
@@ -81,6 +96,7 @@ struct SimulationResult {
   std::vector<PeerTransitionRecord> peer_transitions;
   std::vector<CrashRecord> crashes;
   std::map<core::NodeId, std::vector<core::PeerStatus>> final_views;
+  ConvergenceRecord convergence;
 };
 
 // REQUIRES: `scenario` is valid (as load_scenario returns it: at least one node, faults

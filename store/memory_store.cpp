@@ -74,18 +74,21 @@ Result<std::optional<KeyRecord>> MemoryStore::get(std::string_view key) {
   return std::optional<KeyRecord>{std::move(record).value()};
 }
 
-Result<std::vector<KeyRecord>> MemoryStore::scan(TokenRange range, std::size_t limit,
-                                                 const std::optional<KeyRecord>& after) {
+Result<std::vector<ScannedRecord>> MemoryStore::scan_checked(
+    TokenRange range, std::size_t limit, const std::optional<KeyRecord>& after) {
   Result<std::vector<ScanSpan>> spans = scan_spans(range, after);
   if (!spans) return spans.status();
-  std::vector<KeyRecord> records;
+  std::vector<ScannedRecord> records;
   for (const ScanSpan& span : *spans) {
     auto it = keys_.live().lower_bound(TokenKeyView{span.first_token, span.first_key});
     for (; it != keys_.live().end() && it->first.token <= span.last_token; ++it) {
       if (records.size() >= limit) return records;
       Result<KeyRecord> record = verified(it->first, it->second);
-      if (!record) return record.status();
-      records.push_back(std::move(record).value());
+      if (record) {
+        records.push_back({std::move(record).value(), false});
+      } else {
+        records.push_back({KeyRecord{it->first.key, it->first.token, {}}, true});
+      }
     }
   }
   return records;

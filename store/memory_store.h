@@ -189,8 +189,8 @@ class MemoryStore final : public Store {
   MemoryStore() = default;
 
   Result<std::optional<KeyRecord>> get(std::string_view key) override;
-  Result<std::vector<KeyRecord>> scan(TokenRange range, std::size_t limit,
-                                      const std::optional<KeyRecord>& after) override;
+  Result<std::vector<ScannedRecord>> scan_checked(TokenRange range, std::size_t limit,
+                                                  const std::optional<KeyRecord>& after) override;
   Result<std::uint64_t> key_count() override;
   Result<std::vector<HintRecord>> hints_for(const NodeId& target, std::size_t limit) override;
   Result<std::vector<HintRecord>> hints_after(std::uint64_t after_id, std::size_t limit) override;

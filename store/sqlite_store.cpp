@@ -71,13 +71,16 @@ Status checksum_mismatch(std::string what) {
   return core::error(core::Code::corruption, "checksum mismatch in " + std::move(what));
 }
 
-// Columns: token, key, state, checksum.
-Result<KeyRecord> key_row(const Use& row) {
-  KeyRecord record{row.bytes(1), from_ordered_int64(row.integer(0)), row.bytes(2)};
-  if (sql_checksum(record.state) != row.integer(3)) {
-    return checksum_mismatch("key '" + describe_key(record.key) + "'");
+// Columns: token, key, state, checksum. A checksum mismatch marks the record (scan_checked)
+// instead of failing the page, and drops its bytes.
+Result<ScannedRecord> scanned_key_row(const Use& row) {
+  ScannedRecord scanned{KeyRecord{row.bytes(1), from_ordered_int64(row.integer(0)), row.bytes(2)},
+                        false};
+  if (sql_checksum(scanned.record.state) != row.integer(3)) {
+    scanned.corrupt = true;
+    scanned.record.state.clear();
   }
-  return record;
+  return scanned;
 }
 
 constexpr const char* hint_columns =
@@ -211,11 +214,11 @@ Result<std::optional<KeyRecord>> SqliteStore::get(std::string_view key) {
   return std::optional<KeyRecord>{KeyRecord{std::string(key), token, std::move(state)}};
 }
 
-Result<std::vector<KeyRecord>> SqliteStore::scan(TokenRange range, std::size_t limit,
-                                                 const std::optional<KeyRecord>& after) {
+Result<std::vector<ScannedRecord>> SqliteStore::scan_checked(
+    TokenRange range, std::size_t limit, const std::optional<KeyRecord>& after) {
   Result<std::vector<ScanSpan>> spans = scan_spans(range, after);
   if (!spans) return spans.status();
-  std::vector<KeyRecord> records;
+  std::vector<ScannedRecord> records;
   for (const ScanSpan& span : *spans) {
     if (records.size() >= limit) break;
     Use use(statements_->key_scan);
@@ -223,7 +226,8 @@ Result<std::vector<KeyRecord>> SqliteStore::scan(TokenRange range, std::size_t l
         .bind(2, span.first_key)
         .bind(3, to_ordered_int64(span.last_token))
         .bind(4, sql_limit(limit - records.size()));
-    if (Status status = collect(db_, use, limit, records, key_row, "scan"); !status.ok()) {
+    if (Status status = collect(db_, use, limit, records, scanned_key_row, "scan");
+        !status.ok()) {
       return status;
     }
   }

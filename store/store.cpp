@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <limits>
+#include <utility>
 
 #include "core/assert.h"
 #include "core/types.h"
@@ -97,6 +98,22 @@ Result<std::vector<ScanSpan>> scan_spans(TokenRange range, const std::optional<K
   spans.front().first_key = after->key;
   spans.front().first_key.push_back('\0');
   return spans;
+}
+
+Result<std::vector<KeyRecord>> Store::scan(TokenRange range, std::size_t limit,
+                                           const std::optional<KeyRecord>& after) {
+  Result<std::vector<ScannedRecord>> scanned = scan_checked(range, limit, after);
+  if (!scanned) return scanned.status();
+  std::vector<KeyRecord> records;
+  records.reserve(scanned->size());
+  for (ScannedRecord& one : *scanned) {
+    if (one.corrupt) {
+      return core::error(core::Code::corruption,
+                         "checksum mismatch in key '" + describe_key(one.record.key) + "'");
+    }
+    records.push_back(std::move(one.record));
+  }
+  return records;
 }
 
 std::string describe_key(std::string_view key) {

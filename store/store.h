@@ -49,6 +49,16 @@ struct KeyRecord {
   friend bool operator==(const KeyRecord&, const KeyRecord&) = default;
 };
 
+// One record of Store::scan_checked: the record as stored, or, when its checksum does not
+// match, only its position (key, token) with corrupt = true and an empty state. A repair
+// needs to know which key is damaged and to keep scanning past it; the bytes of a damaged
+// record are never returned.
+struct ScannedRecord {
+  KeyRecord record;
+  bool corrupt = false;
+  friend bool operator==(const ScannedRecord&, const ScannedRecord&) = default;
+};
+
 // A hinted-handoff hint (seed 2.1: target_node, key, value, timestamp, ttl).
 struct HintRecord {
   std::uint64_t id = 0;  // unique per store, >= 1; assigned by the node
@@ -126,9 +136,15 @@ class Store {
   // after->key) when given, for paging (anti-entropy scans by token range): pass the last
   // record of one page as `after` of the next. Sees staged changes. corruption names the
   // first record in the page that fails its checksum; invalid_argument when `after` is
-  // outside `range`.
-  virtual Result<std::vector<KeyRecord>> scan(TokenRange range, std::size_t limit,
-                                              const std::optional<KeyRecord>& after) = 0;
+  // outside `range`. Implemented once, over scan_checked.
+  Result<std::vector<KeyRecord>> scan(TokenRange range, std::size_t limit,
+                                      const std::optional<KeyRecord>& after);
+  // The same walk, but a record that fails its checksum is reported in place
+  // (ScannedRecord::corrupt) and the page goes on past it: anti-entropy and background
+  // repair must see every key of a range, damaged ones included, to repair them.
+  // invalid_argument when `after` is outside `range`; io_error when the medium refuses.
+  virtual Result<std::vector<ScannedRecord>> scan_checked(
+      TokenRange range, std::size_t limit, const std::optional<KeyRecord>& after) = 0;
   // Live keys, staged changes included (SqliteStore counts: O(keys)).
   virtual Result<std::uint64_t> key_count() = 0;
 

@@ -69,6 +69,23 @@ Status TypedStorage::write_key(const core::Key& key, const core::SiblingSet& sta
   return store_.apply(batch);
 }
 
+Result<std::vector<core::ScannedKey>> TypedStorage::scan_keys(
+    core::KeyRange range, std::size_t limit,
+    const std::optional<std::pair<core::Token, core::Key>>& after) {
+  std::optional<KeyRecord> resume;
+  if (after) resume = KeyRecord{after->second, after->first, {}};
+  Result<std::vector<ScannedRecord>> records =
+      store_.scan_checked(TokenRange{range.begin, range.end}, limit, resume);
+  if (!records.ok()) return records.status();
+  std::vector<core::ScannedKey> keys;
+  keys.reserve(records->size());
+  for (ScannedRecord& scanned : *records) {
+    keys.push_back(core::ScannedKey{std::move(scanned.record.key), scanned.record.token,
+                                    std::move(scanned.record.state), scanned.corrupt});
+  }
+  return keys;
+}
+
 Result<std::optional<std::string>> TypedStorage::read_meta(std::string_view name) {
   return store_.get_meta(name);
 }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/node/node_storage.h"
@@ -29,6 +30,14 @@ class TypedStorage final : public core::CommittableStorage {
   Result<std::optional<core::SiblingSet>> read_key(const core::Key& key) override;
   // Writing an empty state erases the key (a replica never needs to keep "nothing").
   Status write_key(const core::Key& key, const core::SiblingSet& state) override;
+
+  // Store::scan_checked, typed. `encoded` is the stored bytes as they are, not decoded:
+  // a record whose bytes pass the store checksum but are not a valid state is returned as
+  // data, and left for the reader to find (read_key reports it as corruption). `corrupt`
+  // means exactly a store checksum mismatch.
+  Result<std::vector<core::ScannedKey>> scan_keys(
+      core::KeyRange range, std::size_t limit,
+      const std::optional<std::pair<core::Token, core::Key>>& after) override;
 
   Result<std::optional<std::string>> read_meta(std::string_view name) override;
   Status write_meta(std::string_view name, std::string_view value) override;

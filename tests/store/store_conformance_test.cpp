@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -31,6 +32,8 @@ class MemoryHarness {
  public:
   Store& store() { return store_; }
   void crash_and_reopen() { store_.crash(); }
+  // Damages the durable copy of `key` (its checksum no longer matches).
+  void corrupt_key(const std::string& key) { ASSERT_TRUE(store_.corrupt_key(key).ok()); }
 
  private:
   MemoryStore store_;
@@ -58,6 +61,23 @@ class SqliteHarness {
     store_.reset();  // closes without commit: uncommitted changes roll back
     reopen();
   }
+  // Damages the stored checksum of `key` behind SQLite's back (bit rot the store must catch),
+  // with the store closed, then reopens it. Uncommitted changes are lost, as in a crash.
+  void corrupt_key(const std::string& key) {
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((directory_ / "data" / "vigil.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE keys SET checksum = ~checksum WHERE key = ?1", -1,
+                                 &statement, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_blob(statement, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(statement), SQLITE_DONE);
+    sqlite3_finalize(statement);
+    EXPECT_EQ(sqlite3_changes(db), 1) << "no stored record for " << key;
+    sqlite3_close_v2(db);
+    reopen();
+  }
 
  private:
   void reopen() {
@@ -78,6 +98,7 @@ class StoreConformance : public ::testing::Test {
  protected:
   Store& store() { return harness_.store(); }
   void crash_and_reopen() { harness_.crash_and_reopen(); }
+  void corrupt_key(const std::string& key) { harness_.corrupt_key(key); }
 
   void put(const WriteBatch& batch) {
     ASSERT_TRUE(store().apply(batch).ok());
@@ -423,6 +444,48 @@ TYPED_TEST(StoreConformance, ScanSeesStagedPutsAndErases) {
     return std::tie(a.token, a.key) < std::tie(b.token, b.key);
   });
   EXPECT_EQ(this->scan({0, 0}), expected);
+}
+
+TYPED_TEST(StoreConformance, ScanCheckedReportsCorruptRecordsInPlace) {
+  const std::vector<KeyRecord> all = numbered_records(40);
+  WriteBatch batch;
+  for (const KeyRecord& r : all) batch.key_puts.push_back(record(r.key, r.state));
+  this->put(batch);
+  this->corrupt_key(all[3].key);
+  this->corrupt_key(all[17].key);
+
+  auto scanned = this->store().scan_checked({0, 0}, 1000, std::nullopt);
+  ASSERT_TRUE(scanned.ok()) << scanned.status().to_string();
+  ASSERT_EQ(scanned->size(), all.size()) << "a damaged record does not end the page";
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const ScannedRecord& one = (*scanned)[i];
+    const bool damaged = i == 3 || i == 17;
+    EXPECT_EQ(one.corrupt, damaged) << all[i].key;
+    EXPECT_EQ(one.record.key, all[i].key);
+    EXPECT_EQ(one.record.token, all[i].token);
+    EXPECT_EQ(one.record.state, damaged ? "" : all[i].state) << "damaged bytes never leave";
+  }
+  // Paging resumes after a corrupt record like after any other.
+  std::optional<KeyRecord> after = (*scanned)[3].record;
+  auto next = this->store().scan_checked({0, 0}, 1, after);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].record, all[4]);
+  EXPECT_FALSE((*next)[0].corrupt);
+
+  // scan keeps its contract: the page fails naming the first damaged key it reaches...
+  const auto failed = this->store().scan({0, 0}, 1000, std::nullopt);
+  EXPECT_EQ(failed.status().code(), core::Code::corruption);
+  EXPECT_NE(failed.status().message().find("'" + all[3].key + "'"), std::string::npos);
+  // ...and a page that stops before it does not.
+  EXPECT_EQ(this->scan({0, 0}, 3), std::vector<KeyRecord>(all.begin(), all.begin() + 3));
+  // A rewrite heals the record.
+  this->put(puts({{all[3].key, "fresh"}}));
+  scanned = this->store().scan_checked({all[2].token, all[3].token}, 10, std::nullopt);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_EQ(scanned->size(), 1u);
+  EXPECT_FALSE((*scanned)[0].corrupt);
+  EXPECT_EQ((*scanned)[0].record.state, "fresh");
 }
 
 TYPED_TEST(StoreConformance, HintsByTargetAndAfterId) {
