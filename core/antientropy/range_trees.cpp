@@ -251,7 +251,8 @@ Status RangeTrees::replay_journal(NodeStorage& storage) {
   for (std::uint64_t missing = 0; missing < replay_gap_max; ++next) {
     auto row = storage.read_meta(journal_meta(next));
     if (!row.ok()) return row.status();
-    ByteReader reader(row->value_or(std::string{}));
+    const std::string bytes = row->value_or(std::string{});
+    ByteReader reader(bytes);
     std::uint64_t seq = 0;
     std::uint32_t entries = 0;
     if (!row->has_value() || !reader.read_u64(seq, "seq").ok() || seq != next) {
@@ -284,7 +285,7 @@ Status RangeTrees::replay_journal(NodeStorage& storage) {
                                count));
     }
     journal_seq_ = seq;
-    journal_bytes_ += (*row)->size();
+    journal_bytes_ += bytes.size();
   }
   return Status::ok_status();
 }
