@@ -92,9 +92,9 @@ TEST(HintLiveness, ALostDeliveryDoesNotStallTheOtherHintsForItsTarget) {
   holder.tick(10);  // the first check: a round of replay_in_flight_max
   const auto first = holder.sent();
   ASSERT_EQ(first.size(), 4u);
-  // The delivery of first[0] (or its reply) is lost; the others are answered, and each
-  // answer sends the next hint at once.
-  for (std::size_t i = 1; i < first.size(); ++i) holder.answer(10, first[i]);
+  // The delivery of first[0] (or its reply) is lost; the others are answered at 11s, and
+  // each answer sends the next hint at once (those time out at 13s, if ever).
+  for (std::size_t i = 1; i < first.size(); ++i) holder.answer(11, first[i]);
   const auto second = holder.sent();
   ASSERT_EQ(second.size(), 3u);
   holder.tick(12);  // first[0] times out
