@@ -5,6 +5,7 @@
 #include "config/node_options.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace vigil::config {
 
@@ -111,6 +112,15 @@ NodeOptions node_options_from_config(const Config& config) {
   options.sibling_limits = sibling_limits(config);
   options.read_repair_enabled = config.read_repair.enabled;
   options.read_repair_probability = config.read_repair.probability;
+  options.read_repair.max_tasks = config.read_repair.max_repair_threads;
+  options.read_repair.max_in_flight = config.read_repair.throttling.max_concurrent_repairs;
+  options.read_repair.bandwidth_bytes_per_second =
+      config.read_repair.throttling.bandwidth_limit_bytes_per_second;
+  // PriorityLevel is ordered low < medium < high: its value is the rank.
+  options.read_repair.missing_rank =
+      static_cast<std::uint8_t>(config.read_repair.repair_priority.missing_replicas);
+  options.read_repair.stale_rank =
+      static_cast<std::uint8_t>(config.read_repair.repair_priority.stale_replicas);
   // The config may lower the compiled-in caps, never raise them (core/types.h).
   options.key_size_bytes_max = static_cast<std::size_t>(
       std::min<std::uint64_t>(config.limits.key_bytes_max, core::key_size_bytes_max));

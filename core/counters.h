@@ -75,6 +75,9 @@
   X(read_repairs_acknowledged, "Read repairs a peer acknowledged.")                          \
   X(read_repair_refusals, "Read repairs a peer answered with an error.")                     \
   X(read_backs_merged, "Replica states read back after a write and merged locally.")         \
+  X(read_repairs_dropped_throttle, "Read repairs dropped: max_concurrent_repairs in flight.") \
+  X(read_repairs_dropped_bandwidth, "Read repairs dropped: over the repair bandwidth_limit.") \
+  X(read_repairs_timed_out, "Read repairs unacknowledged after replication_timeout.")       \
   /* Serving as a replica (core/replica). */                                                 \
   X(replica_writes_applied, "Replica writes received and applied.")                          \
   X(replica_write_errors, "Replica writes received that failed to apply.")                   \
@@ -119,6 +122,8 @@
   X(hints_delivered, "Hints delivered to their returning replica.")                          \
   X(hints_expired, "Hints dropped undelivered after hint_storage.maintenance.expiry.")       \
   X(hints_dropped_max_attempts, "Hints dropped undelivered after hints.max_attempts.")       \
+  X(hint_target_pauses, "Targets whose delivery rounds paused for retry_interval.")        \
+  X(hints_stalled_target_up, "Hints found stalled: target up, oldest hint kept >= retry_interval.") \
   /* Hinted handoff, target side (core/handoff). */                                          \
   X(hint_deliveries_received, "Hint deliveries received and applied.")                       \
   X(hint_delivery_errors, "Hint deliveries received that failed to apply.")                  \

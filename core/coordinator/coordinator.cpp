@@ -2,7 +2,8 @@
 //
 // Theory of operation. Replies are matched by our request id, and the request's kind says
 // what a reply may be: a ReplicaWriteReply is a write's acknowledgement (or a hint's, from
-// a fallback) or a read's repair acknowledgement; a ReplicaReadReply is a read's answer
+// a fallback) or a read's repair acknowledgement (matched first against the repairs in
+// flight, which outlive their read: read_repair.cpp); a ReplicaReadReply is a read's answer
 // or a write's read-back; a CoordinateReply answers a forward. Anything that matches no
 // request in flight, or not its kind, is counted and dropped: duplicates, late replies
 // and replies from a previous life of this node all end here. After a failed commit every
@@ -52,12 +53,17 @@ void Coordinator::handle_coordinate_request(const Now& now, const NodeId& from,
 
 void Coordinator::handle_replica_write_reply(const Now& now, const NodeId& from,
                                              const ReplicaWriteReply& reply) {
+  // A read repair's answer, matched by (read, replica) even after the read finished, so
+  // that its budget slot is released.
+  if (on_repair_reply(*state_, from, reply)) return;
   Request* request = find_request(*state_, reply);
   if (request == nullptr) return;
   if (request->kind == RequestKind::write) {
     on_write_reply(*state_, now, *request, from, reply);
   } else if (request->kind == RequestKind::read) {
-    on_repair_reply(*state_, *request, reply);
+    // A repair answered after its slot timed out.
+    state_->context.counters.add(reply.status.code == Code::ok ? "read_repairs_acknowledged"
+                                                                : "read_repair_refusals");
   } else {
     state_->context.counters.add("ignored_wrong_kind");
   }

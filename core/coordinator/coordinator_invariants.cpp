@@ -69,8 +69,14 @@ void check_coordinator_invariants(const CoordinatorState& state) {
   VIGIL_ASSERT(state.repairing <= state.requests.size(), "more repairing reads than requests");
   VIGIL_ASSERT(requests_holding_slots(state) <= state.context.options.requests_in_flight_max,
                "requests in flight over requests_in_flight_max");
-  VIGIL_ASSERT(state.repairing <= state.context.options.requests_in_flight_max,
-               "reads repairing over their bound (requests_in_flight_max)");
+  VIGIL_ASSERT(state.repairing <= repairing_max(state.context.options),
+               "reads repairing over their bound (read_repair.max_tasks)");
+  VIGIL_ASSERT(state.repair_budget.in_flight.size() <=
+                   state.context.options.read_repair.max_in_flight,
+               "read repairs in flight over max_concurrent_repairs");
+  VIGIL_ASSERT(state.repair_budget.tokens <=
+                   state.context.options.read_repair.bandwidth_bytes_per_second,
+               "repair bucket over one second's worth");
   std::size_t timers = 0;
   std::size_t repairing = 0;
   for (const auto& [id, request] : state.requests) {

@@ -23,12 +23,13 @@
 //    that answered corruption, is sent the merge as a ReplicaWrite (the local replica is
 //    merged directly). The stale replica merges, so a repair never loses what the
 //    replica gained meanwhile. Repairs are sent only for reads that met R, and never
-//    more than once per replica per distinct merge.
+//    more than once per replica per distinct merge; the node's repair budget
+//    (read_repair.throttling, repair_priority) may drop them (read_repair.cpp).
 // 5. Once answered, a read that still waits for answers (to repair them) no longer holds
 //    a requests_in_flight_max slot: it moves to the `repairing` count, bounded on its
-//    own by requests_in_flight_max. When that is full the read is finished at once
-//    (counted read_repair_waits_dropped): the replicas that already answered were
-//    repaired; the late ones are not waited for.
+//    own by read_repair.max_repair_threads (and requests_in_flight_max). When that is
+//    full the read is finished at once (counted read_repair_waits_dropped): the replicas
+//    that already answered were repaired; the late ones are not waited for.
 // Silent replicas get the read again after replication_timeout, then every
 // retry_interval, up to max_retries times.
 
@@ -107,23 +108,6 @@ std::uint32_t ask_for_quorum(CoordinatorState& state, Request& request) {
   return sent;
 }
 
-void repair_stale(CoordinatorState& state, Request& request) {
-  if (!state.context.options.read_repair_enabled || request.state.empty()) return;
-  for (ReplicaProgress& replica : request.replicas) {
-    if (!replica.answered && !replica.corrupt) continue;
-    if (replica.known && *replica.known == request.state) continue;
-    if (replica.node == state.context.self()) {
-      const Status status = state.replica.merge_into_local(request.key, request.state);
-      state.context.counters.add(status.ok() ? Counter::read_repairs_local
-                                             : Counter::read_repair_errors);
-    } else {
-      state.context.send(replica.node, ReplicaWrite{request.id, request.key, request.state});
-      state.context.counters.add("read_repairs_sent");
-    }
-    replica.known = request.state;
-  }
-}
-
 bool is_success(std::optional<Code> code) {
   return code == Code::ok || code == Code::not_found;
 }
@@ -137,7 +121,7 @@ void keep_or_finish(CoordinatorState& state, Request& request) {
     return;
   }
   if (request.repairing) return;
-  if (state.repairing >= state.context.options.requests_in_flight_max) {
+  if (state.repairing >= repairing_max(state.context.options)) {
     state.context.counters.add("read_repair_waits_dropped");
     finish(state, request);
     return;
@@ -163,7 +147,7 @@ void progress_read(CoordinatorState& state, const Now& now, Request& request) {
       answer_request(state, now, request, quorum_not_reached(request, "answered"), {});
     }
   }
-  if (is_success(request.reply_code)) repair_stale(state, request);
+  if (is_success(request.reply_code)) repair_stale(state, now, request);
   if (request.reply_code) keep_or_finish(state, request);
 }
 
@@ -238,12 +222,6 @@ void on_read_reply(CoordinatorState& state, const Now& now, Request& request, co
     replica->error = from_wire(reply.status);
   }
   progress_read(state, now, request);
-}
-
-void on_repair_reply(CoordinatorState& state, Request& /*request*/,
-                     const ReplicaWriteReply& reply) {
-  state.context.counters.add(reply.status.code == Code::ok ? "read_repairs_acknowledged"
-                                                           : "read_repair_refusals");
 }
 
 }  // namespace vigil::core

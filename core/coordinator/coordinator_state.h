@@ -2,6 +2,7 @@
 // Internal to core/coordinator/: the state behind core::Coordinator and the functions that
 // act on it, one idea per source file. Not a contract: coordinator.h is.
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -66,6 +67,9 @@ struct ReplicaProgress {
   // read: not asked (yet): read_repair.probability did not pick this read for all N, and
   // no failure or silence has made it needed. Still counted as pending (it can be asked).
   bool unasked = false;
+  // read: the merge whose repair of this replica was dropped by the budget (read_repair.cpp);
+  // that merge is not offered to it again, a later, different merge is.
+  std::optional<SiblingSet> repair_dropped;
 
   bool settled() const { return answered || corrupt || error.has_value(); }
 };
@@ -112,6 +116,15 @@ using PeerRequestKey = std::pair<NodeId, RequestId>;
 
 struct CoordinatorState;
 
+// Read repair's budget on this node (read_repair.cpp): the repair ReplicaWrites in flight,
+// by (read id, replica) -> when they stop counting (replication_timeout after the send),
+// and a token bucket of bytes.
+struct RepairBudget {
+  std::multimap<std::pair<RequestId, NodeId>, Instant> in_flight;
+  std::uint64_t tokens = 0;            // bytes that may be sent now
+  std::optional<Instant> refilled_at;  // nullopt: never used, the bucket starts full
+};
+
 // What one kind of request does at each step of the life request_lifecycle.cpp gives every
 // request. The flows are stateless; the request and the coordinator's state are passed in.
 class RequestFlow {
@@ -151,7 +164,14 @@ struct CoordinatorState {
   // Answered reads kept for read repair (Request::repairing): bounded by
   // requests_in_flight_max on their own, and not counted against it by admission.
   std::size_t repairing = 0;
+  RepairBudget repair_budget;
 };
+
+// The bound on answered reads repairing: read_repair.max_tasks (max_repair_threads), never
+// above requests_in_flight_max.
+inline std::size_t repairing_max(const NodeOptions& options) {
+  return std::min<std::size_t>(options.requests_in_flight_max, options.read_repair.max_tasks);
+}
 
 // Requests that hold a requests_in_flight_max slot: all but the answered reads repairing.
 inline std::size_t requests_holding_slots(const CoordinatorState& state) {
@@ -195,9 +215,16 @@ void on_write_read_back(CoordinatorState& state, const Now& now, Request& reques
                         const NodeId& from, const ReplicaReadReply& reply);
 void on_read_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                    const ReplicaReadReply& reply);
-void on_repair_reply(CoordinatorState& state, Request& request, const ReplicaWriteReply& reply);
 void on_coordinate_reply(CoordinatorState& state, const Now& now, Request& request,
                          const NodeId& from, const CoordinateReply& reply);
+
+// --- read_repair.cpp: read repair under its budget (theory there) ---
+// Repairs every replica of an answered read whose known state differs from the merge,
+// missing before stale as repair_priority ranks them, while the budget allows.
+void repair_stale(CoordinatorState& state, const Now& now, Request& request);
+// A ReplicaWriteReply from `from` for read `id`: releases that repair's budget slot and
+// counts the answer. False when no repair of that read to that replica is in flight.
+bool on_repair_reply(CoordinatorState& state, const NodeId& from, const ReplicaWriteReply& reply);
 
 // --- hints_fallback.cpp: sloppy quorum, the coordinator's side of hinted handoff ---
 // Sends a HintWrite for every replica of `request` that is unsettled, not hinted yet and

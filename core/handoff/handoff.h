@@ -46,6 +46,9 @@ class Handoff {
 
   // Hints held for other nodes (from storage; 0 when storage cannot tell).
   std::uint64_t hints_pending() const;
+  // Of those, the hints held for targets found stalled (up, oldest hint undelivered for
+  // hints.retry_interval) at the last check: a gauge (core/handoff/hint_stalls.cpp).
+  std::uint64_t hints_stalled() const;
 
  private:
   std::unique_ptr<HandoffState> state_;

@@ -17,8 +17,14 @@
 //   (merge_into_local: idempotent, so a hint delivered twice is harmless), and answers
 //   HintDeliveryReply after its commit; on ok the holder erases the hint. A delivery not
 //   answered ok within replication_timeout is a failed attempt: the attempt is stored in
-//   the hint, the hint is dropped (and counted) at max_attempts, and the target's rounds
-//   pause for retry_interval.
+//   the hint and the hint is dropped (and counted) at max_attempts. A refusal pauses the
+//   target's rounds for retry_interval; a timeout does not (one lost message must not stall
+//   a healthy target's hints for retry_interval): the hint goes again at the target's next
+//   round, the next answered delivery or the next check. Only timeouts_before_pause
+//   timeouts in a row, with no delivery answered between them, pause the target: it is
+//   probably down before the failure detector says so.
+// - Stalls. Hints not delivered while their target is up are watched (hint_stalls.cpp)
+//   and counted as hints_stalled_target_up.
 // - When. A round starts for every target that is up and not pausing at each check
 //   (every check_interval, armed only while hints are held), and at once when the failure
 //   detector sees the target alive again (handle_peer_transition), whatever pause was set.
@@ -31,7 +37,6 @@
 //   hints nor record attempts; the restarted node resumes from what is durable.
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,85 +44,19 @@
 #include <vector>
 
 #include "core/handoff/handoff.h"
+#include "core/handoff/handoff_state.h"
 #include "core/replica/replica.h"
 
 namespace vigil::core {
 
-// What the holder of hints keeps in memory; the hints themselves are in storage.
-struct HintDeliveryInFlight {
-  StoredHint hint;  // as sent (attempts are recorded in it when the delivery fails)
-  Instant timeout_at;
-};
-struct HintTarget {
-  std::uint64_t held = 0;             // hints stored for it (as loaded and kept since)
-  std::optional<Instant> next_round;  // when to send it hints next (nullopt: not scheduled)
-  std::uint32_t in_flight = 0;        // deliveries sent and not answered
-};
-struct HandoffState {
-  HandoffState(NodeContext& context_in, Replica& replica_in)
-      : context(context_in), replica(replica_in) {}
-
-  NodeContext& context;
-  Replica& replica;
-  bool loaded = false;  // `targets` and `next_id` were built from storage
-  std::uint64_t next_id = 1;
-  std::map<NodeId, HintTarget> targets;
-  std::map<std::uint64_t, HintDeliveryInFlight> in_flight;  // by hint id
-  std::optional<Instant> check_at;  // the periodic check (armed while hints are held)
-};
-
 namespace {
 
-constexpr std::size_t hint_page_size = 256;
-
-std::uint64_t first_id_of_life(const HandoffState& state) {
-  return (state.context.incarnation << sequence_bits) | 1;
-}
-
-// The id of a corrupt hint, given that hints_after(after_id, page) fails with corruption:
-// the smallest x > after_id whose page does not fail. The pages after x-1 and after x differ
-// only when the first hint after x-1 is x itself, and removing it removed the damage.
-std::optional<std::uint64_t> locate_corrupt(NodeStorage& storage, std::uint64_t after_id,
-                                            std::size_t page) {
-  std::uint64_t low = after_id;                                    // its page fails
-  std::uint64_t high = std::numeric_limits<std::uint64_t>::max();  // nothing after: no fail
-  while (high - low > 1) {
-    const std::uint64_t middle = low + (high - low) / 2;
-    auto hints = storage.hints_after(middle, page);
-    if (!hints.ok() && hints.status().code() != Code::corruption) return std::nullopt;
-    (hints.ok() ? high : low) = middle;
-  }
-  return high;
-}
-
-// Walks every stored hint, erasing corrupt ones (counted as hints_corrupt), and calls
-// `visit` for each intact one. False when storage refused a read or an erase.
-template <typename Visit>
-bool for_each_hint(HandoffState& state, Visit&& visit) {
-  std::uint64_t after = 0;
-  while (true) {
-    auto page = state.context.storage.hints_after(after, hint_page_size);
-    if (!page.ok()) {
-      std::optional<std::uint64_t> bad;
-      if (page.status().code() == Code::corruption) {
-        bad = locate_corrupt(state.context.storage, after, hint_page_size);
-      }
-      if (bad && state.context.storage.erase_hint(*bad).ok()) {
-        state.context.counters.add("hints_corrupt");
-        continue;  // the same page again, one bad record fewer
-      }
-      state.context.counters.add("storage_read_errors");
-      return false;
-    }
-    for (const StoredHint& hint : *page) visit(hint);
-    if (page->size() < hint_page_size) return true;
-    after = page->back().id;
-  }
-}
-
-bool expired(const StoredHint& hint, const Now& now) {
-  return now.wall_us >= hint.expires_us;
-}
+// Deliveries to one target timed out in a row (none answered in between) that pause its
+// rounds like a refusal. One loss (1% of messages under the seed's defaults) must not
+// stop a healthy target's hints; a target silent to three deliveries in a row is probably
+// down before the failure detector says so, and retrying it at every round would only
+// spend the hints' attempts.
+constexpr std::uint32_t timeouts_before_pause = 3;
 
 void drop_hint(HandoffState& state, const StoredHint& hint, const char* counter) {
   state.context.counters.add(counter);
@@ -125,26 +64,6 @@ void drop_hint(HandoffState& state, const StoredHint& hint, const char* counter)
     state.context.counters.add("storage_write_errors");
   auto it = state.targets.find(hint.target);
   if (it != state.targets.end() && it->second.held > 0) --it->second.held;
-}
-
-// Builds the per-target counts and the next id from storage (once per life, at every
-// check, and after a corrupt hint was met). With `now`, also collects the hints past their
-// expiry (not counted as held). False when storage cannot be read.
-bool reload(HandoffState& state, const Now* now, std::vector<StoredHint>* expired_hints) {
-  for (auto& [target, bookkeeping] : state.targets) bookkeeping.held = 0;
-  std::uint64_t max_id = 0;
-  const bool ok = for_each_hint(state, [&](const StoredHint& hint) {
-    max_id = std::max(max_id, hint.id);
-    if (now != nullptr && expired(hint, *now) && !state.in_flight.contains(hint.id)) {
-      expired_hints->push_back(hint);
-    } else {
-      ++state.targets[hint.target].held;
-    }
-  });
-  if (!ok) return false;
-  state.next_id = std::max<std::uint64_t>({state.next_id, first_id_of_life(state), max_id + 1});
-  state.loaded = true;
-  return true;
 }
 
 bool ensure_loaded(HandoffState& state) {
@@ -195,9 +114,11 @@ void send_round(HandoffState& state, const Now& now, const NodeId& target) {
   }
 }
 
-// A delivery that was refused or timed out: one attempt more, or dropped at max_attempts;
-// the target's rounds pause for retry_interval.
-void delivery_failed(HandoffState& state, const Now& now, std::uint64_t id) {
+// A delivery that was refused or timed out: one attempt more, or dropped at max_attempts.
+// A refusal, or the timeouts_before_pause-th timeout in a row, pauses the target's rounds
+// for retry_interval; a lone timeout does not: the hint is sent again at the target's next
+// round (the next answered delivery, or the next check) and the others keep flowing.
+void delivery_failed(HandoffState& state, const Now& now, std::uint64_t id, bool refused) {
   auto it = state.in_flight.find(id);
   if (it == state.in_flight.end()) return;
   StoredHint hint = std::move(it->second.hint);
@@ -211,7 +132,10 @@ void delivery_failed(HandoffState& state, const Now& now, std::uint64_t id) {
   } else if (!state.context.storage.write_hint(hint).ok()) {
     state.context.counters.add("storage_write_errors");
   }
-  if (!bookkeeping.next_round) {
+  if (!refused) ++bookkeeping.timeouts_in_a_row;
+  const bool pause = refused || bookkeeping.timeouts_in_a_row >= timeouts_before_pause;
+  if (pause && !bookkeeping.next_round) {
+    state.context.counters.add("hint_target_pauses");
     bookkeeping.next_round = now.monotonic + state.context.options.hints.retry_interval;
   }
 }
@@ -230,6 +154,7 @@ void run_check(HandoffState& state, const Now& now) {
     if (!state.context.storage.erase_hint(hint.id).ok())
       state.context.counters.add("storage_write_errors");
   }
+  watch_stalls(state, now);
   for (auto& [target, bookkeeping] : state.targets) {
     if (bookkeeping.held > 0 && !bookkeeping.next_round && state.context.peer_is_up(target)) {
       send_round(state, now, target);
@@ -284,6 +209,10 @@ std::uint64_t Handoff::hints_pending() const {
   return count.ok() ? *count : 0;
 }
 
+std::uint64_t Handoff::hints_stalled() const {
+  return core::hints_stalled(*state_);
+}
+
 std::optional<Instant> Handoff::poll_timeout() const {
   const HandoffState& state = *state_;
   if (state.context.storage_failure) return std::nullopt;
@@ -307,7 +236,7 @@ void Handoff::handle_timeout(const Now& now) {
   }
   for (std::uint64_t id : timed_out) {
     state.context.counters.add("hint_delivery_timeouts");
-    delivery_failed(state, now, id);
+    delivery_failed(state, now, id, /*refused=*/false);
   }
   if (state.check_at && *state.check_at <= now.monotonic) run_check(state, now);
   std::vector<NodeId> due;
@@ -324,12 +253,16 @@ void Handoff::handle_timeout(const Now& now) {
 
 void Handoff::handle_peer_transition(const Now& now, const PeerTransition& transition) {
   HandoffState& state = *state_;
+  if (transition.from == PeerState::alive && transition.to != PeerState::alive) {
+    forget_stall(state, transition.peer);
+  }
   if (transition.to != PeerState::alive || transition.from == PeerState::alive) return;
   if (state.context.storage_failure || !ensure_loaded(state)) return;
   auto it = state.targets.find(transition.peer);
   if (it == state.targets.end() || it->second.held == 0) return;
   state.context.counters.add("hint_replays_on_recovery");
   it->second.next_round.reset();  // a pause after failed attempts ends: it is back
+  it->second.timeouts_in_a_row = 0;
   send_round(state, now, transition.peer);
 }
 
@@ -368,13 +301,14 @@ void Handoff::handle_hint_delivery_reply(const Now& now, const NodeId& from,
   }
   if (message.status.code != Code::ok) {
     state.context.counters.add("hint_delivery_refusals");
-    delivery_failed(state, now, message.hint_id);
+    delivery_failed(state, now, message.hint_id, /*refused=*/true);
     return;
   }
   const StoredHint hint = std::move(it->second.hint);
   state.in_flight.erase(it);
   HintTarget& bookkeeping = state.targets[hint.target];
   if (bookkeeping.in_flight > 0) --bookkeeping.in_flight;
+  bookkeeping.timeouts_in_a_row = 0;
   drop_hint(state, hint, "hints_delivered");
   if (!bookkeeping.next_round && !state.context.storage_failure)
     send_round(state, now, hint.target);

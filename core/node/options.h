@@ -63,6 +63,28 @@ struct NodeOptions {
   // With read_repair_enabled false a read never asks beyond R.
   bool read_repair_enabled = true;
   double read_repair_probability = 0.1;
+  // Read repair's budget (seed 4.1; core/coordinator/read_repair.cpp). Only repairs sent to
+  // peers spend it; merging into this node's own store is free. A repair over either bound
+  // is dropped and counted, never queued.
+  struct ReadRepair {
+    // read_repair.max_repair_threads: answered reads kept waiting for late answers so as
+    // to repair them (the `repairing` state), at once. Over it an answered read finishes
+    // at once (read_repair_waits_dropped). No thread exists in core/: a repair task is such
+    // a read.
+    std::uint32_t max_tasks = 4;
+    // throttling.max_concurrent_repairs: repair ReplicaWrites sent and neither
+    // acknowledged nor past replication_timeout, per coordinating node.
+    std::uint32_t max_in_flight = 3;
+    // throttling.bandwidth_limit: a token bucket over the encoded size of the repaired
+    // state plus the key, refilled at this rate, holding at most one second's worth.
+    std::uint64_t bandwidth_bytes_per_second = 10ULL * 1024 * 1024;
+    // repair_priority as ranks (low 0, medium 1, high 2): within one read the higher rank
+    // spends the budget first, the preference-list order breaks ties. `missing`: the
+    // replica answered not_found or corruption; `stale`: it holds something older.
+    std::uint8_t missing_rank = 2;
+    std::uint8_t stale_rank = 1;
+  };
+  ReadRepair read_repair;
   std::size_t key_size_bytes_max = core::key_size_bytes_max;
   std::size_t value_size_bytes_max = 1024 * 1024;
   // Bound on requests this node coordinates or forwards at once (client and peer);
