@@ -39,6 +39,7 @@ struct Planted {
   const char* template_file;
   std::uint64_t runs_max;        // the bound: found within this many runs
   const char* signature_prefix;  // what fails
+  bool lossless = false;         // the template's network without its message loss
 };
 
 void expect_found_and_shrunk(const Planted& planted) {
@@ -48,7 +49,9 @@ void expect_found_and_shrunk(const Planted& planted) {
   options.out_dir = ::testing::TempDir() + "explore-" + planted.name;
   options.template_stem = planted.name;
   options.shrink_attempts_max = 150;
-  const ExploreSummary summary = explore(load_template(planted.template_file, planted.bug), options);
+  Scenario tmpl = load_template(planted.template_file, planted.bug);
+  if (planted.lossless) tmpl.network.loss = 0;
+  const ExploreSummary summary = explore(tmpl, options);
   ASSERT_EQ(summary.failures, 1U) << planted.name << ": not found in " << planted.runs_max
                                   << " runs";
   ASSERT_EQ(summary.shrunk.size(), 1U);
@@ -72,8 +75,9 @@ void expect_found_and_shrunk(const Planted& planted) {
   clean.runs = failure.found.index + 1;
   clean.keep_going = true;
   clean.shrink_attempts_max = 0;
-  const ExploreSummary without =
-      explore(load_template(planted.template_file, core::PlantedBug::none), clean);
+  Scenario correct = load_template(planted.template_file, core::PlantedBug::none);
+  if (planted.lossless) correct.network.loss = 0;
+  const ExploreSummary without = explore(correct, clean);
   EXPECT_EQ(without.failures, 0U) << planted.name << ": the template fails without the bug";
 }
 
@@ -90,6 +94,13 @@ TEST(ExplorePlanted, MergeDropsConcurrentSibling) {
 TEST(ExplorePlanted, HintErasedBeforeDeliveryAcknowledged) {
   expect_found_and_shrunk({"hint-erased-early", core::PlantedBug::hint_erased_before_ack,
                            "explore-hints.yaml", 40, "hints_drained"});
+}
+
+// Without message loss the bug needs faults to show: a delivery must be lost to a crash
+// or a cut, which explore has to draw.
+TEST(ExplorePlanted, HintErasedBeforeDeliveryAcknowledgedNeedsFaults) {
+  expect_found_and_shrunk({"hint-erased-early-lossless", core::PlantedBug::hint_erased_before_ack,
+                           "explore-hints.yaml", 100, "hints_drained", true});
 }
 
 }  // namespace
