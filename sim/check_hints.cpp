@@ -94,9 +94,8 @@ CheckResult check_hints_drained(const Scenario& scenario, const SimulationResult
   const bool expiry_as_expected = spec.expire ? expired + dropped > 0 : expired + dropped == 0;
   check.ok = pending == 0 && expiry_as_expected && unreceived == 0;
   if (unreceived > 0) {
-    check.examples.insert(check.examples.begin(),
-                          std::to_string(unreceived) +
-                              " hint(s) counted delivered that no target received");
+    check.examples.push_back(std::to_string(unreceived) +
+                             " hint(s) counted delivered that no target received");
   }
   return check;
 }
