@@ -86,9 +86,12 @@ void report_run(const ExploreCommandOptions& options, const sim::ExploredRun& ru
   if (options.json) {
     nlohmann::json line = {{"run", run.index},
                            {"seed", run.generated.run.seed},
-                           {"swarm", swarm_text(run.generated.swarm)},
+                           {"swarm", nlohmann::json::array()},
                            {"faults", verdict.faults},
                            {"result", verdict.failed ? "fail" : "pass"}};
+    for (const sim::SwarmKind kind : run.generated.swarm) {
+      line["swarm"].push_back(sim::swarm_kind_name(kind));
+    }
     if (verdict.failed) line["signature"] = verdict.signature;
     std::cout << line.dump() << '\n' << std::flush;
     return;
