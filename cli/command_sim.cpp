@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -25,7 +26,7 @@ namespace {
 
 struct SimOptions {
   std::string path;
-  std::uint64_t seed = 1;
+  std::optional<std::uint64_t> seed;  // --seed; unset: the file's `seed:`, else 1
   std::string seeds;
   bool json = false;
   std::string history_file;
@@ -97,7 +98,10 @@ int run_sim(const SimOptions& options) {
   }
   if (load_failed) return exit_usage;
 
-  sim::SeedRange seeds{options.seed, options.seed};
+  // Neither --seed nor --seeds: each file's own `seed:` (default 1).
+  const bool file_seeds = !options.seed && options.seeds.empty();
+  const std::uint64_t one_seed = options.seed.value_or(1);
+  sim::SeedRange seeds{one_seed, one_seed};
   if (!options.seeds.empty()) {
     const core::Result<sim::SeedRange> range = sim::parse_seed_range(options.seeds);
     if (!range.ok()) {
@@ -130,7 +134,9 @@ int run_sim(const SimOptions& options) {
   std::vector<sim::RunRecord> records;
   bool all_met = true;
   for (const sim::Scenario& scenario : scenarios) {
-    for (std::uint64_t seed = seeds.first;; ++seed) {
+    const sim::SeedRange range =
+        file_seeds && scenario.seed ? sim::SeedRange{*scenario.seed, *scenario.seed} : seeds;
+    for (std::uint64_t seed = range.first;; ++seed) {
       sim::RunRecord record = sim::run_scenario(scenario, seed, run_options);
       all_met = all_met && record.met_expectation();
       if (options.json) {
@@ -139,7 +145,7 @@ int run_sim(const SimOptions& options) {
         table.row(record);
       }
       records.push_back(std::move(record));
-      if (seed == seeds.last) break;
+      if (seed == range.last) break;
     }
   }
   if (!options.json) table.summary(records);
@@ -160,8 +166,8 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<SimOptions>();
   command->add_option("scenario", options->path, "a scenario file, or a directory of *.yaml")
       ->required();
-  CLI::Option* seed =
-      command->add_option("--seed", options->seed, "the seed of the one run")->capture_default_str();
+  CLI::Option* seed = command->add_option(
+      "--seed", options->seed, "the seed of the one run (default: the file's seed:, else 1)");
   command->add_option("--seeds", options->seeds, "a range of seeds, A-B (inclusive)")
       ->excludes(seed);
   command->add_flag("--json", options->json, "one JSON object per run, one per line");

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_config_command(app, exit_code);
   vigil::cli::add_ring_command(app, exit_code);
   vigil::cli::add_sim_command(app, exit_code);
+  vigil::cli::add_explore_command(app, exit_code);
   vigil::cli::add_start_command(app, exit_code);
   vigil::cli::add_bench_command(app, exit_code);
   vigil::cli::add_cluster_command(app, exit_code);

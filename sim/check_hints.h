@@ -15,7 +15,10 @@ namespace vigil::sim {
 //         pairs where the put's element is in the key's final read but the replica did not
 //         hold it before the final reads: what hinted handoff did not bring back and only
 //         read repair or anti-entropy can), keys_missing_on_replicas (keys with such a pair).
-// ok: pending == 0, and expired + dropped_max_attempts == 0 unless `spec.expire` (hints are
+//         delivered_not_received (hints the holders erased as delivered beyond the
+//         deliveries targets received: each delivered hint was received first, so more
+//         means a hint erased before its delivery was acknowledged, and lost with it).
+// ok: delivered_not_received == 0, pending == 0, and expired + dropped_max_attempts == 0 unless `spec.expire` (hints are
 // expected to expire), in which case expired + dropped_max_attempts > 0.
 // writes_missing_on_replicas is reported, never gated: acknowledged writes whose coordinator
 // crashed before covering a silent replica with a hint are left for anti-entropy.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -39,7 +40,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) refuse(root, "", "the scenario is empty");
   check_keys(root, "",
              {"name", "duration", "quiesce", "cluster", "network", "disk", "workload", "faults", "checks",
-              "expect"});
+              "expect", "seed"});
   Scenario scenario;
   scenario.file = file_;
 
@@ -63,6 +64,10 @@ Scenario Loader::load(const YAML::Node& root) {
     if (scenario.quiesce <= Duration{0} || scenario.quiesce > duration_max) {
       refuse(root["quiesce"], "quiesce", "must be more than 0 and at most 30d");
     }
+  }
+
+  if (root["seed"].IsDefined()) {
+    scenario.seed = whole(root["seed"], "seed", 0, std::numeric_limits<std::uint64_t>::max());
   }
 
   load_cluster(require(root, "cluster", ""), scenario);

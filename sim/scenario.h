@@ -4,6 +4,7 @@
 // the file, line and reason (rule 4).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +16,10 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "core/types.h"
+
+namespace vigil::core {
+struct NodeOptions;
+}  // namespace vigil::core
 
 namespace vigil::sim {
 
@@ -131,6 +136,12 @@ struct Scenario {
   std::vector<Fault> faults;     // sorted by `at`
   std::vector<CheckSpec> checks;
   Expectation expect = Expectation::pass;
+  // The top-level `seed:` key: the seed `vigil sim FILE` runs when no --seed/--seeds is
+  // given (explore writes it into the minimal scenarios it shrinks to).
+  std::optional<std::uint64_t> seed;
+  // Tests only: applied to every node's options after the configuration's (a planted bug,
+  // core/node/options.h). Never loaded or written: no file can set it.
+  std::function<void(core::NodeOptions&)> adjust_node_options;
 };
 
 // Node ids of a scenario: n1..nN.

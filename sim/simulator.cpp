@@ -133,6 +133,7 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed,
     core::NodeOptions node_options =
         config::node_options_from_config(node_config(scenario, ids[i]));
     set_membership_addresses(node_options, scenario, ids);
+    if (scenario.adjust_node_options) scenario.adjust_node_options(node_options);  // tests only
     client_timeout_us_ =
         core::to_micros(node_options.request_timeout) + limits_.client_timeout_slack_us;
     hosts_.push_back(std::make_unique<NodeHost>(

@@ -107,6 +107,10 @@ void send_round(HandoffState& state, const Now& now, const NodeId& target) {
     }
     state.context.send(target, HintDelivery{hint.id, hint.key, hint.state});
     state.context.counters.add("hint_deliveries_sent");
+    if (state.context.options.planted_bug == PlantedBug::hint_erased_before_ack) {
+      drop_hint(state, hint, "hints_delivered");  // planted (options.h): never in production
+      continue;
+    }
     state.in_flight.emplace(
         hint.id,
         HintDeliveryInFlight{hint, now.monotonic + state.context.options.replication_timeout});

@@ -35,6 +35,18 @@ struct QuorumCounts {
 // first and passes that context; a put/del without one supersedes nothing.
 enum class SetContext : std::uint8_t { coordinator, read };
 
+// Protocol bugs planted on purpose, for tests of the simulator's bug finding only
+// (tests/sim/explore_planted_test.cpp). NodeOptions::planted_bug is never set from a
+// configuration (config/node_options.h does not know it) or a scenario file; only a test
+// sets it, through Scenario::adjust_node_options. Each is a one-line change at its place.
+enum class PlantedBug : std::uint8_t {
+  none,
+  ack_after_w_minus_1,      // coordinator_write.cpp: ok after W-1 acknowledgements
+  merge_drops_sibling,      // replica.cpp: a replica's merge resolves concurrent versions
+                            // by timestamp, dropping the loser (in siblings mode)
+  hint_erased_before_ack,   // hints.cpp: a hint is erased when its delivery is sent
+};
+
 // What a node needs from the configuration (config/node_options.h maps a Config onto this).
 // Constructor REQUIRES (asserted): 1 <= every read/write count <= replicas; every duration
 // > 0; key_size_bytes_max in 1..core::key_size_bytes_max; value_size_bytes_max <=
@@ -119,6 +131,8 @@ struct NodeOptions {
 
   // Anti-entropy: trees, exchanges, background repair (core/antientropy/).
   AntiEntropyOptions anti_entropy;
+
+  PlantedBug planted_bug = PlantedBug::none;  // tests only (above)
 };
 
 }  // namespace vigil::core

@@ -44,8 +44,9 @@ Status Replica::merge_into_local(const Key& key, const SiblingSet& incoming) {
   }
   SiblingSet merged = current;
   VersionCounters version_counters;
-  merged.merge(incoming, context_.options.conflict_mode, context_.options.sibling_limits,
-               version_counters);
+  const bool planted = context_.options.planted_bug == PlantedBug::merge_drops_sibling;
+  merged.merge(incoming, planted ? ConflictMode::timestamp : context_.options.conflict_mode,
+               context_.options.sibling_limits, version_counters);
   add_version_counters(context_.counters, version_counters);
   if (merged.empty() || (stored && merged == current)) return Status::ok_status();
   if (Status written = context_.stage_key(key, stored ? &current : nullptr, corrupt, merged);

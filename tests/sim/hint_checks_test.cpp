@@ -57,7 +57,9 @@ FaultState all_up(std::int64_t at_ms, std::uint32_t nodes = 5) {
 TEST(HintsDrained, PassesWhenEverythingWasDeliveredAndFailsOnPendingOrExpiry) {
   const Scenario scenario = five_nodes();
   SimulationResult result;
-  result.counters = {{"node.hints_stored", 10}, {"node.hints_delivered", 10}};
+  result.counters = {{"node.hints_stored", 10},
+                     {"node.hints_delivered", 10},
+                     {"node.hint_deliveries_received", 11}};  // one delivery was duplicated
   result.hints_pending = {{"n1", 0}, {"n2", 0}};
   CheckSpec spec = spec_named("hints_drained");
   CheckResult check = check_hints_drained(scenario, result, spec);
@@ -65,6 +67,14 @@ TEST(HintsDrained, PassesWhenEverythingWasDeliveredAndFailsOnPendingOrExpiry) {
   EXPECT_EQ(check.counts.at("stored"), 10u);
   EXPECT_EQ(check.counts.at("delivered"), 10u);
   EXPECT_EQ(check.counts.at("pending"), 0u);
+  EXPECT_EQ(check.counts.at("delivered_not_received"), 0u);
+
+  // A hint erased as delivered that its target never received (erased before the ack).
+  result.counters["node.hint_deliveries_received"] = 8;
+  check = check_hints_drained(scenario, result, spec);
+  EXPECT_FALSE(check.ok);
+  EXPECT_EQ(check.counts.at("delivered_not_received"), 2u);
+  result.counters["node.hint_deliveries_received"] = 11;
 
   result.hints_pending["n2"] = 3;
   check = check_hints_drained(scenario, result, spec);
