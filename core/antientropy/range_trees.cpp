@@ -17,7 +17,10 @@ constexpr std::uint8_t snapshot_format = 1;
 constexpr const char* snapshot_meta = "ae.trees";
 constexpr std::size_t journal_entry_bytes = 4 + 8 + 8 + 8;
 // The smallest journal worth a snapshot: below it, replaying is cheaper than rewriting.
-constexpr std::uint64_t snapshot_journal_bytes_min = 64 * 1024;
+constexpr std::uint64_t snapshot_journal_bytes_min = 1024 * 1024;
+// A snapshot is taken when the journal since the last one holds this many times the
+// snapshot's bytes: the snapshot's amortized cost is then a quarter of the journal's.
+constexpr std::uint64_t snapshot_journal_ratio = 4;
 
 std::string tree_meta(std::size_t set) {
   return "ae.tree." + std::to_string(set);
@@ -43,11 +46,7 @@ RangeTrees::RangeTrees(const AntiEntropyOptions& options, const Ring& ring,
 
 void RangeTrees::apply(std::size_t set, std::uint64_t segment, std::uint64_t hash,
                        std::int64_t count) {
-  TictacTree& tree = trees_[set];
-  const std::uint64_t old_hash = tree.hash(depth_, segment);
-  const std::uint64_t old_count = tree.count(depth_, segment);
-  tree.set_leaf(segment, old_hash ^ hash,
-                static_cast<std::uint64_t>(static_cast<std::int64_t>(old_count) + count));
+  trees_[set].apply_delta(segment, hash, count);
   if (!options_.persist_trees) return;
   Delta& delta = pending_[LeafKey{set, segment}];
   delta.hash ^= hash;
@@ -126,8 +125,8 @@ Status RangeTrees::stage(NodeStorage& storage, NodeCounters& counters) {
   if (!options_.persist_trees || pending_.empty()) return Status::ok_status();
   if (Status status = stage_journal(storage); !status.ok()) return status;
   const bool ring_full = journal_seq_ - snapshot_seq_ >= journal_slots / 2;
-  const bool journal_large =
-      journal_bytes_ >= std::max(snapshot_bytes_, snapshot_journal_bytes_min);
+  const bool journal_large = journal_bytes_ >= std::max(snapshot_journal_ratio * snapshot_bytes_,
+                                                        snapshot_journal_bytes_min);
   if (!ring_full && !journal_large) return Status::ok_status();
   counters.add("ae_tree_snapshots");
   return stage_snapshot(storage);
@@ -279,10 +278,7 @@ Status RangeTrees::replay_journal(NodeStorage& storage) {
         return error(Code::corruption, "anti-entropy journal row " + std::to_string(seq) +
                                            " names a leaf outside the trees");
       }
-      trees_[set].set_leaf(segment, trees_[set].hash(depth_, segment) ^ hash,
-                           static_cast<std::uint64_t>(
-                               static_cast<std::int64_t>(trees_[set].count(depth_, segment)) +
-                               count));
+      trees_[set].apply_delta(segment, hash, count);
     }
     journal_seq_ = seq;
     journal_bytes_ += bytes.size();

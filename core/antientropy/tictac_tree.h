@@ -54,6 +54,11 @@ class TictacTree {
   // hash (asserted through the count: a leaf's count never goes below zero).
   void add(Token token, std::uint64_t state_hash);
   void remove(Token token, std::uint64_t state_hash);
+  // XORs `hash_delta` into one leaf and adds `count_delta` to its count (a journal row,
+  // a batch of changes). REQUIRES: the count stays >= 0.
+  void apply_delta(std::uint64_t segment, std::uint64_t hash_delta, std::int64_t count_delta) {
+    change(segment, hash_delta, count_delta);
+  }
   // Replaces one leaf outright (a rebuild found it wrong), updating the levels above.
   void set_leaf(std::uint64_t segment, std::uint64_t hash, std::uint64_t count);
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/membership/membership.h"
 #include "core/node/node_context.h"
@@ -49,6 +50,8 @@ class Handoff {
   // Of those, the hints held for targets found stalled (up, oldest hint undelivered for
   // hints.retry_interval) at the last check: a gauge (core/handoff/hint_stalls.cpp).
   std::uint64_t hints_stalled() const;
+  // The targets whose hints expired undelivered since the last call, in id order.
+  std::vector<NodeId> take_expired_targets();
 
  private:
   std::unique_ptr<HandoffState> state_;

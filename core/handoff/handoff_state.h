@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct HandoffState {
   std::map<NodeId, HintTarget> targets;
   std::map<std::uint64_t, HintDeliveryInFlight> in_flight;  // by hint id
   std::optional<Instant> check_at;  // the periodic check (armed while hints are held)
+  // Targets whose hints expired undelivered since the node last asked (their data is now
+  // missing there: anti-entropy compares with them at once).
+  std::set<NodeId> expired_targets;
 };
 
 // --- hint_scan.cpp ---

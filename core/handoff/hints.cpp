@@ -103,6 +103,7 @@ void send_round(HandoffState& state, const Now& now, const NodeId& target) {
     if (state.in_flight.contains(hint.id)) continue;
     if (expired(hint, now)) {
       drop_hint(state, hint, "hints_expired");
+      state.expired_targets.insert(hint.target);
       continue;
     }
     state.context.send(target, HintDelivery{hint.id, hint.key, hint.state});
@@ -155,6 +156,7 @@ void run_check(HandoffState& state, const Now& now) {
   }
   for (const StoredHint& hint : expired_hints) {
     state.context.counters.add("hints_expired");
+    state.expired_targets.insert(hint.target);
     if (!state.context.storage.erase_hint(hint.id).ok())
       state.context.counters.add("storage_write_errors");
   }
@@ -215,6 +217,12 @@ std::uint64_t Handoff::hints_pending() const {
 
 std::uint64_t Handoff::hints_stalled() const {
   return core::hints_stalled(*state_);
+}
+
+std::vector<NodeId> Handoff::take_expired_targets() {
+  std::vector<NodeId> targets(state_->expired_targets.begin(), state_->expired_targets.end());
+  state_->expired_targets.clear();
+  return targets;
 }
 
 std::optional<Instant> Handoff::poll_timeout() const {

@@ -90,7 +90,7 @@ const NodeId& Node::id() const {
 void Node::handle_client_request(const Now& now, ClientRequest request) {
   parts_->coordinator.forget_expired(now);
   parts_->coordinator.handle_client_request(now, std::move(request));
-  parts_->end_input();
+  parts_->end_input(now);
 }
 
 void Node::handle_message(const Now& now, Envelope envelope) {
@@ -109,7 +109,7 @@ void Node::handle_message(const Now& now, Envelope envelope) {
   } else {
     parts.route(now, envelope.from, envelope.message);
   }
-  parts.end_input();
+  parts.end_input(now);
 }
 
 void Node::handle_timeout(const Now& now) {
@@ -120,7 +120,7 @@ void Node::handle_timeout(const Now& now) {
   parts.membership.handle_timeout(now);
   parts.pass_transitions(now);
   parts.antientropy.handle_timeout(now);
-  parts.end_input();
+  parts.end_input(now);
 }
 
 std::optional<Instant> Node::poll_timeout() const {
@@ -165,7 +165,7 @@ void Node::check_invariants() const {
 
 void Node::request_anti_entropy(const Now& now) {
   parts_->antientropy.request_exchanges(now);
-  parts_->end_input();
+  parts_->end_input(now);
 }
 
 std::vector<TreeStatus> Node::anti_entropy_status() const {

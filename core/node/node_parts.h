@@ -41,8 +41,12 @@ struct NodeParts {
       antientropy.handle_peer_transition(now, transition);
     }
   }
-  // The end of every input: the trees stage what they owe the storage before any commit.
-  void end_input() {
+  // The end of every input: hints that expired undelivered make anti-entropy compare with
+  // their targets at once, and the trees stage what they owe the storage before any commit.
+  void end_input(const Now& now) {
+    for (const NodeId& target : handoff.take_expired_targets()) {
+      antientropy.handle_hint_expired(now, target);
+    }
     antientropy.set_client_load(coordinator.requests_in_flight());
     antientropy.stage();
   }
