@@ -174,7 +174,8 @@ core::Result<std::string> http_request(const config::Address& address, const std
   return response.substr(head_end + 4);
 }
 
-core::Status status_shows_all_alive(const std::string& body, const std::vector<std::string>& ids) {
+core::Status status_shows_all_alive(const std::string& body,
+                                    const std::vector<std::string>& ids) {
   const nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
   if (document.is_discarded() || !document.is_object() || !document.contains("members") ||
       !document["members"].is_array()) {

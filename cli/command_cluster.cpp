@@ -1,5 +1,5 @@
-// `vigil cluster up|status|down|kill|restart|pause|resume|repair`: a local cluster of real node
-// processes for people and tests (cli/cluster_control.h does the work; docs/operations.md
+// `vigil cluster up|status|down|kill|restart|pause|resume|repair`: a local cluster of real
+// node processes for people and tests (cli/cluster_control.h does the work; docs/operations.md
 // documents every flag). Exit 0 on success, 1 when the cluster did not do what was asked
 // (a node did not come up, a node to signal is not running), 2 on a usage or input error.
 
@@ -183,8 +183,8 @@ void add_node_command(CLI::App& cluster, int& exit_code, const char* name, const
 }  // namespace
 
 void add_cluster_command(CLI::App& app, int& exit_code) {
-  CLI::App* cluster =
-      app.add_subcommand("cluster", "a local cluster of node processes (docs/operations.md)");
+  CLI::App* cluster = app.add_subcommand(
+      "cluster", "a local cluster of node processes (docs/operations.md)");
   cluster->require_subcommand(1);
   add_up(*cluster, exit_code);
   add_status(*cluster, exit_code);

@@ -8,12 +8,13 @@
 
 #include "net/admin_http.h"
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "net/listen.h"
 #include "net/status_json.h"
@@ -98,8 +99,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     if (!is_view) return handle_repair(method, version, keep_alive);
     if (method != http::verb::get && method != http::verb::head) {
       return respond(http::status::method_not_allowed, "text/plain",
-                     "method not allowed: " + std::string(path) + " takes GET or HEAD\n", version,
-                     keep_alive, false, "GET, HEAD");
+                     "method not allowed: " + std::string(path) + " takes GET or HEAD\n",
+                     version, keep_alive, false, "GET, HEAD");
     }
     std::string body;
     std::string_view content_type;
@@ -126,7 +127,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     const AntiEntropyView view = service_.anti_entropy();
     const nlohmann::json body = {{"exchanges_completed", view.exchanges_completed},
                                  {"exchanges_pending", view.exchanges_pending}};
-    respond(http::status::accepted, "application/json", body.dump() + "\n", version, keep_alive);
+    respond(http::status::accepted, "application/json", body.dump() + "\n", version,
+            keep_alive);
   }
 
   void respond(http::status status, std::string_view content_type, std::string body,
@@ -172,9 +174,7 @@ AdminHttpServer::AdminHttpServer(asio::io_context& io, NodeService& service, Met
                                  const config::Config& config)
     : io_(io), service_(service), metrics_(metrics), config_(config), acceptor_(io) {}
 
-AdminHttpServer::~AdminHttpServer() {
-  stop();
-}
+AdminHttpServer::~AdminHttpServer() { stop(); }
 
 core::Result<asio::ip::tcp::endpoint> AdminHttpServer::start() {
   auto bound = listen_on(io_, acceptor_, config_.node.admin, "the admin port");
@@ -197,26 +197,26 @@ void AdminHttpServer::stop() {
 }
 
 void AdminHttpServer::accept_next() {
-  acceptor_.async_accept(
-      [this, alive = alive_](const boost::system::error_code& error, asio::ip::tcp::socket socket) {
-        if (!*alive) return;  // stopped: the acceptor is closed and `this` may be gone
-        if (error) {
-          if (error != asio::error::operation_aborted) accept_next();
-          return;
-        }
-        if (sessions_.size() >= admin_sessions_max) {
-          boost::system::error_code ignored;
-          socket.close(ignored);  // scrapers and operators need few connections
-          accept_next();
-          return;
-        }
-        const std::uint64_t id = next_session_id_++;
-        auto session = std::make_shared<AdminSession>(std::move(socket), service_, metrics_,
-                                                      [this, id] { sessions_.erase(id); });
-        sessions_.emplace(id, session);
-        session->start();
-        accept_next();
-      });
+  acceptor_.async_accept([this, alive = alive_](const boost::system::error_code& error,
+                                                asio::ip::tcp::socket socket) {
+    if (!*alive) return;  // stopped: the acceptor is closed and `this` may be gone
+    if (error) {
+      if (error != asio::error::operation_aborted) accept_next();
+      return;
+    }
+    if (sessions_.size() >= admin_sessions_max) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // scrapers and operators need few connections
+      accept_next();
+      return;
+    }
+    const std::uint64_t id = next_session_id_++;
+    auto session = std::make_shared<AdminSession>(std::move(socket), service_, metrics_,
+                                                  [this, id] { sessions_.erase(id); });
+    sessions_.emplace(id, session);
+    session->start();
+    accept_next();
+  });
 }
 
 }  // namespace vigil::net

@@ -30,7 +30,8 @@ nlohmann::json status_json(const NodeService& service) {
                        {"phi", member.phi},
                        {"incarnation", member.incarnation},
                        {"heartbeat", member.heartbeat},
-                       {"silence_seconds", std::chrono::duration<double>(member.silence).count()},
+                       {"silence_seconds",
+                        std::chrono::duration<double>(member.silence).count()},
                        {"probe_failures", member.probe_failures},
                        {"ring_mismatch", member.ring_mismatch},
                        {"self", member.is_self}});

@@ -1,10 +1,14 @@
 // The admin port against a fake NodeService, with a Boost.Beast client: /metrics,
-// /status (anti-entropy included) and POST /repair, 404 and 405, keep-alive, and that a malformed
-// or oversized request gets an error and closes only its own connection.
+// /status (anti-entropy included) and POST /repair, 404 and 405, keep-alive, and that a
+// malformed or oversized request gets an error and closes only its own connection.
 
 #include "net/admin_http.h"
 
 #include <gtest/gtest.h>
+
+#include <future>
+#include <string>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -13,10 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <future>
 #include <nlohmann/json.hpp>
-#include <string>
-#include <thread>
 
 #include "tests/net/fake_node_service.h"
 
@@ -100,10 +101,10 @@ TEST(AdminHttp, ServesMetrics) {
   EXPECT_NE(response.body().find("\nvigil_node_hints_stored_total 4\n"), std::string::npos);
   EXPECT_NE(response.body().find("vigil_member_phi{member=\"n2\"} 9.5\n"), std::string::npos);
   // Anti-entropy's counters are there like every other (zero in the fake).
-  for (const char* name :
-       {"ae_keys_compared", "ae_keys_repaired_missing", "ae_keys_repaired_inconsistent",
-        "ae_keys_repaired_background", "ae_bytes_sent", "ae_exchanges_started",
-        "ae_corrupt_records_repaired"}) {
+  for (const char* name : {"ae_keys_compared", "ae_keys_repaired_missing",
+                           "ae_keys_repaired_inconsistent", "ae_keys_repaired_background",
+                           "ae_bytes_sent", "ae_exchanges_started",
+                           "ae_corrupt_records_repaired"}) {
     EXPECT_NE(response.body().find("\nvigil_node_" + std::string(name) + "_total 0\n"),
               std::string::npos)
         << name;
@@ -176,7 +177,8 @@ TEST(AdminHttp, OtherPathsAre404AndOtherMethods405WithKeepAlive) {
   auto missing = request(socket, http::verb::get, "/nope", true);
   EXPECT_EQ(missing.result(), http::status::not_found);
   EXPECT_NE(missing.body().find("POST /repair"), std::string::npos);
-  EXPECT_EQ(request(socket, http::verb::post, "/repairs", true).result(), http::status::not_found);
+  EXPECT_EQ(request(socket, http::verb::post, "/repairs", true).result(),
+            http::status::not_found);
   auto post = request(socket, http::verb::post, "/metrics", true);
   EXPECT_EQ(post.result(), http::status::method_not_allowed);
   EXPECT_EQ(post[http::field::allow], "GET, HEAD");
@@ -204,8 +206,8 @@ TEST(AdminHttp, BadRequestsCloseOnlyTheirConnection) {
   EXPECT_TRUE(closed_by_server(garbage));
 
   tcp::socket oversized = harness.connect(io);
-  const std::string big =
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
+  const std::string big = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') +
+                          "\r\n\r\n";
   boost::system::error_code ignored;
   boost::asio::write(oversized, boost::asio::buffer(big), ignored);
   beast::flat_buffer big_buffer;
@@ -217,8 +219,7 @@ TEST(AdminHttp, BadRequestsCloseOnlyTheirConnection) {
   EXPECT_TRUE(closed_by_server(oversized));
 
   tcp::socket body = harness.connect(io);
-  const std::string with_body =
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+  const std::string with_body = "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
   boost::asio::write(body, boost::asio::buffer(with_body));
   beast::flat_buffer body_buffer;
   http::response<http::string_body> body_response;
