@@ -2,9 +2,10 @@
 // was down while keys were written gets them only through anti-entropy. `vigil cluster
 // repair` starts exchanges on every node and waits for them; then the restarted node
 // serves every key at consistency one and the three nodes' trees (which hash their stores)
-// are equal. The restart itself also triggers exchanges (a peer came back), so this shows
-// the end state and that `cluster repair` waits for and reports exchanges, not which of
-// the two triggers streamed the keys.
+// are equal. The restart itself also triggers exchanges (a peer came back), and the
+// transport may deliver writes it queued for n3 once n3 is back, so this shows the end
+// state and that `cluster repair` waits for and reports exchanges, not which path brought
+// each key.
 
 #include "tests/integration/cluster_fixture.h"
 
@@ -63,8 +64,8 @@ TEST_F(ClusterRepair, ClusterRepairConvergesANodeThatMissedWrites) {
         << describe(repair);
   }
 
-  // n3 received the keys by sync, and serves them on its own.
-  EXPECT_GE(status_counter(2, "ae_keys_received"), keys);
+  // n3 serves every key on its own. (Not all of them came by sync: the peer transport
+  // may still deliver ReplicaWrites it queued while n3 was down, once n3 is back.)
   Redis reader = connect(2);
   consistency(reader.get(), "one");
   int wrong = 0;
