@@ -203,7 +203,9 @@ std::uint64_t unequal_keys(SimCluster& cluster, std::uint64_t keys) {
 
 std::uint64_t sum_counter(SimCluster& cluster, core::Counter counter) {
   std::uint64_t total = 0;
-  for (const core::NodeId id : {"n1", "n2", "n3"}) total += cluster.node(id).counters().get(counter);
+  for (const core::NodeId id : {"n1", "n2", "n3"}) {
+    total += cluster.node(id).counters().get(counter);
+  }
   return total;
 }
 

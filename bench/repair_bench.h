@@ -30,7 +30,7 @@ struct RepairBenchOptions {
   std::uint32_t write_rounds = 3;          // rounds of each side (on, off), alternating
   bool write_path = true;                  // run part (b)
   bool sqlite = true;                      // part (b) over SqliteStore too
-  std::string dir;                         // SqliteStore's temp directory parent; empty: system temp
+  std::string dir;  // parent of SqliteStore's temp directory; empty: system temp
 };
 
 inline constexpr std::uint64_t repair_bench_keys_max = 10'000'000;
