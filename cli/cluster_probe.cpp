@@ -19,7 +19,6 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace vigil::cli {
@@ -143,27 +142,34 @@ core::Status probe_ping(const config::Address& address, std::chrono::millisecond
 
 core::Result<std::string> http_get(const config::Address& address, const std::string& path,
                                    std::chrono::milliseconds timeout) {
+  return http_request(address, "GET", path, 200, timeout);
+}
+
+core::Result<std::string> http_request(const config::Address& address, const std::string& method,
+                                       const std::string& path, int expected_status,
+                                       std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  const std::string what = method + " " + path;
   Connection connection;
   core::Status status = connection.connect(address, deadline);
   if (!status.ok()) return status;
-  status = connection.send_all(
-      address, "GET " + path + " HTTP/1.0\r\nHost: " + config::format_address(address) + "\r\n\r\n",
-      deadline);
+  status = connection.send_all(address,
+                               what + " HTTP/1.0\r\nHost: " + config::format_address(address) +
+                                   "\r\nContent-Length: 0\r\n\r\n",
+                               deadline);
   if (!status.ok()) return status;
   std::string response;
   if (!connection.receive(response, deadline, [](const std::string&) { return false; })) {
-    return unavailable(address, "GET " + path + ": no complete response in time");
+    return unavailable(address, what + ": no complete response in time");
   }
   const std::size_t head_end = response.find("\r\n\r\n");
-  if (head_end == std::string::npos) {
-    return unavailable(address, "GET " + path + ": malformed response");
-  }
+  if (head_end == std::string::npos) return unavailable(address, what + ": malformed response");
   const std::string status_line = response.substr(0, response.find("\r\n"));
   // "HTTP/1.x 200 OK"
+  const std::string expected = " " + std::to_string(expected_status);
   if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0 ||
-      status_line.compare(8, 4, " 200") != 0) {
-    return unavailable(address, "GET " + path + ": " + status_line);
+      status_line.compare(8, 4, expected) != 0) {
+    return unavailable(address, what + ": " + status_line);
   }
   return response.substr(head_end + 4);
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "bench/repair_bench.h"
 #include "bench/sim_bench.h"
 #include "bench/store_bench.h"
 #include "cli/commands.h"
@@ -73,6 +74,57 @@ void add_bench_sim(CLI::App& bench, int& exit_code) {
   });
 }
 
+void add_bench_repair(CLI::App& bench, int& exit_code) {
+  CLI::App* command = bench.add_subcommand(
+      "repair", "anti-entropy: repair of a 3-node simulated cluster, and the trees' write cost");
+  auto options = std::make_shared<bench::RepairBenchOptions>();
+  auto json = std::make_shared<bool>(false);
+  auto processes = std::make_shared<bool>(false);
+  command->add_option("--keys", options->keys, "keys on every replica (K)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, bench::repair_bench_keys_max));
+  command->add_option("--divergent-fraction", options->divergent_fraction,
+                      "fraction of the keys one replica misses (F)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.5));
+  command->add_option("--value-bytes", options->value_bytes, "bytes per value")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{64 * 1024}));
+  command->add_option("--writes", options->writes, "writes per write-path round (W)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{100}, bench::repair_bench_keys_max));
+  command->add_option("--write-rounds", options->write_rounds,
+                      "write-path rounds per side (trees on, off), alternating; best kept")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, bench::repair_bench_rounds_max));
+  command->add_flag("--no-write-path", [options](std::int64_t) { options->write_path = false; },
+                    "skip the write-path measurement");
+  command->add_flag("--no-sqlite", [options](std::int64_t) { options->sqlite = false; },
+                    "write path over MemoryStore only");
+  command->add_option("--dir", options->dir, "parent of the SQLite temp directory");
+  command->add_flag("--processes", *processes, "with real processes (not implemented)");
+  command->add_flag("--json", *json, "print one JSON object");
+  command->callback([options, json, processes, &exit_code] {
+    if (*processes) {
+      std::fputs("vigil bench repair: --processes is not implemented yet; use `vigil cluster "
+                 "repair` on a cluster made by `vigil cluster up` (docs/anti-entropy.md)\n",
+                 stderr);
+      exit_code = 2;
+      return;
+    }
+    core::Result<bench::RepairBenchResult> result = bench::run_repair_bench(*options);
+    if (!result) {
+      std::fprintf(stderr, "vigil bench repair: %s\n", result.status().to_string().c_str());
+      exit_code = result.status().code() == core::Code::invalid_argument ? 2 : 1;
+      return;
+    }
+    const std::string text =
+        *json ? bench::repair_bench_json(*result) + "\n" : bench::repair_bench_text(*result);
+    std::fputs(text.c_str(), stdout);
+    exit_code = result->stores_equal ? 0 : 1;
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, int& exit_code) {
@@ -82,6 +134,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   add_bench_store(*bench, exit_code);
   add_bench_sim(*bench, exit_code);
   add_bench_cluster(*bench, exit_code);
+  add_bench_repair(*bench, exit_code);
 }
 
 }  // namespace vigil::cli

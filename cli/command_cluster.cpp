@@ -1,5 +1,5 @@
-// `vigil cluster up|status|down|kill|restart|pause|resume`: a local cluster of real node
-// processes for people and tests (cli/cluster_control.h does the work; docs/operations.md
+// `vigil cluster up|status|down|kill|restart|pause|resume|repair`: a local cluster of real
+// node processes for people and tests (cli/cluster_control.h does the work; docs/operations.md
 // documents every flag). Exit 0 on success, 1 when the cluster did not do what was asked
 // (a node did not come up, a node to signal is not running), 2 on a usage or input error.
 
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/cluster_control.h"
+#include "cli/cluster_repair.h"
 #include "cli/commands.h"
 
 namespace vigil::cli {
@@ -111,6 +112,44 @@ void add_down(CLI::App& cluster, int& exit_code) {
   });
 }
 
+// repair: anti-entropy exchanges now, on one node or all, waited for (cli/cluster_repair.h).
+// Exit 1 also when an exchange failed: the replicas it compared may still differ.
+void add_repair(CLI::App& cluster, int& exit_code) {
+  CLI::App* command = cluster.add_subcommand(
+      "repair", "start anti-entropy exchanges on every node (or --node) and wait for them");
+  auto dir = std::make_shared<std::string>(default_dir);
+  auto node = std::make_shared<std::string>();
+  auto timeout_s = std::make_shared<std::uint32_t>(300);
+  add_dir_option(*command, *dir);
+  CLI::Option* node_option = command->add_option("--node", *node, "only this node, e.g. n2");
+  command->add_option("--timeout", *timeout_s, "seconds to wait for the exchanges to finish")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{86400}));
+  command->callback([dir, node, node_option, timeout_s, &exit_code] {
+    core::Result<ClusterLayout> layout = open_cluster(*dir);
+    if (!layout) {
+      exit_code = report(layout.status());
+      return;
+    }
+    ClusterRepairOptions options;
+    if (node_option->count() > 0) options.node = *node;
+    options.timeout = std::chrono::seconds(*timeout_s);
+    core::Result<std::vector<NodeRepair>> repaired = cluster_repair(*layout, options);
+    if (!repaired) {
+      exit_code = report(repaired.status());
+      return;
+    }
+    std::fputs(cluster_repair_text(*repaired).c_str(), stdout);
+    exit_code = 0;
+    for (const NodeRepair& repair : *repaired) {
+      if (repair.exchanges_failed == 0) continue;
+      std::fprintf(stderr, "vigil cluster: %s: %llu exchanges failed (see its /status)\n",
+                   repair.id.c_str(), static_cast<unsigned long long>(repair.exchanges_failed));
+      exit_code = 1;
+    }
+  });
+}
+
 // kill, pause, resume and restart: one NODE argument and --dir.
 template <typename Action>
 void add_node_command(CLI::App& cluster, int& exit_code, const char* name, const char* help,
@@ -150,6 +189,7 @@ void add_cluster_command(CLI::App& app, int& exit_code) {
   add_up(*cluster, exit_code);
   add_status(*cluster, exit_code);
   add_down(*cluster, exit_code);
+  add_repair(*cluster, exit_code);
   using Seconds = std::chrono::seconds;
   add_node_command(*cluster, exit_code, "kill", "SIGKILL one node",
                    [](const ClusterLayout& layout, std::size_t index, Seconds) {

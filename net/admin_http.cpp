@@ -14,6 +14,7 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "net/listen.h"
 #include "net/status_json.h"
@@ -88,14 +89,18 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     const auto method = request.method();
     const std::string_view target(request.target().data(), request.target().size());
     const std::string_view path = target.substr(0, target.find('?'));
-    if (path != "/metrics" && path != "/status") {
+    const bool is_view = path == "/metrics" || path == "/status";
+    if (!is_view && path != "/repair") {
       return respond(http::status::not_found, "text/plain",
-                     "not found: the admin port serves /metrics and /status\n", version,
-                     keep_alive);
+                     "not found: the admin port serves GET /metrics, GET /status and "
+                     "POST /repair\n",
+                     version, keep_alive);
     }
+    if (!is_view) return handle_repair(method, version, keep_alive);
     if (method != http::verb::get && method != http::verb::head) {
       return respond(http::status::method_not_allowed, "text/plain",
-                     "method not allowed: use GET\n", version, keep_alive);
+                     "method not allowed: " + std::string(path) + " takes GET or HEAD\n",
+                     version, keep_alive, false, "GET, HEAD");
     }
     std::string body;
     std::string_view content_type;
@@ -110,15 +115,34 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
             method == http::verb::head);
   }
 
+  // POST /repair: starts exchanges of every tree with every peer now; 202 (they run after
+  // the answer) with the counts as they stand once the request is in.
+  void handle_repair(http::verb method, unsigned version, bool keep_alive) {
+    if (method != http::verb::post) {
+      return respond(http::status::method_not_allowed, "text/plain",
+                     "method not allowed: /repair takes POST\n", version, keep_alive, false,
+                     "POST");
+    }
+    service_.request_repair();
+    const AntiEntropyView view = service_.anti_entropy();
+    const nlohmann::json body = {{"exchanges_completed", view.exchanges_completed},
+                                 {"exchanges_pending", view.exchanges_pending}};
+    respond(http::status::accepted, "application/json", body.dump() + "\n", version,
+            keep_alive);
+  }
+
   void respond(http::status status, std::string_view content_type, std::string body,
-               unsigned version, bool keep_alive, bool head_only = false) {
+               unsigned version, bool keep_alive, bool head_only = false,
+               std::string_view allow = {}) {
     response_ = {};
     response_.result(status);
     response_.version(version);
     response_.set(http::field::server, "vigil");
     response_.set(http::field::content_type,
                   beast::string_view(content_type.data(), content_type.size()));
-    if (status == http::status::method_not_allowed) response_.set(http::field::allow, "GET, HEAD");
+    if (!allow.empty()) {
+      response_.set(http::field::allow, beast::string_view(allow.data(), allow.size()));
+    }
     response_.keep_alive(keep_alive);
     const std::size_t length = body.size();
     if (!head_only) response_.body() = std::move(body);

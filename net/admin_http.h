@@ -1,8 +1,13 @@
 #pragma once
 // The admin port: HTTP/1.1 (Boost.Beast) on node.admin.
 //   GET /metrics  Prometheus text (text/plain; version=0.0.4), net/metrics.h
-//   GET /status   JSON: node id, addresses, ring ownership, members (net/status_json.h)
-//   HEAD of either: the headers only. Another path: 404. Another method: 405 (with Allow).
+//   GET /status   JSON: node id, addresses, ring ownership, members, anti-entropy
+//                 (net/status_json.h)
+//   HEAD of either: the headers only.
+//   POST /repair  starts anti-entropy exchanges of every tree with every peer now
+//                 (NodeService::request_repair); 202 {"exchanges_completed",
+//                 "exchanges_pending"}. A body, if any, is ignored.
+//   Another path: 404. Another method: 405, with Allow naming the methods the path takes.
 // Bounds: a request's header and body are bounded (8 KiB each); a malformed or oversized
 // request gets a 400/413 where the parser still can, and only that connection is closed;
 // an idle connection is closed after 30 s; at most admin_sessions_max connections are

@@ -230,6 +230,15 @@ void NodeRuntime::submit(core::ClientRequest request,
   post_flush();
 }
 
+void NodeRuntime::request_repair() {
+  if (phase_ != Phase::running) return;
+  // One input, handed to the node directly (the driver has no call for it); the flush
+  // below commits whatever it staged and carries its messages and next deadline out, as
+  // for any other input.
+  parts_->driver->node().request_anti_entropy(now());
+  post_flush();
+}
+
 void NodeRuntime::on_envelope(core::Envelope envelope) {
   if (phase_ == Phase::closed) return;
   parts_->driver->message(now(), std::move(envelope));
@@ -379,6 +388,17 @@ CounterSnapshot NodeRuntime::counters() const {
 std::vector<core::PeerStatus> NodeRuntime::members() const {
   if (!parts_->driver) return {};
   return parts_->driver->node().members(now().monotonic);
+}
+
+AntiEntropyView NodeRuntime::anti_entropy() const {
+  AntiEntropyView view;
+  view.now = now().monotonic;
+  if (!parts_->driver) return view;
+  const core::Node& node = parts_->driver->node();
+  view.exchanges_completed = node.anti_entropy_exchanges_completed();
+  view.exchanges_pending = node.anti_entropy_exchanges_pending();
+  view.trees = node.anti_entropy_status();
+  return view;
 }
 
 std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {

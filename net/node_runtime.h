@@ -99,6 +99,8 @@ class NodeRuntime final : public NodeService {
   std::vector<PeerConnectionStatus> peer_connections() const override;
   const StoreStats& store_stats() const override { return store_stats_; }
   core::WallMicros wall_now() const override;
+  AntiEntropyView anti_entropy() const override;
+  void request_repair() override;
 
  private:
   struct Parts;

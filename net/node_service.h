@@ -40,6 +40,16 @@ struct StoreStats {
   std::uint64_t commit_failures = 0;
 };
 
+// The node's anti-entropy as /status shows it (core::Node's views, taken together on the
+// loop thread). `now` is the monotonic instant they were taken at, so that a reader can
+// tell how long ago each tree's last exchange was.
+struct AntiEntropyView {
+  std::uint64_t exchanges_completed = 0;  // finished since start, whatever their outcome
+  std::uint64_t exchanges_pending = 0;    // running or queued
+  std::vector<core::TreeStatus> trees;
+  core::Instant now{};
+};
+
 class NodeService {
  public:
   virtual ~NodeService() = default;
@@ -59,6 +69,10 @@ class NodeService {
   virtual std::vector<PeerConnectionStatus> peer_connections() const = 0;
   virtual const StoreStats& store_stats() const = 0;
   virtual core::WallMicros wall_now() const = 0;
+  virtual AntiEntropyView anti_entropy() const = 0;
+  // Starts an exchange of every tree with every peer now (POST /repair, `vigil cluster
+  // repair`): one input to the node, flushed as any other. Ignored once shutting down.
+  virtual void request_repair() = 0;
 };
 
 }  // namespace vigil::net

@@ -4,6 +4,8 @@
 
 #include "net/status_json.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <string>
 
@@ -48,7 +50,31 @@ nlohmann::json status_json(const NodeService& service) {
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, meaning, value] : service.counters().samples) counters[name] = value;
   status["counters"] = std::move(counters);
+  status["anti_entropy"] = anti_entropy_json(service.anti_entropy());
   return status;
+}
+
+nlohmann::json anti_entropy_json(const AntiEntropyView& view) {
+  nlohmann::json trees = nlohmann::json::array();
+  for (const core::TreeStatus& tree : view.trees) {
+    nlohmann::json peers = nlohmann::json::array();
+    for (const core::TreeStatus::Peer& peer : tree.peers) {
+      nlohmann::json ago = nullptr;
+      if (peer.last_exchange) {
+        ago = std::chrono::duration<double>(view.now - *peer.last_exchange).count();
+      }
+      peers.push_back(
+          {{"peer", peer.peer}, {"last_exchange_seconds_ago", ago}, {"outcome", peer.outcome}});
+    }
+    // Hex, not a number: a JSON reader may hold numbers as doubles (53 bits).
+    trees.push_back({{"replicas", tree.replicas},
+                     {"root_hash", fmt::format("{:016x}", tree.root_hash)},
+                     {"keys", tree.keys},
+                     {"peers", std::move(peers)}});
+  }
+  return {{"exchanges_completed", view.exchanges_completed},
+          {"exchanges_pending", view.exchanges_pending},
+          {"trees", std::move(trees)}};
 }
 
 }  // namespace vigil::net

@@ -1,6 +1,6 @@
-// The admin port against a fake NodeService, with a Boost.Beast client: /metrics and
-// /status, 404 and 405, keep-alive, and that a malformed or oversized request gets an
-// error and closes only its own connection.
+// The admin port against a fake NodeService, with a Boost.Beast client: /metrics,
+// /status (anti-entropy included) and POST /repair, 404 and 405, keep-alive, and that a
+// malformed or oversized request gets an error and closes only its own connection.
 
 #include "net/admin_http.h"
 
@@ -100,6 +100,15 @@ TEST(AdminHttp, ServesMetrics) {
   EXPECT_EQ(response[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(response.body().find("\nvigil_node_hints_stored_total 4\n"), std::string::npos);
   EXPECT_NE(response.body().find("vigil_member_phi{member=\"n2\"} 9.5\n"), std::string::npos);
+  // Anti-entropy's counters are there like every other (zero in the fake).
+  for (const char* name : {"ae_keys_compared", "ae_keys_repaired_missing",
+                           "ae_keys_repaired_inconsistent", "ae_keys_repaired_background",
+                           "ae_bytes_sent", "ae_exchanges_started",
+                           "ae_corrupt_records_repaired"}) {
+    EXPECT_NE(response.body().find("\nvigil_node_" + std::string(name) + "_total 0\n"),
+              std::string::npos)
+        << name;
+  }
   EXPECT_TRUE(closed_by_server(socket));  // Connection: close was asked
 }
 
@@ -123,6 +132,42 @@ TEST(AdminHttp, ServesStatusAsJson) {
   EXPECT_EQ(status["members"][0]["self"], true);
   EXPECT_EQ(status["peer_connections"][0]["state"], "backoff");
   EXPECT_EQ(status["counters"]["hints_delivered"], 3);
+  const auto& ae = status["anti_entropy"];
+  EXPECT_EQ(ae["exchanges_completed"], 7);
+  EXPECT_EQ(ae["exchanges_pending"], 0);
+  ASSERT_EQ(ae["trees"].size(), 1u);
+  const auto& tree = ae["trees"][0];
+  EXPECT_EQ(tree["replicas"], nlohmann::json::array({"n1", "n2"}));
+  EXPECT_EQ(tree["root_hash"], "00abcdef01234567");
+  EXPECT_EQ(tree["keys"], 42);
+  ASSERT_EQ(tree["peers"].size(), 2u);
+  EXPECT_EQ(tree["peers"][0]["peer"], "n2");
+  EXPECT_DOUBLE_EQ(tree["peers"][0]["last_exchange_seconds_ago"].get<double>(), 2.5);
+  EXPECT_EQ(tree["peers"][0]["outcome"], "equal");
+  EXPECT_TRUE(tree["peers"][1]["last_exchange_seconds_ago"].is_null());
+  EXPECT_EQ(tree["peers"][1]["outcome"], "");
+}
+
+TEST(AdminHttp, PostRepairStartsExchangesAndAnswers202) {
+  Harness harness;
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto response = request(socket, http::verb::post, "/repair", true);
+  ASSERT_EQ(response.result(), http::status::accepted);
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  const auto body = nlohmann::json::parse(response.body());
+  EXPECT_EQ(body["exchanges_completed"], 7);
+  EXPECT_EQ(body["exchanges_pending"], 1);  // the fake queues one per request
+  // Only POST starts anything: GET and HEAD are 405 naming POST, and change nothing.
+  auto get = request(socket, http::verb::get, "/repair", true);
+  EXPECT_EQ(get.result(), http::status::method_not_allowed);
+  EXPECT_EQ(get[http::field::allow], "POST");
+  EXPECT_NE(get.body().find("/repair takes POST"), std::string::npos);
+  auto status = nlohmann::json::parse(request(socket, http::verb::get, "/status", true).body());
+  EXPECT_EQ(status["anti_entropy"]["exchanges_pending"], 1);
+  EXPECT_EQ(request(socket, http::verb::post, "/repair", true).result(), http::status::accepted);
+  status = nlohmann::json::parse(request(socket, http::verb::get, "/status", true).body());
+  EXPECT_EQ(status["anti_entropy"]["exchanges_pending"], 2);
 }
 
 TEST(AdminHttp, OtherPathsAre404AndOtherMethods405WithKeepAlive) {
@@ -131,6 +176,9 @@ TEST(AdminHttp, OtherPathsAre404AndOtherMethods405WithKeepAlive) {
   tcp::socket socket = harness.connect(io);
   auto missing = request(socket, http::verb::get, "/nope", true);
   EXPECT_EQ(missing.result(), http::status::not_found);
+  EXPECT_NE(missing.body().find("POST /repair"), std::string::npos);
+  EXPECT_EQ(request(socket, http::verb::post, "/repairs", true).result(),
+            http::status::not_found);
   auto post = request(socket, http::verb::post, "/metrics", true);
   EXPECT_EQ(post.result(), http::status::method_not_allowed);
   EXPECT_EQ(post[http::field::allow], "GET, HEAD");

@@ -79,8 +79,26 @@ class FakeNodeService : public NodeService {
   }
   const StoreStats& store_stats() const override { return store_stats_; }
   core::WallMicros wall_now() const override { return wall_now_us; }
+  // One tree of {n1, n2}: exchanged with n2 2.5 s before `now`; repair requests are
+  // counted and each one queues an exchange.
+  AntiEntropyView anti_entropy() const override {
+    AntiEntropyView view;
+    view.now = core::instant_from_micros(10'000'000);
+    view.exchanges_completed = 7;
+    view.exchanges_pending = repairs_requested.load();
+    core::TreeStatus tree;
+    tree.replicas = {"n1", "n2"};
+    tree.root_hash = 0x00ab'cdef'0123'4567;
+    tree.keys = 42;
+    tree.peers.push_back({"n2", core::instant_from_micros(7'500'000), "equal"});
+    tree.peers.push_back({"n3", std::nullopt, ""});
+    view.trees.push_back(tree);
+    return view;
+  }
+  void request_repair() override { ++repairs_requested; }
 
   std::atomic<bool> unavailable{false};
+  std::atomic<std::uint64_t> repairs_requested{0};
   core::WallMicros wall_now_us = 1'700'000'000'000'000;  // a fixed wall clock
   std::set<std::string> held_keys_;
   std::vector<core::ClientRequest> requests_;  // every request, in submit order
