@@ -94,7 +94,9 @@ TEST(NodeFaults, ARepeatedCoordinateRequestIsAnsweredFromMemoryNotCoordinatedTwi
 
 TEST(NodeFaults, RepliesAfterTheDeadlineAreIgnored) {
   NodeOptions options;
-  options.membership.enabled = false;  // the test expects no timer left at the end
+  // The test expects no timer left at the end (membership and anti-entropy keep their own).
+  options.membership.enabled = false;
+  options.anti_entropy.trees_enabled = false;
   TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
@@ -121,7 +123,9 @@ TEST(NodeFaults, RepliesAfterTheDeadlineAreIgnored) {
 
 TEST(NodeFaults, ASilentReplicaIsSentTheWriteAgainAfterTheReplicationTimeout) {
   NodeOptions options;
-  options.membership.enabled = false;  // the test expects no timer left at the end
+  // The test expects no timer left at the end (membership and anti-entropy keep their own).
+  options.membership.enabled = false;
+  options.anti_entropy.trees_enabled = false;
   TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
