@@ -247,6 +247,31 @@ TEST(HintedHandoff, TheScenariosExerciseStorageDeliveryAndExpiry) {
   EXPECT_EQ(expired->counts.at("writes_missing_on_replicas"), 0u);
 }
 
+// The convergence check can fail: the same scenario with exchanges switched off
+// (sync_process.enabled: false; hints and read repair are already off in it) leaves keys
+// divergent on several seeds, and the same seeds converge with exchanges on.
+TEST(AntiEntropy, ConvergenceFailsWithExchangesOffAndPassesWithThemOn) {
+  Scenario scenario = load("antientropy-only");
+  std::uint64_t divergent_off = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const RunRecord on = run_scenario(scenario, seed);
+    const CheckResult* converged = find_check(on, "convergence");
+    ASSERT_NE(converged, nullptr);
+    EXPECT_TRUE(converged->ok) << "seed " << seed;
+  }
+  scenario.config.sync_process.enabled = false;
+  std::uint64_t failed = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const RunRecord off = run_scenario(scenario, seed);
+    const CheckResult* converged = find_check(off, "convergence");
+    ASSERT_NE(converged, nullptr);
+    failed += converged->ok ? 0 : 1;
+    divergent_off += converged->counts.at("divergent_keys");
+  }
+  EXPECT_GE(failed, 3u);
+  EXPECT_GT(divergent_off, 0u);
+}
+
 TEST(Determinism, TheSameSeedGivesTheSameTraceHashAndHistory) {
   const Scenario scenario = load("partition-heal");
   std::ostringstream first_history, second_history, first_trace;
