@@ -5,9 +5,19 @@
 
 namespace vigil::core {
 
+// The low-level SHA256_* calls, not OpenSSL 3's one-shot SHA256(): that one fetches the
+// algorithm through the provider layer on every call, taking a read lock each time (a tenth
+// of the anti-entropy write path in a profile), while the low-level calls go straight to the
+// same assembly. They are deprecated in OpenSSL 3 but kept for exactly this use.
 Sha256Digest sha256(std::string_view bytes) {
   Sha256Digest digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  SHA256_CTX context;
+  SHA256_Init(&context);
+  SHA256_Update(&context, bytes.data(), bytes.size());
+  SHA256_Final(digest.data(), &context);
+#pragma GCC diagnostic pop
   return digest;
 }
 
