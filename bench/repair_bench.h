@@ -12,7 +12,7 @@
 //     coordinator, the replica write, the tree upkeep and the commit, 100 writes per group
 //     commit) with anti-entropy trees on and off, alternating rounds, over MemoryStore and
 //     SqliteStore; each side keeps its best round.
-// Real processes (`--processes`) are not done here: see docs/anti-entropy.md.
+// Real processes are not measured here (docs/anti-entropy.md says what is missing).
 
 #include <cstdint>
 #include <string>

@@ -79,7 +79,6 @@ void add_bench_repair(CLI::App& bench, int& exit_code) {
       "repair", "anti-entropy: repair of a 3-node simulated cluster, and the trees' write cost");
   auto options = std::make_shared<bench::RepairBenchOptions>();
   auto json = std::make_shared<bool>(false);
-  auto processes = std::make_shared<bool>(false);
   command->add_option("--keys", options->keys, "keys on every replica (K)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, bench::repair_bench_keys_max));
@@ -102,16 +101,8 @@ void add_bench_repair(CLI::App& bench, int& exit_code) {
   command->add_flag("--no-sqlite", [options](std::int64_t) { options->sqlite = false; },
                     "write path over MemoryStore only");
   command->add_option("--dir", options->dir, "parent of the SQLite temp directory");
-  command->add_flag("--processes", *processes, "with real processes (not implemented)");
   command->add_flag("--json", *json, "print one JSON object");
-  command->callback([options, json, processes, &exit_code] {
-    if (*processes) {
-      std::fputs("vigil bench repair: --processes is not implemented yet; use `vigil cluster "
-                 "repair` on a cluster made by `vigil cluster up` (docs/anti-entropy.md)\n",
-                 stderr);
-      exit_code = 2;
-      return;
-    }
+  command->callback([options, json, &exit_code] {
     core::Result<bench::RepairBenchResult> result = bench::run_repair_bench(*options);
     if (!result) {
       std::fprintf(stderr, "vigil bench repair: %s\n", result.status().to_string().c_str());
