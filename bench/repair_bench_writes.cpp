@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "bench/repair_bench.h"
+#include "bench/run_directory.h"
 #include "core/node/node_driver.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
@@ -83,34 +84,6 @@ core::Result<double> write_round(core::CommittableStorage& storage, bool trees,
   return std::chrono::duration<double>(Clock::now() - started).count();
 }
 
-// A directory that exists for one run and is removed with everything in it.
-class RunDirectory {
- public:
-  static core::Result<std::unique_ptr<RunDirectory>> create(const std::string& parent) {
-    std::error_code error;
-    const std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path(error)
-                                                      : std::filesystem::path(parent);
-    if (!error) std::filesystem::create_directories(base, error);
-    if (error) return core::error(core::Code::io_error, "bench directory: " + error.message());
-    std::string pattern = (base / "vigil-bench-repair-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return core::error(core::Code::io_error, "cannot create a directory in " + base.string());
-    }
-    return std::unique_ptr<RunDirectory>(new RunDirectory(pattern));
-  }
-  ~RunDirectory() {
-    std::error_code ignored;  // nothing to do about a failed clean-up but leave it
-    std::filesystem::remove_all(path_, ignored);
-  }
-  RunDirectory(const RunDirectory&) = delete;
-  RunDirectory& operator=(const RunDirectory&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
-  std::filesystem::path path_;
-};
-
 core::Result<double> sqlite_round(const RunDirectory& directory, int round, bool trees,
                                   const RepairBenchOptions& options) {
   const std::string path =
@@ -158,7 +131,7 @@ core::Result<std::vector<WritePathFigures>> run_write_path_bench(
   if (!memory) return memory.status();
   all.push_back(std::move(memory).value());
   if (!options.sqlite) return all;
-  auto directory = RunDirectory::create(options.dir);
+  auto directory = RunDirectory::create(options.dir, "vigil-bench-repair");
   if (!directory) return directory.status();
   auto sqlite = run_side("sqlite", directory->get(), options);
   if (!sqlite) return sqlite.status();

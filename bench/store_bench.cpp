@@ -15,6 +15,7 @@
 // the store's CPU overhead alone.
 
 #include "bench/store_bench.h"
+#include "bench/run_directory.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -60,34 +61,6 @@ std::vector<Row> make_rows(const StoreBenchOptions& options) {
   }
   return rows;
 }
-
-// A directory that exists for one run and is removed with everything in it.
-class RunDirectory {
- public:
-  static core::Result<std::unique_ptr<RunDirectory>> create(const std::string& parent) {
-    std::error_code error;
-    const std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path(error)
-                                                      : std::filesystem::path(parent);
-    if (!error) std::filesystem::create_directories(base, error);
-    if (error) return core::error(core::Code::io_error, "bench directory: " + error.message());
-    std::string pattern = (base / "vigil-bench-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return core::error(core::Code::io_error, "cannot create a directory in " + base.string());
-    }
-    return std::unique_ptr<RunDirectory>(new RunDirectory(pattern));
-  }
-  ~RunDirectory() {
-    std::error_code ignored;  // nothing to do about a failed clean-up but leave it
-    std::filesystem::remove_all(path_, ignored);
-  }
-  RunDirectory(const RunDirectory&) = delete;
-  RunDirectory& operator=(const RunDirectory&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
-  std::filesystem::path path_;
-};
 
 core::Status check(sqlite3* db, int rc, int expected, const char* what) {
   return rc == expected ? core::Status{} : store::sqlite::sqlite_status(db, rc, what);
@@ -201,7 +174,8 @@ core::Status validate(const StoreBenchOptions& options) {
 
 core::Result<StoreBenchResult> run_store_bench(const StoreBenchOptions& options) {
   if (core::Status status = validate(options); !status.ok()) return status;
-  core::Result<std::unique_ptr<RunDirectory>> directory = RunDirectory::create(options.dir);
+  core::Result<std::unique_ptr<RunDirectory>> directory =
+      RunDirectory::create(options.dir, "vigil-bench-store");
   if (!directory) return directory.status();
   const std::vector<Row> rows = make_rows(options);
 
