@@ -72,7 +72,7 @@ std::uint64_t seeds_for(const std::string& stem) {
   // 30 simulated minutes each (about 2 s per seed under ASan): a tenth, and the 200-seed
   // figure in docs/failure-detection.md comes from a release build.
   static const std::set<std::string> long_runs{"jitter-no-false-failures"};
-  // 24 simulated hours (about 14 s per seed in a release build): 2 seeds.
+  // 24 simulated hours (about 2 s per seed in a release build): 2 seeds.
   static const std::set<std::string> day_runs{"quiet-day"};
   if (doubled.contains(stem)) return 2 * sweep_seeds();
   if (day_runs.contains(stem)) return std::max<std::uint64_t>(1, sweep_seeds() / 50);
