@@ -101,12 +101,11 @@ TEST(AntiEntropy, TreesSurviveARestartFromTheirJournal) {
   TestCluster cluster(3, anti_entropy_only());
   write_keys(cluster, 40);
   const std::uint64_t root = cluster.node("n2").anti_entropy_status()[0].root_hash;
-  const std::uint64_t rebuilds = cluster.counter("n2", "ae_tree_rebuilds");
+  ASSERT_NE(root, 0u);
   cluster.restart("n2");
   EXPECT_EQ(cluster.node("n2").anti_entropy_status()[0].root_hash, root);
   // Loaded from the snapshot and journal: no rebuild this life.
   EXPECT_EQ(cluster.counter("n2", "ae_tree_rebuilds"), 0u);
-  (void)rebuilds;
 }
 
 TEST(AntiEntropy, WithoutPersistenceARestartRebuildsTheSameTrees) {
