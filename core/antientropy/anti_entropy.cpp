@@ -219,7 +219,7 @@ void AntiEntropy::handle_timeout(const Now& now) {
   }
   if (*state.next_tree_check <= now.monotonic) {
     state.next_tree_check = now.monotonic + state.options.update_interval;
-    if (state.trees_usable) tree_check(state, now);
+    if (state.trees_usable) tree_check(state);
   }
   background_step(state, now);
   start_queued(state, now);

@@ -32,7 +32,6 @@ struct Exchange {
   RequestId id = 0;
   std::size_t set = 0;
   NodeId peer;
-  Instant started;
   // Tree nodes known to differ, still to be expanded (level, index), and those small
   // enough (or at the leaves) to be listed key by key.
   std::deque<std::pair<std::uint32_t, std::uint64_t>> to_descend;
@@ -45,7 +44,6 @@ struct Exchange {
   std::optional<Instant> deadline;
   SyncQueues work;
   std::uint64_t keys_different = 0;
-  std::uint64_t keys_repaired = 0;
   std::uint32_t transfers_in_flight = 0;
 };
 
@@ -142,6 +140,6 @@ void expire_transfers(AntiEntropyState& state, const Now& now);
 
 // background_repair.cpp
 void background_step(AntiEntropyState& state, const Now& now);
-void tree_check(AntiEntropyState& state, const Now& now);
+void tree_check(AntiEntropyState& state);
 
 }  // namespace vigil::core

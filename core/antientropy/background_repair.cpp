@@ -117,7 +117,7 @@ void background_step(AntiEntropyState& state, const Now& now) {
       now.monotonic + options.background_max_duration / (2 * options.segments_per_run);
 }
 
-void tree_check(AntiEntropyState& state, const Now& /*now*/) {
+void tree_check(AntiEntropyState& state) {
   const std::uint64_t leaves = std::uint64_t{1} << state.trees.depth();
   const std::uint64_t total = leaves * state.trees.size();
   if (total == 0) return;

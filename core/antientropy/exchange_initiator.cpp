@@ -107,7 +107,6 @@ void start_exchange(AntiEntropyState& state, const Now& now, std::size_t set,
   exchange.id = state.new_id(state.next_exchange_sequence);
   exchange.set = set;
   exchange.peer = peer;
-  exchange.started = now.monotonic;
   exchange.to_descend.emplace_back(0, 0);
   state.context.counters.add("ae_exchanges_started");
   // The root first, alone (levels_down 0): most exchanges end there, in sync.

@@ -238,7 +238,7 @@ struct AeKeyState {
 // Initiator -> peer: "merge `push` into your states, then answer with your state of each
 // key in `pull`". Merging is idempotent, so a repeated or crossed sync is harmless.
 struct AeSync {
-  RequestId exchange_id = 0;
+  RequestId exchange_id = 0;  // this batch's own id (the reply is matched by it), not the exchange's
   std::vector<AeKeyState> push;
   std::vector<Key> pull;
   friend bool operator==(const AeSync&, const AeSync&) = default;
