@@ -154,7 +154,10 @@ ProcessState process_state(pid_t pid, const std::vector<std::string>& arguments)
   if (letter == 0 || letter == 'Z' || letter == 'X') return ProcessState::gone;
   std::vector<std::string> actual;
   if (!read_arguments(pid, actual) || actual != arguments) return ProcessState::gone;
-  return letter == 'T' || letter == 't' ? ProcessState::stopped : ProcessState::running;
+  // Only 'T' is a job-control stop (SIGSTOP, `vigil cluster pause`). 't' is a tracing stop:
+  // a debugger, or LeakSanitizer's stop-the-world while an instrumented node exits, which
+  // must not read as "paused" (it did, in CI, for a node that was exiting with an error).
+  return letter == 'T' ? ProcessState::stopped : ProcessState::running;
 }
 
 core::Result<pid_t> read_pid_file(const std::string& path) {
