@@ -329,6 +329,15 @@ struct Config {
     friend bool operator==(const IncrementalRepair&, const IncrementalRepair&) = default;
   };
 
+  // Tombstone collection (core/tombstones/tombstone_gc_options.h; docs/deletes.md).
+  struct TombstoneGc {
+    core::TombstoneGcMode mode = core::TombstoneGcOptions{}.mode;
+    Duration grace = core::TombstoneGcOptions{}.grace;
+    Duration scan_interval = core::TombstoneGcOptions{}.scan_interval;
+    std::uint32_t keys_per_scan = core::TombstoneGcOptions{}.keys_per_scan;
+    friend bool operator==(const TombstoneGc&, const TombstoneGc&) = default;
+  };
+
   // Vigil's own version limits; sibling_limits() maps them onto core/versions/version.h.
   struct VectorClock {
     std::uint32_t siblings_max = static_cast<std::uint32_t>(core::SiblingLimits{}.siblings_max);
@@ -380,6 +389,7 @@ struct Config {
   // Siblings by default: docs/configuration.md, "conflict_resolution", says why.
   core::ConflictMode conflict_resolution = core::NodeOptions{}.conflict_mode;
   Client client;
+  TombstoneGc tombstone_gc;
   VectorClock vector_clock;
   Limits limits;
   friend bool operator==(const Config&, const Config&) = default;

@@ -88,6 +88,11 @@ inline constexpr std::array<EnumName<core::SetContext>, 2> set_context_names{{
     {core::SetContext::coordinator, "coordinator"},
     {core::SetContext::read, "read"},
 }};
+inline constexpr std::array<EnumName<core::TombstoneGcMode>, 3> tombstone_gc_mode_names{{
+    {core::TombstoneGcMode::replicas, "replicas"},
+    {core::TombstoneGcMode::timeout, "timeout"},
+    {core::TombstoneGcMode::disabled, "disabled"},
+}};
 
 // enum_names(E{}) finds the table of an enum type by overloading.
 constexpr std::span<const EnumName<C::HashFunction>> enum_names(C::HashFunction) {
@@ -122,6 +127,9 @@ constexpr std::span<const EnumName<core::ConflictMode>> enum_names(core::Conflic
 }
 constexpr std::span<const EnumName<core::SetContext>> enum_names(core::SetContext) {
   return set_context_names;
+}
+constexpr std::span<const EnumName<core::TombstoneGcMode>> enum_names(core::TombstoneGcMode) {
+  return tombstone_gc_mode_names;
 }
 
 template <typename E>
@@ -378,6 +386,19 @@ void visit_config(Visitor& v, Cfg& c) {
              "coordinator: a plain SET/DEL is one round, coordinated on the key's first\n"
              "healthy replica with that replica's state as its context;\n"
              "read: a plain SET/DEL reads at the connection's level first, then writes");
+  });
+  v.section("tombstone_gc", "Collection of delete tombstones (docs/deletes.md).", [&] {
+    auto& s = c.tombstone_gc;
+    v.choice("mode", s.mode,
+             "replicas: collect once every replica holds the same tombstone (safe);\n"
+             "timeout: collect on this replica's word after the grace (Cassandra's\n"
+             "gc_grace_seconds: a replica that missed the delete resurrects the value);\n"
+             "disabled: keep tombstones for ever");
+    v.duration("grace", s.grace, DB::non_negative,
+               "Keep a tombstone at least this long; at least hint_storage.maintenance.expiry");
+    v.duration("scan_interval", s.scan_interval, DB::positive,
+               "How often the collector looks at the next keys of its store");
+    v.count("keys_per_scan", s.keys_per_scan, Bounds{1, 1000000}, "Keys looked at per scan");
   });
   v.section("vector_clock", "Bounds on versions (Riak's names in brackets).", [&] {
     auto& s = c.vector_clock;

@@ -239,6 +239,14 @@ void check_timing(const Config& c, Relations& check) {
   }
   check.not_longer("background_repair.schedule.max_duration", "background_repair.schedule.interval",
                    "max_duration", s.max_duration, "interval", s.interval);
+  // A hint older than the grace could replay a deleted value onto a replica that had
+  // already dropped the tombstone (docs/deletes.md, Cassandra's max_hint_window <
+  // gc_grace_seconds).
+  if (c.tombstone_gc.mode != core::TombstoneGcMode::disabled) {
+    check.not_longer("hint_storage.maintenance.expiry", "tombstone_gc.grace", "expiry",
+                     c.hint_storage.maintenance.expiry, "the tombstone grace",
+                     c.tombstone_gc.grace);
+  }
   const auto& v = c.vector_clock;
   check.not_longer("vector_clock.prune_young", "vector_clock.prune_old", "prune_young",
                    v.prune_young, "prune_old", v.prune_old);

@@ -134,6 +134,10 @@ NodeOptions node_options_from_config(const Config& config) {
   options.hints.max_attempts = config.hint_storage.maintenance.max_attempts;
   options.hints.expiry = config.hint_storage.maintenance.expiry;
   options.hints.replay_in_flight_max = config.hint_storage.replay_in_flight_max;
+  options.tombstone_gc.mode = config.tombstone_gc.mode;
+  options.tombstone_gc.grace = config.tombstone_gc.grace;
+  options.tombstone_gc.scan_interval = config.tombstone_gc.scan_interval;
+  options.tombstone_gc.keys_per_scan = config.tombstone_gc.keys_per_scan;
   options.hints.per_target_max = config.limits.hints_per_target_max;
   options.address = format_address(config.node.listen);
   for (const SeedNode& seed : config.node.seeds) {

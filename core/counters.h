@@ -200,7 +200,19 @@
   X(ae_tree_snapshots, "Tree snapshots staged.") \
   X(ae_tree_snapshots_unusable, "Persisted trees that could not be used at start (rebuilt).") \
   X(ae_tree_load_failures, "Starts at which the trees could not be loaded or rebuilt.") \
-  X(ae_tree_stage_errors, "Tree journal or snapshot writes the storage refused.")
+  X(ae_tree_stage_errors, "Tree journal or snapshot writes the storage refused.") \
+  /* Tombstone collection (core/tombstones, docs/deletes.md). */ \
+  X(tombstones_found, "Tombstones the collector started to watch (seen written or scanned).") \
+  X(tombstone_candidates_forgotten, "Tombstones forgotten at candidates_max (a later scan finds them).") \
+  X(tombstone_scans, "Collector scan steps over the store.") \
+  X(tombstone_rounds_started, "Collection rounds that asked the other replicas.") \
+  X(tombstones_collected, "Tombstones dropped from this node's store.") \
+  X(tombstones_refused_replica_differs, "Tombstones kept: a replica holds another state of the key.") \
+  X(tombstones_refused_no_answer, "Tombstones kept: a replica did not answer in time (down, slow, partitioned).") \
+  X(tombstones_refused_changed, "Tombstones kept: the key changed between the round and the reap.") \
+  X(tombstone_queries_answered, "Tombstone queries from a collector answered.") \
+  X(tombstone_reaps_received, "Reap messages received from a collector.") \
+  X(ignored_tombstone_replies, "Tombstone query replies to no round in flight (late or duplicated).")
 // clang-format on
 
 namespace vigil::core {

@@ -121,7 +121,7 @@ AntiEntropy::AntiEntropy(NodeContext& context, Replica& replica)
     state_->trees_usable = false;
     return;
   }
-  context.key_states = this;
+  context.key_states.push_back(this);
   if (Status loaded = state_->trees.load(context.storage, context.counters); !loaded.ok()) {
     // Without trees there is nothing to compare; the data itself is untouched, and the
     // next start tries again.

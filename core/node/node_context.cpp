@@ -102,12 +102,14 @@ void NodeContext::renew_actor() {
 Status NodeContext::stage_key(const Key& key, const SiblingSet* before, bool before_unknown,
                               const SiblingSet& after) {
   if (Status written = storage.write_key(key, after); !written.ok()) return written;
-  if (key_states != nullptr) key_states->note_write(key, before, before_unknown, after);
+  for (KeyStateListener* listener : key_states) {
+    listener->note_write(key, before, before_unknown, after);
+  }
   return Status::ok_status();
 }
 
 void NodeContext::note_corrupt(const Key& key) {
-  if (key_states != nullptr) key_states->note_corrupt(key);
+  for (KeyStateListener* listener : key_states) listener->note_corrupt(key);
 }
 
 bool NodeContext::peer_is_up(const NodeId& peer) const {

@@ -70,12 +70,13 @@ struct NodeContext {
   // The node's membership (null when disabled: every peer is up). Set by core::Node.
   const Membership* membership = nullptr;
   // The anti-entropy trees (set by core::Node; null in a context without them).
-  KeyStateListener* key_states = nullptr;
+  std::vector<KeyStateListener*> key_states;  // told of every staged change, in order
 
   const NodeId& self() const { return options.id; }
   void send(const NodeId& to, Message message) { outbox.send(to, std::move(message)); }
   // Stages a key's new state: the one way any part changes a key (coordinator writes,
-  // replica merges, hint deliveries, repairs), so the trees stay in step with the data.
+  // replica merges, hint deliveries, repairs, tombstone collection), so the trees stay in
+  // step with the data. An empty `after` erases the key's record.
   Status stage_key(const Key& key, const SiblingSet* before, bool before_unknown,
                    const SiblingSet& after);
   // A read found the key's record corrupt.

@@ -31,7 +31,7 @@
 // waits for at most one fsync before its own). What waits and what does not:
 //   - acknowledgements and anything that shows staged data (client replies, ReplicaWrite-
 //     Reply, ReplicaReadReply, CoordinateReply, HintDeliveryReply, AeTreeReply,
-//     AeKeysReply, AeSyncReply) wait for the commit of
+//     AeKeysReply, AeSyncReply, TombstoneQueryReply) wait for the commit of
 //     the batch that produced them, or, when that batch staged nothing, for the commit
 //     in flight (it may have staged what they show);
 //   - requests to peers (ReplicaWrite, ReplicaRead, CoordinateRequest, HintWrite,

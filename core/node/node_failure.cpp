@@ -44,6 +44,11 @@ void replace_withdrawn_messages(NodeContext& context, Coordinator& coordinator,
       context.send(envelope.to, HintDeliveryReply{delivered->hint_id, to_wire(unknown)});
     } else if (auto* synced = std::get_if<AeSyncReply>(&envelope.message)) {
       context.send(envelope.to, AeSyncReply{synced->exchange_id, to_wire(unknown), {}});
+    } else if (auto* vouched = std::get_if<TombstoneQueryReply>(&envelope.message)) {
+      // Vouch for nothing: the states it vouched for may not be durable.
+      context.send(envelope.to, TombstoneQueryReply{
+                                    vouched->round_id,
+                                    std::vector<std::uint8_t>(vouched->holds.size(), 0)});
     }
   }
 }

@@ -11,6 +11,7 @@
 #include "core/antientropy/antientropy_options.h"
 #include "core/membership/membership.h"
 #include "core/time.h"
+#include "core/tombstones/tombstone_gc_options.h"
 #include "core/types.h"
 #include "core/versions/version.h"
 
@@ -131,6 +132,7 @@ struct NodeOptions {
 
   // Anti-entropy: trees, exchanges, background repair (core/antientropy/).
   AntiEntropyOptions anti_entropy;
+  TombstoneGcOptions tombstone_gc;
 
   PlantedBug planted_bug = PlantedBug::none;  // tests only (above)
 };

@@ -42,7 +42,8 @@ constexpr std::array<std::string_view, message_type_count> message_type_names = 
     "PingRequest",      "HintWrite",         "HintDelivery",
     "HintDeliveryReply", "AeTreeRequest",    "AeTreeReply",
     "AeKeysRequest",    "AeKeysReply",       "AeSync",
-    "AeSyncReply",
+    "AeSyncReply",      "TombstoneQuery",    "TombstoneQueryReply",
+    "TombstoneReap",
 };
 static_assert(std::variant_size_v<Message> == message_type_count,
               "a message was added to core::Message: teach codec.h, codec_detail.h and its "

@@ -12,6 +12,7 @@
 //   codec_data_messages.cpp            the request path: replica and coordinator messages
 //   codec_membership_hint_messages.cpp gossip, the failure detector's pings, hinted handoff
 //   codec_antientropy_messages.cpp     anti-entropy: tree comparison, key listing, sync
+//   codec_tombstone_messages.cpp       tombstone collection: query, reply, reap
 
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,8 @@ inline constexpr SizeBound members_bound{members_max, "members_max"};
 inline constexpr SizeBound ae_indices_bound{ae_indices_max, "ae_indices_max"};
 inline constexpr SizeBound ae_nodes_bound{ae_nodes_max, "ae_nodes_max"};
 inline constexpr SizeBound ae_keys_bound{ae_keys_max, "ae_keys_max"};
+inline constexpr SizeBound tombstone_entries_bound{tombstone_entries_max,
+                                                   "tombstone_entries_max"};
 inline constexpr SizeBound status_message_bound{status_message_bytes_max,
                                                 "status_message_bytes_max"};
 
@@ -128,5 +131,13 @@ void encode_fields(ByteWriter& writer, const AeSync& message);
 Status decode_fields(ByteReader& reader, AeSync& message);
 void encode_fields(ByteWriter& writer, const AeSyncReply& message);
 Status decode_fields(ByteReader& reader, AeSyncReply& message);
+
+// codec_tombstone_messages.cpp
+void encode_fields(ByteWriter& writer, const TombstoneQuery& message);
+Status decode_fields(ByteReader& reader, TombstoneQuery& message);
+void encode_fields(ByteWriter& writer, const TombstoneQueryReply& message);
+Status decode_fields(ByteReader& reader, TombstoneQueryReply& message);
+void encode_fields(ByteWriter& writer, const TombstoneReap& message);
+Status decode_fields(ByteReader& reader, TombstoneReap& message);
 
 }  // namespace vigil::core::codec_detail

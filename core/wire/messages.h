@@ -252,12 +252,43 @@ struct AeSyncReply {
   friend bool operator==(const AeSyncReply&, const AeSyncReply&) = default;
 };
 
+// Tombstone collection (core/tombstones/, docs/deletes.md; Riak's reaper): one key's
+// deleted state, named by its key_state_hash (core/antientropy/key_hash.h).
+struct TombstoneEntry {
+  Key key;
+  std::uint64_t state_hash = 0;
+  friend bool operator==(const TombstoneEntry&, const TombstoneEntry&) = default;
+};
+
+// Collector -> every other replica of the keys: "do you hold exactly these states?"
+struct TombstoneQuery {
+  RequestId round_id = 0;
+  std::vector<TombstoneEntry> entries;
+  friend bool operator==(const TombstoneQuery&, const TombstoneQuery&) = default;
+};
+
+// Sent after the commit that covers the states it vouches for (held by the driver, rule 3:
+// a replica must not vouch for a tombstone it could still lose).
+struct TombstoneQueryReply {
+  RequestId round_id = 0;
+  std::vector<std::uint8_t> holds;  // one per entry, in the order asked: 1 = same state
+  friend bool operator==(const TombstoneQueryReply&, const TombstoneQueryReply&) = default;
+};
+
+// Collector -> the replicas that all vouched: "drop each key whose state still hashes so"
+// (condition (c): a key written since is kept). No reply: a replica that misses it keeps
+// its tombstone, anti-entropy copies it back to the others, and a later round collects it.
+struct TombstoneReap {
+  std::vector<TombstoneEntry> entries;
+  friend bool operator==(const TombstoneReap&, const TombstoneReap&) = default;
+};
+
 // Append only: the index is the message type on the wire.
 using Message = std::variant<ReplicaWrite, ReplicaWriteReply, ReplicaRead, ReplicaReadReply,
                              CoordinateRequest, CoordinateReply, Gossip, Ping, PingAck,
                              PingRequest, HintWrite, HintDelivery, HintDeliveryReply,
                              AeTreeRequest, AeTreeReply, AeKeysRequest, AeKeysReply, AeSync,
-                             AeSyncReply>;
+                             AeSyncReply, TombstoneQuery, TombstoneQueryReply, TombstoneReap>;
 
 // A message with its addresses, as it crosses the network.
 struct Envelope {

@@ -414,6 +414,35 @@ rc::Gen<Message> gen_ae_sync_reply() {
   });
 }
 
+rc::Gen<std::vector<TombstoneEntry>> gen_tombstone_entries() {
+  return rc::gen::exec([] {
+    std::vector<TombstoneEntry> entries;
+    const auto count = *rc::gen::inRange<std::size_t>(0, 8);
+    for (std::size_t i = 0; i < count; ++i) {
+      entries.push_back(TombstoneEntry{*gen_bytes(), *rc::gen::arbitrary<std::uint64_t>()});
+    }
+    return entries;
+  });
+}
+
+rc::Gen<Message> gen_tombstone_query() {
+  return rc::gen::exec([]() -> Message {
+    return TombstoneQuery{*rc::gen::arbitrary<RequestId>(), *gen_tombstone_entries()};
+  });
+}
+
+rc::Gen<Message> gen_tombstone_query_reply() {
+  return rc::gen::exec([]() -> Message {
+    return TombstoneQueryReply{
+        *rc::gen::arbitrary<RequestId>(),
+        *rc::gen::container<std::vector<std::uint8_t>>(rc::gen::inRange<std::uint8_t>(0, 2))};
+  });
+}
+
+rc::Gen<Message> gen_tombstone_reap() {
+  return rc::gen::exec([]() -> Message { return TombstoneReap{*gen_tombstone_entries()}; });
+}
+
 // One generator per wire type, in wire-type order.
 std::vector<rc::Gen<Message>> message_generators() {
   return {gen_replica_write(),      gen_replica_write_reply(), gen_replica_read(),
@@ -422,9 +451,10 @@ std::vector<rc::Gen<Message>> message_generators() {
           gen_ping_request(),       gen_hint_write(),          gen_hint_delivery(),
           gen_hint_delivery_reply(), gen_ae_tree_request(),    gen_ae_tree_reply(),
           gen_ae_keys_request(),    gen_ae_keys_reply(),       gen_ae_sync(),
-          gen_ae_sync_reply()};
+          gen_ae_sync_reply(),      gen_tombstone_query(),     gen_tombstone_query_reply(),
+          gen_tombstone_reap()};
 }
-static_assert(std::variant_size_v<Message> == 19,
+static_assert(std::variant_size_v<Message> == 22,
               "a message was added: add its generator to message_generators()");
 
 rc::Gen<Envelope> gen_envelope(rc::Gen<Message> message) {
@@ -564,7 +594,7 @@ TEST(CodecLayout, MessageTypeNamesFollowTheVariant) {
   EXPECT_EQ(message_type_name(6), "Gossip");
   EXPECT_EQ(message_type_name(12), "HintDeliveryReply");
   EXPECT_EQ(message_type_name(13), "AeTreeRequest");
-  EXPECT_EQ(message_type_name(message_type_count - 1), "AeSyncReply");
+  EXPECT_EQ(message_type_name(message_type_count - 1), "TombstoneReap");
   EXPECT_EQ(message_type_name(message_type_count), "unknown");
 }
 
