@@ -5,11 +5,12 @@
 // or the value returns (Cassandra's zombies after gc_grace_seconds, Riak's reaped-too-early
 // tombstones: ../shared/ANCHORS.md). The collector drops it when three things hold
 // (Riak's reaper, ScyllaDB's tombstone_gc = repair):
-//   (a) every replica of the key's preference list holds exactly the same state: the
-//       key's first replica asks the others (TombstoneQuery), and each answers whether its
-//       state hashes the same (key_state_hash over the canonical encoding, the hash the
-//       anti-entropy trees use). The answer vouches for staged state, so the driver holds
-//       it until the commit that covers it (rule 3);
+//   (a) every replica of the key's preference list holds exactly the same state, or
+//       nothing at all (a replica without the key cannot give its value back): the key's
+//       first replica asks the others (TombstoneQuery), and each answers whether its state
+//       hashes the same (key_state_hash over the canonical encoding, the hash the
+//       anti-entropy trees use) or is absent. The answer vouches for staged state, so the
+//       driver holds it until the commit that covers it (rule 3);
 //   (b) the grace has passed since this node first saw the tombstone. It exists for what a
 //       query cannot see: a hint that still holds the old value (the config check keeps
 //       hint expiry <= grace), a message still in flight;
@@ -26,8 +27,10 @@
 // candidates_max; nothing about the collector is persisted, and a restart only restarts
 // the grace (later, never earlier). With no candidate and no lap owed there is no timer.
 //
-// Rounds. Only the first node of a key's preference list runs rounds for it (one round per
-// key, not N), batched by replica set, at most rounds_in_flight_max at once. A replica
+// Rounds. The first node of a key's preference list runs the rounds for it at the grace
+// (one round per key, not N); another replica that still holds the tombstone at twice the
+// grace runs its own (the first never had it, or a late sync brought it back after a
+// reap). Batched by replica set, at most rounds_in_flight_max at once. A replica
 // that is down, answers "no" or stays silent past request_timeout keeps the tombstone
 // everywhere; the candidate waits a scan interval and tries again. A replica away longer
 // than the grace therefore holds up collection until it is back and has been repaired (by
@@ -214,7 +217,14 @@ void TombstoneCollector::start_rounds(const Now& now) {
   for (const auto& [key, hash] : due) {
     std::vector<NodeId> replicas =
         context_.ring.preference_list(token_of_key(key), context_.options.replicas);
-    if (replicas.empty() || replicas.front() != context_.self()) continue;
+    if (replicas.empty()) continue;
+    // The first replica runs the round at the grace; another that still holds the
+    // tombstone at twice the grace runs one itself (the first lost or never had it, or a
+    // late sync brought it back here after a reap).
+    if (replicas.front() != context_.self() &&
+        now.monotonic - candidates_.at(key).first_seen < 2 * options.grace) {
+      continue;
+    }
     by_replicas[std::move(replicas)].push_back(TombstoneEntry{key, hash});
   }
   for (auto& [replicas, entries] : by_replicas) {
@@ -326,6 +336,17 @@ bool TombstoneCollector::reap_local(const Key& key, std::uint64_t state_hash) {
 
 // ---- the other replicas' side ----
 
+// The same tombstone, or nothing at all: a replica without the key cannot bring its value
+// back (it never had it, or collected it already), and what could still give it the value
+// is what the grace covers. Anything else, a corrupt record or an unreadable store
+// included, is a no.
+bool TombstoneCollector::vouches_for(const TombstoneEntry& entry) {
+  Result<std::optional<SiblingSet>> state = context_.storage.read_key(entry.key);
+  if (!state.ok()) return false;
+  if (!state.value()) return true;
+  return (*state)->is_deleted() && key_state_hash(entry.key, **state) == entry.state_hash;
+}
+
 void TombstoneCollector::answer_query(const NodeId& from, const TombstoneQuery& query) {
   TombstoneQueryReply reply{query.round_id, {}};
   reply.holds.reserve(query.entries.size());
@@ -334,9 +355,7 @@ void TombstoneCollector::answer_query(const NodeId& from, const TombstoneQuery& 
         context_.ring.preference_list(token_of_key(entry.key), context_.options.replicas);
     const bool replica =
         std::find(replicas.begin(), replicas.end(), context_.self()) != replicas.end();
-    const std::optional<std::uint64_t> hash =
-        replica && !context_.storage_failure ? tombstone_hash(entry.key, nullptr) : std::nullopt;
-    reply.holds.push_back(hash && *hash == entry.state_hash ? 1 : 0);
+    reply.holds.push_back(replica && !context_.storage_failure && vouches_for(entry) ? 1 : 0);
   }
   context_.counters.add("tombstone_queries_answered");
   context_.send(from, std::move(reply));
