@@ -553,6 +553,18 @@ TEST(ConfigErrors, OtherRelations) {
             "is smaller than value_bytes_max (1MB): one value would not fit");
   EXPECT_EQ(refusal("limits:\n  value_bytes_max: 32MB\n"),
             "node.yaml:2:20: limits.value_bytes_max: must be between 1B and 16MB (got 32MB)");
+  // A hint older than the grace could replay a deleted value (docs/deletes.md); the error
+  // names the expiry and points at the grace, the key that was set.
+  EXPECT_EQ(refusal("tombstone_gc:\n  grace: 1h\n"),
+            "node.yaml:2:10: hint_storage.maintenance.expiry: expiry (24h) is longer than the "
+            "tombstone grace (1h)");
+  EXPECT_TRUE(find_violations([] {
+                Config config;
+                config.tombstone_gc.grace = std::chrono::hours(1);
+                config.tombstone_gc.mode = core::TombstoneGcMode::disabled;
+                return config;
+              }()).empty())
+      << "kept for ever: no hint can outlive the tombstone";
   EXPECT_EQ(refusal("hint_storage:\n  format: {ttl: duration}\n"),
             "node.yaml:2:3: hint_storage.format: cannot be configured: The hint record "
             "(target_node, key, value, timestamp, ttl) is fixed; ttl = expiry; remove this key");
