@@ -99,6 +99,7 @@ nlohmann::ordered_json run_json(const RunRecord& record) {
   if (record.second_trace_hash) {
     object["determinism"] = {{"ok", record.deterministic},
                              {"trace_hash_again", format_trace_hash(*record.second_trace_hash)}};
+    if (!record.divergence.empty()) object["determinism"]["first_divergence"] = record.divergence;
   }
   return object;
 }
@@ -211,6 +212,7 @@ void TableWriter::summary(const std::vector<RunRecord>& records) {
   for (const RunRecord& record : records) {
     if (record.met_expectation()) continue;
     out_ << "  " << replay_command(record) << '\n';
+    if (!record.divergence.empty()) out_ << "      first divergence: " << record.divergence << '\n';
     for (const CheckResult& check : record.checks) {
       if (check.ok) continue;
       for (const std::string& example : check.examples) {

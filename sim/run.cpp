@@ -10,8 +10,36 @@
 // run the same seed twice) simulates again without trace or history output and compares
 // the trace hashes; a mismatch means something a run can reach is not seeded (a clock, an
 // unordered container, uninitialised memory) and fails the run whatever its checks said.
+// To name where, the first run keeps its hash after every event (EventHashLog, 8 bytes an
+// event, bounded), the second compares as it goes and describes the first event that
+// differs, and a third run describes the first run's event at that index.
 
 namespace vigil::sim {
+
+namespace {
+
+std::string without_newline(std::string line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+// The first run's line for the event where the second run parted from it: a third run,
+// as the first, describes that event. (When the nondeterminism is itself random the third
+// run may part elsewhere; the line is still the best evidence there is.)
+std::string describe_divergence(const Scenario& scenario, std::uint64_t seed,
+                                const std::optional<SimulationOptions::Described>& second) {
+  if (!second) return "the runs part after the last event either kept (hash log bound)";
+  std::optional<SimulationOptions::Described> first_line;
+  SimulationOptions third;
+  third.describe_event = second->index;
+  third.first_difference = &first_line;
+  simulate(scenario, seed, third);
+  return "event #" + std::to_string(second->index) + ": first run: " +
+         (first_line ? without_newline(first_line->line) : std::string("(no such event)")) +
+         "; second run: " + without_newline(second->line);
+}
+
+}  // namespace
 
 bool RunRecord::met_expectation() const {
   const bool passed_as_expected = checks_ok == (expect == Expectation::pass);
@@ -41,6 +69,8 @@ RunRecord run_scenario(const Scenario& scenario, std::uint64_t seed, const RunOp
   const double wall_start_s = options.wall_seconds ? options.wall_seconds() : 0;
   SimulationOptions simulation_options;
   simulation_options.trace = options.trace;
+  EventHashLog first_log;
+  if (options.check_determinism) simulation_options.hash_log = &first_log;
   const SimulationResult result = simulate(scenario, seed, simulation_options);
   record.wall_s = options.wall_seconds ? options.wall_seconds() - wall_start_s : 0;
 
@@ -56,9 +86,16 @@ RunRecord run_scenario(const Scenario& scenario, std::uint64_t seed, const RunOp
   if (options.history != nullptr) result.history.write_jsonl(*options.history);
 
   if (options.check_determinism) {
-    const SimulationResult again = simulate(scenario, seed);
+    // The second run compares its hash after every event with the first run's log, and
+    // describes the first event that differs.
+    std::optional<SimulationOptions::Described> second_line;
+    SimulationOptions second;
+    second.compare_with = &first_log;
+    second.first_difference = &second_line;
+    const SimulationResult again = simulate(scenario, seed, second);
     record.second_trace_hash = again.trace_hash;
     record.deterministic = again.trace_hash == result.trace_hash;
+    if (!record.deterministic) record.divergence = describe_divergence(scenario, seed, second_line);
   }
   return record;
 }

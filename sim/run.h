@@ -35,6 +35,9 @@ struct RunRecord {
   // hash, and whether it matched.
   std::optional<std::uint64_t> second_trace_hash;
   bool deterministic = true;
+  // When the hashes differ: the first event at which the two runs' traces part, as
+  // "event #N: first run: <trace line>; second run: <trace line>" (empty otherwise).
+  std::string divergence;
   std::uint64_t trace_hash = 0;
   double sim_time_s = 0;
   double wall_s = 0;  // 0 when no wall clock was given

@@ -97,6 +97,8 @@ class Simulation final : public ClientPort {
   void send_message(std::uint32_t from, const core::Envelope& envelope);
   void record(const Event& event);
   void trace(const Event& event);
+  void trace(const Event& event, std::ostream& out);
+  void note_hash(const Event& event);
   std::uint32_t index_of(const core::NodeId& id) const;
 
   // simulation_clients.cpp: client traffic.

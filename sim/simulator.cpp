@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <iomanip>
+#include <sstream>
 #include <utility>
 
 #include "core/assert.h"
@@ -167,6 +168,7 @@ SimulationResult Simulation::run() {
     events_ += 1;
     record(event);
     if (options_.trace != nullptr) trace(event);
+    if (options_.hash_log != nullptr || options_.first_difference != nullptr) note_hash(event);
     dispatch(std::move(event), false);
   }
 
@@ -330,8 +332,30 @@ void Simulation::record(const Event& event) {
   if (!event.bytes.empty()) trace_hash_ = core::xxhash64(event.bytes, trace_hash_);
 }
 
-void Simulation::trace(const Event& event) {
-  std::ostream& out = *options_.trace;
+void Simulation::note_hash(const Event& event) {
+  const std::uint64_t index = events_ - 1;
+  if (options_.hash_log != nullptr && options_.hash_log->hashes.size() < options_.hash_log->max) {
+    options_.hash_log->hashes.push_back(trace_hash_);
+  }
+  if (options_.first_difference == nullptr || options_.first_difference->has_value()) return;
+  bool differs = options_.describe_event == index;
+  if (const EventHashLog* earlier = options_.compare_with) {
+    if (index < earlier->hashes.size()) {
+      differs = differs || earlier->hashes[index] != trace_hash_;
+    } else {
+      // Past the earlier log: it stopped sooner (a difference) or was cut at its bound.
+      differs = differs || earlier->hashes.size() < earlier->max;
+    }
+  }
+  if (!differs) return;
+  std::ostringstream line;
+  trace(event, line);
+  *options_.first_difference = SimulationOptions::Described{index, line.str()};
+}
+
+void Simulation::trace(const Event& event) { trace(event, *options_.trace); }
+
+void Simulation::trace(const Event& event, std::ostream& out) {
   out << now_us_ / 1000000 << '.' << std::setw(6) << std::setfill('0') << now_us_ % 1000000
       << std::setfill(' ') << ' ' << event_kind_name(event.kind) << ' ';
   switch (event.kind) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -16,8 +17,27 @@
 
 namespace vigil::sim {
 
+// The trace hash after each event, for `--check-determinism` to name where two runs of
+// one seed part (sim/run.cpp). Bounded: past `max` events nothing more is kept.
+struct EventHashLog {
+  std::size_t max = 4'000'000;  // 32 MB
+  std::vector<std::uint64_t> hashes;
+};
+
 struct SimulationOptions {
   std::ostream* trace = nullptr;  // when set, one line per processed event
+  EventHashLog* hash_log = nullptr;
+  // When set, a run that is compared against an earlier run's log as it goes: the trace
+  // line of the first event whose hash differs from `compare_with->hashes` at the same
+  // index (or of the first event past its end when the earlier run stopped sooner) goes
+  // to `first_difference`, with its index, and nothing more is compared.
+  const EventHashLog* compare_with = nullptr;
+  std::optional<std::uint64_t> describe_event;  // also: the line of this event (0-based)
+  struct Described {
+    std::uint64_t index = 0;
+    std::string line;
+  };
+  std::optional<Described>* first_difference = nullptr;
 };
 
 // How the faults stood from `at_us` on (until the next entry): which nodes were down
