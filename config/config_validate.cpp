@@ -242,10 +242,15 @@ void check_timing(const Config& c, Relations& check) {
   // A hint older than the grace could replay a deleted value onto a replica that had
   // already dropped the tombstone (docs/deletes.md, Cassandra's max_hint_window <
   // gc_grace_seconds).
+  // And a coordinator re-sends a write's old state to silent replicas until the request's
+  // deadline: a grace shorter than that lets a late resend land after the tombstone went
+  // (the simulator found it: deletes-partition with a 2 s grace and 5 s requests).
   if (c.tombstone_gc.mode != core::TombstoneGcMode::disabled) {
     check.not_longer("hint_storage.maintenance.expiry", "tombstone_gc.grace", "expiry",
                      c.hint_storage.maintenance.expiry, "the tombstone grace",
                      c.tombstone_gc.grace);
+    check.not_longer("timing.request_timeout", "tombstone_gc.grace", "request_timeout",
+                     c.timing.request_timeout, "the tombstone grace", c.tombstone_gc.grace);
   }
   const auto& v = c.vector_clock;
   check.not_longer("vector_clock.prune_young", "vector_clock.prune_old", "prune_young",

@@ -21,7 +21,8 @@ NodeOptions collecting(TombstoneGcMode mode) {
   options.membership.enabled = false;  // peer_is_up is always true: silence is what counts
   options.hints.enabled = false;       // a replica that is down misses the delete outright
   options.read_repair_enabled = false;
-  options.hints.expiry = std::chrono::seconds(1);
+  options.hints.expiry = std::chrono::seconds(1);  // within the grace, as the config check
+  options.request_timeout = std::chrono::seconds(1);  // insists (docs/deletes.md)
   options.tombstone_gc.mode = mode;
   options.tombstone_gc.grace = std::chrono::seconds(2);
   options.tombstone_gc.scan_interval = std::chrono::milliseconds(500);
