@@ -80,7 +80,8 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
   VersionCounters version_counters;
   auto dot = current.write(state.context.actor, context, request.value, now.wall_us,
                            state.context.options.conflict_mode,
-                           state.context.options.sibling_limits, version_counters);
+                           state.context.options.sibling_limits, version_counters,
+                           state.context.dots_minted);
   add_version_counters(state.context.counters, version_counters);
   if (!dot.ok()) {
     if (dot.status().code() == Code::resource_exhausted) {
@@ -88,6 +89,7 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
     }
     return dot.status();
   }
+  state.context.dots_minted = std::max(state.context.dots_minted, dot->counter);
   if (Status written = state.context.stage_key(request.key, &before, request.repair_local, current);
       !written.ok()) {
     state.context.counters.add("storage_write_errors");

@@ -59,6 +59,11 @@ struct NodeContext {
   std::uint64_t incarnation = 0;  // of this life: the high bits of our request and hint ids
   std::uint64_t epoch_max = 0;    // the largest epoch stored in meta (>= incarnation)
   NodeId actor;                   // the name new dots carry: "<id>.<epoch>.<hex>" (node.h)
+  // The largest dot counter `actor` minted, on any key: every new dot is above it, so this
+  // actor never mints one dot twice, even for a key whose tombstone was collected while a
+  // replica still held a version covering the old dot (kv679; docs/deletes.md). In memory:
+  // an actor lives one life, and a restart takes a new one.
+  std::uint64_t dots_minted = 0;
   // Set when renew_actor() staged a new epoch that is not durable yet: nothing that may
   // carry the new actor's dots may leave before the commit that makes it durable (the
   // driver holds every message of that batch; core/node/node_driver.h).

@@ -11,9 +11,10 @@
 //       hashes the same (key_state_hash over the canonical encoding, the hash the
 //       anti-entropy trees use) or is absent. The answer vouches for staged state, so the
 //       driver holds it until the commit that covers it (rule 3);
-//   (b) the grace has passed since this node first saw the tombstone. It exists for what a
-//       query cannot see: a hint that still holds the old value (the config check keeps
-//       hint expiry <= grace), a message still in flight;
+//   (b) the grace has passed since this node, and every replica that vouches with the
+//       tombstone, first saw it. It exists for what a query cannot see: a hint that still
+//       holds the old value (the config check keeps hint expiry <= grace), a coordinator's
+//       resend or a replica's own read still in flight (request_timeout <= grace);
 //   (c) the key's state has not changed since: every replica drops the key only if its
 //       state still hashes as vouched (TombstoneReap), so a write that raced the round
 //       keeps it.
@@ -67,7 +68,7 @@ TombstoneCollector::TombstoneCollector(NodeContext& context) : context_(context)
 bool TombstoneCollector::handle_message(const Now& now, const NodeId& from,
                                         const Message& message) {
   if (const auto* query = std::get_if<TombstoneQuery>(&message)) {
-    answer_query(from, *query);
+    answer_query(now, from, *query);
   } else if (const auto* reply = std::get_if<TombstoneQueryReply>(&message)) {
     handle_reply(now, from, *reply);
   } else if (const auto* reap = std::get_if<TombstoneReap>(&message)) {
@@ -336,18 +337,28 @@ bool TombstoneCollector::reap_local(const Key& key, std::uint64_t state_hash) {
 
 // ---- the other replicas' side ----
 
-// The same tombstone, or nothing at all: a replica without the key cannot bring its value
-// back (it never had it, or collected it already), and what could still give it the value
-// is what the grace covers. Anything else, a corrupt record or an unreadable store
-// included, is a no.
-bool TombstoneCollector::vouches_for(const TombstoneEntry& entry) {
+// The same tombstone, held here for the grace too, or nothing at all. A replica without
+// the key cannot bring its value back (it never had it, or collected it already), and what
+// could still give it the value is what the grace covers. A replica that got the tombstone
+// only lately may still have a request of its own in flight that read the old value (a
+// read started before a partition healed, repairing what it read when it completes): the
+// grace, at least request_timeout, covers that (the simulator found it: the
+// deletes-gc-too-early schedule in `replicas` mode, seeds 52 and 84). Anything else, a
+// corrupt record or an unreadable store included, is a no.
+bool TombstoneCollector::vouches_for(const Now& now, const TombstoneEntry& entry) {
   Result<std::optional<SiblingSet>> state = context_.storage.read_key(entry.key);
   if (!state.ok()) return false;
   if (!state.value()) return true;
-  return (*state)->is_deleted() && key_state_hash(entry.key, **state) == entry.state_hash;
+  if (!(*state)->is_deleted() || key_state_hash(entry.key, **state) != entry.state_hash) {
+    return false;
+  }
+  const auto candidate = candidates_.find(entry.key);
+  return candidate != candidates_.end() && candidate->second.state_hash == entry.state_hash &&
+         now.monotonic - candidate->second.first_seen >= context_.options.tombstone_gc.grace;
 }
 
-void TombstoneCollector::answer_query(const NodeId& from, const TombstoneQuery& query) {
+void TombstoneCollector::answer_query(const Now& now, const NodeId& from,
+                                      const TombstoneQuery& query) {
   TombstoneQueryReply reply{query.round_id, {}};
   reply.holds.reserve(query.entries.size());
   for (const TombstoneEntry& entry : query.entries) {
@@ -355,7 +366,7 @@ void TombstoneCollector::answer_query(const NodeId& from, const TombstoneQuery& 
         context_.ring.preference_list(token_of_key(entry.key), context_.options.replicas);
     const bool replica =
         std::find(replicas.begin(), replicas.end(), context_.self()) != replicas.end();
-    reply.holds.push_back(replica && !context_.storage_failure && vouches_for(entry) ? 1 : 0);
+    reply.holds.push_back(replica && !context_.storage_failure && vouches_for(now, entry) ? 1 : 0);
   }
   context_.counters.add("tombstone_queries_answered");
   context_.send(from, std::move(reply));

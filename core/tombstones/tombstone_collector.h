@@ -63,8 +63,8 @@ class TombstoneCollector final : public KeyStateListener {
   void refuse(const Now& now, const Key& key, const char* counter);
   // Drops the key from this node's store if its state still hashes to `state_hash`.
   bool reap_local(const Key& key, std::uint64_t state_hash);
-  bool vouches_for(const TombstoneEntry& entry);
-  void answer_query(const NodeId& from, const TombstoneQuery& query);
+  bool vouches_for(const Now& now, const TombstoneEntry& entry);
+  void answer_query(const Now& now, const NodeId& from, const TombstoneQuery& query);
   void handle_reply(const Now& now, const NodeId& from, const TombstoneQueryReply& reply);
   void handle_reap(const TombstoneReap& reap);
   // The hash of the key's stored state when it holds only tombstones; nullopt otherwise.

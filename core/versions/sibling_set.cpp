@@ -282,12 +282,14 @@ VectorClock SiblingSet::context() const {
 
 Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& client_context,
                               std::optional<Value> value, WallMicros now, ConflictMode mode,
-                              const SiblingLimits& limits, VersionCounters& counters) {
+                              const SiblingLimits& limits, VersionCounters& counters,
+                              std::uint64_t dots_minted) {
   VIGIL_ASSERT(is_valid_node_id(coordinator), "invalid coordinator node id");
   VIGIL_ASSERT(limits.siblings_max >= 1, "siblings_max must be at least 1");
 
-  // What this set knows of the coordinator (dots and contexts) and what the client does.
-  std::uint64_t known = client_context.counter(coordinator);
+  // What this set knows of the coordinator (dots and contexts), what the client does, and
+  // what the coordinator minted anywhere before.
+  std::uint64_t known = std::max(client_context.counter(coordinator), dots_minted);
   for (const Version& version : versions_) {
     known = std::max(known, version.context.counter(coordinator));
     if (version.dot.node == coordinator) known = std::max(known, version.dot.counter);

@@ -171,9 +171,15 @@ class SiblingSet {
   // the result would exceed siblings_max; invalid_argument when the dot counter would
   // overflow (a forged context).
   // REQUIRES: is_valid_node_id(coordinator).
+  // `dots_minted`: the largest dot counter `coordinator` minted before, on any key (0: not
+  // tracked); the new dot is above it too. A coordinator that tracks it never mints the
+  // same dot twice, even for a key whose state went away meanwhile (a collected tombstone)
+  // while another replica still holds a version that covers the old dot: Riak's kv679,
+  // where such a new write was silently dominated (docs/deletes.md).
   Result<Dot> write(const NodeId& coordinator, const VectorClock& client_context,
                     std::optional<Value> value, WallMicros now, ConflictMode mode,
-                    const SiblingLimits& limits, VersionCounters& counters);
+                    const SiblingLimits& limits, VersionCounters& counters,
+                    std::uint64_t dots_minted = 0);
 
   // Merges another replica's state in: union by dot (one dot's copies are joined: their
   // contexts merge; different content is a dot conflict, counted, and the larger
