@@ -70,7 +70,10 @@ std::string fault_entry(const Fault& fault) {
 
 std::string check_entry(const CheckSpec& check) {
   std::string options;
-  if (check.max) options = "max: " + std::to_string(*check.max);
+  if (check.max) {
+    options = (check.name == "tombstones_collected" ? "max_held: " : "max: ") +
+              std::to_string(*check.max);
+  }
   if (check.min) options = "min: " + real(*check.min);
   if (check.name == "hints_drained" && check.expire) options = "expire: true";
   for (const auto& [number, max] : check.max_of) {
