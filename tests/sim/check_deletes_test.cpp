@@ -246,6 +246,7 @@ duration: 5s
 cluster: {nodes: 3}
 workload: {clients: 2, keys: 3, rate: 10/s, mix: {get: 0.4, put: 0.4, delete: 0.2}}
 checks: [no_resurrection, {tombstones_collected: {max_held: 4}}]
+expect: pass
 )",
                                 "x.yaml");
   ASSERT_TRUE(scenario.ok()) << scenario.status().to_string();
@@ -265,6 +266,7 @@ checks: [no_resurrection, {tombstones_collected: {max_held: 4}}]
   EXPECT_FALSE(load_scenario(R"(name: x
 cluster: {nodes: 3}
 checks: [{tombstones_collected: {max: 1}}]
+expect: pass
 )",
                              "x.yaml")
                    .ok());
