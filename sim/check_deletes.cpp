@@ -174,7 +174,11 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
           ++acknowledged;
           deletes.push_back(covering(*op, reads, mode));
         }
-      } else if (op->op == core::ClientOp::put && mode == WorkloadMode::read_modify_write) {
+      } else if (op->op == core::ClientOp::put) {
+        // The element's own put, still in flight when the delete's context read showed
+        // it, may land again after the delete (a coordinator's retry is a new version).
+        carriers[op->element].push_back(CarryingPut{op, op->invoked_us});
+        if (mode != WorkloadMode::read_modify_write) continue;
         const auto reads = context_reads(ops, *op);
         if (reads.empty()) continue;
         CarryingPut carrier{op, reads.front()->invoked_us};

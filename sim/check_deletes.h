@@ -24,13 +24,15 @@ namespace vigil::sim {
 // A read R (final reads included) resurrects element e when
 //   - e is covered by a delete D of R's key that was acknowledged (Outcome::ok),
 //   - R was invoked after D completed, and R shows e, and
-//   - e is not excused. read_modify_write only (a put there carries what it read): e is
-//     excused by a put P of the key, not refused, whose own context read showed e and
-//     which was concurrent with D: P completed after D's context read was invoked (or
-//     never completed), and P's context read was invoked before D completed. Such a put
-//     may legitimately write e back as a sibling of D's tombstone (Dynamo 4.4), and later
-//     writes may carry it on from there. A put whose context read came after D does not
-//     excuse e: that read showing e is itself a resurrection, counted.
+//   - e is not excused. It is excused by a put P of the key, not refused, that was
+//     concurrent with D -- P completed after D's context read was invoked (or is
+//     indeterminate or pending: it may land late) -- and that may write e: e's own put
+//     (still in flight when D's read showed it, it may land again after D), or, in
+//     read_modify_write (a put there writes back what it read), a put whose own context
+//     read showed e and was invoked before D completed. Such a put may legitimately keep
+//     e as a sibling of D's tombstone (Dynamo 4.4), and later writes may carry it on from
+//     there. A put whose context read came after D does not excuse e: that read showing e
+//     is itself a resurrection, counted.
 // Indeterminate deletes cover nothing (they may not have happened) and are counted apart.
 // counts: deletes_acknowledged, deletes_indeterminate (deletes that carried a context
 //         read; refused ones are in neither), deletes_unchecked (deletes with no context

@@ -181,6 +181,16 @@ TEST(NoResurrection, AnIndeterminatePutMayLandLateAndExcuses) {
   EXPECT_TRUE(check_no_resurrection(b.history, rmw).ok);
 }
 
+TEST(NoResurrection, TheElementsOwnPutStillInFlightExcusesIt) {
+  Builder b;
+  b.get(1, 0, 10, {});
+  b.put(1, "c1-1", 10, 150);          // seen by the delete's read, acknowledged after it
+  b.read_delete(2, 100, {"c1-1"});    // [100, 120]
+  b.get(3, 200, 210, {"c1-1"});
+  EXPECT_TRUE(check_no_resurrection(b.history, rmw).ok);
+  EXPECT_TRUE(check_no_resurrection(b.history, WorkloadMode::set).ok);
+}
+
 TEST(NoResurrection, PutsThatWereNotConcurrentWithTheDeleteExcuseNothing) {
   Builder before;  // acknowledged before the delete's context read was invoked
   before.read_put(1, 0, {}, "c1-1", 20);
