@@ -123,22 +123,20 @@ CoveringDelete covering(const Operation& erase, const std::vector<const Operatio
   return cover;
 }
 
-// read_modify_write: a put that may carry an element past a delete, with the times that
-// decide whether it was concurrent with that delete.
-struct CarryingPut {
-  const Operation* put = nullptr;
-  std::int64_t context_invoked_us = 0;  // the earliest invocation among its context reads
-};
+// A put that may write an element again: the element's own put, or (read_modify_write) a
+// put whose context read showed it.
+using Carriers = std::unordered_map<std::string_view, std::vector<const Operation*>>;
 
-bool excused(const std::vector<CarryingPut>& carriers, const CoveringDelete& cover) {
-  for (const CarryingPut& carrier : carriers) {
-    const Operation& put = *carrier.put;
-    // An indeterminate put may still land after its client gave up on it.
-    const bool after_delete_context = put.completed_us < 0 ||
-                                      put.outcome == Outcome::indeterminate ||
-                                      put.completed_us > cover.context_invoked_us;
-    const bool before_delete_end = carrier.context_invoked_us < cover.erase->completed_us;
-    if (after_delete_context && before_delete_end) return true;
+// Whether a put that may write e explains `read` showing e after `cover`'s delete: it was
+// not over before the delete's context read began (or may land late: indeterminate,
+// pending), and it was invoked before the read completed (so the read may see it).
+bool excused(const std::vector<const Operation*>& carriers, const CoveringDelete& cover,
+             const Operation& read) {
+  for (const Operation* put : carriers) {
+    const bool after_delete_context = put->completed_us < 0 ||
+                                      put->outcome == Outcome::indeterminate ||
+                                      put->completed_us > cover.context_invoked_us;
+    if (after_delete_context && put->invoked_us < read.completed_us) return true;
   }
   return false;
 }
@@ -151,16 +149,16 @@ std::uint64_t counter(const SimulationResult& result, const std::string& name) {
 }  // namespace
 
 CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
-                                  core::SetContext set_context) {
+                                  core::SetContext set_context, bool final_reads_only) {
   CheckResult result;
   result.name = "no_resurrection";
   const bool plain_deletes =
       mode == WorkloadMode::set && set_context == core::SetContext::coordinator;
   std::uint64_t acknowledged = 0, indeterminate = 0, unchecked = 0;
-  std::uint64_t reads_checked = 0, resurrections = 0;
+  std::uint64_t reads_checked = 0, resurrections = 0, final_resurrections = 0;
   for (const auto& [key, ops] : by_key(history)) {
     std::vector<CoveringDelete> deletes;  // acknowledged, in invocation order
-    std::unordered_map<std::string_view, std::vector<CarryingPut>> carriers;
+    Carriers carriers;
     for (const Operation* op : ops.operations) {
       if (op->final_read || op->outcome == Outcome::failed) continue;
       if (op->op == core::ClientOp::del) {
@@ -177,15 +175,11 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
       } else if (op->op == core::ClientOp::put) {
         // The element's own put, still in flight when the delete's context read showed
         // it, may land again after the delete (a coordinator's retry is a new version).
-        carriers[op->element].push_back(CarryingPut{op, op->invoked_us});
+        carriers[op->element].push_back(op);
         if (mode != WorkloadMode::read_modify_write) continue;
-        const auto reads = context_reads(ops, *op);
-        if (reads.empty()) continue;
-        CarryingPut carrier{op, reads.front()->invoked_us};
-        for (const Operation* read : reads) {
-          carrier.context_invoked_us = std::min(carrier.context_invoked_us, read->invoked_us);
+        for (const Operation* read : context_reads(ops, *op)) {
           for_each_element(read->values, mode,
-                           [&](std::string_view e) { carriers[e].push_back(carrier); });
+                           [&](std::string_view e) { carriers[e].push_back(op); });
         }
       }
     }
@@ -201,8 +195,9 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
         for (const std::string_view e : seen) {
           if (!cover.covered.contains(e)) continue;
           const auto carrying = carriers.find(e);
-          if (carrying != carriers.end() && excused(carrying->second, cover)) continue;
-          if (!resurrected && result.examples.size() < check_examples_max) {
+          if (carrying != carriers.end() && excused(carrying->second, cover, *read)) continue;
+          const bool gated = read->final_read || !final_reads_only;
+          if (!resurrected && gated && result.examples.size() < check_examples_max) {
             result.examples.push_back(
                 "key " + key + ": " + (read->final_read ? "final read #" : "read #") +
                 std::to_string(read->index) + " at " + seconds(read->invoked_us) + " shows '" +
@@ -218,14 +213,16 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
       }
       reads_checked += checked ? 1 : 0;
       resurrections += resurrected ? 1 : 0;
+      final_resurrections += resurrected && read->final_read ? 1 : 0;
     }
   }
   result.counts = {{"deletes_acknowledged", acknowledged},
                    {"deletes_indeterminate", indeterminate},
                    {"deletes_unchecked", unchecked},
                    {"reads_checked", reads_checked},
-                   {"resurrections", resurrections}};
-  result.ok = resurrections == 0;
+                   {"resurrections", resurrections},
+                   {"final_resurrections", final_resurrections}};
+  result.ok = (final_reads_only ? final_resurrections : resurrections) == 0;
   return result;
 }
 

@@ -24,25 +24,30 @@ namespace vigil::sim {
 // A read R (final reads included) resurrects element e when
 //   - e is covered by a delete D of R's key that was acknowledged (Outcome::ok),
 //   - R was invoked after D completed, and R shows e, and
-//   - e is not excused. It is excused by a put P of the key, not refused, that was
-//     concurrent with D -- P completed after D's context read was invoked (or is
-//     indeterminate or pending: it may land late) -- and that may write e: e's own put
-//     (still in flight when D's read showed it, it may land again after D), or, in
-//     read_modify_write (a put there writes back what it read), a put whose own context
-//     read showed e and was invoked before D completed. Such a put may legitimately keep
-//     e as a sibling of D's tombstone (Dynamo 4.4), and later writes may carry it on from
-//     there. A put whose context read came after D does not excuse e: that read showing e
-//     is itself a resurrection, counted.
+//   - e is not excused: by a put P of the key, not refused, that may write e -- e's own
+//     put (still in flight when D's read showed it, it may land again after D: a
+//     coordinator's retry is a new version) or, in read_modify_write (a put there writes
+//     back what it read), a put whose own context read showed e -- and that was not over
+//     before D began: P completed after D's context read was invoked (or is indeterminate
+//     or pending: it may land late), and was invoked before R completed (R may see it).
+//     Such a put keeps e as a sibling of D's tombstone (Dynamo 4.4), or writes it again
+//     after D: the "a later acknowledged write of that key". The read that showed
+//     e to a put after D is not excused by that put (the put came after it): it counts.
 // Indeterminate deletes cover nothing (they may not have happened) and are counted apart.
 // counts: deletes_acknowledged, deletes_indeterminate (deletes that carried a context
 //         read; refused ones are in neither), deletes_unchecked (deletes with no context
 //         read to say what they covered: plain deletes of set mode under coordinator),
 //         reads_checked (answered reads invoked after an acknowledged covering delete of
 //         their key completed), resurrections (those reads showing at least one
-//         resurrected element).
-// ok: resurrections == 0.
+//         resurrected element), final_resurrections (of those, final reads).
+// ok: resurrections == 0; with `final_reads_only`, final_resurrections == 0. Under sloppy
+// quorums (more nodes than N, partitions) a read can miss an acknowledged delete as it can
+// miss an acknowledged put (stale_reads), so there only the final reads -- at `all`, after
+// the heal and the quiesce -- can tell a resurrection from a stale read; the count over
+// all reads stays in the report. Examples name only gated reads.
 CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
-                                  core::SetContext set_context = core::SetContext::read);
+                                  core::SetContext set_context = core::SetContext::read,
+                                  bool final_reads_only = false);
 
 // tombstones_collected: does a deleting store stop growing? Reads
 // SimulationResult::tombstones (the stores after the quiesce, before the final reads) and

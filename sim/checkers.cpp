@@ -285,7 +285,8 @@ CheckResult run_history_check(const Scenario& scenario, const History& history,
     return check_no_lost_writes(history, scenario.workload.mode);
   }
   if (check.name == "no_resurrection") {
-    return check_no_resurrection(history, scenario.workload.mode, scenario.workload.set_context);
+    return check_no_resurrection(history, scenario.workload.mode, scenario.workload.set_context,
+                                 check.final_reads_only);
   }
   if (check.name == "read_your_writes") {
     return check_read_your_writes(history, scenario.workload.mode, check.max);

@@ -114,6 +114,7 @@ struct CheckSpec {
   std::optional<std::uint64_t> max;
   std::optional<double> min;  // availability: the lowest fraction that passes
   bool expire = false;        // hints_drained: hints are expected to expire (or be dropped)
+  bool final_reads_only = false;  // no_resurrection: `reads: final` (sim/check_deletes.h)
   // failure_detection: the largest value of a reported number that passes, by its name
   // (`{failure_detection: {false_failures: {max: 0}}}`). convergence: "converge_time_s"
   // (`{convergence: {max_converge_time: 60s}}`).

@@ -36,6 +36,15 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
         if (options["max"].IsDefined()) {
           check.max = whole(options["max"], options_path + ".max", 0, UINT64_MAX);
         }
+      } else if (check.name == "no_resurrection") {
+        check_keys(options, options_path, {"reads"});
+        if (options["reads"].IsDefined()) {
+          const std::string reads = scalar(options["reads"], options_path + ".reads");
+          if (reads != "all" && reads != "final") {
+            refuse(options["reads"], options_path + ".reads", "expected all or final");
+          }
+          check.final_reads_only = reads == "final";
+        }
       } else if (check.name == "tombstones_collected") {
         check_keys(options, options_path, {"max_held"});
         if (options["max_held"].IsDefined()) {

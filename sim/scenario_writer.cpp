@@ -76,6 +76,7 @@ std::string check_entry(const CheckSpec& check) {
   }
   if (check.min) options = "min: " + real(*check.min);
   if (check.name == "hints_drained" && check.expire) options = "expire: true";
+  if (check.name == "no_resurrection" && check.final_reads_only) options = "reads: final";
   for (const auto& [number, max] : check.max_of) {
     options += (options.empty() ? "" : ", ") + number + ": {max: " + real(max) + "}";
   }

@@ -205,10 +205,33 @@ TEST(NoResurrection, PutsThatWereNotConcurrentWithTheDeleteExcuseNothing) {
   after.read_put(1, 0, {}, "c1-1", 20);
   after.read_delete(2, 100, {"c1-1"});          // [100, 120]
   after.read_put(3, 130, {"c1-1"}, "c3-1", 150);  // that read is itself a resurrection
-  after.get(4, 200, 210, {"c1-1,c3-1"});
+  after.get(4, 200, 210, {"c1-1,c3-1"});  // excused: a later write carried it
+  after.final_read(1000, {"c1-1,c3-1"});
   const CheckResult late = check_no_resurrection(after.history, rmw);
   EXPECT_FALSE(late.ok);
-  EXPECT_EQ(late.counts.at("resurrections"), 2u);
+  EXPECT_EQ(late.counts.at("resurrections"), 1u);
+  ASSERT_EQ(late.examples.size(), 1u);
+  EXPECT_NE(late.examples[0].find("read #4 at 0.130s"), std::string::npos) << late.examples[0];
+  const CheckResult final_only =
+      check_no_resurrection(after.history, rmw, core::SetContext::read, true);
+  EXPECT_TRUE(final_only.ok) << "the final read is excused; the stale read is not gated";
+  EXPECT_EQ(final_only.counts.at("resurrections"), 1u);
+  EXPECT_EQ(final_only.counts.at("final_resurrections"), 0u);
+  EXPECT_TRUE(final_only.examples.empty());
+}
+
+TEST(NoResurrection, FinalReadsOnlyStillFailsOnAFinalReadThatShowsIt) {
+  Builder b;
+  b.read_put(1, 0, {}, "c1-1", 20);
+  b.read_delete(2, 100, {"c1-1"});
+  b.get(3, 200, 210, {"c1-1"});
+  b.final_read(1000, {"c1-1"});
+  const CheckResult r = check_no_resurrection(b.history, rmw, core::SetContext::read, true);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.counts.at("resurrections"), 2u);
+  EXPECT_EQ(r.counts.at("final_resurrections"), 1u);
+  ASSERT_EQ(r.examples.size(), 1u);
+  EXPECT_NE(r.examples[0].find("final read"), std::string::npos);
 }
 
 TEST(NoResurrection, ARefusedPutExcusesNothing) {
@@ -255,12 +278,13 @@ TEST(NoResurrection, RunsFromTheScenarioCheckList) {
 duration: 5s
 cluster: {nodes: 3}
 workload: {clients: 2, keys: 3, rate: 10/s, mix: {get: 0.4, put: 0.4, delete: 0.2}}
-checks: [no_resurrection, {tombstones_collected: {max_held: 4}}]
+checks: [{no_resurrection: {reads: final}}, {tombstones_collected: {max_held: 4}}]
 expect: pass
 )",
                                 "x.yaml");
   ASSERT_TRUE(scenario.ok()) << scenario.status().to_string();
   ASSERT_EQ(scenario->checks.size(), 2u);
+  EXPECT_TRUE(scenario->checks[0].final_reads_only);
   ASSERT_TRUE(scenario->checks[1].max.has_value());
   EXPECT_EQ(*scenario->checks[1].max, 4u);
   Builder b;
@@ -269,6 +293,7 @@ expect: pass
   b.get(3, 200, 210, {"c1-1"});
   Scenario history_only = *scenario;
   history_only.checks.resize(1);
+  history_only.checks[0].final_reads_only = false;
   const std::vector<CheckResult> results = run_checks(history_only, b.history);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].name, "no_resurrection");
