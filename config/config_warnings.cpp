@@ -1,6 +1,7 @@
 // Keys that are parsed and bounded but cannot change behaviour in this design (rule 5: a
-// key that changes nothing is said to be so, here and in docs/configuration.md). Each is
-// reported only when set away from its default, so a default config warns about nothing.
+// key that changes nothing is said to be so, here and in docs/configuration.md), and
+// settings that are allowed but unsafe. Each is reported only when set away from its
+// default, so a default config warns about nothing.
 
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ std::vector<std::string> config_warnings(const Config& config) {
           "incremental_repair.optimization",
           "cannot matter: tictac trees already skip every unchanged range in O(1) per tree "
           "node, so a bloom filter of changed keys would save nothing (docs/anti-entropy.md)");
+  warn_if(config.tombstone_gc.mode == core::TombstoneGcMode::timeout, "tombstone_gc.mode",
+          "timeout drops a tombstone on this replica's word after the grace: a replica that "
+          "missed the delete brings the deleted value back (docs/deletes.md); `replicas` is "
+          "safe");
   return warnings;
 }
 

@@ -243,8 +243,9 @@ void handle_mget(const ResponderPtr& responder, ClientSession& session, Argument
            });
 }
 
-// VGET key -> [context, [value, ...]] (every live sibling; none for an absent or deleted
-// key, whose context still covers the delete).
+// VGET key -> [context, [value, ..., nil, ...]]: every live sibling, then a nil for each
+// delete that is a sibling of them (a delete concurrent with a put: docs/deletes.md). An
+// absent or deleted key has no siblings to show; its context still covers the delete.
 void handle_vget(const ResponderPtr& responder, ClientSession& session, Arguments& arguments) {
   if (!check_key(responder, arguments[1])) return;
   submit(responder, core::ClientOp::get, session.consistency, std::move(arguments[1]), {},
@@ -253,9 +254,12 @@ void handle_vget(const ResponderPtr& responder, ClientSession& session, Argument
            std::string out;
            resp::append_array_header(out, 2);
            resp::append_bulk(out, encode_context(reply.context));
-           resp::append_array_header(out, reply.status.ok() ? reply.values.size() : 0);
-           if (reply.status.ok()) {
+           const bool shown = reply.status.ok();
+           resp::append_array_header(
+               out, shown ? reply.values.size() + reply.deleted_siblings : 0);
+           if (shown) {
              for (const core::Value& value : reply.values) resp::append_bulk(out, value);
+             for (std::uint32_t i = 0; i < reply.deleted_siblings; ++i) resp::append_nil(out);
            }
            responder->send(std::move(out));
          });

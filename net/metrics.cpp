@@ -89,6 +89,9 @@ void node_families(PrometheusText& text, const NodeService& service) {
                 meaning.empty() ? "Node counter " + name + "." : std::string(meaning));
     text.sample(family, {}, static_cast<double>(value));
   }
+  text.family("vigil_node_tombstones_held", "gauge",
+              "Tombstones the collector knows this node holds (docs/deletes.md).");
+  text.sample("vigil_node_tombstones_held", {}, static_cast<double>(service.tombstones_held()));
 }
 
 void peer_families(PrometheusText& text, const NodeService& service) {

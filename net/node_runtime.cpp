@@ -401,6 +401,10 @@ AntiEntropyView NodeRuntime::anti_entropy() const {
   return view;
 }
 
+std::uint64_t NodeRuntime::tombstones_held() const {
+  return parts_->driver ? parts_->driver->node().tombstones_held() : 0;
+}
+
 std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {
   return ring_.ownership();
 }

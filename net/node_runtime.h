@@ -100,6 +100,7 @@ class NodeRuntime final : public NodeService {
   const StoreStats& store_stats() const override { return store_stats_; }
   core::WallMicros wall_now() const override;
   AntiEntropyView anti_entropy() const override;
+  std::uint64_t tombstones_held() const override;
   void request_repair() override;
 
  private:

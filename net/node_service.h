@@ -70,6 +70,8 @@ class NodeService {
   virtual const StoreStats& store_stats() const = 0;
   virtual core::WallMicros wall_now() const = 0;
   virtual AntiEntropyView anti_entropy() const = 0;
+  // Tombstones the node's collector knows it holds (core::Node::tombstones_held).
+  virtual std::uint64_t tombstones_held() const = 0;
   // Starts an exchange of every tree with every peer now (POST /repair, `vigil cluster
   // repair`): one input to the node, flushed as any other. Ignored once shutting down.
   virtual void request_repair() = 0;

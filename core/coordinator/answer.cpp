@@ -85,7 +85,11 @@ void answer(CoordinatorState& state, const Now& now, const Requester& requester,
   reply.id = requester.client_id;
   reply.status = status;
   if (success) {
-    if (op == ClientOp::get) reply.values = live_values(key_state);
+    if (op == ClientOp::get) {
+      reply.values = live_values(key_state);
+      reply.deleted_siblings =
+          static_cast<std::uint32_t>(key_state.size() - reply.values.size());
+    }
     reply.context = key_state.context();
   }
   reply.replicas_answered = answered;

@@ -49,6 +49,11 @@ struct ClientReply {
   // ascending (one value in timestamp mode): back() is the one a plain GET answers, the
   // same on every node for the same state; put/del: empty.
   std::vector<Value> values;
+  // get: how many siblings are deletes (tombstones), besides `values`. A delete concurrent
+  // with a put is a sibling like any other (VGET shows it as a nil); a plain GET answers
+  // values.back() when there is one, so a live sibling wins over a concurrent delete, and
+  // reads not_found only when every sibling is a delete (docs/deletes.md).
+  std::uint32_t deleted_siblings = 0;
   // get: the causal context to pass to a later put/del; put: the context of the new state.
   VectorClock context;
   std::uint32_t replicas_answered = 0;

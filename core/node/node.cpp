@@ -7,9 +7,10 @@
 // - hinted handoff (core/handoff/): holding hints and replaying them, receiving them;
 // - membership (core/membership/, wired in by node_membership.cpp): gossip and probes;
 // - anti-entropy (core/antientropy/): tictac trees kept with every key write, exchanges
-//   with the other replicas, the background repair pass.
+//   with the other replicas, the background repair pass;
+// - the tombstone collector (core/tombstones/): drops tombstones every replica holds.
 // The node routes each input to the part it is for, calls the parts' timers in a fixed
-// order (requests, hints, membership, anti-entropy), hands each membership verdict to the
+// order (requests, hints, membership, anti-entropy, tombstones), hands each membership verdict to the
 // handoff and anti-entropy, and at the end of every input lets the trees stage their
 // journal, so it is in the same commit as the writes it describes.
 //
@@ -72,8 +73,8 @@ void NodeParts::route(const Now& now, const NodeId& from, const Message& message
     handoff.handle_hint_delivery_reply(now, from, *hint_reply);
   } else if (const auto* coordinate_reply = std::get_if<CoordinateReply>(&message)) {
     coordinator.handle_coordinate_reply(now, from, *coordinate_reply);
-  } else {
-    antientropy.handle_message(now, from, message);
+  } else if (!antientropy.handle_message(now, from, message)) {
+    tombstones.handle_message(now, from, message);
   }
 }
 
@@ -120,6 +121,7 @@ void Node::handle_timeout(const Now& now) {
   parts.membership.handle_timeout(now);
   parts.pass_transitions(now);
   parts.antientropy.handle_timeout(now);
+  parts.tombstones.handle_timeout(now);
   parts.end_input(now);
 }
 
@@ -127,7 +129,8 @@ std::optional<Instant> Node::poll_timeout() const {
   std::optional<Instant> next;
   for (const std::optional<Instant> part :
        {parts_->coordinator.poll_timeout(), parts_->handoff.poll_timeout(),
-        parts_->membership.poll_timeout(), parts_->antientropy.poll_timeout()}) {
+        parts_->membership.poll_timeout(), parts_->antientropy.poll_timeout(),
+        parts_->tombstones.poll_timeout()}) {
     if (part && (!next || *part < *next)) next = part;
   }
   return next;
@@ -161,6 +164,7 @@ void Node::check_invariants() const {
   parts_->coordinator.check_invariants();
   parts_->membership.check_invariants();
   parts_->antientropy.check_invariants();
+  parts_->tombstones.check_invariants();
 }
 
 void Node::request_anti_entropy(const Now& now) {
@@ -178,6 +182,10 @@ std::uint64_t Node::anti_entropy_exchanges_completed() const {
 
 std::size_t Node::anti_entropy_exchanges_pending() const {
   return parts_->antientropy.exchanges_pending();
+}
+
+std::size_t Node::tombstones_held() const {
+  return parts_->tombstones.tombstones_held();
 }
 
 std::vector<PeerStatus> Node::members(Instant now) const {

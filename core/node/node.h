@@ -122,6 +122,8 @@ class Node {
   std::vector<TreeStatus> anti_entropy_status() const;
   std::uint64_t anti_entropy_exchanges_completed() const;
   std::size_t anti_entropy_exchanges_pending() const;
+  // Tombstones the collector knows this node holds (core/tombstones/tombstone_collector.h).
+  std::size_t tombstones_held() const;
   // Asserts the node's invariants (run by the simulator after every input).
   void check_invariants() const;
 

@@ -12,12 +12,14 @@
 #include "core/node/node_context.h"
 #include "core/node/node_membership.h"
 #include "core/replica/replica.h"
+#include "core/tombstones/tombstone_collector.h"
 
 namespace vigil::core {
 
 // Constructed in this order: the context (options checked, epoch taken), the replica, the
 // anti-entropy trees (loaded or rebuilt from storage, then told of every key write), the
-// handoff (arms its first check), the coordinator, the membership (needs the incarnation).
+// handoff (arms its first check), the coordinator, the membership (needs the incarnation),
+// the tombstone collector (a key-state listener after the trees).
 struct NodeParts {
   NodeParts(NodeOptions options, Ring ring, NodeStorage& storage, std::uint64_t seed)
       : context(std::move(options), std::move(ring), storage, seed),
@@ -25,7 +27,8 @@ struct NodeParts {
         antientropy(context, replica),
         handoff(context, replica),
         coordinator(context, replica),
-        membership(context) {}
+        membership(context),
+        tombstones(context) {}
 
   NodeContext context;
   Replica replica;
@@ -33,6 +36,7 @@ struct NodeParts {
   Handoff handoff;
   Coordinator coordinator;
   NodeMembership membership;
+  TombstoneCollector tombstones;
 
   // Hands every transition the membership judged to the handoff and anti-entropy, in order.
   void pass_transitions(const Now& now) {
@@ -42,12 +46,14 @@ struct NodeParts {
     }
   }
   // The end of every input: hints that expired undelivered make anti-entropy compare with
-  // their targets at once, and the trees stage what they owe the storage before any commit.
+  // their targets at once, tombstones written become the collector's candidates, and the
+  // trees stage what they owe the storage before any commit.
   void end_input(const Now& now) {
     for (const NodeId& target : handoff.take_expired_targets()) {
       antientropy.handle_hint_expired(now, target);
     }
     antientropy.set_client_load(coordinator.requests_in_flight());
+    tombstones.end_input(now);
     antientropy.stage();
   }
 

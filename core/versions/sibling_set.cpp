@@ -323,7 +323,10 @@ Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& clie
   Version fresh;
   fresh.dot = Dot{coordinator, known + 1};
   fresh.context = std::move(context);
-  const std::size_t pruned = fresh.context.prune(limits.pruning, now);
+  // A delete never prunes: its tombstone must keep covering every version the deleter saw,
+  // or a replica still holding one would bring the deleted value back as a sibling of the
+  // tombstone (docs/deletes.md, "Pruning"). Its clock is bounded by what the codec decodes.
+  const std::size_t pruned = value ? fresh.context.prune(limits.pruning, now) : 0;
   fresh.timestamp_us = timestamp_us;
   fresh.checksum = value_checksum(value);
   fresh.value = std::move(value);

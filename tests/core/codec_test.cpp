@@ -565,7 +565,7 @@ TEST(CodecLayout, ReplicaReadFrameIsExactlyTheDocumentedBytes) {
   const std::string payload = std::string("\x02\0\0\0n1\x02\0\0\0n2", 12) +
                               std::string("\x07\0\0\0\0\0\0\0", 8) + std::string("\x01\0\0\0k", 5);
   const std::string frame = encoded(envelope);
-  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x03\x02\x19\0\0\0", 8));
+  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x04\x02\x19\0\0\0", 8));
   EXPECT_EQ(frame, reframe(2, payload));
   EXPECT_EQ(frame_size(frame).value(), 16u + 25u);
 }
@@ -697,7 +697,7 @@ TEST(CodecHeader, NamesEachBadHeaderField) {
   bad = frame;
   bad[2] = 9;
   EXPECT_EQ(decode_frame(bad).status().message(),
-            "frame: wire version 9 is not supported (this binary speaks 3)");
+            "frame: wire version 9 is not supported (this binary speaks 4)");
   bad = frame;
   bad[3] = static_cast<char>(message_type_count);
   EXPECT_EQ(decode_frame(bad).status().message(),
@@ -1097,7 +1097,7 @@ RC_GTEST_PROP(CodecRobustness, RandomBytesAreRefusedOrCanonical, ()) {
   const Result<std::size_t> size = frame_size(bytes);
   RC_ASSERT(size.ok() || size.status().code() == Code::invalid_argument);
   // Past the magic and version, into the type/length/payload checks.
-  check_decodes_canonically_or_fails(std::string("\x47\x56\x03", 3) + bytes);
+  check_decodes_canonically_or_fails(std::string("\x47\x56\x04", 3) + bytes);
 }
 
 RC_GTEST_PROP(CodecRobustness, EveryTruncationFails, ()) {

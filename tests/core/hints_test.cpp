@@ -76,6 +76,7 @@ TEST(Hints, AWriteReachesQuorumThroughHintsWhenTwoReplicasAreDown) {
 TEST(Hints, HintsAreReplayedWhenTheTargetsReturn) {
   NodeOptions options = hint_options();
   options.anti_entropy.trees_enabled = false;  // the end asserts no timer; it keeps its own
+  options.tombstone_gc.mode = TombstoneGcMode::disabled;  // its scan timer too
   TestCluster cluster(5, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);

@@ -97,6 +97,7 @@ TEST(NodeFaults, RepliesAfterTheDeadlineAreIgnored) {
   // The test expects no timer left at the end (membership and anti-entropy keep their own).
   options.membership.enabled = false;
   options.anti_entropy.trees_enabled = false;
+  options.tombstone_gc.mode = TombstoneGcMode::disabled;  // its scan timer too
   TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);
@@ -126,6 +127,7 @@ TEST(NodeFaults, ASilentReplicaIsSentTheWriteAgainAfterTheReplicationTimeout) {
   // The test expects no timer left at the end (membership and anti-entropy keep their own).
   options.membership.enabled = false;
   options.anti_entropy.trees_enabled = false;
+  options.tombstone_gc.mode = TombstoneGcMode::disabled;  // its scan timer too
   TestCluster cluster(3, options);
   const Key key = "k";
   const auto list = cluster.replicas_of(key);

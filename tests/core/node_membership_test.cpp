@@ -81,6 +81,7 @@ TEST(NodeMembership, DisabledMeansNoTimerNoViewAndMembershipMessagesIgnored) {
   NodeOptions options;
   options.membership.enabled = false;
   options.anti_entropy.trees_enabled = false;  // its periodic timers are not membership's
+  options.tombstone_gc.mode = TombstoneGcMode::disabled;  // its scan timer too
   TestCluster cluster(3, options);
   EXPECT_EQ(cluster.node("n1").poll_timeout(), std::nullopt);
   EXPECT_TRUE(cluster.node("n1").members(cluster.now_instant()).empty());

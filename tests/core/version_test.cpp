@@ -420,6 +420,23 @@ TEST_F(SiblingSetTest, PruningCanBringBackAnObsoleteSiblingButNotATimestampLoser
   }
 }
 
+// The same history as above, but the newer write is a delete: it never prunes, so the
+// lagging replica's value cannot come back next to the tombstone (docs/deletes.md).
+TEST_F(SiblingSetTest, ADeleteNeverPrunesSoALaggingReplicaCannotResurrectTheValue) {
+  const Version obsolete = make_version(Dot{"n10", 1}, {}, now_us - 2 * day_us, Value("old"));
+  const SiblingSet lagging = SiblingSet::from_versions({obsolete}).value();
+  VectorClock read = lagging.context();
+  for (int i = 11; i < 22; ++i) {
+    read.set("n" + std::to_string(i), ClockEntry{1, now_us - 3 * day_us / 2});
+  }
+  SiblingSet current = lagging;
+  put(current, "a", read, std::nullopt, now_us);
+  ASSERT_EQ(current.size(), 1u);
+  EXPECT_TRUE(current.versions()[0].covers(obsolete.dot));
+  EXPECT_EQ(current.versions()[0].context.size(), 12u) << "nothing pruned";
+  EXPECT_TRUE(merged(current, lagging, ConflictMode::siblings).is_deleted());
+}
+
 TEST_F(SiblingSetTest, ContextIsTheJoinOfHistories) {
   SiblingSet set;
   put(set, "a", {}, Value("x"), 100);

@@ -81,6 +81,7 @@ class FakeNodeService : public NodeService {
   core::WallMicros wall_now() const override { return wall_now_us; }
   // One tree of {n1, n2}: exchanged with n2 2.5 s before `now`; repair requests are
   // counted and each one queues an exchange.
+  std::uint64_t tombstones_held() const override { return 3; }
   AntiEntropyView anti_entropy() const override {
     AntiEntropyView view;
     view.now = core::instant_from_micros(10'000'000);

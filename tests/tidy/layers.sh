@@ -31,15 +31,16 @@ violations() {
 rules() {
   cat <<'RULES'
 core config|store|sim|net|cli|bench
-core core/versions|core/ring|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff|core/antientropy shallow
+core core/versions|core/ring|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones shallow
 core/versions core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/ring core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/wire core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/membership core/node|core/coordinator|core/replica|core/handoff
-core/coordinator core/handoff|core/antientropy|core/node/node.h|core/node/node_parts.h
-core/replica core/coordinator|core/handoff|core/antientropy|core/node/node.h|core/node/node_parts.h
-core/handoff core/coordinator|core/antientropy|core/node/node.h|core/node/node_parts.h
-core/antientropy core/coordinator|core/handoff|core/node/node.h|core/node/node_parts.h
+core/coordinator core/handoff|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
+core/replica core/coordinator|core/handoff|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
+core/handoff core/coordinator|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
+core/antientropy core/coordinator|core/handoff|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
+core/tombstones core/coordinator|core/handoff|core/replica|core/node/node.h|core/node/node_parts.h
 config store|sim|net|cli|bench
 store config|sim|net|cli|bench
 sim net|cli
