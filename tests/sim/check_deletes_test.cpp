@@ -347,8 +347,19 @@ TEST(TombstonesCollected, FailsWhenAcknowledgedDeletesLeftNothingCollected) {
   EXPECT_FALSE(r.ok);
   ASSERT_FALSE(r.examples.empty());
   EXPECT_NE(r.examples.back().find("no tombstone collected"), std::string::npos);
+  EXPECT_EQ(r.counts.at("keys_ending_deleted"), 1u);
   EXPECT_TRUE(check_tombstones_collected(with_tombstones(0, 0, false), CheckSpec{}).ok)
       << "no acknowledged delete: nothing had to be collected";
+  SimulationResult rewritten = with_tombstones(0, 0, true);
+  Operation put;
+  put.op = ClientOp::put;
+  put.key = "k1";
+  put.element = "c1-1";
+  const std::uint64_t index = rewritten.history.invoke(put);
+  rewritten.history.complete(index, 20, Outcome::ok, core::Code::ok, "", {});
+  const CheckResult overwritten = check_tombstones_collected(rewritten, CheckSpec{});
+  EXPECT_TRUE(overwritten.ok) << "the delete was overwritten: no tombstone to collect";
+  EXPECT_EQ(overwritten.counts.at("keys_ending_deleted"), 0u);
   EXPECT_FALSE(check_tombstones_collected(SimulationResult{}, CheckSpec{}).ok)
       << "a run that recorded nothing proves nothing";
 }
