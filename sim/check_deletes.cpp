@@ -69,7 +69,9 @@ std::map<core::Key, KeyHistory> by_key(const History& history) {
     if (!op.final_read && is_answered_read(op)) key.reads_by_client[op.client].push_back(&op);
   }
   for (auto& [key, ops] : keys) {
-    const auto by_index = [](const Operation* a, const Operation* b) { return a->index < b->index; };
+    const auto by_index = [](const Operation* a, const Operation* b) {
+      return a->index < b->index;
+    };
     std::stable_sort(ops.operations.begin(), ops.operations.end(), by_index);
     for (auto& [client, reads] : ops.reads_by_client) {
       std::stable_sort(reads.begin(), reads.end(), by_index);
@@ -268,7 +270,8 @@ CheckResult check_tombstones_collected(const SimulationResult& result, const Che
                   {"keys_held_at_end", record.keys_held},
                   {"records_at_end", record.records},
                   {"rounds_started", counter(result, "tombstone_rounds_started")},
-                  {"refused_replica_differs", counter(result, "tombstones_refused_replica_differs")},
+                  {"refused_replica_differs",
+                   counter(result, "tombstones_refused_replica_differs")},
                   {"refused_no_answer", counter(result, "tombstones_refused_no_answer")},
                   {"refused_changed", counter(result, "tombstones_refused_changed")},
                   {"deletes_acknowledged", deletes_acknowledged},
