@@ -2,6 +2,7 @@
 
 #include "sim/check_availability.h"
 #include "sim/check_convergence.h"
+#include "sim/check_deletes.h"
 #include "sim/check_failure_detection.h"
 #include "sim/check_hints.h"
 #include "sim/check_sessions.h"
@@ -283,6 +284,10 @@ CheckResult run_history_check(const Scenario& scenario, const History& history,
   if (check.name == "no_lost_writes") {
     return check_no_lost_writes(history, scenario.workload.mode);
   }
+  if (check.name == "no_resurrection") {
+    return check_no_resurrection(history, scenario.workload.mode, scenario.workload.set_context,
+                                 check.final_reads_only);
+  }
   if (check.name == "read_your_writes") {
     return check_read_your_writes(history, scenario.workload.mode, check.max);
   }
@@ -312,6 +317,8 @@ std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationRe
       results.push_back(check_failure_detection(scenario, result, check));
     } else if (check.name == "convergence") {
       results.push_back(check_convergence(result, check));
+    } else if (check.name == "tombstones_collected") {
+      results.push_back(check_tombstones_collected(result, check));
     } else {
       results.push_back(run_history_check(scenario, result.history, check));
     }

@@ -63,10 +63,11 @@ CheckResult check_stale_reads(const History& history, WorkloadMode mode,
                               std::optional<std::uint64_t> max);
 
 // Runs the scenario's checks, in the order it lists them. REQUIRES: every check reads only
-// the history (no_lost_writes, stale_reads, read_your_writes: sim/check_sessions.h).
+// the history (no_lost_writes, stale_reads, read_your_writes: sim/check_sessions.h,
+// no_resurrection: sim/check_deletes.h).
 std::vector<CheckResult> run_checks(const Scenario& scenario, const History& history);
 // The same for any check: those that read more than the history (hints_drained,
-// availability, failure_detection, convergence) get the whole result.
+// availability, failure_detection, convergence, tombstones_collected) get the whole result.
 std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationResult& result);
 
 }  // namespace vigil::sim

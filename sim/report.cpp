@@ -143,6 +143,12 @@ std::string check_summary(const CheckResult& check) {
     if (check.counts.contains("max")) text += " (max " + count("max") + ")";
   } else if (check.name == "read_your_writes") {
     text = "missed " + count("missed") + "/" + count("reads_checked");
+  } else if (check.name == "no_resurrection") {
+    text = "resurrected " + count("resurrections") + "/" + count("reads_checked") +
+           " (deletes " + count("deletes_acknowledged") + ")";
+  } else if (check.name == "tombstones_collected") {
+    text = "held " + count("held_at_end") + " collected " + count("collected") + " (rounds " +
+           count("rounds_started") + ")";
   } else if (check.name == "hints_drained") {
     text = "pending " + count("pending") + " (stored " + count("stored") + ", delivered " +
            count("delivered") + ", expired " + count("expired") + ", missing " +

@@ -105,14 +105,16 @@ struct Fault {
 };
 
 // A check the run must pass (sim/checkers.h). `max` bounds a count that is otherwise only
-// reported: stale_reads fails when more reads than `max` were stale.
+// reported: stale_reads fails when more reads than `max` were stale (tombstones_collected:
+// more records than `max` held only tombstones at the end, `{max_held: N}`).
 struct CheckSpec {
   // no_lost_writes | stale_reads | read_your_writes | hints_drained | availability |
-  // failure_detection | convergence
+  // failure_detection | convergence | no_resurrection | tombstones_collected
   std::string name;
   std::optional<std::uint64_t> max;
   std::optional<double> min;  // availability: the lowest fraction that passes
   bool expire = false;        // hints_drained: hints are expected to expire (or be dropped)
+  bool final_reads_only = false;  // no_resurrection: `reads: final` (sim/check_deletes.h)
   // failure_detection: the largest value of a reported number that passes, by its name
   // (`{failure_detection: {false_failures: {max: 0}}}`). convergence: "converge_time_s"
   // (`{convergence: {max_converge_time: 60s}}`).

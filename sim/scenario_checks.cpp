@@ -17,7 +17,7 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
   expect_sequence(node, "checks");
   const std::set<std::string> known{"no_lost_writes", "stale_reads", "read_your_writes",
                                     "hints_drained", "availability", "failure_detection",
-                                    "convergence"};
+                                    "convergence", "no_resurrection", "tombstones_collected"};
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = "checks[" + std::to_string(i) + "]";
@@ -35,6 +35,20 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
         check_keys(options, options_path, {"max"});
         if (options["max"].IsDefined()) {
           check.max = whole(options["max"], options_path + ".max", 0, UINT64_MAX);
+        }
+      } else if (check.name == "no_resurrection") {
+        check_keys(options, options_path, {"reads"});
+        if (options["reads"].IsDefined()) {
+          const std::string reads = scalar(options["reads"], options_path + ".reads");
+          if (reads != "all" && reads != "final") {
+            refuse(options["reads"], options_path + ".reads", "expected all or final");
+          }
+          check.final_reads_only = reads == "final";
+        }
+      } else if (check.name == "tombstones_collected") {
+        check_keys(options, options_path, {"max_held"});
+        if (options["max_held"].IsDefined()) {
+          check.max = whole(options["max_held"], options_path + ".max_held", 0, UINT64_MAX);
         }
       } else if (check.name == "availability") {
         check_keys(options, options_path, {"min"});

@@ -70,9 +70,13 @@ std::string fault_entry(const Fault& fault) {
 
 std::string check_entry(const CheckSpec& check) {
   std::string options;
-  if (check.max) options = "max: " + std::to_string(*check.max);
+  if (check.max) {
+    options = (check.name == "tombstones_collected" ? "max_held: " : "max: ") +
+              std::to_string(*check.max);
+  }
   if (check.min) options = "min: " + real(*check.min);
   if (check.name == "hints_drained" && check.expire) options = "expire: true";
+  if (check.name == "no_resurrection" && check.final_reads_only) options = "reads: final";
   for (const auto& [number, max] : check.max_of) {
     options += (options.empty() ? "" : ", ") + number + ": {max: " + real(max) + "}";
   }

@@ -130,6 +130,9 @@ class Simulation final : public ClientPort {
   // Hints pending on every node and every workload key's replica values, before the final
   // reads.
   void snapshot_replicas();
+  // Every store's records and the tombstone-only ones among them, before the final reads
+  // (when the scenario lists tombstones_collected).
+  void snapshot_tombstones();
   std::uint32_t node_index(const core::NodeId& id) const { return index_of(id); }
 
   // simulation_convergence.cpp: what the convergence check reads (ConvergenceRecord).
@@ -174,6 +177,7 @@ class Simulation final : public ClientPort {
   std::map<core::NodeId, std::uint64_t> hints_pending_;
   std::map<core::Key, std::map<core::NodeId, std::vector<core::Value>>> replica_values_;
   ConvergenceRecord convergence_;
+  TombstoneRecord tombstones_;
   std::int64_t convergence_next_us_ = -1;  // the next sample's time; -1: not sampling
   std::int64_t convergence_cadence_us_ = 1000000;
 

@@ -63,6 +63,7 @@ void Simulation::run_script() {
   fibers_.sleep_until(now_us_ + core::to_micros(scenario_.quiesce));
   finish_convergence();
   snapshot_replicas();
+  snapshot_tombstones();
   count("final_reads_unanswered_keys", run_final_reads(*this, scenario_.workload));
   done_ = true;
 }

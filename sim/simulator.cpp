@@ -190,6 +190,7 @@ SimulationResult Simulation::run() {
   result.peer_transitions = std::move(peer_transitions_);
   result.crashes = std::move(crashes_);
   result.convergence = std::move(convergence_);
+  result.tombstones = std::move(tombstones_);
   for (const auto& host : hosts_) result.final_views[host->id()] = host->members(now_us_);
   return result;
 }

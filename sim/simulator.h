@@ -81,6 +81,17 @@ struct ConvergenceRecord {
   std::vector<std::string> examples;  // divergent keys after the quiesce, the first few
 };
 
+// What the tombstones_collected check reads (sim/check_deletes.h), recorded only when the
+// scenario lists that check: every node's store after the quiesce, before the final reads
+// (which read at `all` and repair, so they could write tombstones back).
+struct TombstoneRecord {
+  bool recorded = false;
+  std::uint64_t records = 0;    // records over all nodes' stores
+  std::uint64_t held = 0;       // of those, records whose state is only tombstones
+  std::uint64_t keys_held = 0;  // distinct keys with such a record
+  std::vector<std::string> examples;  // "n2 k7", the first few held
+};
+
 struct SimulationResult {
   // xxhash64 chained over every processed event (time, kind, node, and the frame, request
   // or reply it carries): equal hashes mean the same run.
@@ -117,6 +128,7 @@ struct SimulationResult {
   std::vector<CrashRecord> crashes;
   std::map<core::NodeId, std::vector<core::PeerStatus>> final_views;
   ConvergenceRecord convergence;
+  TombstoneRecord tombstones;
 };
 
 // REQUIRES: `scenario` is valid (as load_scenario returns it: at least one node, faults

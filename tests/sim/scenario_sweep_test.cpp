@@ -9,9 +9,10 @@
 // fault scenarios, 50 for the fault-free baseline, the clock and lossy-network runs and the
 // lww demonstration, which exercise no hint path, 10 for the half-hour jitter run and 2 for
 // the 24-hour quiet-day run (seeds_for). The anti-entropy scenarios (antientropy-only,
-// repair-after-hint-expiry, disk-faults-repaired) get 200 (issue 11). VIGIL_SWEEP_SEEDS=N scales
-// the table (N is the count of the 100-seed scenarios), read when the tests are listed (so
-// set it for ctest as a whole).
+// repair-after-hint-expiry, disk-faults-repaired) get 200 (issue 11), and so do the delete
+// scenarios (deletes-*, issue 13: 3 nodes and 15 simulated seconds each, so cheap).
+// VIGIL_SWEEP_SEEDS=N scales the table (N is the count of the 100-seed scenarios), read when
+// the tests are listed (so set it for ctest as a whole).
 
 #include <gtest/gtest.h>
 
@@ -66,7 +67,8 @@ std::uint64_t seeds_for(const std::string& stem) {
   static const std::set<std::string> doubled{
       "crash-restart",          "partition-heal",           "siblings-no-lost-writes",
       "hinted-handoff",         "antientropy-only",         "repair-after-hint-expiry",
-      "disk-faults-repaired"};
+      "disk-faults-repaired",   "deletes-partition",        "deletes-crash",
+      "deletes-clock-skew",     "deletes-replica-away",     "deletes-gc-too-early"};
   static const std::set<std::string> halved{"no-faults", "clock-skew", "lossy-network",
                                             "lww-lost-writes"};
   // 30 simulated minutes each (about 2 s per seed under ASan): a tenth, and the 200-seed
