@@ -729,6 +729,8 @@ RC_GTEST_PROP(ConfigDefaultsFile, ValidConfigsRoundTrip, ()) {
   c.quorum_settings.w = *rc::gen::inRange<std::uint32_t>(1, c.quorum_settings.n + 1);
   c.consistency_levels.eventual.r = QuorumSize::fixed(1);
   c.timing.request_timeout = Duration{*rc::gen::inRange<std::int64_t>(2000000, 1LL << 50)};
+  // The tombstone grace must cover a request (docs/deletes.md).
+  c.tombstone_gc.grace = std::max(c.tombstone_gc.grace, c.timing.request_timeout);
   c.gossip_protocol.fanout = *rc::gen::arbitrary<std::uint32_t>();
   c.phi_accrual.scale_factor = *rc::gen::inRange(1, 1000000) / 1000.0;
   c.token_distribution.min_spacing = *rc::gen::inRange<std::uint64_t>(0, 1ULL << 40);
