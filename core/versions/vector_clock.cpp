@@ -24,8 +24,29 @@
 
 namespace vigil::core {
 
+namespace {
+
+// The first entry whose node is not less than `node` (entries are sorted by node).
+template <typename Iterator>
+Iterator lower_bound_of(Iterator begin, Iterator end, const NodeId& node) {
+  return std::lower_bound(begin, end, node,
+                          [](const auto& entry, const NodeId& id) { return entry.first < id; });
+}
+
+}  // namespace
+
+VectorClock::Entries::iterator VectorClock::find(const NodeId& node) {
+  const auto it = lower_bound_of(entries_.begin(), entries_.end(), node);
+  return it != entries_.end() && it->first == node ? it : entries_.end();
+}
+
+VectorClock::Entries::const_iterator VectorClock::find(const NodeId& node) const {
+  const auto it = lower_bound_of(entries_.begin(), entries_.end(), node);
+  return it != entries_.end() && it->first == node ? it : entries_.end();
+}
+
 std::uint64_t VectorClock::counter(const NodeId& node) const {
-  const auto it = entries_.find(node);
+  const auto it = find(node);
   return it == entries_.end() ? 0 : it->second.counter;
 }
 
@@ -34,7 +55,9 @@ bool VectorClock::contains(const Dot& dot) const {
 }
 
 void VectorClock::increment(const NodeId& node, WallMicros now) {
-  ClockEntry& entry = entries_[node];
+  auto it = lower_bound_of(entries_.begin(), entries_.end(), node);
+  if (it == entries_.end() || it->first != node) it = entries_.insert(it, {node, ClockEntry{}});
+  ClockEntry& entry = it->second;
   VIGIL_ASSERT(entry.counter < std::numeric_limits<std::uint64_t>::max(),
                "vector clock counter overflow");
   entry.counter += 1;
@@ -43,25 +66,59 @@ void VectorClock::increment(const NodeId& node, WallMicros now) {
 
 void VectorClock::set(const NodeId& node, ClockEntry entry) {
   VIGIL_ASSERT(entry.counter > 0, "a vector clock entry needs a counter > 0");
-  entries_[node] = entry;
-}
-
-void VectorClock::merge(const VectorClock& other) {
-  for (const auto& [node, theirs] : other.entries_) {
-    auto [it, inserted] = entries_.try_emplace(node, theirs);
-    if (inserted) continue;
-    ClockEntry& ours = it->second;
-    ours.counter = std::max(ours.counter, theirs.counter);
-    ours.timestamp_us = std::max(ours.timestamp_us, theirs.timestamp_us);
+  // Decoding sets entries in ascending order: appending is the common case.
+  if (entries_.empty() || entries_.back().first < node) {
+    entries_.emplace_back(node, entry);
+    return;
+  }
+  const auto it = lower_bound_of(entries_.begin(), entries_.end(), node);
+  if (it != entries_.end() && it->first == node) {
+    it->second = entry;
+  } else {
+    entries_.insert(it, {node, entry});
   }
 }
 
+void VectorClock::merge(const VectorClock& other) {
+  if (other.entries_.empty()) return;
+  if (entries_.empty()) {
+    entries_ = other.entries_;
+    return;
+  }
+  if (includes(other)) return;  // the common case on a replica: nothing new
+  // Both sorted: one walk into the union.
+  Entries merged;
+  merged.reserve(entries_.size() + other.entries_.size());
+  auto ours = entries_.begin();
+  auto theirs = other.entries_.begin();
+  while (ours != entries_.end() || theirs != other.entries_.end()) {
+    if (theirs == other.entries_.end() ||
+        (ours != entries_.end() && ours->first < theirs->first)) {
+      merged.push_back(std::move(*ours++));
+    } else if (ours == entries_.end() || theirs->first < ours->first) {
+      merged.push_back(*theirs++);
+    } else {
+      ClockEntry entry = ours->second;
+      entry.counter = std::max(entry.counter, theirs->second.counter);
+      entry.timestamp_us = std::max(entry.timestamp_us, theirs->second.timestamp_us);
+      merged.emplace_back(std::move(ours->first), entry);
+      ++ours;
+      ++theirs;
+    }
+  }
+  entries_ = std::move(merged);
+}
+
 bool VectorClock::includes(const VectorClock& other) const {
+  if (other.entries_.size() > entries_.size()) return false;
+  // Both sorted: one walk.
+  auto ours = entries_.begin();
   for (const auto& [node, theirs] : other.entries_) {
-    const auto it = entries_.find(node);
-    if (it == entries_.end()) return false;
-    if (it->second.counter < theirs.counter) return false;
-    if (it->second.timestamp_us < theirs.timestamp_us) return false;
+    while (ours != entries_.end() && ours->first < node) ++ours;
+    if (ours == entries_.end() || ours->first != node) return false;
+    if (ours->second.counter < theirs.counter) return false;
+    if (ours->second.timestamp_us < theirs.timestamp_us) return false;
+    ++ours;
   }
   return true;
 }
@@ -96,7 +153,7 @@ std::size_t VectorClock::prune(const ClockPruning& limits, WallMicros now) {
     const bool young = age < to_micros(limits.age_young);
     const bool old = age > to_micros(limits.age_old);
     if (!too_many && (young || !old)) break;
-    entries_.erase(node);
+    entries_.erase(find(node));
     ++removed;
   }
   return removed;
@@ -107,7 +164,7 @@ Ordering compare(const VectorClock& a, const VectorClock& b) {
   bool b_ahead = false;
   auto ia = a.entries().begin();
   auto ib = b.entries().begin();
-  // Walk both sorted maps at once; an absent entry counts as 0.
+  // Walk both sorted entry lists at once; an absent entry counts as 0.
   while (ia != a.entries().end() || ib != b.entries().end()) {
     if (ib == b.entries().end() || (ia != a.entries().end() && ia->first < ib->first)) {
       a_ahead = true;  // counters are > 0, so a present entry beats an absent one

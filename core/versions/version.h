@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -77,14 +78,22 @@ class VectorClock {
   // deleted value that a lagging replica still holds come back; docs/versions.md.
   std::size_t prune(const ClockPruning& limits, WallMicros now);
 
-  const std::map<NodeId, ClockEntry>& entries() const { return entries_; }
+  // Ascending node ids, each once: iterate with `for (const auto& [node, entry] : ...)`.
+  using Entries = std::vector<std::pair<NodeId, ClockEntry>>;
+  const Entries& entries() const { return entries_; }
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 
   friend bool operator==(const VectorClock&, const VectorClock&) = default;
 
  private:
-  std::map<NodeId, ClockEntry> entries_;
+  // A sorted vector, not a std::map: clocks hold a handful of entries (one per
+  // coordinator, N or a few more), and every replica message decodes, merges and compares
+  // several of them. One allocation per clock instead of one per entry, and the merge and
+  // compare walks are over contiguous memory (docs/performance.md, the simulator profile).
+  Entries::iterator find(const NodeId& node);
+  Entries::const_iterator find(const NodeId& node) const;
+  Entries entries_;
 };
 
 // Compares by counters only (timestamps never decide causality).

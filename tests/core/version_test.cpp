@@ -85,8 +85,29 @@ TEST(VectorClockTest, IncrementAddsOneAndStampsNow) {
   VectorClock clock;
   clock.increment("a", 100);
   clock.increment("a", 250);
-  EXPECT_EQ(clock.entries().at("a"), (ClockEntry{2, 250}));
+  EXPECT_EQ(clock.entries().front(), (std::pair<NodeId, ClockEntry>{"a", ClockEntry{2, 250}}));
   EXPECT_EQ(clock.size(), 1u);
+}
+
+TEST(VectorClockTest, EntriesStayAscendingWhateverTheInsertionOrder) {
+  // The clock is a sorted vector: encoding, equality and the merge walk rely on the order.
+  VectorClock clock;
+  clock.set("c", ClockEntry{3, 30});
+  clock.set("a", ClockEntry{1, 10});
+  clock.set("d", ClockEntry{4, 40});
+  clock.set("b", ClockEntry{2, 20});
+  clock.set("a", ClockEntry{5, 50});
+  std::vector<NodeId> order;
+  for (const auto& [node, entry] : clock.entries()) order.push_back(node);
+  EXPECT_EQ(order, (std::vector<NodeId>{"a", "b", "c", "d"}));
+  EXPECT_EQ(clock.counter("a"), 5u);
+
+  VectorClock other;
+  other.set("b", ClockEntry{2, 20});
+  other.set("d", ClockEntry{4, 40});
+  other.set("c", ClockEntry{3, 30});
+  other.set("a", ClockEntry{5, 50});
+  EXPECT_EQ(clock, other);
 }
 
 TEST(VectorClockTest, SetRejectsZeroCounter) {
