@@ -1,5 +1,7 @@
 #include "core/wire/bytes.h"
 
+#include <array>
+
 namespace vigil::core {
 
 namespace {
@@ -41,22 +43,34 @@ void ByteWriter::write_u8(std::uint8_t value) {
   append(std::string_view(&byte, 1));
 }
 
-void ByteWriter::write_u16(std::uint16_t value) {
-  for (int shift = 0; shift < 16; shift += 8) {
-    write_u8(static_cast<std::uint8_t>(value >> shift));
+namespace {
+
+// `width` bytes of `value`, least significant first, appended in one piece (the encoders
+// write millions of integers in a simulated run: one append each, not one per byte).
+template <std::size_t width>
+std::array<char, width> little_endian(std::uint64_t value) {
+  std::array<char, width> bytes{};
+  for (std::size_t i = 0; i < width; ++i) {
+    bytes[i] = static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i)));
   }
+  return bytes;
+}
+
+}  // namespace
+
+void ByteWriter::write_u16(std::uint16_t value) {
+  const auto bytes = little_endian<2>(value);
+  append(std::string_view(bytes.data(), bytes.size()));
 }
 
 void ByteWriter::write_u32(std::uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8) {
-    write_u8(static_cast<std::uint8_t>(value >> shift));
-  }
+  const auto bytes = little_endian<4>(value);
+  append(std::string_view(bytes.data(), bytes.size()));
 }
 
 void ByteWriter::write_u64(std::uint64_t value) {
-  for (int shift = 0; shift < 64; shift += 8) {
-    write_u8(static_cast<std::uint8_t>(value >> shift));
-  }
+  const auto bytes = little_endian<8>(value);
+  append(std::string_view(bytes.data(), bytes.size()));
 }
 
 // Two's complement by conversion (well defined since C++20).
