@@ -160,22 +160,28 @@ void MemoryStore::stage(const WriteBatch& batch) {
 void MemoryStore::put_hint(const HintRecord& hint) {
   if (const StoredHint* previous = hints_.find(hint.id)) {
     hints_by_target_.erase({previous->record.target, hint.id});
+    hints_by_key_.erase({previous->record.key, hint.id});
   }
   hints_.put(hint.id, StoredHint{hint, core::xxhash64(hint.state)});
   hints_by_target_.insert({hint.target, hint.id});
+  hints_by_key_.insert({hint.key, hint.id});
 }
 
 void MemoryStore::erase_hint(std::uint64_t id) {
   if (const StoredHint* previous = hints_.find(id)) {
     hints_by_target_.erase({previous->record.target, id});
+    hints_by_key_.erase({previous->record.key, id});
     hints_.erase(id);
   }
 }
 
 void MemoryStore::rebuild_hint_index() {
   hints_by_target_.clear();
-  for (const auto& [id, stored] : hints_.live())
+  hints_by_key_.clear();
+  for (const auto& [id, stored] : hints_.live()) {
     hints_by_target_.insert({stored.record.target, id});
+    hints_by_key_.insert({stored.record.key, id});
+  }
 }
 
 Status MemoryStore::begin_commit() {
@@ -233,9 +239,11 @@ std::vector<std::string> MemoryStore::committed_hint_states(std::string_view key
   // Live hints only: a hint erased since its last commit was delivered, and its target's
   // copy is counted instead.
   std::vector<std::string> states;
-  for (const auto& [id, live] : hints_.live()) {
-    if (live.record.key != key) continue;
-    if (const StoredHint* stored = hints_.committed(id)) states.push_back(stored->record.state);
+  auto it = hints_by_key_.lower_bound({Key(key), 0});
+  for (; it != hints_by_key_.end() && it->first == key; ++it) {
+    if (const StoredHint* stored = hints_.committed(it->second)) {
+      states.push_back(stored->record.state);
+    }
   }
   return states;
 }

@@ -247,6 +247,9 @@ class MemoryStore final : public Store {
   Hints hints_;
   Meta meta_;
   std::set<std::pair<NodeId, std::uint64_t>> hints_by_target_;  // live hints, by target
+  // Live hints, by key: the simulator's copy check (committed_hint_states) asks per
+  // acknowledged write, and a scan of every hint made it the run's hot spot.
+  std::set<std::pair<Key, std::uint64_t>> hints_by_key_;
   bool staged_ = false;
   std::size_t sealed_ = 0;  // commits in flight
   Status sticky_error_;
