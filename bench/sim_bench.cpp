@@ -26,7 +26,7 @@ workload:
   keys: 100
   rate: 200/s
   mix: {get: 0.4, put: 0.6}
-  mode: read_modify_write
+  mode: set
   consistency: quorum
 checks: [no_lost_writes]
 expect: pass
