@@ -189,7 +189,9 @@ class TestCluster {
     ClientRequest request;
     request.op = ClientOp::del;
     request.key = key;
-    request.context = std::move(context);
+    // emplace, not assignment of the optional: GCC 12 reports a false maybe-uninitialized
+    // on moving a disengaged optional<VectorClock> (a vector inside) at -O2.
+    if (context) request.context.emplace(std::move(*context));
     request.consistency = consistency;
     return run(at, std::move(request));
   }
