@@ -8,6 +8,7 @@
 #include "core/assert.h"
 #include "core/coordinator/coordinator_state.h"
 #include "core/hash.h"
+#include "core/random.h"
 
 namespace vigil::core {
 
@@ -22,11 +23,7 @@ namespace {
 // probability about 2^-64 per check. Only when they disagree do the lookups below run, to
 // name the request at fault.
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer (Steele, Lea, Flood)
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+std::uint64_t mix(std::uint64_t x) { return splitmix64(x); }  // core/random.h
 
 // One mix of the three words, each first multiplied by its own odd constant so that
 // swapped or shifted fields do not cancel.
