@@ -10,12 +10,16 @@ namespace vigil::core {
 // of the anti-entropy write path in a profile), while the low-level calls go straight to the
 // same assembly. They are deprecated in OpenSSL 3 but kept for exactly this use.
 Sha256Digest sha256(std::string_view bytes) {
+  return sha256({bytes});
+}
+
+Sha256Digest sha256(std::initializer_list<std::string_view> parts) {
   Sha256Digest digest{};
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   SHA256_CTX context;
   SHA256_Init(&context);
-  SHA256_Update(&context, bytes.data(), bytes.size());
+  for (const std::string_view part : parts) SHA256_Update(&context, part.data(), part.size());
   SHA256_Final(digest.data(), &context);
 #pragma GCC diagnostic pop
   return digest;

@@ -58,13 +58,12 @@ Result<std::optional<core::SiblingSet>> TypedStorage::read_key(const core::Key& 
   return std::optional<core::SiblingSet>{std::move(state).value()};
 }
 
-Status TypedStorage::write_key(const core::Key& key, const core::SiblingSet& state) {
+Status TypedStorage::write_key(const core::KeyWrite& write) {
   WriteBatch batch;
-  if (state.empty()) {
-    batch.key_erases.push_back(key);
+  if (write.state.empty()) {
+    batch.key_erases.push_back(write.key);
   } else {
-    batch.key_puts.push_back(
-        KeyRecord{key, core::token_of_key(key), core::encode_sibling_set(state)});
+    batch.key_puts.push_back(KeyRecord{write.key, write.token, write.encoded});
   }
   return store_.apply(batch);
 }

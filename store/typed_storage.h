@@ -29,7 +29,8 @@ class TypedStorage final : public core::CommittableStorage {
 
   Result<std::optional<core::SiblingSet>> read_key(const core::Key& key) override;
   // Writing an empty state erases the key (a replica never needs to keep "nothing").
-  Status write_key(const core::Key& key, const core::SiblingSet& state) override;
+  Status write_key(const core::KeyWrite& write) override;
+  using core::NodeStorage::write_key;
 
   // Store::scan_checked, typed. `encoded` is the stored bytes as they are, not decoded:
   // a record whose bytes pass the store checksum but are not a valid state is returned as

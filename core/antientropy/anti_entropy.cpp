@@ -251,13 +251,22 @@ std::optional<Instant> AntiEntropy::poll_timeout() const {
   return next;
 }
 
-void AntiEntropy::note_write(const Key& key, const SiblingSet* before, bool before_unknown,
-                             const SiblingSet& after) {
-  state_->trees.note_write(key, before, before_unknown, after);
+void AntiEntropy::note_write(const KeyWrite& after, const SiblingSet* before,
+                             bool before_unknown) {
+  state_->trees.note_write(after, before, before_unknown);
 }
 
 void AntiEntropy::note_corrupt(const Key& key) {
   state_->trees.mark_suspect(key);
+}
+
+void AntiEntropy::end_input() {
+  AntiEntropyState& state = *state_;
+  if (!state.options.trees_enabled || state.context.storage_failure) return;
+  if (Status rebuilt = state.trees.rebuild_suspects(state.context.storage, state.context.counters);
+      !rebuilt.ok()) {
+    state.context.counters.add("ae_tree_stage_errors");
+  }
 }
 
 void AntiEntropy::stage() {

@@ -54,11 +54,15 @@ class AntiEntropy final : public KeyStateListener {
   std::optional<Instant> poll_timeout() const;
 
   // A key's staged state changed (NodeContext::stage_key); a read found one corrupt.
-  void note_write(const Key& key, const SiblingSet* before, bool before_unknown,
-                  const SiblingSet& after) override;
+  void note_write(const KeyWrite& after, const SiblingSet* before,
+                  bool before_unknown) override;
   void note_corrupt(const Key& key) override;
-  // Stages what the trees owe the storage (journal, snapshot, rebuilt leaves). Called at
-  // the end of every input, before the driver may commit.
+  // The end of every input: leaves a corrupt record made suspect are rebuilt from the
+  // store, so an exchange never compares a leaf known to be wrong.
+  void end_input();
+  // Stages what the trees owe the storage (the journal row of every change since the last
+  // call, a snapshot when due). Called once per commit, just before it begins
+  // (Node::stage_for_commit): one row per commit, not per input.
   void stage();
 
   std::vector<TreeStatus> status() const;

@@ -9,14 +9,9 @@
 namespace vigil::core {
 
 std::uint64_t key_state_hash(std::string_view key, std::string_view encoded_state) {
-  std::string bytes;
-  bytes.reserve(4 + key.size() + encoded_state.size());
-  ByteWriter writer;
-  writer.write_u32(static_cast<std::uint32_t>(key.size()));
-  bytes.append(writer.bytes());
-  bytes.append(key);
-  bytes.append(encoded_state);
-  const Sha256Digest digest = sha256(bytes);
+  ByteWriter length;
+  length.write_u32(static_cast<std::uint32_t>(key.size()));
+  const Sha256Digest digest = sha256({length.bytes(), key, encoded_state});
   std::uint64_t hash = 0;
   for (int i = 0; i < 8; ++i) hash = (hash << 8) | digest[static_cast<std::size_t>(i)];
   return hash;

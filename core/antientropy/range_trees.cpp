@@ -53,9 +53,10 @@ void RangeTrees::apply(std::size_t set, std::uint64_t segment, std::uint64_t has
   delta.count += count;
 }
 
-void RangeTrees::note_write(const Key& key, const SiblingSet* before, bool before_unknown,
-                            const SiblingSet& after) {
-  const Token token = token_of_key(key);
+void RangeTrees::note_write(const KeyWrite& after, const SiblingSet* before,
+                            bool before_unknown) {
+  const Key& key = after.key;
+  const Token token = after.token;
   const std::optional<std::size_t> set = sets_.set_of(token);
   if (!set) return;  // not a key this node replicates: in no tree
   const std::uint64_t segment = trees_[*set].segment_of(token);
@@ -67,8 +68,8 @@ void RangeTrees::note_write(const Key& key, const SiblingSet* before, bool befor
     hash ^= key_state_hash(key, *before);
     count -= 1;
   }
-  if (!after.empty()) {
-    hash ^= key_state_hash(key, after);
+  if (!after.state.empty()) {
+    hash ^= key_state_hash(key, after.encoded);
     count += 1;
   }
   if (before_unknown) {
@@ -114,7 +115,7 @@ Result<bool> RangeTrees::rebuild_leaf(NodeStorage& storage, NodeCounters& counte
   return true;
 }
 
-Status RangeTrees::stage(NodeStorage& storage, NodeCounters& counters) {
+Status RangeTrees::rebuild_suspects(NodeStorage& storage, NodeCounters& counters) {
   while (!suspect_.empty()) {
     const auto [token, set] = *suspect_.begin();
     suspect_.erase(suspect_.begin());
@@ -122,6 +123,11 @@ Status RangeTrees::stage(NodeStorage& storage, NodeCounters& counters) {
     if (!rebuilt.ok()) return rebuilt.status();
     counters.add("ae_leaves_rebuilt");
   }
+  return Status::ok_status();
+}
+
+Status RangeTrees::stage(NodeStorage& storage, NodeCounters& counters) {
+  if (Status rebuilt = rebuild_suspects(storage, counters); !rebuilt.ok()) return rebuilt;
   if (!options_.persist_trees || pending_.empty()) return Status::ok_status();
   if (Status status = stage_journal(storage); !status.ok()) return status;
   const bool ring_full = journal_seq_ - snapshot_seq_ >= journal_slots / 2;

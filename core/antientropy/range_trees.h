@@ -55,12 +55,14 @@ class RangeTrees {
   std::uint32_t depth() const { return depth_; }
 
   // A key's staged state changed from `before` (nullptr: absent; ignored when
-  // before_unknown: the old record was corrupt) to `after` (empty: absent).
-  void note_write(const Key& key, const SiblingSet* before, bool before_unknown,
-                  const SiblingSet& after);
+  // before_unknown: the old record was corrupt) to `after` (empty state: absent; its token
+  // and encoding come with it).
+  void note_write(const KeyWrite& after, const SiblingSet* before, bool before_unknown);
   // A read found the key's record corrupt: its leaf no longer describes the store.
   void mark_suspect(const Key& key);
 
+  // Rebuilds the leaves mark_suspect() or a write over a corrupt record left suspect.
+  Status rebuild_suspects(NodeStorage& storage, NodeCounters& counters);
   // Rebuilds suspect leaves, then (persisting) stages the journal row of the changes since
   // the last call and, when due, a snapshot. Errors are the storage's.
   Status stage(NodeStorage& storage, NodeCounters& counters);

@@ -11,8 +11,9 @@
 // - the tombstone collector (core/tombstones/): drops tombstones every replica holds.
 // The node routes each input to the part it is for, calls the parts' timers in a fixed
 // order (requests, hints, membership, anti-entropy, tombstones), hands each membership verdict to the
-// handoff and anti-entropy, and at the end of every input lets the trees stage their
-// journal, so it is in the same commit as the writes it describes.
+// handoff and anti-entropy, and, when the driver is about to commit, lets the trees stage
+// their journal row (stage_for_commit), so it is in the same commit as the writes it
+// describes.
 //
 // Theory of operation (Dynamo section 4.5; Riak's riak_kv_get_fsm and riak_kv_put_fsm).
 // - Any node takes any client request. A node on the key's preference list (the first N
@@ -111,6 +112,10 @@ void Node::handle_message(const Now& now, Envelope envelope) {
     parts.route(now, envelope.from, envelope.message);
   }
   parts.end_input(now);
+}
+
+void Node::stage_for_commit() {
+  parts_->antientropy.stage();
 }
 
 void Node::handle_timeout(const Now& now) {

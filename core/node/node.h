@@ -9,9 +9,10 @@
 //   0. construct it; the constructor stages one meta write (its incarnation, see below),
 //      which the first commit makes durable;
 //   1. call one handle_*() with the current time;
-//   2. (after one or more inputs) commit the storage when the node staged something
-//      (Store::has_uncommitted()): a store with a sticky error fails every commit, even
-//      an empty one, and a node that staged nothing has nothing to withdraw;
+//   2. (after one or more inputs) call stage_for_commit(), then commit the storage when
+//      the node staged something (Store::has_uncommitted()): a store with a sticky error
+//      fails every commit, even an empty one, and a node that staged nothing has nothing
+//      to withdraw;
 //   3. if the commit succeeded, drain take_messages() and send them, then drain
 //      take_replies() and answer the clients. If it failed, call handle_storage_failure()
 //      first: it withdraws everything produced since the last good commit (nothing of it
@@ -97,6 +98,11 @@ class Node {
   // held for a commit that then failed are given back, in front of what the node produced
   // since, so that the next handle_storage_failure() withdraws them with the rest.
   void give_back(std::vector<Envelope> messages, std::vector<ClientReply> replies);
+  // Stages what the node owes the storage for every input since the last commit (the
+  // anti-entropy trees' journal row, a snapshot when due), so that it joins the commit
+  // that makes those inputs' writes durable. The driver calls it just before it begins a
+  // commit; called once per batch, not per input, it writes one journal row per commit.
+  void stage_for_commit();
   // True once if the node staged a new actor identity since the last call (the driver
   // then lets nothing of this batch leave before its commit).
   bool take_identity_staged();

@@ -101,9 +101,10 @@ void NodeContext::renew_actor() {
 
 Status NodeContext::stage_key(const Key& key, const SiblingSet* before, bool before_unknown,
                               const SiblingSet& after) {
-  if (Status written = storage.write_key(key, after); !written.ok()) return written;
+  const KeyWrite write = make_key_write(key, after);  // token and encoding, once
+  if (Status written = storage.write_key(write); !written.ok()) return written;
   for (KeyStateListener* listener : key_states) {
-    listener->note_write(key, before, before_unknown, after);
+    listener->note_write(write, before, before_unknown);
   }
   return Status::ok_status();
 }

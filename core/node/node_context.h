@@ -37,8 +37,9 @@ class KeyStateListener {
   virtual ~KeyStateListener() = default;
   // `before`: the state replaced (nullptr: none); before_unknown: the old record was
   // corrupt, so what it held is not known.
-  virtual void note_write(const Key& key, const SiblingSet* before, bool before_unknown,
-                          const SiblingSet& after) = 0;
+  // `after` carries the new state, its token and its encoding (empty state: erased).
+  virtual void note_write(const KeyWrite& after, const SiblingSet* before,
+                          bool before_unknown) = 0;
   virtual void note_corrupt(const Key& key) = 0;
 };
 

@@ -159,8 +159,10 @@ void NodeDriver::collect(DriverEffects& effects) {
 }
 
 void NodeDriver::advance(const Now& now, DriverEffects& effects) {
+  const bool may_begin = in_flight_.size() + abandoned_ < driver_options_.commits_in_flight_max;
+  if (may_begin) node_->stage_for_commit();
   if (storage_.has_uncommitted()) {
-    if (in_flight_.size() + abandoned_ >= driver_options_.commits_in_flight_max) return;
+    if (!may_begin) return;
     const Status status = storage_.begin_commit();
     if (!status.ok()) return fail(now, status, in_flight_.size(), effects);
     InFlight commit;
@@ -213,6 +215,7 @@ void NodeDriver::finish(DriverEffects& effects) {
 DriverEffects NodeDriver::flush_in_place(const Now& now) {
   DriverEffects effects;
   effects.inputs = std::exchange(inputs_in_batch_, 0);
+  node_->stage_for_commit();
   if (storage_.has_uncommitted()) {
     const Status status = storage_.commit();
     effects.commit = status.ok() ? CommitOutcome::committed : CommitOutcome::failed;

@@ -46,15 +46,16 @@ struct NodeParts {
     }
   }
   // The end of every input: hints that expired undelivered make anti-entropy compare with
-  // their targets at once, tombstones written become the collector's candidates, and the
-  // trees stage what they owe the storage before any commit.
+  // their targets at once, tombstones written become the collector's candidates, and
+  // suspect tree leaves are rebuilt. (The trees' journal is staged once per commit:
+  // Node::stage_for_commit.)
   void end_input(const Now& now) {
     for (const NodeId& target : handoff.take_expired_targets()) {
       antientropy.handle_hint_expired(now, target);
     }
     antientropy.set_client_load(coordinator.requests_in_flight());
     tombstones.end_input(now);
-    antientropy.stage();
+    antientropy.end_input();
   }
 
   void route(const Now& now, const NodeId& from, const Message& message);

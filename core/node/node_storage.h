@@ -51,6 +51,20 @@ struct KeyRange {
   Token end = 0;
 };
 
+// A key's new state as NodeContext::stage_key hands it to the storage and to the key-state
+// listeners (the anti-entropy trees, the tombstone collector), with what each of them
+// would otherwise compute again per write: the key's ring token (a SHA-256) and the
+// state's canonical encoding (core/wire/codec.h; empty when the state is empty, i.e. the
+// key is erased). make_key_write() computes both once. A view: it lives only as long as
+// the key and state it refers to.
+struct KeyWrite {
+  const Key& key;
+  const SiblingSet& state;
+  Token token = 0;
+  std::string encoded;
+};
+KeyWrite make_key_write(const Key& key, const SiblingSet& state);
+
 class NodeStorage {
  public:
   virtual ~NodeStorage() = default;
@@ -62,7 +76,11 @@ class NodeStorage {
   virtual Result<std::optional<SiblingSet>> read_key(const Key& key) = 0;
   // Staged; an error (io_error, failed_precondition after a sticky failure) means the
   // change will never be durable: the node must not acknowledge it.
-  virtual Status write_key(const Key& key, const SiblingSet& state) = 0;
+  virtual Status write_key(const KeyWrite& write) = 0;
+  // The same, encoding here (callers outside the node's write path: tests, benchmarks).
+  Status write_key(const Key& key, const SiblingSet& state) {
+    return write_key(make_key_write(key, state));
+  }
 
   // Up to `limit` keys of `range` in ring order ((token, key), keys as unsigned bytes),
   // resuming strictly after (after->first, after->second) when given: pass the last

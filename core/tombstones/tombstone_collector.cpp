@@ -81,12 +81,12 @@ bool TombstoneCollector::handle_message(const Now& now, const NodeId& from,
 
 // ---- candidates ----
 
-void TombstoneCollector::note_write(const Key& key, const SiblingSet* /*before*/,
-                                    bool /*before_unknown*/, const SiblingSet& after) {
-  if (!after.empty() && after.is_deleted()) {
-    written_[key] = key_state_hash(key, after);
+void TombstoneCollector::note_write(const KeyWrite& after, const SiblingSet* /*before*/,
+                                    bool /*before_unknown*/) {
+  if (!after.state.empty() && after.state.is_deleted()) {
+    written_[after.key] = key_state_hash(after.key, after.encoded);
   } else {
-    written_[key] = std::nullopt;  // live again, or erased
+    written_[after.key] = std::nullopt;  // live again, or erased
   }
 }
 

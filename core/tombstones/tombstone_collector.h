@@ -30,8 +30,7 @@ class TombstoneCollector final : public KeyStateListener {
   // The end of every input: tombstones written during it become candidates, seen `now`.
   void end_input(const Now& now);
 
-  void note_write(const Key& key, const SiblingSet* before, bool before_unknown,
-                  const SiblingSet& after) override;
+  void note_write(const KeyWrite& after, const SiblingSet* before, bool before_unknown) override;
   void note_corrupt(const Key& key) override;
 
   // Tombstones this node knows it holds (written here or found by a scan since start; one
