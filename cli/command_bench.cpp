@@ -4,10 +4,15 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "bench/repair_bench.h"
 #include "bench/sim_bench.h"
 #include "bench/store_bench.h"
+#include "cli/bench_repair_processes.h"
 #include "cli/commands.h"
 
 namespace vigil::cli {
@@ -101,18 +106,44 @@ void add_bench_repair(CLI::App& bench, int& exit_code) {
   command->add_flag("--no-sqlite", [options](std::int64_t) { options->sqlite = false; },
                     "write path over MemoryStore only");
   command->add_option("--dir", options->dir, "parent of the SQLite temp directory");
+  auto processes = std::make_shared<bool>(false);
+  command->add_flag("--processes", *processes,
+                    "also repair a cluster of real `vigil start` processes (K keys, F of them "
+                    "erased from n3's SQLite file)");
   command->add_flag("--json", *json, "print one JSON object");
-  command->callback([options, json, &exit_code] {
+  command->callback([options, json, processes, &exit_code] {
     core::Result<bench::RepairBenchResult> result = bench::run_repair_bench(*options);
     if (!result) {
       std::fprintf(stderr, "vigil bench repair: %s\n", result.status().to_string().c_str());
       exit_code = result.status().code() == core::Code::invalid_argument ? 2 : 1;
       return;
     }
-    const std::string text =
-        *json ? bench::repair_bench_json(*result) + "\n" : bench::repair_bench_text(*result);
+    std::optional<ProcessRepairFigures> real;
+    if (*processes) {
+      ProcessRepairOptions real_options;
+      real_options.keys = options->keys;
+      real_options.divergent_fraction = options->divergent_fraction;
+      real_options.value_bytes = options->value_bytes;
+      real_options.dir = options->dir;
+      core::Result<ProcessRepairFigures> figures = run_process_repair_bench(real_options);
+      if (!figures) {
+        std::fprintf(stderr, "vigil bench repair --processes: %s\n",
+                     figures.status().to_string().c_str());
+        exit_code = 1;
+        return;
+      }
+      real = std::move(figures).value();
+    }
+    std::string text;
+    if (*json) {
+      nlohmann::json document = nlohmann::json::parse(bench::repair_bench_json(*result));
+      if (real) document["processes"] = process_repair_json(*real);
+      text = document.dump() + "\n";
+    } else {
+      text = bench::repair_bench_text(*result) + (real ? process_repair_text(*real) : "");
+    }
     std::fputs(text.c_str(), stdout);
-    exit_code = result->stores_equal ? 0 : 1;
+    exit_code = result->stores_equal && (!real || real->converged) ? 0 : 1;
   });
 }
 
