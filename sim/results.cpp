@@ -219,9 +219,11 @@ std::uint64_t optional_micros(const Json& object, const char* name) {
 ParsedRun::Check parse_check(const std::string& name, const Json& value) {
   if (!value.is_object()) throw LineError("checks." + name + " is not an object");
   ParsedRun::Check check;
-  const Json& ok = field(value, "ok");
-  if (!ok.is_boolean()) throw LineError("checks." + name + ".ok is not true or false");
-  check.ok = ok.get<bool>();
+  const auto ok = value.find("ok");
+  if (ok == value.end() || !ok->is_boolean()) {
+    throw LineError("checks." + name + ".ok is missing or not true or false");
+  }
+  check.ok = ok->get<bool>();
   for (const auto& [figure, number] : value.items()) {
     if (figure == "ok") continue;
     if (figure == "examples") {
