@@ -23,7 +23,8 @@
 // bursts (sim/seeds.h) -- and are made only while the fault is active, after the model's
 // own draws: a run without them draws exactly what it did before they existed, and adding
 // or removing one leaves the model's stream, and so every other message's fate draw,
-// where it was.
+// where it was. A message a fault drops still drew its model fate (latencies included); a
+// burst's extra copy takes its latency from the burst stream.
 
 #include "sim/network.h"
 
@@ -94,14 +95,7 @@ MessageFate Network::send(std::int64_t now_us, std::uint32_t from, std::uint32_t
   // Draw loss and duplication even when the bound drops the message, so that the stream's
   // position depends only on the sequence of sends.
   const bool lost = random_.chance(model_.loss);
-  bool duplicated = random_.chance(model_.duplicate);
-  // Fault draws after the model's, each from its own stream, only while active.
-  const Degraded& degraded = degraded_[link(from, to)];
-  const bool link_degraded = now_us < degraded.until_us;
-  const bool link_lost = link_degraded && link_random(from, to).chance(degraded.loss);
-  const bool bursting = now_us < burst_.until_us;
-  const bool burst_lost = bursting && burst_random_.chance(burst_.loss);
-  duplicated = (bursting && burst_random_.chance(burst_.duplicate)) || duplicated;
+  const bool duplicated = random_.chance(model_.duplicate);
   if (in_flight_[link(from, to)] + (duplicated ? 2 : 1) > limits_.in_flight_per_link_max) {
     counters_.dropped_link_full += 1;
     return fate;
@@ -110,18 +104,9 @@ MessageFate Network::send(std::int64_t now_us, std::uint32_t from, std::uint32_t
     counters_.dropped_loss += 1;
     return fate;
   }
-  if (link_lost || burst_lost) {
-    counters_.dropped_link_loss += link_lost ? 1 : 0;
-    counters_.dropped_burst += link_lost ? 0 : 1;
-    return fate;
-  }
   fate.copies = duplicated ? 2 : 1;
   if (duplicated) counters_.duplicated += 1;
-  std::int64_t clog = clog_us(now_us, from) + clog_us(now_us, to);
-  if (link_degraded && degraded.delay_us > 0) {
-    clog += degraded.delay_us;
-    counters_.delayed_link += 1;
-  }
+  const std::int64_t clog = clog_us(now_us, from) + clog_us(now_us, to);
   for (std::uint8_t copy = 0; copy < fate.copies; ++copy) {
     std::int64_t delay = latency_us() + clog;
     if (random_.chance(model_.reorder)) {
@@ -131,7 +116,45 @@ MessageFate Network::send(std::int64_t now_us, std::uint32_t from, std::uint32_t
     fate.arrive_us[copy] = now_us + delay;
     in_flight_[link(from, to)] += 1;
   }
+  apply_fault_fate(now_us, from, to, fate);
   return fate;
+}
+
+// The model's fate is drawn in full first, so the faults below never move its stream:
+// with a fault active or not, every message draws the same from it.
+void Network::apply_fault_fate(std::int64_t now_us, std::uint32_t from, std::uint32_t to,
+                               MessageFate& fate) {
+  const Degraded& degraded = degraded_[link(from, to)];
+  const bool link_degraded = now_us < degraded.until_us;
+  const bool bursting = now_us < burst_.until_us;
+  if (!link_degraded && !bursting) return;
+  const bool link_lost = link_degraded && link_random(from, to).chance(degraded.loss);
+  const bool burst_lost = bursting && burst_random_.chance(burst_.loss);
+  const bool burst_copy = bursting && burst_random_.chance(burst_.duplicate);
+  const std::int64_t burst_latency_us =
+      bursting ? burst_random_.uniform_range(model_.latency.min.count(),
+                                             model_.latency.max.count())
+               : 0;
+  if (link_lost || burst_lost) {
+    counters_.dropped_link_loss += link_lost ? 1 : 0;
+    counters_.dropped_burst += link_lost ? 0 : 1;
+    in_flight_[link(from, to)] -= fate.copies;
+    fate = MessageFate{};
+    return;
+  }
+  if (burst_copy && fate.copies == 1 &&
+      in_flight_[link(from, to)] + 1 <= limits_.in_flight_per_link_max) {
+    counters_.duplicated += 1;
+    fate.arrive_us[1] = now_us + burst_latency_us + clog_us(now_us, from) + clog_us(now_us, to);
+    fate.copies = 2;
+    in_flight_[link(from, to)] += 1;
+  }
+  if (link_degraded && degraded.delay_us > 0) {
+    counters_.delayed_link += 1;
+    for (std::uint8_t copy = 0; copy < fate.copies; ++copy) {
+      fate.arrive_us[copy] += degraded.delay_us;
+    }
+  }
 }
 
 bool Network::arrive(std::uint32_t from, std::uint32_t to) {

@@ -113,6 +113,9 @@ class Network {
     std::int64_t until_us = 0;
   };
   core::Random& link_random(std::uint32_t from, std::uint32_t to);
+  // A degraded link's and a burst's effect on a fate the model drew.
+  void apply_fault_fate(std::int64_t now_us, std::uint32_t from, std::uint32_t to,
+                        MessageFate& fate);
 
   std::uint32_t nodes_;
   NetworkModel model_;
