@@ -311,6 +311,25 @@ expect: pass
   EXPECT_GT(count("operations_skipped_in_flight_max"), 0u);
 }
 
+// loss-duplication-burst passes; the same run with one 15s burst of total loss instead
+// (every node cut from every other, which no probe can route round) marks live nodes
+// failed, and failure_detection's false_failures gate fails, while the data checks hold.
+TEST(BurstFault, ATotalLossBurstFailsTheFalseFailureGate) {
+  std::string text = read_text("loss-duplication-burst");
+  const std::size_t faults = text.find("faults:\n");
+  text = text.substr(0, faults) + "faults:\n  - {at: 3s, burst: {loss: 1, for: 15s}}\n" +
+         text.substr(text.find("checks:"));
+  const Scenario scenario = load_text(text);
+  ASSERT_EQ(scenario.faults.size(), 1u);
+  const RunRecord record = run_scenario(scenario, 1);
+  const CheckResult* detection = find_check(record, "failure_detection");
+  ASSERT_NE(detection, nullptr);
+  EXPECT_FALSE(detection->ok);
+  EXPECT_GT(detection->counts.at("false_failures"), 0u);
+  EXPECT_TRUE(find_check(record, "no_lost_writes")->ok);
+  EXPECT_GT(counter(record, "messages_dropped_burst"), 1000u);
+}
+
 TEST(NetworkFaults, RunsWithAllThreeAreDeterministic) {
   const Scenario scenario = load_text(R"(name: t
 duration: 8s
