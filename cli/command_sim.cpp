@@ -4,8 +4,8 @@
 // met its scenario's `expect`, 1 when one did not, 2 on a usage or scenario error.
 // `vigil sim merge RESULTS.jsonl...`: one summary of results files from many shards
 // (sim/results.h); exit 0 when every run met its expectation, 1 when one did not, 2 on
-// input that is not a results file (naming the file and line). This is the only place a simulated run meets a wall
-// clock: it times runs for the report, and nothing it reads flows back into them.
+// input that is not a results file (naming the file and line). This is the only place a simulated
+// run meets a wall clock: it times runs for the report, and nothing it reads flows back into them.
 
 #include <algorithm>
 #include <chrono>
@@ -211,8 +211,9 @@ int run_merge(const MergeOptions& options) {
 
 void add_merge_command(CLI::App& sim_command, int& exit_code) {
   CLI::App* command = sim_command.add_subcommand(
-      "merge", "one summary of --results files (shards of a sweep): runs, failures with their "
-               "replay commands, totals per check");
+      "merge",
+      "one summary of --results files (shards of a sweep): runs, failures with their "
+      "replay commands, totals per check");
   auto options = std::make_shared<MergeOptions>();
   command->add_option("results", options->files, "results files (JSON lines) of vigil sim")
       ->required();
@@ -233,9 +234,10 @@ void add_sim_command(CLI::App& app, int& exit_code) {
       "--seed", options->seed, "the seed of the one run (default: the file's seed:, else 1)");
   command->add_option("--seeds", options->seeds, "a range of seeds, A-B (inclusive)")
       ->excludes(seed);
-  command->add_option("--shard", options->shard,
-                      "I/K: run only shard I of K (0-based, 0 <= I < K) of the --seeds range: "
-                      "the seeds s with (s - A) mod K == I")
+  command
+      ->add_option("--shard", options->shard,
+                   "I/K: run only shard I of K (0-based, 0 <= I < K) of the --seeds range: "
+                   "the seeds s with (s - A) mod K == I")
       ->excludes(seed);
   command->add_flag("--json", options->json, "one JSON object per run, one per line");
   command->add_option("--results", options->results_file,

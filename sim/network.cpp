@@ -132,8 +132,7 @@ void Network::apply_fault_fate(std::int64_t now_us, std::uint32_t from, std::uin
   const bool burst_lost = bursting && burst_random_.chance(burst_.loss);
   const bool burst_copy = bursting && burst_random_.chance(burst_.duplicate);
   const std::int64_t burst_latency_us =
-      bursting ? burst_random_.uniform_range(model_.latency.min.count(),
-                                             model_.latency.max.count())
+      bursting ? burst_random_.uniform_range(model_.latency.min.count(), model_.latency.max.count())
                : 0;
   if (link_lost || burst_lost) {
     counters_.dropped_link_loss += link_lost ? 1 : 0;
@@ -217,20 +216,20 @@ void Network::unclog_all() {
 core::Random& Network::link_random(std::uint32_t from, std::uint32_t to) {
   const auto it = link_random_.find(link(from, to));
   if (it != link_random_.end()) return it->second;
-  return link_random_.emplace(link(from, to), core::Random(derive_seed(seed_, Stream::link, from, to)))
+  return link_random_
+      .emplace(link(from, to), core::Random(derive_seed(seed_, Stream::link, from, to)))
       .first->second;
 }
 
-void Network::degrade_link(std::uint32_t from, std::uint32_t to, std::int64_t delay_us,
-                           double loss, std::int64_t until_us) {
+void Network::degrade_link(std::uint32_t from, std::uint32_t to, std::int64_t delay_us, double loss,
+                           std::int64_t until_us) {
   VIGIL_ASSERT(from < nodes_ && to < nodes_ && from != to, "degrading a link that cannot exist");
   VIGIL_ASSERT(delay_us >= 0 && loss >= 0 && loss <= 1, "a link degradation out of range");
   degraded_[link(from, to)] = Degraded{delay_us, loss, until_us};
 }
 
 void Network::burst(double loss, double duplicate, std::int64_t until_us) {
-  VIGIL_ASSERT(loss >= 0 && loss <= 1 && duplicate >= 0 && duplicate <= 1,
-               "a burst out of range");
+  VIGIL_ASSERT(loss >= 0 && loss <= 1 && duplicate >= 0 && duplicate <= 1, "a burst out of range");
   burst_ = Burst{loss, duplicate, until_us};
 }
 

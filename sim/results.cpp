@@ -354,8 +354,8 @@ core::Status ResultsMerger::add_line(std::string_view text, const std::string& f
   }
   if (!run.met) {
     failures_[{run.scenario, run.seed}] =
-        MergedFailure{run.scenario, run.seed, run.passed ? "pass" : "fail", run.expect,
-                      run.failed_checks, run.replay};
+        MergedFailure{run.scenario, run.seed,          run.passed ? "pass" : "fail",
+                      run.expect,   run.failed_checks, run.replay};
   }
   return core::Status::ok_status();
 }
@@ -443,9 +443,8 @@ std::string number(double value) {
 }  // namespace
 
 std::string summary_text(const MergeSummary& summary) {
-  std::string out = std::to_string(summary.runs) + " runs from " +
-                    std::to_string(summary.files) + " file(s): " +
-                    std::to_string(summary.passed) + " passed, " +
+  std::string out = std::to_string(summary.runs) + " runs from " + std::to_string(summary.files) +
+                    " file(s): " + std::to_string(summary.passed) + " passed, " +
                     std::to_string(summary.runs - summary.passed) + " failed their checks; " +
                     std::to_string(summary.met) + " met their expectation, " +
                     std::to_string(summary.missed()) + " did not\n";

@@ -11,12 +11,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "sim/run.h"
@@ -53,8 +52,8 @@ inline constexpr std::size_t results_json_depth_max = 16;
 
 // What the merge keeps of one check over every run: how many runs listed it and how many
 // failed it, the sum of each whole-number figure and the lowest and highest of each
-// fractional one (sums saturate at 2^64-1). Sums of whole numbers and extremes do not depend on the order runs are
-// added in, so merging shards gives exactly the summary of the unsharded sweep.
+// fractional one (sums saturate at 2^64-1). Sums of whole numbers and extremes do not depend on the
+// order runs are added in, so merging shards gives exactly the summary of the unsharded sweep.
 struct CheckTotals {
   std::uint64_t runs = 0;
   std::uint64_t failed = 0;

@@ -28,9 +28,10 @@ namespace {
 // The key that names a fault's kind, and the keys that may come with it besides `at`.
 const std::map<std::string, std::set<std::string>>& fault_kinds() {
   static const std::map<std::string, std::set<std::string>> kinds{
-      {"partition", {}},  {"one_way", {}}, {"heal", {}}, {"crash", {}},      {"restart", {}},
-      {"pause", {"for"}}, {"clock", {}},   {"clog", {}}, {"lose_write", {}}, {"corrupt", {}},
-      {"link", {}},       {"client_partition", {}},       {"burst", {}},
+      {"partition", {}},  {"one_way", {}},    {"heal", {}},  {"crash", {}},
+      {"restart", {}},    {"pause", {"for"}}, {"clock", {}}, {"clog", {}},
+      {"lose_write", {}}, {"corrupt", {}},    {"link", {}},  {"client_partition", {}},
+      {"burst", {}},
   };
   return kinds;
 }

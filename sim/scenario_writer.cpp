@@ -66,7 +66,8 @@ std::string fault_entry(const Fault& fault) {
     case FaultKind::corrupt: return text + "corrupt: " + fault.node + "}";
     case FaultKind::link:
       text += "link: {from: " + fault.from.at(0) + ", to: " + fault.to.at(0);
-      if (fault.delay.count() != 0 || fault.loss == 0) text += ", latency: " + duration(fault.delay);
+      if (fault.delay.count() != 0 || fault.loss == 0)
+        text += ", latency: " + duration(fault.delay);
       if (fault.loss != 0) text += ", loss: " + real(fault.loss);
       return text + ", for: " + duration(fault.length) + "}}";
     case FaultKind::client_partition: {

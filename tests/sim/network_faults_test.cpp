@@ -21,8 +21,7 @@
 namespace vigil::sim {
 namespace {
 
-const std::filesystem::path scenario_folder =
-    std::filesystem::path(VIGIL_SOURCE_DIR) / "scenarios";
+const std::filesystem::path scenario_folder = std::filesystem::path(VIGIL_SOURCE_DIR) / "scenarios";
 
 std::string read_text(const std::string& stem) {
   std::ifstream in(scenario_folder / (stem + ".yaml"));
@@ -134,8 +133,7 @@ TEST(NetworkFaultsLoader, RefusesWhatCannotBe) {
     const core::Result<Scenario> scenario =
         load_scenario(std::string(head) + "faults:\n  - " + fault + "\n", "t.yaml");
     ASSERT_FALSE(scenario.ok()) << fault;
-    EXPECT_EQ(scenario.status().message().rfind("t.yaml:8:", 0), 0u)
-        << scenario.status().message();
+    EXPECT_EQ(scenario.status().message().rfind("t.yaml:8:", 0), 0u) << scenario.status().message();
     EXPECT_NE(scenario.status().message().find(reason), std::string::npos)
         << fault << ": " << scenario.status().message();
   }

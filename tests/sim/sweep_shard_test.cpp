@@ -4,6 +4,8 @@
 // binary the way docs/scenarios.md's GNU parallel, Slurm and Kubernetes recipes do.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,9 +16,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "sim/results.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
@@ -24,8 +23,7 @@
 namespace vigil::sim {
 namespace {
 
-const std::filesystem::path scenario_folder =
-    std::filesystem::path(VIGIL_SOURCE_DIR) / "scenarios";
+const std::filesystem::path scenario_folder = std::filesystem::path(VIGIL_SOURCE_DIR) / "scenarios";
 
 Scenario load(const std::string& stem) {
   const core::Result<Scenario> scenario =
@@ -56,8 +54,8 @@ TEST(Shard, ParsesIndexOfCountAndRefusesNonsense) {
 // Every shard count from 1 to past the range's size: the shards are disjoint, cover the
 // range, agree with in_shard, and differ in size by at most one.
 TEST(Shard, ShardsAreDisjointAndCoverTheRange) {
-  for (const SeedRange range : {SeedRange{1, 1}, SeedRange{1, 100}, SeedRange{17, 52},
-                                SeedRange{0, 9}}) {
+  for (const SeedRange range :
+       {SeedRange{1, 1}, SeedRange{1, 100}, SeedRange{17, 52}, SeedRange{0, 9}}) {
     const std::uint64_t size = range.last - range.first + 1;
     for (std::uint64_t count = 1; count <= size + 3; ++count) {
       std::multiset<std::uint64_t> seen;
@@ -240,8 +238,8 @@ class SweepCommand : public testing::Test {
 
   CommandResult run(const std::string& arguments) {
     const std::filesystem::path out_file = folder_ / "command.out";
-    const std::string command = std::string(VIGIL_BINARY) + " " + arguments + " > " +
-                                out_file.string() + " 2>&1";
+    const std::string command =
+        std::string(VIGIL_BINARY) + " " + arguments + " > " + out_file.string() + " 2>&1";
     const int status = std::system(command.c_str());
     CommandResult result;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -302,8 +300,7 @@ TEST_F(SweepCommand, MergeExitsOneOnAFailedRunAndTwoOnMalformedInput) {
   ASSERT_EQ(failing.exit_code, 1) << failing.out;
   const CommandResult merged = run("sim merge " + path("fail.jsonl"));
   EXPECT_EQ(merged.exit_code, 1) << merged.out;
-  EXPECT_NE(merged.out.find("vigil sim " + path("lww-pass.yaml") + " --seed 3"),
-            std::string::npos)
+  EXPECT_NE(merged.out.find("vigil sim " + path("lww-pass.yaml") + " --seed 3"), std::string::npos)
       << merged.out;
   EXPECT_NE(merged.out.find("failed: no_lost_writes"), std::string::npos) << merged.out;
 
