@@ -386,6 +386,12 @@ MergeSummary ResultsMerger::summary() const {
 
 // --- The summary ----------------------------------------------------------------------
 
+std::uint64_t seeds_missing(const ScenarioTotals& totals) {
+  // runs distinct seeds lie in [first, last], so runs - 1 <= last - first: no wrap, even
+  // for a span of the whole seed space.
+  return totals.runs == 0 ? 0 : (totals.seed_last - totals.seed_first) - (totals.runs - 1);
+}
+
 nlohmann::ordered_json summary_json(const MergeSummary& summary) {
   using Ordered = nlohmann::ordered_json;
   Ordered scenarios = Ordered::object();
@@ -393,7 +399,7 @@ nlohmann::ordered_json summary_json(const MergeSummary& summary) {
     scenarios[name] = {{"runs", totals.runs},
                        {"seed_first", totals.seed_first},
                        {"seed_last", totals.seed_last},
-                       {"seeds_missing", totals.seed_last - totals.seed_first + 1 - totals.runs}};
+                       {"seeds_missing", seeds_missing(totals)}};
   }
   Ordered checks = Ordered::object();
   for (const auto& [name, totals] : summary.checks) {
@@ -458,7 +464,7 @@ std::string summary_text(const MergeSummary& summary) {
          std::to_string(summary.ops_ok) + "/" + std::to_string(summary.ops_failed) + "/" +
          std::to_string(summary.ops_indeterminate) + "\n\nscenarios:\n";
   for (const auto& [name, totals] : summary.scenarios) {
-    const std::uint64_t missing = totals.seed_last - totals.seed_first + 1 - totals.runs;
+    const std::uint64_t missing = seeds_missing(totals);
     out += "  " + name + ": " + std::to_string(totals.runs) + " runs, seeds " +
            std::to_string(totals.seed_first) + "-" + std::to_string(totals.seed_last) +
            (missing == 0 ? std::string() : ", " + std::to_string(missing) + " missing") + "\n";

@@ -76,6 +76,10 @@ struct ScenarioTotals {
   std::uint64_t seed_first = 0, seed_last = 0;  // the lowest and highest seed seen
 };
 
+// Seeds between the lowest and highest seen that no line reported (a shard that never ran,
+// or a range with gaps).
+std::uint64_t seeds_missing(const ScenarioTotals& totals);
+
 struct MergeSummary {
   std::uint64_t files = 0;
   std::uint64_t runs = 0;    // distinct (scenario, seed)

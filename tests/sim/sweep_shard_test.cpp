@@ -167,6 +167,10 @@ TEST(Merge, MissingSeedsAreReported) {
   EXPECT_EQ(totals.seed_first, 3u);
   EXPECT_EQ(totals.seed_last, 7u);
   EXPECT_NE(summary_text(merger.summary()).find("seeds 3-7, 2 missing"), std::string::npos);
+  EXPECT_EQ(seeds_missing(totals), 2u);
+  // The whole seed space seen at its two ends: no wrap.
+  EXPECT_EQ(seeds_missing(ScenarioTotals{2, 0, ~std::uint64_t{0}}), ~std::uint64_t{0} - 1);
+  EXPECT_EQ(seeds_missing(ScenarioTotals{1, 5, 5}), 0u);
 }
 
 // Untrusted input: each malformed line is refused with "file:line: reason" and leaves the
