@@ -74,7 +74,7 @@ core::Result<std::set<sim::SwarmKind>> parse_kinds(const std::string& text) {
       return core::error(core::Code::invalid_argument,
                          "--kinds: unknown fault kind '" + name +
                              "' (expected partition, one_way, crash, pause, clock, clog, "
-                             "lose_write, corrupt)");
+                             "lose_write, corrupt, link, client_partition, burst)");
     }
     kinds.insert(*kind);
   }

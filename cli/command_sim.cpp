@@ -1,8 +1,11 @@
-// `vigil sim SCENARIO.yaml|DIR [--seed N | --seeds A-B] [--json] [--history FILE]
-//  [--trace FILE] [--check-determinism]`: runs scenarios under the deterministic simulator
-// (docs/scenarios.md). Exit 0 when every run met its scenario's `expect`, 1 when one did
-// not, 2 on a usage or scenario error. This is the only place a simulated run meets a wall
-// clock: it times runs for the report, and nothing it reads flows back into them.
+// `vigil sim SCENARIO.yaml|DIR [--seed N | --seeds A-B [--shard I/K]] [--json]
+//  [--results FILE.jsonl] [--history FILE] [--trace FILE] [--check-determinism]`: runs
+// scenarios under the deterministic simulator (docs/scenarios.md). Exit 0 when every run
+// met its scenario's `expect`, 1 when one did not, 2 on a usage or scenario error.
+// `vigil sim merge RESULTS.jsonl...`: one summary of results files from many shards
+// (sim/results.h); exit 0 when every run met its expectation, 1 when one did not, 2 on
+// input that is not a results file (naming the file and line). This is the only place a simulated
+// run meets a wall clock: it times runs for the report, and nothing it reads flows back into them.
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "sim/report.h"
+#include "sim/results.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -28,6 +32,8 @@ struct SimOptions {
   std::string path;
   std::optional<std::uint64_t> seed;  // --seed; unset: the file's `seed:`, else 1
   std::string seeds;
+  std::string shard;         // --shard I/K (needs --seeds)
+  std::string results_file;  // --results: one result_json line per run
   bool json = false;
   std::string history_file;
   std::string trace_file;
@@ -110,6 +116,19 @@ int run_sim(const SimOptions& options) {
     }
     seeds = *range;
   }
+  sim::Shard shard;
+  if (!options.shard.empty()) {
+    if (options.seeds.empty()) {
+      print_error("--shard cuts a seed range: give --seeds A-B with it");
+      return exit_usage;
+    }
+    const core::Result<sim::Shard> parsed = sim::parse_shard(options.shard);
+    if (!parsed.ok()) {
+      print_error("--shard " + parsed.status().message());
+      return exit_usage;
+    }
+    shard = *parsed;
+  }
   const bool single_run = scenarios.size() == 1 && seeds.first == seeds.last;
   if (!single_run && (!options.history_file.empty() || !options.trace_file.empty())) {
     print_error("--history and --trace record one run: give one scenario file and one seed");
@@ -117,7 +136,8 @@ int run_sim(const SimOptions& options) {
   }
   const auto history = open_output(options.history_file, "history");
   const auto trace = open_output(options.trace_file, "trace");
-  if ((history && !*history) || (trace && !*trace)) return exit_usage;
+  const auto results = open_output(options.results_file, "results");
+  if ((history && !*history) || (trace && !*trace) || (results && !*results)) return exit_usage;
 
   sim::RunOptions run_options;
   run_options.check_determinism = options.check_determinism;
@@ -136,7 +156,9 @@ int run_sim(const SimOptions& options) {
   for (const sim::Scenario& scenario : scenarios) {
     const sim::SeedRange range =
         file_seeds && scenario.seed ? sim::SeedRange{*scenario.seed, *scenario.seed} : seeds;
-    for (std::uint64_t seed = range.first;; ++seed) {
+    // This shard's seeds: range.first + index, then every count-th (sim/results.h).
+    if (shard.index > range.last - range.first) continue;
+    for (std::uint64_t seed = range.first + shard.index;; seed += shard.count) {
       sim::RunRecord record = sim::run_scenario(scenario, seed, run_options);
       all_met = all_met && record.met_expectation();
       if (options.json) {
@@ -144,18 +166,59 @@ int run_sim(const SimOptions& options) {
       } else {
         table.row(record);
       }
+      // A line at a time, so a shard killed midway leaves whole lines (and at most one
+      // torn last line, which the merge names).
+      if (results) *results << sim::result_json_line(record) << '\n' << std::flush;
       records.push_back(std::move(record));
-      if (seed == range.last) break;
+      if (range.last - seed < shard.count) break;  // the next seed would pass the end
     }
   }
   if (!options.json) table.summary(records);
   if (history) history->flush();
   if (trace) trace->flush();
-  if ((history && !*history) || (trace && !*trace)) {
-    print_error("writing the history or trace file failed");
+  if (results) results->flush();
+  if ((history && !*history) || (trace && !*trace) || (results && !*results)) {
+    print_error("writing the history, trace or results file failed");
     return exit_usage;
   }
   return all_met ? exit_ok : exit_expectation_missed;
+}
+
+struct MergeOptions {
+  std::vector<std::string> files;
+  bool json = false;
+};
+
+int run_merge(const MergeOptions& options) {
+  sim::ResultsMerger merger;
+  for (const std::string& file : options.files) {
+    const core::Status status = merger.add_file(file);
+    if (!status.ok()) {
+      std::fprintf(stderr, "vigil sim merge: %s\n", status.message().c_str());
+      return exit_usage;
+    }
+  }
+  const sim::MergeSummary summary = merger.summary();
+  if (options.json) {
+    std::cout << sim::summary_json(summary).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace)
+              << '\n';
+  } else {
+    std::cout << sim::summary_text(summary);
+  }
+  return summary.missed() == 0 ? exit_ok : exit_expectation_missed;
+}
+
+void add_merge_command(CLI::App& sim_command, int& exit_code) {
+  CLI::App* command = sim_command.add_subcommand(
+      "merge",
+      "one summary of --results files (shards of a sweep): runs, failures with their "
+      "replay commands, totals per check");
+  auto options = std::make_shared<MergeOptions>();
+  command->add_option("results", options->files, "results files (JSON lines) of vigil sim")
+      ->required();
+  command->add_flag("--json", options->json, "the summary as one JSON object");
+  command->callback([options, &exit_code] { exit_code = run_merge(*options); });
 }
 
 }  // namespace
@@ -164,20 +227,36 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "sim", "run scenarios under the deterministic simulator (docs/scenarios.md)");
   auto options = std::make_shared<SimOptions>();
-  command->add_option("scenario", options->path, "a scenario file, or a directory of *.yaml")
-      ->required();
+  add_merge_command(*command, exit_code);
+  // Not ->required(): `vigil sim merge ...` has none; the callback asks for it otherwise.
+  command->add_option("scenario", options->path, "a scenario file, or a directory of *.yaml");
   CLI::Option* seed = command->add_option(
       "--seed", options->seed, "the seed of the one run (default: the file's seed:, else 1)");
   command->add_option("--seeds", options->seeds, "a range of seeds, A-B (inclusive)")
       ->excludes(seed);
+  command
+      ->add_option("--shard", options->shard,
+                   "I/K: run only shard I of K (0-based, 0 <= I < K) of the --seeds range: "
+                   "the seeds s with (s - A) mod K == I")
+      ->excludes(seed);
   command->add_flag("--json", options->json, "one JSON object per run, one per line");
+  command->add_option("--results", options->results_file,
+                      "also write one JSON line per run to FILE (for vigil sim merge)");
   command->add_option("--history", options->history_file,
                       "write the run's history (JSON lines) to FILE (one run only)");
   command->add_option("--trace", options->trace_file,
                       "write the run's event trace to FILE (one run only)");
   command->add_flag("--check-determinism", options->check_determinism,
                     "run every seed twice; a run whose trace hashes differ fails");
-  command->callback([options, &exit_code] { exit_code = run_sim(*options); });
+  command->callback([command, options, &exit_code] {
+    if (command->got_subcommand("merge")) return;
+    if (options->path.empty()) {
+      print_error("give a scenario file or directory (or: vigil sim merge RESULTS.jsonl...)");
+      exit_code = exit_usage;
+      return;
+    }
+    exit_code = run_sim(*options);
+  });
 }
 
 }  // namespace vigil::cli

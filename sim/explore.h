@@ -31,11 +31,13 @@
 namespace vigil::sim {
 
 // The swarm's dimensions: every fault kind the simulator has (sim/scenario.h's FaultKind;
-// heal and restart come with partition/one_way and crash).
+// heal and restart come with partition/one_way and crash). New kinds go at the end: the
+// swarm draws one coin per kind in this order, so the earlier coins stay where they were.
 enum class SwarmKind : std::uint8_t {
-  partition, one_way, crash, pause, clock, clog, lose_write, corrupt
+  partition, one_way, crash, pause, clock, clog, lose_write, corrupt,
+  link, client_partition, burst
 };
-inline constexpr std::size_t swarm_kind_count = 8;
+inline constexpr std::size_t swarm_kind_count = 11;
 const char* swarm_kind_name(SwarmKind kind);
 std::optional<SwarmKind> parse_swarm_kind(std::string_view name);
 std::set<SwarmKind> all_swarm_kinds();
@@ -44,16 +46,20 @@ std::set<SwarmKind> all_swarm_kinds();
 struct FaultUnit {
   SwarmKind kind = SwarmKind::crash;
   Duration at{0};
-  // partition, one_way: until a `heal: all`; crash: until the restart; pause, clog: `for`.
+  // partition, one_way: until a `heal: all`; crash: until the restart; pause, clog, link,
+  // client_partition, burst: `for`.
   // Past the end of the run the end-of-run heal undoes it (nothing more is written).
   Duration length{0};
   std::vector<std::vector<NodeId>> groups;  // partition
-  std::vector<NodeId> from, to;             // one_way
+  std::vector<NodeId> from, to;             // one_way, link (one each); client_partition: to
   NodeId node;                              // crash, pause, clock, clog, lose_write, corrupt
   Duration skew{0};                         // clock
   double drift = 0;                         // clock
   Duration jump{0};                         // clock
-  Duration delay{0};                        // clog
+  Duration delay{0};                        // clog; link: its extra latency
+  double loss = 0;                          // link, burst
+  double duplicate = 0;                     // burst
+  std::vector<std::uint32_t> clients;       // client_partition (its nodes are `to`)
 };
 
 // One run: the template (its own faults cleared) with a schedule of units and a seed.

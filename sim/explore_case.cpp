@@ -16,7 +16,8 @@ namespace vigil::sim {
 namespace {
 
 constexpr const char* kind_names[swarm_kind_count] = {
-    "partition", "one_way", "crash", "pause", "clock", "clog", "lose_write", "corrupt"};
+    "partition", "one_way", "crash", "pause", "clock", "clog", "lose_write", "corrupt",
+    "link",      "client_partition", "burst"};
 
 Fault entry(Duration at, FaultKind kind, const NodeId& node = {}) {
   Fault fault;
@@ -74,6 +75,32 @@ void expand(const FaultUnit& unit, Duration duration, std::vector<std::pair<Faul
     case SwarmKind::corrupt:
       out.emplace_back(entry(unit.at, FaultKind::corrupt, unit.node), 1);
       return;
+    case SwarmKind::link: {
+      Fault link = entry(unit.at, FaultKind::link);
+      link.from = unit.from;
+      link.to = unit.to;
+      link.delay = unit.delay;
+      link.loss = unit.loss;
+      link.length = unit.length;
+      out.emplace_back(std::move(link), 1);
+      return;
+    }
+    case SwarmKind::client_partition: {
+      Fault cut = entry(unit.at, FaultKind::client_partition);
+      cut.clients = unit.clients;
+      cut.nodes = unit.to;
+      cut.length = unit.length;
+      out.emplace_back(std::move(cut), 1);
+      return;
+    }
+    case SwarmKind::burst: {
+      Fault burst = entry(unit.at, FaultKind::burst);
+      burst.loss = unit.loss;
+      burst.duplicate = unit.duplicate;
+      burst.length = unit.length;
+      out.emplace_back(std::move(burst), 1);
+      return;
+    }
   }
 }
 

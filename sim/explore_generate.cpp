@@ -78,6 +78,39 @@ void draw_clock(core::Random& random, FaultUnit& unit) {
   if (unit.skew.count() == 0 && unit.drift == 0 && unit.jump.count() == 0) unit.skew = millis(1);
 }
 
+// One direction of one link: slower (5ms-1s more), lossier (5%-100%), or both.
+void draw_link(core::Random& random, std::uint32_t nodes, FaultUnit& unit) {
+  const std::uint32_t from = static_cast<std::uint32_t>(random.uniform(nodes));
+  const std::uint32_t to =
+      nodes < 2 ? from : (from + 1 + static_cast<std::uint32_t>(random.uniform(nodes - 1))) % nodes;
+  unit.from = {"n" + std::to_string(1 + from)};
+  unit.to = {"n" + std::to_string(1 + to)};
+  const std::uint64_t what = 1 + random.uniform(3);  // latency, loss, both
+  if (what & 1) unit.delay = draw_ms(random, 5, 1000);
+  if (what & 2) unit.loss = static_cast<double>(random.uniform_range(5, 100)) / 100;
+}
+
+// Some clients (each with probability 1/2, at least one) cut off from some nodes (likewise).
+void draw_client_partition(core::Random& random, const Scenario& base, FaultUnit& unit) {
+  for (std::uint32_t c = 0; c < base.workload.clients; ++c) {
+    if (random.chance(0.5)) unit.clients.push_back(c);
+  }
+  if (unit.clients.empty()) {
+    unit.clients.push_back(static_cast<std::uint32_t>(random.uniform(base.workload.clients)));
+  }
+  for (std::uint32_t n = 1; n <= base.nodes; ++n) {
+    if (random.chance(0.5)) unit.to.push_back("n" + std::to_string(n));
+  }
+  if (unit.to.empty()) unit.to.push_back(draw_node(random, base.nodes));
+}
+
+// Extra loss (5%-50%), duplication (5%-30%), or both, on every link.
+void draw_burst(core::Random& random, FaultUnit& unit) {
+  const std::uint64_t what = 1 + random.uniform(3);
+  if (what & 1) unit.loss = static_cast<double>(random.uniform_range(5, 50)) / 100;
+  if (what & 2) unit.duplicate = static_cast<double>(random.uniform_range(5, 30)) / 100;
+}
+
 FaultUnit draw_unit(core::Random& random, SwarmKind kind, const Scenario& base) {
   FaultUnit unit;
   unit.kind = kind;
@@ -103,6 +136,18 @@ FaultUnit draw_unit(core::Random& random, SwarmKind kind, const Scenario& base) 
       break;
     case SwarmKind::lose_write:
     case SwarmKind::corrupt: break;
+    case SwarmKind::link:
+      draw_link(random, base.nodes, unit);
+      unit.length = draw_ms(random, 500, 8000);
+      break;
+    case SwarmKind::client_partition:
+      draw_client_partition(random, base, unit);
+      unit.length = draw_ms(random, 500, 8000);
+      break;
+    case SwarmKind::burst:
+      draw_burst(random, unit);
+      unit.length = draw_ms(random, 200, 5000);
+      break;
   }
   return unit;
 }

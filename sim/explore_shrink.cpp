@@ -121,8 +121,28 @@ class Shrinker {
     return changed;
   }
 
+  // Half the clients; client partitions lose the clients that are gone (and go when none
+  // is left).
+  bool fewer_clients() {
+    bool changed = false;
+    while (best_.base.workload.clients / 2 >= 1 && budget_left()) {
+      ExploreCase candidate = best_;
+      const std::uint32_t clients = candidate.base.workload.clients / 2;
+      candidate.base.workload.clients = clients;
+      for (FaultUnit& unit : candidate.units) {
+        std::erase_if(unit.clients, [&](std::uint32_t client) { return client >= clients; });
+      }
+      std::erase_if(candidate.units, [](const FaultUnit& unit) {
+        return unit.kind == SwarmKind::client_partition && unit.clients.empty();
+      });
+      if (!attempt(candidate, "fewer clients")) break;
+      changed = true;
+    }
+    return changed;
+  }
+
   bool smaller_workload() {
-    bool changed = halve(&Workload::clients, 1U, "clients");
+    bool changed = fewer_clients();
     changed = halve(&Workload::keys, 1U, "keys") || changed;
     return halve(&Workload::rate_per_s, 1.0, "operations (rate)") || changed;
   }
@@ -157,10 +177,18 @@ class Shrinker {
       std::erase_if(unit.groups, [](const auto& group) { return group.empty(); });
       drop(unit.from);
       drop(unit.to);
-      const bool cut = unit.kind == SwarmKind::partition || unit.kind == SwarmKind::one_way;
+      // Kinds that name their nodes in groups/from/to rather than `node`.
+      const bool cut = unit.kind == SwarmKind::partition || unit.kind == SwarmKind::one_way ||
+                       unit.kind == SwarmKind::link ||
+                       unit.kind == SwarmKind::client_partition ||
+                       unit.kind == SwarmKind::burst;
       if (!cut && unit.node == gone) continue;
       if (unit.kind == SwarmKind::partition && unit.groups.size() < 2) continue;
-      if (unit.kind == SwarmKind::one_way && (unit.from.empty() || unit.to.empty())) continue;
+      if ((unit.kind == SwarmKind::one_way || unit.kind == SwarmKind::link) &&
+          (unit.from.empty() || unit.to.empty())) {
+        continue;
+      }
+      if (unit.kind == SwarmKind::client_partition && unit.to.empty()) continue;
       kept.push_back(std::move(unit));
     }
     run.units = std::move(kept);

@@ -29,7 +29,10 @@ struct NetworkCounters {
   std::uint64_t dropped_in_flight = 0;  // link cut while in flight
   std::uint64_t dropped_loss = 0;
   std::uint64_t dropped_link_full = 0;  // in_flight_per_link_max reached
-  std::uint64_t duplicated = 0;
+  std::uint64_t dropped_link_loss = 0;  // a `link` fault's loss
+  std::uint64_t dropped_burst = 0;      // a `burst` fault's loss
+  std::uint64_t delayed_link = 0;       // slowed by a `link` fault
+  std::uint64_t duplicated = 0;         // by the model or a burst
   std::uint64_t reordered = 0;
   // Adds these as "messages_<name>" to `out`.
   void add_to(std::map<std::string, std::uint64_t>& out) const;
@@ -72,6 +75,18 @@ class Network {
   // Until `until_us`, every message to or from `node` takes `delay_us` longer.
   void clog(std::uint32_t node, std::int64_t delay_us, std::int64_t until_us);
   void unclog_all();
+  // Until `until_us`, messages from `from` to `to` (that direction only) take `delay_us`
+  // longer and are lost with probability `loss`, drawn from the link's own stream
+  // (sim/seeds.h Stream::link), besides the network model's fate. Replaces an earlier
+  // degradation of the link. REQUIRES: from != to, both < nodes, 0 <= loss <= 1.
+  void degrade_link(std::uint32_t from, std::uint32_t to, std::int64_t delay_us, double loss,
+                    std::int64_t until_us);
+  // Until `until_us`, every node-to-node message is also lost with probability `loss` and
+  // duplicated with probability `duplicate`, drawn from the burst stream. Replaces an
+  // earlier burst.
+  void burst(double loss, double duplicate, std::int64_t until_us);
+  // Ends every link degradation and burst (the end-of-run heal).
+  void restore_links();
 
   bool link_open(std::uint32_t from, std::uint32_t to) const;
   std::size_t in_flight(std::uint32_t from, std::uint32_t to) const;
@@ -87,6 +102,20 @@ class Network {
     std::int64_t delay_us = 0;
     std::int64_t until_us = 0;
   };
+  struct Degraded {
+    std::int64_t delay_us = 0;
+    double loss = 0;
+    std::int64_t until_us = 0;
+  };
+  struct Burst {
+    double loss = 0;
+    double duplicate = 0;
+    std::int64_t until_us = 0;
+  };
+  core::Random& link_random(std::uint32_t from, std::uint32_t to);
+  // A degraded link's and a burst's effect on a fate the model drew.
+  void apply_fault_fate(std::int64_t now_us, std::uint32_t from, std::uint32_t to,
+                        MessageFate& fate);
 
   std::uint32_t nodes_;
   NetworkModel model_;
@@ -97,6 +126,11 @@ class Network {
   std::vector<bool> cut_;                 // per link: one-way cut
   std::vector<std::uint32_t> in_flight_;  // per link
   std::vector<Clog> clogs_;               // per node
+  std::uint64_t seed_;                    // the network stream's: link and burst streams
+  std::vector<Degraded> degraded_;        // per link
+  std::map<std::size_t, core::Random> link_random_;  // per link, from its first degradation
+  Burst burst_;
+  core::Random burst_random_;
   NetworkCounters counters_;
 };
 

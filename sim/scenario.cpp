@@ -75,6 +75,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (root["disk"].IsDefined()) load_disk(root["disk"], scenario.disk);
   load_workload(require(root, "workload", ""), scenario.workload);
   scenario.workload.set_context = scenario.config.client.set_context;
+  clients_ = scenario.workload.clients;
   if (root["faults"].IsDefined()) load_faults(root["faults"], scenario);
   load_checks(require(root, "checks", ""), scenario);
 

@@ -87,6 +87,14 @@ enum class FaultKind : std::uint8_t {
   clog,        // node: every message to or from it slowed by `delay` for `length`
   lose_write,  // node: its next commit is lost (a lying disk)
   corrupt,     // node: one stored record corrupted
+  // from[0] -> to[0] only: messages slowed by `delay` and lost with probability `loss` for
+  // `length` (one slow or lossy link; both ways is two entries)
+  link,
+  // clients cut off from `nodes` for `length`: their requests and the replies drop
+  client_partition,
+  // every node-to-node message: lost with probability `loss`, duplicated with probability
+  // `duplicate`, on top of the network model, for `length`
+  burst,
 };
 
 struct Fault {
@@ -99,7 +107,11 @@ struct Fault {
   Duration skew{0};                         // clock: fixed offset
   double drift = 0;                         // clock: rate error (0.001 = 1ms per s)
   Duration jump{0};                         // clock: a one-off jump (negative: backward)
-  Duration delay{0};                        // clog
+  Duration delay{0};                        // clog; link: its extra latency
+  double loss = 0;                          // link, burst
+  double duplicate = 0;                     // burst
+  std::vector<std::uint32_t> clients;       // client_partition: client indexes (c0 = 0)
+  std::vector<NodeId> nodes;                // client_partition
   std::size_t line = 0;                     // where it was written (1-based), for messages
   std::size_t column = 0;
 };

@@ -28,8 +28,10 @@ namespace {
 // The key that names a fault's kind, and the keys that may come with it besides `at`.
 const std::map<std::string, std::set<std::string>>& fault_kinds() {
   static const std::map<std::string, std::set<std::string>> kinds{
-      {"partition", {}},  {"one_way", {}}, {"heal", {}}, {"crash", {}},      {"restart", {}},
-      {"pause", {"for"}}, {"clock", {}},   {"clog", {}}, {"lose_write", {}}, {"corrupt", {}},
+      {"partition", {}},  {"one_way", {}},    {"heal", {}},  {"crash", {}},
+      {"restart", {}},    {"pause", {"for"}}, {"clock", {}}, {"clog", {}},
+      {"lose_write", {}}, {"corrupt", {}},    {"link", {}},  {"client_partition", {}},
+      {"burst", {}},
   };
   return kinds;
 }
@@ -120,6 +122,12 @@ void Loader::load_fault_kind(const std::string& kind, const YAML::Node& value,
     load_clock(value, path, fault);
   } else if (kind == "clog") {
     load_clog(value, path, fault);
+  } else if (kind == "link") {
+    load_link(value, path, fault);
+  } else if (kind == "client_partition") {
+    load_client_partition(value, path, fault);
+  } else if (kind == "burst") {
+    load_burst(value, path, fault);
   } else {
     VIGIL_ASSERT(false, "fault_kinds() and load_fault_kind() disagree");
   }
@@ -193,6 +201,76 @@ void Loader::load_clog(const YAML::Node& value, const std::string& path, Fault& 
   fault.length = duration(require(value, "for", path), path + ".for");
   if (fault.delay <= Duration{0}) refuse(value["delay"], path + ".delay", "must be more than 0");
   if (fault.length <= Duration{0}) refuse(value["for"], path + ".for", "must be more than 0");
+}
+
+// `for`: more than 0 (link, client_partition, burst).
+Duration Loader::fault_length(const YAML::Node& value, const std::string& path) const {
+  const Duration length = duration(require(value, "for", path), path + ".for");
+  if (length <= Duration{0}) refuse(value["for"], path + ".for", "must be more than 0");
+  return length;
+}
+
+void Loader::load_link(const YAML::Node& value, const std::string& path, Fault& fault) const {
+  fault.kind = FaultKind::link;
+  check_keys(value, path, {"from", "to", "latency", "loss", "for"});
+  fault.from = {node_name(require(value, "from", path), path + ".from")};
+  fault.to = {node_name(require(value, "to", path), path + ".to")};
+  if (fault.from == fault.to) {
+    refuse(value["to"], path + ".to", "a link joins two different nodes");
+  }
+  if (!value["latency"].IsDefined() && !value["loss"].IsDefined()) {
+    refuse(value, path, "expected at least one of latency, loss");
+  }
+  if (value["latency"].IsDefined()) {
+    fault.delay = duration(value["latency"], path + ".latency");
+    if (fault.delay > link_latency_max) {
+      refuse(value["latency"], path + ".latency", "must be at most 60s");
+    }
+  }
+  if (value["loss"].IsDefined()) fault.loss = probability(value["loss"], path + ".loss");
+  fault.length = fault_length(value, path);
+}
+
+void Loader::load_client_partition(const YAML::Node& value, const std::string& path,
+                                   Fault& fault) const {
+  fault.kind = FaultKind::client_partition;
+  check_keys(value, path, {"clients", "nodes", "for"});
+  const YAML::Node clients = require(value, "clients", path);
+  expect_sequence(clients, path + ".clients");
+  if (clients.size() == 0) refuse(clients, path + ".clients", "name at least one client");
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    const std::string name = scalar(clients[i], path + ".clients");
+    std::uint64_t index = 0;
+    const bool numbered = name.size() > 1 && name[0] == 'c' &&
+                          name.find_first_not_of("0123456789", 1) == std::string::npos &&
+                          (name.size() == 2 || name[1] != '0') && name.size() <= 8;
+    if (numbered) index = std::stoull(name.substr(1));
+    if (!numbered || index >= clients_) {
+      refuse(clients[i], path + ".clients",
+             "no client " + name + " in a workload of " + std::to_string(clients_) +
+                 " clients (named c0 .. c" + std::to_string(clients_ - 1) + ")");
+    }
+    if (std::find(fault.clients.begin(), fault.clients.end(), index) != fault.clients.end()) {
+      refuse(clients[i], path + ".clients", name + " is named twice");
+    }
+    fault.clients.push_back(static_cast<std::uint32_t>(index));
+  }
+  fault.nodes = node_list(require(value, "nodes", path), path + ".nodes");
+  if (fault.nodes.empty()) refuse(value["nodes"], path + ".nodes", "name at least one node");
+  fault.length = fault_length(value, path);
+}
+
+void Loader::load_burst(const YAML::Node& value, const std::string& path, Fault& fault) const {
+  fault.kind = FaultKind::burst;
+  check_keys(value, path, {"loss", "duplicate", "for"});
+  if (!value["loss"].IsDefined() && !value["duplicate"].IsDefined()) {
+    refuse(value, path, "expected at least one of loss, duplicate");
+  }
+  if (value["loss"].IsDefined()) fault.loss = probability(value["loss"], path + ".loss");
+  if (value["duplicate"].IsDefined()) {
+    fault.duplicate = probability(value["duplicate"], path + ".duplicate");
+  }
+  fault.length = fault_length(value, path);
 }
 
 void Loader::check_fault_sequence(const std::vector<Fault>& faults,

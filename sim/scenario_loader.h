@@ -28,6 +28,7 @@ inline constexpr std::uint64_t keys_max = 1000000;
 inline constexpr double rate_per_s_max = 1000000;
 inline constexpr Duration duration_max = std::chrono::hours(24 * 30);
 inline constexpr Duration clock_offset_max = std::chrono::hours(24 * 365);
+inline constexpr Duration link_latency_max = std::chrono::seconds(60);
 inline constexpr double drift_max = 0.5;  // a clock running at 1.5x or 0.5x is already absurd
 inline constexpr std::size_t faults_max = 100000;
 inline constexpr std::size_t name_size_max = 64;
@@ -83,12 +84,18 @@ class Loader {
   void load_one_way(const YAML::Node& value, const std::string& path, Fault& fault) const;
   void load_clock(const YAML::Node& value, const std::string& path, Fault& fault) const;
   void load_clog(const YAML::Node& value, const std::string& path, Fault& fault) const;
+  void load_link(const YAML::Node& value, const std::string& path, Fault& fault) const;
+  void load_client_partition(const YAML::Node& value, const std::string& path,
+                             Fault& fault) const;
+  void load_burst(const YAML::Node& value, const std::string& path, Fault& fault) const;
+  Duration fault_length(const YAML::Node& value, const std::string& path) const;
   void check_fault_sequence(const std::vector<Fault>& faults,
                             const std::vector<YAML::Node>& items) const;
   void load_checks(const YAML::Node& node, Scenario& scenario) const;
 
   std::string file_;
   std::uint32_t nodes_ = 0;  // set once cluster.nodes is read; names n1..n<nodes_>
+  std::uint32_t clients_ = 0;  // set once workload.clients is read; names c0..c<clients_-1>
 };
 
 // Prefixes the key paths of the node config loader's messages with "cluster.config.".

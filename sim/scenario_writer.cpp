@@ -64,6 +64,25 @@ std::string fault_entry(const Fault& fault) {
              ", for: " + duration(fault.length) + "}}";
     case FaultKind::lose_write: return text + "lose_write: " + fault.node + "}";
     case FaultKind::corrupt: return text + "corrupt: " + fault.node + "}";
+    case FaultKind::link:
+      text += "link: {from: " + fault.from.at(0) + ", to: " + fault.to.at(0);
+      if (fault.delay.count() != 0 || fault.loss == 0)
+        text += ", latency: " + duration(fault.delay);
+      if (fault.loss != 0) text += ", loss: " + real(fault.loss);
+      return text + ", for: " + duration(fault.length) + "}}";
+    case FaultKind::client_partition: {
+      text += "client_partition: {clients: [";
+      for (std::size_t i = 0; i < fault.clients.size(); ++i) {
+        text += (i ? ", c" : "c") + std::to_string(fault.clients[i]);
+      }
+      return text + "], nodes: " + node_list(fault.nodes) + ", for: " + duration(fault.length) +
+             "}}";
+    }
+    case FaultKind::burst:
+      text += "burst: {";
+      if (fault.loss != 0 || fault.duplicate == 0) text += "loss: " + real(fault.loss) + ", ";
+      if (fault.duplicate != 0) text += "duplicate: " + real(fault.duplicate) + ", ";
+      return text + "for: " + duration(fault.length) + "}}";
   }
   return text + "heal: all}";
 }

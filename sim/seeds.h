@@ -18,6 +18,10 @@ enum class Stream : std::uint64_t {
   faults = 4,   // fault timing jitter and fault targets (which record to corrupt)
   clock = 5,    // index = node: the initial offset of its wall clock
   disk = 6,     // index = node: commit latencies, and whether a crash keeps a commit in flight
+  // Under the network stream's seed (Network's constructor seed), drawn only while a fault
+  // is active, so that a run without such faults draws exactly what it did before them:
+  link = 7,   // index = from node, incarnation = to node: a `link` fault's loss on that link
+  burst = 8,  // a `burst` fault's loss and duplication, every link
 };
 
 inline std::uint64_t derive_seed(std::uint64_t seed, Stream stream, std::uint64_t index = 0,

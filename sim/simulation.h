@@ -60,6 +60,7 @@ class Simulation final : public ClientPort {
     core::ClientRequest request;  // until it reaches the node
     core::Key key;                // the request's (kept for the checks at the reply)
     core::ClientOp op = core::ClientOp::get;
+    std::optional<std::uint32_t> client;  // the workload client; none for the final reads
     bool at_node = false;         // the node has it (a crash resets the connection)
     bool reply_sent = false;      // a reply is on its way or has arrived
     bool reply_arrived = false;
@@ -123,6 +124,12 @@ class Simulation final : public ClientPort {
   void restart_node(std::uint32_t node);
   void resume_node(std::uint32_t node);
   void corrupt_record(std::uint32_t node);
+  // simulation_clients.cpp: client-to-node partitions.
+  void cut_clients(const std::vector<std::uint32_t>& clients,
+                   const std::vector<std::uint32_t>& nodes, std::int64_t until_us);
+  // The client whose call this is cannot reach `node` now (its operation fiber's client;
+  // the final reads are never cut off).
+  bool client_cut_off(std::optional<std::uint32_t> client, std::uint32_t node) const;
 
   // simulation_hints.cpp: what the hinted-handoff and availability checks read.
   // Appends the current fault state to the timeline when it changed.
@@ -188,6 +195,8 @@ class Simulation final : public ClientPort {
   std::map<FiberId, std::uint32_t> operation_client_;  // fiber -> client whose operation it runs
   std::size_t workload_fibers_ = 0;                  // clients and their operations still running
   std::vector<FaultAction> actions_;
+  // (client, node) -> until when the client cannot reach the node (client_partition).
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::int64_t> client_cut_until_us_;
   bool stopping_ = false;
   bool done_ = false;
 };

@@ -10,6 +10,15 @@
 // timeout. Neither says whether a write took effect: the history records them as
 // indeterminate. Request ids are the simulation's call ids, unique across the whole run.
 //
+// Client-to-node partitions (the `client_partition` fault): a client cut off from a node
+// is on the far side of a firewall that drops packets. Its request to that node never
+// arrives (one already on its way is dropped on arrival), and a reply the node sends while
+// the cut lasts never arrives either: the client waits out its timeout and records the
+// operation as indeterminate. The workload does not retry a failed operation; its next one
+// goes to a node drawn afresh (a load balancer), so a client cut off from some nodes keeps
+// working through the others, while a pipelining client (one connection, one node) cut
+// off from its node times out until the cut ends.
+//
 // Pipelining (workload.pipeline > 0): a client is one connection with up to `pipeline`
 // operations in flight, and its calls pass through a core::SessionOrder, the same rule a
 // RESP connection applies (net/resp_connection.cpp): a call on a key waits until the
@@ -51,11 +60,18 @@ std::optional<core::ClientReply> Simulation::call(std::uint32_t node, core::Clie
   pending.key = request.key;
   pending.op = request.op;
   pending.request = std::move(request);
+  const auto client = operation_client_.find(fibers_.current());
+  if (client != operation_client_.end()) pending.client = client->second;
+  const bool cut_off = client_cut_off(pending.client, node);
   const std::uint64_t token = pending.token;
   calls_.emplace(id, std::move(pending));
   count("client_requests");
-  queue_.push(Event::make(now_us_ + network_.client_latency_us(now_us_, node),
-                          EventKind::client_request, node, id));
+  if (cut_off) {
+    count("client_requests_cut_off");  // dropped on the way: the client times out
+  } else {
+    queue_.push(Event::make(now_us_ + network_.client_latency_us(now_us_, node),
+                            EventKind::client_request, node, id));
+  }
   queue_.push(
       Event::make(now_us_ + client_timeout_us_, EventKind::fiber_wake, fibers_.current(), token));
   fibers_.wait(token);
@@ -97,6 +113,10 @@ void Simulation::on_client_request(Event event) {
     return;
   }
   PendingCall& call = it->second;
+  if (client_cut_off(call.client, event.node)) {
+    count("client_requests_cut_off");  // cut while on its way
+    return;
+  }
   NodeHost& host = *hosts_[event.node];
   call.at_node = true;  // the connection is open (a crash now resets it)
   if (host.state() == ProcessState::paused) {
@@ -127,6 +147,10 @@ void Simulation::send_reply(std::uint32_t node, core::ClientReply reply) {
   if (call.op != core::ClientOp::get && reply.status.ok()) check_copies_at_ack(call.key, reply);
   call.reply = std::move(reply);
   count("client_replies");
+  if (client_cut_off(call.client, node)) {
+    count("client_replies_cut_off");  // the client waits out its timeout
+    return;
+  }
   queue_.push(Event::make(now_us_ + network_.client_latency_us(now_us_, node),
                           EventKind::client_reply, node, it->first));
 }
@@ -135,6 +159,10 @@ void Simulation::on_client_reply(const Event& event) {
   const auto it = calls_.find(event.tag);
   if (it == calls_.end()) {
     count("client_replies_late");
+    return;
+  }
+  if (client_cut_off(it->second.client, event.node)) {
+    count("client_replies_cut_off");  // cut while on its way
     return;
   }
   it->second.reply_arrived = true;
@@ -204,6 +232,19 @@ void Simulation::spawn_clients() {
         },
         0);
   }
+}
+
+void Simulation::cut_clients(const std::vector<std::uint32_t>& clients,
+                             const std::vector<std::uint32_t>& nodes, std::int64_t until_us) {
+  for (const std::uint32_t client : clients) {
+    for (const std::uint32_t node : nodes) client_cut_until_us_[{client, node}] = until_us;
+  }
+}
+
+bool Simulation::client_cut_off(std::optional<std::uint32_t> client, std::uint32_t node) const {
+  if (!client || client_cut_until_us_.empty()) return false;
+  const auto it = client_cut_until_us_.find({*client, node});
+  return it != client_cut_until_us_.end() && now_us_ < it->second;
 }
 
 }  // namespace vigil::sim

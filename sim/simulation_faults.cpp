@@ -20,6 +20,9 @@
 // - A clock fault sets the skew when `skew` is non-zero, sets the drift when `drift` is
 //   non-zero, and jumps when `jump` is non-zero; one with all three zero resets skew and
 //   drift to zero. Clock faults survive the final heal (a clock is not "healed").
+// - `link`, `burst` and `client_partition` last their `for` (a later one on the same link,
+//   the next burst, a later cut of the same client and node replaces the earlier); `heal`
+//   leaves them, the end of the run ends them.
 // - `corrupt` damages the durable copy of one key record of the node, chosen uniformly
 //   from the fault stream among the records it holds.
 
@@ -109,6 +112,21 @@ void Simulation::apply_fault(const Fault& fault) {
       network_.clog(node_index(fault.node), core::to_micros(fault.delay),
                     now_us_ + core::to_micros(fault.length));
       count("faults_clog");
+      return;
+    case FaultKind::link:
+      network_.degrade_link(node_index(fault.from.at(0)), node_index(fault.to.at(0)),
+                            core::to_micros(fault.delay), fault.loss,
+                            now_us_ + core::to_micros(fault.length));
+      count("faults_link");
+      return;
+    case FaultKind::burst:
+      network_.burst(fault.loss, fault.duplicate, now_us_ + core::to_micros(fault.length));
+      count("faults_burst");
+      return;
+    case FaultKind::client_partition:
+      cut_clients(fault.clients, node_indices(fault.nodes),
+                  now_us_ + core::to_micros(fault.length));
+      count("faults_client_partition");
       return;
     default: break;
   }
@@ -201,6 +219,8 @@ void Simulation::corrupt_record(std::uint32_t node) {
 void Simulation::heal_everything() {
   network_.heal();
   network_.unclog_all();
+  network_.restore_links();
+  client_cut_until_us_.clear();
   for (std::uint32_t node = 0; node < hosts_.size(); ++node) {
     if (hosts_[node]->state() == ProcessState::paused) resume_node(node);
     if (hosts_[node]->state() == ProcessState::crashed) restart_node(node);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
 
 namespace vigil::sim {
@@ -27,7 +28,8 @@ Scenario general() {
 bool same_unit(const FaultUnit& a, const FaultUnit& b) {
   return a.kind == b.kind && a.at == b.at && a.length == b.length && a.groups == b.groups &&
          a.from == b.from && a.to == b.to && a.node == b.node && a.skew == b.skew &&
-         a.drift == b.drift && a.jump == b.jump && a.delay == b.delay;
+         a.drift == b.drift && a.jump == b.jump && a.delay == b.delay && a.loss == b.loss &&
+         a.duplicate == b.duplicate && a.clients == b.clients;
 }
 
 TEST(ExploreGenerate, ARunIsAFunctionOfSeedAndIndex) {
@@ -106,17 +108,17 @@ TEST(ExploreShrink, KeepsOnlyWhatTheFailureNeeds) {
     u.length = std::chrono::milliseconds(length_ms);
     return u;
   };
-  failing.units = {unit(SwarmKind::pause, "n1", 1000, 500), unit(SwarmKind::crash, "n2", 6000, 3000),
-                   unit(SwarmKind::lose_write, "n4", 2000, 0), unit(SwarmKind::crash, "n5", 300, 700)};
+  failing.units = {
+      unit(SwarmKind::pause, "n1", 1000, 500), unit(SwarmKind::crash, "n2", 6000, 3000),
+      unit(SwarmKind::lose_write, "n4", 2000, 0), unit(SwarmKind::crash, "n5", 300, 700)};
   int runs = 0;
   const CaseRunner fake = [&](const Scenario& scenario, std::uint64_t seed) {
     ++runs;
     EXPECT_EQ(seed, 5U);
     RunVerdict verdict;
-    const bool crashes_n2 = std::any_of(scenario.faults.begin(), scenario.faults.end(),
-                                        [](const Fault& f) {
-                                          return f.kind == FaultKind::crash && f.node == "n2";
-                                        });
+    const bool crashes_n2 =
+        std::any_of(scenario.faults.begin(), scenario.faults.end(),
+                    [](const Fault& f) { return f.kind == FaultKind::crash && f.node == "n2"; });
     verdict.failed = crashes_n2 && scenario.workload.clients >= 2;
     verdict.signature = verdict.failed ? "no_lost_writes" : "";
     verdict.faults = scenario.faults.size();
@@ -138,6 +140,107 @@ TEST(ExploreShrink, KeepsOnlyWhatTheFailureNeeds) {
   // A budget is a budget.
   runs = 0;
   EXPECT_LE(shrink_case(failing, failure, fake, 3).attempts, 3U);
+}
+
+// The kinds issue 12 added (link, client_partition, burst): drawn when the swarm allows
+// them, each a valid scenario entry that the writer and loader carry unchanged.
+TEST(ExploreGenerate, DrawsLinksClientPartitionsAndBursts) {
+  const Scenario base = general();
+  ExploreOptions options;
+  options.seed = 3;
+  options.kinds = {SwarmKind::link, SwarmKind::client_partition, SwarmKind::burst};
+  std::set<SwarmKind> drawn;
+  for (std::uint64_t index = 0; index < 40; ++index) {
+    const GeneratedRun run = generate_run(base, options, index);
+    const std::optional<Scenario> scenario = case_scenario(run.run);
+    ASSERT_TRUE(scenario);
+    ASSERT_EQ(scenario->faults.size(), run.run.units.size());  // one entry per unit
+    for (const FaultUnit& unit : run.run.units) {
+      drawn.insert(unit.kind);
+      EXPECT_GT(unit.length, Duration{0});
+      switch (unit.kind) {
+        case SwarmKind::link:
+          ASSERT_EQ(unit.from.size(), 1U);
+          ASSERT_EQ(unit.to.size(), 1U);
+          EXPECT_NE(unit.from, unit.to);
+          EXPECT_TRUE(unit.delay > Duration{0} || unit.loss > 0);
+          break;
+        case SwarmKind::client_partition:
+          EXPECT_FALSE(unit.clients.empty());
+          EXPECT_FALSE(unit.to.empty());
+          for (const std::uint32_t client : unit.clients) {
+            EXPECT_LT(client, base.workload.clients);
+          }
+          break;
+        case SwarmKind::burst: EXPECT_TRUE(unit.loss > 0 || unit.duplicate > 0); break;
+        default: ADD_FAILURE() << "a kind outside the swarm: " << swarm_kind_name(unit.kind);
+      }
+    }
+  }
+  EXPECT_EQ(drawn, options.kinds);
+  EXPECT_EQ(parse_swarm_kind("client_partition"), SwarmKind::client_partition);
+  EXPECT_EQ(all_swarm_kinds().size(), swarm_kind_count);
+}
+
+// Halving the clients takes the clients that are gone out of client partitions (a partition
+// left with none goes), and removing a node drops a link that names it: every step stays a
+// case the loader accepts.
+TEST(ExploreShrink, ClientPartitionsAndLinksFollowFewerClientsAndNodes) {
+  const Scenario base = general();  // 8 clients, 5 nodes
+  ExploreCase failing;
+  failing.base = base;
+  failing.seed = 9;
+  FaultUnit cut;
+  cut.kind = SwarmKind::client_partition;
+  cut.clients = {0, 5, 7};
+  cut.to = {"n1", "n5"};
+  cut.at = std::chrono::milliseconds(2000);
+  cut.length = std::chrono::milliseconds(3000);
+  FaultUnit far_link;
+  far_link.kind = SwarmKind::link;
+  far_link.from = {"n5"};
+  far_link.to = {"n2"};
+  far_link.loss = 0.5;
+  far_link.at = std::chrono::milliseconds(1000);
+  far_link.length = std::chrono::milliseconds(2000);
+  failing.units = {far_link, cut};
+  ASSERT_TRUE(case_scenario(failing));
+  // Fails while some client is cut off from n1.
+  const CaseRunner fake = [](const Scenario& scenario, std::uint64_t) {
+    RunVerdict verdict;
+    verdict.failed =
+        std::any_of(scenario.faults.begin(), scenario.faults.end(), [](const Fault& f) {
+          return f.kind == FaultKind::client_partition &&
+                 std::find(f.nodes.begin(), f.nodes.end(), "n1") != f.nodes.end();
+        });
+    verdict.signature = verdict.failed ? "availability" : "";
+    return verdict;
+  };
+  const RunVerdict failure = fake(*case_scenario(failing), 9);
+  ASSERT_TRUE(failure.failed);
+  const ShrinkResult shrunk = shrink_case(failing, failure, fake, 300);
+  ASSERT_EQ(shrunk.smallest.units.size(), 1U);
+  const FaultUnit& left = shrunk.smallest.units[0];
+  EXPECT_EQ(left.kind, SwarmKind::client_partition);
+  EXPECT_EQ(shrunk.smallest.base.workload.clients, 1U);
+  EXPECT_EQ(left.clients, std::vector<std::uint32_t>{0});
+  EXPECT_EQ(shrunk.smallest.base.nodes, 3U);
+  EXPECT_EQ(left.to, std::vector<NodeId>{"n1"});  // n5 went with the node
+  EXPECT_TRUE(case_scenario(shrunk.smallest));
+
+  // A client partition naming only clients that go is dropped with them.
+  ExploreCase only_high = failing;
+  only_high.units = {cut};
+  only_high.units[0].clients = {7};
+  const CaseRunner always = [](const Scenario&, std::uint64_t) {
+    RunVerdict verdict;
+    verdict.failed = true;
+    verdict.signature = "x";
+    return verdict;
+  };
+  const ShrinkResult emptied = shrink_case(only_high, always(Scenario{}, 0), always, 300);
+  EXPECT_TRUE(emptied.smallest.units.empty());
+  EXPECT_EQ(emptied.smallest.base.workload.clients, 1U);
 }
 
 // The short exploration the test suite runs: 50 runs of the general template, every fault

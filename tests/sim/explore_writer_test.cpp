@@ -56,6 +56,10 @@ void expect_same(const Scenario& a, const Scenario& b) {
     EXPECT_EQ(x.drift, y.drift) << i;
     EXPECT_EQ(x.jump, y.jump) << i;
     EXPECT_EQ(x.delay, y.delay) << i;
+    EXPECT_EQ(x.loss, y.loss) << i;
+    EXPECT_EQ(x.duplicate, y.duplicate) << i;
+    EXPECT_EQ(x.clients, y.clients) << i;
+    EXPECT_EQ(x.nodes, y.nodes) << i;
   }
   ASSERT_EQ(a.checks.size(), b.checks.size());
   for (std::size_t i = 0; i < a.checks.size(); ++i) {
