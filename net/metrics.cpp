@@ -92,6 +92,9 @@ void node_families(PrometheusText& text, const NodeService& service) {
   text.family("vigil_node_tombstones_held", "gauge",
               "Tombstones the collector knows this node holds (docs/deletes.md).");
   text.sample("vigil_node_tombstones_held", {}, static_cast<double>(service.tombstones_held()));
+  text.family("vigil_node_hints_pending", "gauge",
+              "Hints this node holds for other nodes, not yet delivered (hinted handoff).");
+  text.sample("vigil_node_hints_pending", {}, static_cast<double>(service.hints_pending()));
 }
 
 void peer_families(PrometheusText& text, const NodeService& service) {

@@ -405,6 +405,10 @@ std::uint64_t NodeRuntime::tombstones_held() const {
   return parts_->driver ? parts_->driver->node().tombstones_held() : 0;
 }
 
+std::uint64_t NodeRuntime::hints_pending() const {
+  return parts_->driver ? parts_->driver->node().hints_pending() : 0;
+}
+
 std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {
   return ring_.ownership();
 }

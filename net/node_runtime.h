@@ -101,6 +101,7 @@ class NodeRuntime final : public NodeService {
   core::WallMicros wall_now() const override;
   AntiEntropyView anti_entropy() const override;
   std::uint64_t tombstones_held() const override;
+  std::uint64_t hints_pending() const override;
   void request_repair() override;
 
  private:
