@@ -1,5 +1,6 @@
-// `vigil start --config FILE`: runs one node in the foreground (docs/operations.md) until
-// SIGTERM or SIGINT, logging to stderr. The first signal shuts down gracefully (the client
+// `vigil start --config FILE [--log-format text|json]`: runs one node in the foreground
+// (docs/operations.md) until SIGTERM or SIGINT, logging to stderr, one event per line
+// (net/log.h: text for people, json for a log shipper). The first signal shuts down gracefully (the client
 // port closes, requests in flight get up to timing.request_timeout, staged writes are
 // committed, the store closes); a second signal during that wait stops at once.
 // Exit 0 after a clean shutdown; 1 when the node cannot start (a port in use, an
@@ -18,6 +19,7 @@
 #include "cli/cluster_files.h"
 #include "cli/commands.h"
 #include "config/config_yaml.h"
+#include "net/build_info.h"
 #include "net/log.h"
 #include "net/node_runtime.h"
 #include "net/service_ports.h"
@@ -47,7 +49,9 @@ int run_node(const std::string& config_path) {
   }
   const std::string id = config->node.id;
   for (const std::string& warning : config::config_warnings(*config)) {
-    net::log_line(id, config_path + ": warning: " + warning);
+    net::log_event(id, net::LogLevel::warning, "config_warning",
+                   {{"config", config_path}, {"warning", warning}},
+                   config_path + ": warning: " + warning);
   }
   boost::asio::io_context io;
   // Signals are taken by the loop before anything listens, so a SIGTERM that arrives
@@ -56,18 +60,29 @@ int run_node(const std::string& config_path) {
   core::Result<std::unique_ptr<net::NodeRuntime>> runtime =
       net::NodeRuntime::open(io, std::move(config).value());
   if (!runtime.ok()) {
-    net::log_line(id, "cannot start: " + runtime.status().to_string());
+    net::log_event(id, net::LogLevel::error, "start_failed",
+                   {{"error", runtime.status().to_string()}},
+                   "cannot start: " + runtime.status().to_string());
     return exit_failed;
   }
   net::NodeRuntime& node = **runtime;
   core::Result<std::unique_ptr<net::ServicePorts>> ports = net::ServicePorts::start(io, node);
   if (!ports.ok()) {
-    net::log_line(id, "cannot start: " + ports.status().to_string());
+    net::log_event(id, net::LogLevel::error, "start_failed",
+                   {{"error", ports.status().to_string()}},
+                   "cannot start: " + ports.status().to_string());
     return exit_failed;
   }
-  net::log_line(id, fmt::format("serving clients on {} (RESP), admin on {} (HTTP)",
-                                endpoint_text((*ports)->client_endpoint()),
-                                endpoint_text((*ports)->admin_endpoint())));
+  const std::string client = endpoint_text((*ports)->client_endpoint());
+  const std::string admin = endpoint_text((*ports)->admin_endpoint());
+  const net::BuildInfo build = net::build_info();
+  net::log_event(id, net::LogLevel::info, "serving",
+                 {{"client", client},
+                  {"admin", admin},
+                  {"version", build.version},
+                  {"git_commit", build.git_commit}},
+                 fmt::format("serving clients on {} (RESP), admin on {} (HTTP); {}", client,
+                             admin, net::version_line()));
   node.add_port(std::move(ports).value());
 
   int exit_code = exit_ok;
@@ -76,13 +91,15 @@ int run_node(const std::string& config_path) {
       [&](const boost::system::error_code& error, int signal) {
         if (error) return;
         if (stopping) {
-          net::log_line(id, fmt::format("signal {} again: stopping now", signal));
+          net::log_event(id, net::LogLevel::warning, "stopping_now", {{"signal", signal}},
+                         fmt::format("signal {} again: stopping now", signal));
           exit_code = exit_failed;
           io.stop();
           return;
         }
         stopping = true;
-        net::log_line(id, fmt::format("signal {}: shutting down", signal));
+        net::log_event(id, net::LogLevel::info, "signal", {{"signal", signal}},
+                       fmt::format("signal {}: shutting down", signal));
         node.shutdown([&] {
           signals.cancel();
           io.stop();
@@ -101,7 +118,17 @@ void add_start_command(CLI::App& app, int& exit_code) {
       "start", "run one node in the foreground until SIGTERM/SIGINT (docs/operations.md)");
   auto config_path = std::make_shared<std::string>();
   command->add_option("--config", *config_path, "the node's configuration file (YAML)")->required();
-  command->callback([config_path, &exit_code] { exit_code = run_node(*config_path); });
+  auto log_format = std::make_shared<std::string>("text");
+  command
+      ->add_option("--log-format", *log_format,
+                   "text: one line per event for people; json: one JSON object per line "
+                   "(time, level, node, event, fields, message)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command->callback([config_path, log_format, &exit_code] {
+    net::set_log_format(net::parse_log_format(*log_format).value_or(net::LogFormat::text));
+    exit_code = run_node(*config_path);
+  });
 }
 
 }  // namespace vigil::cli

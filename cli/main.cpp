@@ -3,9 +3,12 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "net/build_info.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"vigil: a Dynamo-style key-value store and its deterministic simulator"};
+  // --version: version, git commit and build type, as INFO server and /status show them.
+  app.set_version_flag("--version", vigil::net::version_line());
   app.require_subcommand(1);
   int exit_code = 0;
   vigil::cli::add_config_command(app, exit_code);

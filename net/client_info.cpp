@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "net/build_info.h"
 #include "net/client_command_table.h"
 #include "net/resp_reply.h"
 
@@ -23,7 +24,10 @@ void server_section(std::string& out, CommandEnvironment& environment) {
       std::chrono::steady_clock::now() - environment.started);
   out += "# Server\r\n";
   out += "redis_version:7.0.0\r\n";  // the protocol subset this port follows
-  out += "vigil_version:0.1.0\r\n";
+  const BuildInfo build = build_info();
+  out += fmt::format("vigil_version:{}\r\n", build.version);
+  out += fmt::format("vigil_git_commit:{}\r\n", build.git_commit);
+  out += fmt::format("vigil_build_type:{}\r\n", build.build_type);
   out += "redis_mode:standalone\r\n";
   out += fmt::format("process_id:{}\r\n", ::getpid());
   out += fmt::format("tcp_port:{}\r\n", environment.port);

@@ -11,6 +11,7 @@
 #include <array>
 #include <string>
 
+#include "net/build_info.h"
 #include "net/prometheus_text.h"
 
 namespace vigil::net {
@@ -83,6 +84,14 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
 void node_families(PrometheusText& text, const NodeService& service) {
   text.family("vigil_node_info", "gauge", "This node's id (value 1).");
   text.sample("vigil_node_info", {{"node", service.config().node.id}}, 1);
+  const BuildInfo build = build_info();
+  text.family("vigil_build_info", "gauge",
+              "The binary's version, git commit and build type (value 1).");
+  text.sample("vigil_build_info",
+              {{"version", std::string(build.version)},
+               {"git_commit", std::string(build.git_commit)},
+               {"build_type", std::string(build.build_type)}},
+              1);
   for (const auto& [name, meaning, value] : service.counters().samples) {
     const std::string family = "vigil_node_" + sanitize_metric_name(name) + "_total";
     text.family(family, "counter",
@@ -92,6 +101,9 @@ void node_families(PrometheusText& text, const NodeService& service) {
   text.family("vigil_node_tombstones_held", "gauge",
               "Tombstones the collector knows this node holds (docs/deletes.md).");
   text.sample("vigil_node_tombstones_held", {}, static_cast<double>(service.tombstones_held()));
+  text.family("vigil_node_hints_pending", "gauge",
+              "Hints this node holds for other nodes, not yet delivered (hinted handoff).");
+  text.sample("vigil_node_hints_pending", {}, static_cast<double>(service.hints_pending()));
 }
 
 void peer_families(PrometheusText& text, const NodeService& service) {

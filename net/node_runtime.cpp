@@ -163,7 +163,14 @@ core::Status NodeRuntime::start() {
 
   std::string ring_text;
   for (const core::NodeId& id : members) ring_text += (ring_text.empty() ? "" : ",") + id;
-  log(fmt::format("starting: peers on {}, client {}, admin {}, data {}, ring [{}], seed {}",
+  log(LogLevel::info, "starting",
+      {{"listen", config::format_address(peer_address_)},
+       {"client", config::format_address(config_.node.client)},
+       {"admin", config::format_address(config_.node.admin)},
+       {"data", store_path},
+       {"ring", members},
+       {"seed", std::to_string(seed_)}},  // a string: JSON readers hold numbers as doubles
+      fmt::format("starting: peers on {}, client {}, admin {}, data {}, ring [{}], seed {}",
                   config::format_address(peer_address_),
                   config::format_address(config_.node.client),
                   config::format_address(config_.node.admin), store_path, ring_text, seed_));
@@ -185,8 +192,9 @@ NodeRuntime::~NodeRuntime() {
   }
 }
 
-void NodeRuntime::log(const std::string& message) const {
-  log_line(config_.node.id, message);
+void NodeRuntime::log(LogLevel level, std::string_view event, const nlohmann::ordered_json& fields,
+                      std::string_view message) const {
+  log_event(config_.node.id, level, event, fields, message);
 }
 
 core::Now NodeRuntime::now() const {
@@ -285,7 +293,10 @@ void NodeRuntime::learn_address(const core::NodeId& peer) {
     if (address.ok()) {
       parts_->transport.set_peer_address(peer, *address);
     } else {
-      log(fmt::format("peer {} gossips an unusable address: {}", peer, address.status().message()));
+      log(LogLevel::warning, "peer_address_unusable",
+          {{"peer", peer}, {"address", member.address}, {"error", address.status().message()}},
+          fmt::format("peer {} gossips an unusable address: {}", peer,
+                      address.status().message()));
     }
     return;
   }
@@ -311,8 +322,11 @@ void NodeRuntime::arm_timer(std::optional<core::Instant> next) {
 void NodeRuntime::log_peer_transitions(const std::vector<core::PeerTransition>& transitions) {
   for (const core::PeerTransition& transition : transitions) {
     if (!options_.log_peer_transitions) continue;
-    log(fmt::format("peer {} is {} (was {})", transition.peer, core::peer_state_name(transition.to),
-                    core::peer_state_name(transition.from)));
+    const std::string_view to = core::peer_state_name(transition.to);
+    const std::string_view from = core::peer_state_name(transition.from);
+    log(transition.to == core::PeerState::alive ? LogLevel::info : LogLevel::warning,
+        "peer_state", {{"peer", transition.peer}, {"state", to}, {"previous", from}},
+        fmt::format("peer {} is {} (was {})", transition.peer, to, from));
   }
 }
 
@@ -329,7 +343,8 @@ void NodeRuntime::shutdown(std::function<void()> done) {
   shutdown_callbacks_.push_back(std::move(done));
   if (phase_ == Phase::draining) return;
   phase_ = Phase::draining;
-  log(fmt::format("shutting down: {} client requests in flight", callbacks_.size()));
+  log(LogLevel::info, "shutting_down", {{"requests_in_flight", callbacks_.size()}},
+      fmt::format("shutting down: {} client requests in flight", callbacks_.size()));
   for (const auto& port : ports_) port->stop();
   parts_->drain_timer.expires_after(config_.timing.request_timeout);
   parts_->drain_timer.async_wait([this, alive](const boost::system::error_code& error) {
@@ -341,7 +356,9 @@ void NodeRuntime::shutdown(std::function<void()> done) {
 void NodeRuntime::finish_shutdown() {
   parts_->drain_timer.cancel();
   if (!callbacks_.empty()) {
-    log(fmt::format("answering {} requests still in flight unavailable", callbacks_.size()));
+    log(LogLevel::warning, "shutdown_requests_abandoned",
+        {{"requests_in_flight", callbacks_.size()}},
+        fmt::format("answering {} requests still in flight unavailable", callbacks_.size()));
   }
   // Stop taking peer input first, so nothing new is staged after the last commit.
   phase_ = Phase::closed;
@@ -359,13 +376,14 @@ void NodeRuntime::finish_shutdown() {
     last = parts_->driver->commit_done(now(), parts_->store->finish_commit());
   }
   if (last.commit == core::CommitOutcome::failed) {
-    log("the last commit failed: " + last.commit_status.to_string());
+    log(LogLevel::error, "last_commit_failed", {{"error", last.commit_status.to_string()}},
+        "the last commit failed: " + last.commit_status.to_string());
   }
   closed_counters_ = counters();
   parts_->driver.reset();
   parts_->storage.reset();
   parts_->store.reset();
-  log("stopped");
+  log(LogLevel::info, "stopped", nullptr, "stopped");
   std::weak_ptr<char> alive = alive_;
   for (auto& done : std::exchange(shutdown_callbacks_, {})) {
     asio::post(io_, [alive, done = std::move(done)] {
@@ -403,6 +421,10 @@ AntiEntropyView NodeRuntime::anti_entropy() const {
 
 std::uint64_t NodeRuntime::tombstones_held() const {
   return parts_->driver ? parts_->driver->node().tombstones_held() : 0;
+}
+
+std::uint64_t NodeRuntime::hints_pending() const {
+  return parts_->driver ? parts_->driver->node().hints_pending() : 0;
 }
 
 std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {

@@ -30,6 +30,7 @@
 #include "core/node/node.h"
 #include "core/node/node_driver.h"
 #include "core/status.h"
+#include "net/log.h"
 #include "net/node_service.h"
 
 namespace vigil::net {
@@ -101,6 +102,7 @@ class NodeRuntime final : public NodeService {
   core::WallMicros wall_now() const override;
   AntiEntropyView anti_entropy() const override;
   std::uint64_t tombstones_held() const override;
+  std::uint64_t hints_pending() const override;
   void request_repair() override;
 
  private:
@@ -111,7 +113,9 @@ class NodeRuntime final : public NodeService {
               std::uint64_t seed);
   core::Status start();
   core::Now now() const;
-  void log(const std::string& message) const;
+  // One log event of this node (net/log.h).
+  void log(LogLevel level, std::string_view event, const nlohmann::ordered_json& fields,
+           std::string_view message) const;
 
   void on_envelope(core::Envelope envelope);
   void on_timer(std::uint64_t generation);

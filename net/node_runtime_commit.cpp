@@ -72,7 +72,9 @@ void NodeRuntime::count_commit(const core::DriverEffects& effects) {
   }
   if (effects.commit == core::CommitOutcome::failed) {
     store_stats_.commit_failures += 1;
-    log("storage failure, refusing writes until restarted: " + effects.commit_status.to_string());
+    log(LogLevel::error, "storage_failed", {{"error", effects.commit_status.to_string()}},
+        "storage failure, refusing writes until restarted: " +
+            effects.commit_status.to_string());
   }
 }
 

@@ -72,6 +72,9 @@ class NodeService {
   virtual AntiEntropyView anti_entropy() const = 0;
   // Tombstones the node's collector knows it holds (core::Node::tombstones_held).
   virtual std::uint64_t tombstones_held() const = 0;
+  // Hints this node holds for other nodes (core::Node::hints_pending): the hinted-handoff
+  // backlog that docs/alerts.yaml watches.
+  virtual std::uint64_t hints_pending() const = 0;
   // Starts an exchange of every tree with every peer now (POST /repair, `vigil cluster
   // repair`): one input to the node, flushed as any other. Ignored once shutting down.
   virtual void request_repair() = 0;

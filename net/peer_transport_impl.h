@@ -98,7 +98,10 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t next_inbound_id = 1;
   PeerTransportCounters counters;
 
-  void log(const std::string& message) const { log_line(options.self, message); }
+  void log(LogLevel level, std::string_view event, const nlohmann::ordered_json& fields,
+           std::string_view message) const {
+    log_event(options.self, level, event, fields, message);
+  }
 
   // --- outbound (peer_transport_outbound.cpp) --------------------------------------------
 

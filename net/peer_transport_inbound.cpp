@@ -61,7 +61,8 @@ void PeerTransport::Impl::accept_next() {
     if (self->closed || !self->accepting) return;
     if (error) {
       // EMFILE and the like: wait a little instead of spinning on the failing accept.
-      self->log("accepting a peer connection failed: " + error.message());
+      self->log(LogLevel::error, "peer_accept_failed", {{"error", error.message()}},
+                "accepting a peer connection failed: " + error.message());
       self->accept_retry_timer.expires_after(accept_retry_delay);
       self->accept_retry_timer.async_wait([self](const error_code& e) {
         if (!e && !self->closed && self->accepting) self->accept_next();
@@ -79,7 +80,9 @@ void PeerTransport::Impl::accepted(tcp::socket socket) {
   const std::string remote_text = error ? "(unknown)" : describe(remote);
   if (inbound.size() >= options.inbound_connections_max) {
     ++counters.inbound_refused;
-    log(fmt::format("refusing a peer connection from {}: {} open (inbound_connections_max)",
+    log(LogLevel::warning, "peer_connection_refused",
+        {{"remote", remote_text}, {"open", inbound.size()}},
+        fmt::format("refusing a peer connection from {}: {} open (inbound_connections_max)",
                     remote_text, inbound.size()));
     socket.close(error);
     return;
@@ -89,7 +92,8 @@ void PeerTransport::Impl::accepted(tcp::socket socket) {
   const std::uint64_t id = next_inbound_id++;
   inbound.emplace(id, connection);
   ++counters.inbound_accepted;
-  log("accepted a peer connection from " + connection->remote);
+  log(LogLevel::info, "peer_connection_accepted", {{"remote", connection->remote}},
+      "accepted a peer connection from " + connection->remote);
   read_inbound(id, connection);
 }
 
@@ -150,7 +154,8 @@ void PeerTransport::Impl::close_inbound(std::uint64_t id, const std::string& rea
   if (it == inbound.end()) return;
   error_code ignored;
   it->second->socket.close(ignored);
-  log(fmt::format("peer connection from {} closed: {}", it->second->remote, reason));
+  log(LogLevel::info, "peer_connection_closed", {{"remote", it->second->remote}, {"reason", reason}},
+      fmt::format("peer connection from {} closed: {}", it->second->remote, reason));
   inbound.erase(it);
   ++counters.inbound_closed;
 }

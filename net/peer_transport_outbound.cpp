@@ -62,7 +62,9 @@ void PeerTransport::Impl::send(const core::Envelope& envelope) {
   core::Result<std::string> frame = core::encode_frame(envelope);
   if (!frame.ok()) {
     ++counters.frames_dropped_unencodable;
-    log(fmt::format("dropping a frame to {}: {}", envelope.to, frame.status().to_string()));
+    log(LogLevel::error, "peer_frame_dropped",
+        {{"peer", envelope.to}, {"error", frame.status().to_string()}},
+        fmt::format("dropping a frame to {}: {}", envelope.to, frame.status().to_string()));
     return;
   }
   Peer& peer = it->second;
@@ -142,7 +144,9 @@ void PeerTransport::Impl::connected(Peer& peer) {
   peer.failures = 0;
   peer.failure_logged = false;
   ++counters.connects;
-  log(fmt::format("connected to peer {} at {}", peer.id, config::format_address(peer.address)));
+  const std::string address = config::format_address(peer.address);
+  log(LogLevel::info, "peer_connected", {{"peer", peer.id}, {"address", address}},
+      fmt::format("connected to peer {} at {}", peer.id, address));
   read_sink(peer);
   write_next(peer);
 }
@@ -151,8 +155,11 @@ void PeerTransport::Impl::dial_failed(Peer& peer, const std::string& reason) {
   ++counters.connect_failures;
   if (!peer.failure_logged) {
     // One line per outage, not one per redial.
-    log(fmt::format("cannot connect to peer {} at {}: {} (retrying with backoff)", peer.id,
-                    config::format_address(peer.address), reason));
+    const std::string address = config::format_address(peer.address);
+    log(LogLevel::warning, "peer_connect_failed",
+        {{"peer", peer.id}, {"address", address}, {"reason", reason}},
+        fmt::format("cannot connect to peer {} at {}: {} (retrying with backoff)", peer.id,
+                    address, reason));
     peer.failure_logged = true;
   }
   drop_connection(peer);
@@ -177,8 +184,10 @@ void PeerTransport::Impl::drop_connection(Peer& peer) {
 
 void PeerTransport::Impl::connection_lost(Peer& peer, const std::string& reason) {
   ++counters.disconnects;
-  log(fmt::format("lost connection to peer {} at {}: {}", peer.id,
-                  config::format_address(peer.address), reason));
+  const std::string address = config::format_address(peer.address);
+  log(LogLevel::warning, "peer_connection_lost",
+      {{"peer", peer.id}, {"address", address}, {"reason", reason}},
+      fmt::format("lost connection to peer {} at {}: {}", peer.id, address, reason));
   drop_connection(peer);
   enter_backoff(peer);
 }
@@ -274,8 +283,10 @@ void PeerTransport::Impl::set_peer_address(const core::NodeId& id, const config:
     return;
   }
   if (peer.address == address) return;
-  log(fmt::format("peer {} moves from {} to {}", id, config::format_address(peer.address),
-                  config::format_address(address)));
+  const std::string from = config::format_address(peer.address);
+  const std::string to = config::format_address(address);
+  log(LogLevel::info, "peer_address_changed", {{"peer", id}, {"address", to}, {"previous", from}},
+      fmt::format("peer {} moves from {} to {}", id, from, to));
   peer.address = address;
   drop_connection(peer);
   ++peer.backoff_generation;

@@ -1,5 +1,5 @@
 // /status is for people and scripts (vigil cluster status, tests): one document with the
-// node's identity, its view of the ring and the membership, and its peer connections.
+// node's identity, its build (net/build_info.h), its view of the ring and the membership, and its peer connections.
 // Member rows keep core::PeerStatus' fields and names.
 
 #include "net/status_json.h"
@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <string>
+
+#include "net/build_info.h"
 
 namespace vigil::net {
 
@@ -18,6 +20,10 @@ nlohmann::json status_json(const NodeService& service) {
                     {"listen", config::format_address(config.node.listen)},
                     {"client", config::format_address(config.node.client)},
                     {"admin", config::format_address(config.node.admin)}};
+  const BuildInfo build = build_info();
+  status["build"] = {{"version", build.version},
+                     {"git_commit", build.git_commit},
+                     {"build_type", build.build_type}};
   status["wall_time_us"] = service.wall_now();
   nlohmann::json ownership = nlohmann::json::object();
   for (const auto& [node, fraction] : service.ring_ownership()) ownership[node] = fraction;

@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev
   libhiredis-dev redis-tools redis-server
   jq
+  prometheus  # promtool: tests/docs check docs/alerts.yaml with `promtool check rules`
 )
 
 missing=()

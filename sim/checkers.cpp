@@ -243,9 +243,11 @@ CheckResult check_stale_reads(const History& history, WorkloadMode mode,
     for (std::size_t i = 0; i < ops.operations.size(); ++i) {
       if (is_acknowledged_put(*ops.operations[i])) puts.push_back(i);
     }
-    std::stable_sort(puts.begin(), puts.end(), [&](std::size_t a, std::size_t b) {
-      return ops.operations[a]->completed_us < ops.operations[b]->completed_us;
-    });
+    // An init-capture, not [&]: clang 14 cannot capture a structured binding (C++20 can).
+    std::stable_sort(puts.begin(), puts.end(),
+                     [&operations = ops.operations](std::size_t a, std::size_t b) {
+                       return operations[a]->completed_us < operations[b]->completed_us;
+                     });
     const Writers writers = writes_own_value(mode) ? writers_of(ops) : Writers{};
     for (const Operation* read : ops.operations) {
       if (read->final_read || !is_answered_read(*read)) continue;

@@ -173,7 +173,8 @@ class TestCluster {
     request.op = ClientOp::put;
     request.key = key;
     request.value = value;
-    request.context = std::move(context);
+    // emplace, as del() does: GCC 12 at -O3 reports the same false maybe-uninitialized here.
+    if (context) request.context.emplace(std::move(*context));
     request.consistency = consistency;
     return run(at, std::move(request));
   }

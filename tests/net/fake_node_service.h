@@ -82,6 +82,7 @@ class FakeNodeService : public NodeService {
   // One tree of {n1, n2}: exchanged with n2 2.5 s before `now`; repair requests are
   // counted and each one queues an exchange.
   std::uint64_t tombstones_held() const override { return 3; }
+  std::uint64_t hints_pending() const override { return 2; }
   AntiEntropyView anti_entropy() const override {
     AntiEntropyView view;
     view.now = core::instant_from_micros(10'000'000);

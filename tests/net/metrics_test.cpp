@@ -92,6 +92,7 @@ TEST(Metrics, ExpositionHasTheNodeAndClientFigures) {
            "vigil_node_hints_delivered_total 3",
            "vigil_node_hints_expired_total 1",
            "vigil_node_tombstones_held 3",
+           "vigil_node_hints_pending 2",
            "vigil_peer_connection_state{peer=\"n2\",address=\"127.0.0.1:7402\",state=\"backoff\"} 1",
            "vigil_peer_connection_state{peer=\"n2\",address=\"127.0.0.1:7402\",state=\"connected\"} 0",
            "vigil_peer_send_queue_bytes{peer=\"n2\"} 128",
