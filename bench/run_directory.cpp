@@ -22,6 +22,7 @@ core::Result<std::unique_ptr<RunDirectory>> RunDirectory::create(const std::stri
 }
 
 RunDirectory::~RunDirectory() {
+  if (keep_) return;
   std::error_code ignored;  // nothing to do about a failed clean-up but leave it
   std::filesystem::remove_all(path_, ignored);
 }

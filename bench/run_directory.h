@@ -1,6 +1,7 @@
 #pragma once
 // A directory that exists for one benchmark run and is removed with everything in it
-// (bench store and bench repair put their SQLite files there).
+// (bench store and bench repair put their SQLite files there), unless the run asks to keep
+// it for inspection (a failed run of real processes keeps their logs).
 
 #include <filesystem>
 #include <memory>
@@ -20,10 +21,14 @@ class RunDirectory {
   RunDirectory(const RunDirectory&) = delete;
   RunDirectory& operator=(const RunDirectory&) = delete;
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string path() const { return path_.string(); }
+  // The destructor leaves the directory and what is in it.
+  void keep() { keep_ = true; }
 
  private:
   explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
+  bool keep_ = false;
 };
 
 }  // namespace vigil::bench

@@ -1,12 +1,10 @@
 #include "cli/bench_repair_processes.h"
 
 #include <hiredis/hiredis.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <thread>
@@ -14,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/run_directory.h"
 #include "cli/cluster_control.h"
 #include "cli/cluster_files.h"
 #include "cli/cluster_probe.h"
@@ -201,21 +200,14 @@ core::Result<ProcessRepairFigures> run_process_repair_bench(const ProcessRepairO
     if (!self) return self.status();
     program = *self;
   }
-  std::error_code error;
-  const std::filesystem::path parent = options.dir.empty()
-                                           ? std::filesystem::temp_directory_path(error)
-                                           : std::filesystem::path(options.dir);
-  std::string pattern = (parent / "vigil-bench-repair-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return core::error(core::Code::io_error, pattern + ": cannot create the run's directory");
-  }
-  const std::string work = pattern;
-  const std::string overlay = work + "/overlay.yaml";
+  auto work = bench::RunDirectory::create(options.dir, "vigil-bench-repair");
+  if (!work) return work.status();
+  const std::string overlay = (*work)->file("overlay.yaml");
   if (core::Status written = write_file_atomically(overlay, overlay_text); !written.ok()) {
     return written;
   }
   ClusterUpOptions up;
-  up.dir = work + "/cluster";
+  up.dir = (*work)->file("cluster");
   up.nodes = 3;
   up.config_overlay_path = overlay;
   up.program = program;
@@ -233,9 +225,10 @@ core::Result<ProcessRepairFigures> run_process_repair_bench(const ProcessRepairO
     if (status.ok()) status = down;
   }
   if (!status.ok()) {
-    return core::Status(status.code(), status.message() + "\n(files kept in " + work + ")");
+    (*work)->keep();
+    return core::Status(status.code(),
+                        status.message() + "\n(files kept in " + (*work)->path() + ")");
   }
-  std::filesystem::remove_all(work, error);
   return figures;
 }
 

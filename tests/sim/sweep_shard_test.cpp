@@ -163,7 +163,7 @@ TEST(Merge, MissingSeedsAreReported) {
   for (const std::uint64_t seed : {3u, 4u, 7u}) {
     ASSERT_TRUE(merger.add_line(result_json_line(run_scenario(scenario, seed)), "f", ++line).ok());
   }
-  const ScenarioTotals& totals = merger.summary().scenarios.at("no-faults");
+  const ScenarioTotals totals = merger.summary().scenarios.at("no-faults");  // summary() is a value
   EXPECT_EQ(totals.seed_first, 3u);
   EXPECT_EQ(totals.seed_last, 7u);
   EXPECT_NE(summary_text(merger.summary()).find("seeds 3-7, 2 missing"), std::string::npos);
