@@ -1,5 +1,6 @@
 // `vigil sim SCENARIO.yaml|DIR [--seed N | --seeds A-B [--shard I/K]] [--json]
-//  [--results FILE.jsonl] [--history FILE] [--trace FILE] [--check-determinism]`: runs
+//  [--results FILE.jsonl] [--history FILE] [--trace FILE] [--check-determinism]
+//  [--invariants-every K]`: runs
 // scenarios under the deterministic simulator (docs/scenarios.md). Exit 0 when every run
 // met its scenario's `expect`, 1 when one did not, 2 on a usage or scenario error.
 // `vigil sim merge RESULTS.jsonl...`: one summary of results files from many shards
@@ -38,6 +39,7 @@ struct SimOptions {
   std::string history_file;
   std::string trace_file;
   bool check_determinism = false;
+  std::uint64_t invariants_every = sim::sim_invariant_interval;
 };
 
 constexpr int exit_ok = 0;
@@ -141,6 +143,7 @@ int run_sim(const SimOptions& options) {
 
   sim::RunOptions run_options;
   run_options.check_determinism = options.check_determinism;
+  run_options.check_invariants_every = options.invariants_every;
   run_options.history = history.get();
   run_options.trace = trace.get();
   run_options.wall_seconds = wall_seconds;
@@ -248,6 +251,12 @@ void add_sim_command(CLI::App& app, int& exit_code) {
                       "write the run's event trace to FILE (one run only)");
   command->add_flag("--check-determinism", options->check_determinism,
                     "run every seed twice; a run whose trace hashes differ fails");
+  command
+      ->add_option("--invariants-every", options->invariants_every,
+                   "check each node's invariants after every Kth of its inputs (1: every "
+                   "input; the end of a run checks every live node)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000}));
   command->callback([command, options, &exit_code] {
     if (command->got_subcommand("merge")) return;
     if (options->path.empty()) {

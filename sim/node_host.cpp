@@ -8,7 +8,8 @@
 // that is obviously correct. Batching several inputs per flush (as net/ does per
 // event-loop turn) would change only the commit count, not what a client can observe,
 // because nothing leaves before its commit either way. The driver checks the node's
-// invariants after every input (TigerBeetle; DriverOptions' default).
+// invariants after every Kth input (TigerBeetle; HostLimits::check_invariants_every), and
+// the simulator checks every live node once more when the run ends.
 //
 // Timers: the node has one deadline (poll_timeout()); the host keeps exactly one pending
 // timer event for it. When the deadline changes the generation is raised and a new event
@@ -53,11 +54,18 @@ NodeHost::~NodeHost() = default;
 void NodeHost::start_process() {
   storage_ = std::make_unique<store::TypedStorage>(store_);
   core::DriverOptions driver_options;
+  driver_options.check_invariants_every = limits_.check_invariants_every;
   driver_options.pipelined = true;  // as production runs it
   driver_options.commits_in_flight_max = core::pipelined_commits_max;
   driver_ = std::make_unique<core::NodeDriver>(
       options_, ring_, *storage_, derive_seed(seed_, Stream::node, index_, incarnation_),
       driver_options);
+}
+
+void NodeHost::check_invariants() {
+  VIGIL_ASSERT(state_ != ProcessState::crashed && driver_ != nullptr, "check of a crashed node");
+  driver_->node().check_invariants();
+  invariant_checks_ += 1;
 }
 
 core::Now NodeHost::now(std::int64_t now_us) const {
@@ -135,6 +143,7 @@ void NodeHost::crash() {
   for (const auto& entry : driver_->node().counters()) {
     retired_counters_.add(entry.counter, entry.value);
   }
+  invariant_checks_ += driver_->invariant_checks();
   driver_.reset();
   storage_.reset();
   // A crash during fsyncs: of the commits in flight, a prefix may have reached the disk.
@@ -192,6 +201,7 @@ void NodeHost::add_counters(std::map<std::string, std::uint64_t>& out) const {
   out["store_commits"] += commits_;
   out["store_commit_failures"] += commit_failures_;
   out["paused_inputs_dropped"] += held_dropped_;
+  out["invariant_checks"] += invariant_checks_ + (driver_ ? driver_->invariant_checks() : 0);
 }
 
 }  // namespace vigil::sim

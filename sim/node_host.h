@@ -20,6 +20,7 @@
 #include "sim/scenario.h"
 #include "core/ring/ring.h"
 #include "sim/event_queue.h"
+#include "sim/invariant_interval.h"
 #include "sim/sim_clock.h"
 #include "store/memory_store.h"
 
@@ -48,6 +49,8 @@ struct HostEffects {
 
 struct HostLimits {
   std::size_t held_events_max = 100000;  // inputs waiting while paused; beyond: dropped
+  // Not a bound but the checking depth; here so that the host has one options struct.
+  std::uint64_t check_invariants_every = sim_invariant_interval;
 };
 
 class NodeHost {
@@ -84,6 +87,9 @@ class NodeHost {
   // Keeps an input that arrived while paused; false (and counted) at the bound.
   bool hold(Event event);
 
+  // A full check of the node's invariants now (the end of a run). REQUIRES: not crashed.
+  void check_invariants();
+
   ProcessState state() const { return state_; }
   std::uint32_t index() const { return index_; }
   const core::NodeId& id() const { return options_.id; }
@@ -95,7 +101,7 @@ class NodeHost {
   std::vector<core::PeerStatus> members(std::int64_t now_us) const;
 
   // The node's counters plus those of every earlier incarnation, and the host's own
-  // (commits, commit failures, held, dropped).
+  // (commits, commit failures, held, dropped, invariant checks).
   void add_counters(std::map<std::string, std::uint64_t>& out) const;
 
  private:
@@ -131,6 +137,8 @@ class NodeHost {
   std::uint64_t commit_failures_ = 0;
   std::uint64_t inputs_ = 0;
   std::uint64_t held_dropped_ = 0;
+  // Full checks of the node's invariants: by the drivers of earlier lives, and at the end.
+  std::uint64_t invariant_checks_ = 0;
 };
 
 }  // namespace vigil::sim

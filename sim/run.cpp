@@ -68,6 +68,7 @@ RunRecord run_scenario(const Scenario& scenario, std::uint64_t seed, const RunOp
 
   const double wall_start_s = options.wall_seconds ? options.wall_seconds() : 0;
   SimulationOptions simulation_options;
+  simulation_options.check_invariants_every = options.check_invariants_every;
   simulation_options.trace = options.trace;
   EventHashLog first_log;
   if (options.check_determinism) simulation_options.hash_log = &first_log;
@@ -90,6 +91,7 @@ RunRecord run_scenario(const Scenario& scenario, std::uint64_t seed, const RunOp
     // describes the first event that differs.
     std::optional<SimulationOptions::Described> second_line;
     SimulationOptions second;
+    second.check_invariants_every = options.check_invariants_every;
     second.compare_with = &first_log;
     second.first_difference = &second_line;
     const SimulationResult again = simulate(scenario, seed, second);

@@ -15,6 +15,7 @@
 #include "core/membership/membership.h"
 #include "core/status.h"
 #include "sim/checkers.h"
+#include "sim/invariant_interval.h"
 #include "sim/scenario.h"
 
 namespace vigil::sim {
@@ -56,6 +57,7 @@ struct RunRecord {
 
 struct RunOptions {
   bool check_determinism = false;  // run the seed twice and compare the trace hashes
+  std::uint64_t check_invariants_every = sim_invariant_interval;  // sim/invariant_interval.h
   std::ostream* trace = nullptr;   // the first run's trace, one line per event
   std::ostream* history = nullptr; // the first run's history as JSON lines
   // Seconds on some monotonic clock, read before and after the runs for `wall_s`. sim/

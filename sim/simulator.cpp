@@ -139,7 +139,7 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed,
         core::to_micros(node_options.request_timeout) + limits_.client_timeout_slack_us;
     hosts_.push_back(std::make_unique<NodeHost>(
         i, node_options, ring, seed, SimClock(epoch_us + clock_random.uniform_range(-1000, 1000)),
-        HostLimits{}, scenario.disk));
+        HostLimits{.check_invariants_every = options.check_invariants_every}, scenario.disk));
     index_of_.emplace(ids[i], i);
   }
 }
@@ -170,6 +170,11 @@ SimulationResult Simulation::run() {
     if (options_.trace != nullptr) trace(event);
     if (options_.hash_log != nullptr || options_.first_difference != nullptr) note_hash(event);
     dispatch(std::move(event), false);
+  }
+
+  // The inputs since each node's last periodic check have not been checked yet.
+  for (const auto& host : hosts_) {
+    if (host->state() != ProcessState::crashed) host->check_invariants();
   }
 
   SimulationResult result;

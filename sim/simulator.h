@@ -13,6 +13,7 @@
 
 #include "core/membership/membership.h"
 #include "sim/history.h"
+#include "sim/invariant_interval.h"
 #include "sim/scenario.h"
 
 namespace vigil::sim {
@@ -25,6 +26,9 @@ struct EventHashLog {
 };
 
 struct SimulationOptions {
+  // Each node's invariants after every Kth input (sim_invariant_interval, node_host.h), and
+  // once more for every live node at the end. Does not change the trace.
+  std::uint64_t check_invariants_every = sim_invariant_interval;
   std::ostream* trace = nullptr;  // when set, one line per processed event
   EventHashLog* hash_log = nullptr;
   // When set, a run that is compared against an earlier run's log as it goes: the trace

@@ -144,6 +144,24 @@ TEST(Simulator, TraceHasOneLinePerEvent) {
   EXPECT_NE(text.find("ReplicaWrite"), std::string::npos);
 }
 
+// The invariants' cadence (sim/invariant_interval.h) changes how often they are checked and
+// nothing else: the trace is the same, and every input is checked at 1.
+TEST(Simulator, InvariantCadenceChangesOnlyTheChecks) {
+  Scenario scenario = small_scenario();
+  scenario.duration = seconds(2);
+  scenario.faults.push_back(fault_at(seconds(1), FaultKind::crash, "n2"));
+  SimulationOptions every_input;
+  every_input.check_invariants_every = 1;
+  const SimulationResult checked = simulate(scenario, 5, every_input);
+  const SimulationResult sampled = simulate(scenario, 5);
+  EXPECT_EQ(checked.trace_hash, sampled.trace_hash);
+  // Every input of every life, plus one check per node at the end (the run's end restarts
+  // the crashed n2, so all three are live).
+  EXPECT_EQ(counter(checked, "invariant_checks"), counter(checked, "node_inputs") + 3);
+  EXPECT_GT(counter(sampled, "invariant_checks"), counter(sampled, "node_inputs") / 8);
+  EXPECT_LT(counter(sampled, "invariant_checks"), counter(sampled, "node_inputs") / 4);
+}
+
 // Crashes lose what was not committed, never what a node acknowledged: a write
 // acknowledged by W = 2 replicas is durable on both, so a crash of one loses nothing.
 TEST(Simulator, CrashAndRestartLoseNoAcknowledgedWrite) {
