@@ -10,6 +10,7 @@
 
 #include "store/typed_storage.h"
 
+#include <functional>
 #include <utility>
 
 #include "core/wire/codec.h"
@@ -25,11 +26,15 @@ Status stored_state_corrupt(const core::Key& key, const Status& cause) {
 }
 
 // A stored hint as the node sees it; corruption when its state does not decode.
-Result<std::vector<core::StoredHint>> typed_hints(Result<std::vector<HintRecord>> records) {
+// The records decoded, but none that `skip` names.
+Result<std::vector<core::StoredHint>> typed_hints(
+    Result<std::vector<HintRecord>> records,
+    const std::function<bool(std::uint64_t)>& skip = {}) {
   if (!records.ok()) return records.status();
   std::vector<core::StoredHint> hints;
   hints.reserve(records->size());
   for (HintRecord& record : *records) {
+    if (skip && skip(record.id)) continue;
     Result<core::SiblingSet> state = core::decode_sibling_set(record.state);
     if (!state.ok()) {
       return core::error(core::Code::corruption, "stored hint " + std::to_string(record.id) +
@@ -109,9 +114,10 @@ Status TypedStorage::erase_hint(std::uint64_t id) {
   return store_.apply(batch);
 }
 
-Result<std::vector<core::StoredHint>> TypedStorage::hints_for(const core::NodeId& target,
-                                                             std::size_t limit) {
-  return typed_hints(store_.hints_for(target, limit));
+Result<std::vector<core::StoredHint>> TypedStorage::hints_for(
+    const core::NodeId& target, std::size_t limit,
+    const std::function<bool(std::uint64_t)>& skip) {
+  return typed_hints(store_.hints_for(target, limit), skip);
 }
 
 Result<std::vector<core::StoredHint>> TypedStorage::hints_after(std::uint64_t after_id,

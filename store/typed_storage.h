@@ -45,8 +45,9 @@ class TypedStorage final : public core::CommittableStorage {
 
   Status write_hint(const core::StoredHint& hint) override;
   Status erase_hint(std::uint64_t id) override;
-  Result<std::vector<core::StoredHint>> hints_for(const core::NodeId& target,
-                                                  std::size_t limit) override;
+  Result<std::vector<core::StoredHint>> hints_for(
+      const core::NodeId& target, std::size_t limit,
+      const std::function<bool(std::uint64_t id)>& skip) override;
   Result<std::vector<core::StoredHint>> hints_after(std::uint64_t after_id,
                                                     std::size_t limit) override;
   Result<std::uint64_t> hint_count() override;

@@ -88,7 +88,9 @@ void send_round(HandoffState& state, const Now& now, const NodeId& target) {
   HintTarget& bookkeeping = state.targets[target];
   const std::uint32_t in_flight_max = state.context.options.hints.replay_in_flight_max;
   if (bookkeeping.in_flight >= in_flight_max || bookkeeping.held == 0) return;
-  auto hints = state.context.storage.hints_for(target, in_flight_max);
+  // The hints in flight are among the first in_flight_max and are not sent again.
+  auto hints = state.context.storage.hints_for(
+      target, in_flight_max, [&state](std::uint64_t id) { return state.in_flight.contains(id); });
   if (!hints.ok()) {
     // A corrupt record (or an unreadable store): the next check rescans and cleans up.
     state.context.counters.add(hints.status().code() == Code::corruption
@@ -100,7 +102,6 @@ void send_round(HandoffState& state, const Now& now, const NodeId& target) {
   }
   for (const StoredHint& hint : *hints) {
     if (bookkeeping.in_flight >= in_flight_max) break;
-    if (state.in_flight.contains(hint.id)) continue;
     if (expired(hint, now)) {
       drop_hint(state, hint, "hints_expired");
       state.expired_targets.insert(hint.target);

@@ -5,6 +5,7 @@
 // leaves the node (group commit; rule 3: durable before acknowledged). The node never calls
 // commit: only core::NodeDriver does, through CommittableStorage below.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,8 +98,13 @@ class NodeStorage {
   // is corruption naming the hint id.
   virtual Status write_hint(const StoredHint& hint) = 0;  // insert or replace by id
   virtual Status erase_hint(std::uint64_t id) = 0;        // absent: not an error
-  // In id order: the hints for `target`, at most `limit`; all hints after `after_id`.
-  virtual Result<std::vector<StoredHint>> hints_for(const NodeId& target, std::size_t limit) = 0;
+  // In id order: of the first `limit` hints for `target`, those whose id `skip` does not
+  // name (an empty `skip` names none; a skipped hint is not decoded -- a delivery round
+  // passes over the hints already in flight, which were decoded when they were sent);
+  // all hints after `after_id`.
+  virtual Result<std::vector<StoredHint>> hints_for(
+      const NodeId& target, std::size_t limit,
+      const std::function<bool(std::uint64_t id)>& skip) = 0;
   virtual Result<std::vector<StoredHint>> hints_after(std::uint64_t after_id,
                                                       std::size_t limit) = 0;
   virtual Result<std::uint64_t> hint_count() = 0;

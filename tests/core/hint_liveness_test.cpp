@@ -106,7 +106,7 @@ TEST(HintLiveness, ALostDeliveryDoesNotStallTheOtherHintsForItsTarget) {
   const auto third = holder.sent();  // back to replay_in_flight_max, the lost hint first
   ASSERT_EQ(third.size(), 2u);
   EXPECT_EQ(third[0], first[0]);
-  auto stored = holder.storage().hints_for("n2", 100);
+  auto stored = holder.storage().hints_for("n2", 100, {});
   ASSERT_TRUE(stored.ok());
   ASSERT_FALSE(stored->empty());
   EXPECT_EQ(stored->front().id, first[0]);
