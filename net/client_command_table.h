@@ -45,9 +45,29 @@ class Responder {
   bool answered_ = false;
 };
 
+// The error reply for a node reply that is not ok: its metrics kind ("unavailable"), its
+// code ("UNAVAILABLE") and the text after the code.
+struct FailureLine {
+  std::string_view kind;
+  std::string code;
+  std::string text;
+};
+FailureLine failure_line(const core::ClientReply& reply);
+
 using ResponderPtr = std::shared_ptr<Responder>;
 using Arguments = std::vector<std::string>;
 using Handler = void (*)(const ResponderPtr&, ClientSession&, Arguments&);
+
+// One argument as COMMAND DOCS describes it (Redis 7's shape), so redis-cli's hints show
+// the syntax Vigil accepts: "SET key value [NX|XX] [GET]".
+struct Argument {
+  std::string_view name;
+  std::string_view type;  // "key", "string", "integer", "pure-token", "oneof", "block"
+  std::string_view token = {};  // the literal the client types ("NX"); pure-token only
+  bool optional = false;
+  bool multiple = false;
+  std::vector<Argument> choices = {};  // oneof: the alternatives; block: its parts
+};
 
 struct Command {
   std::string_view name;  // lower case
@@ -59,7 +79,7 @@ struct Command {
   int key_step = 0;
   std::string_view group;    // COMMAND DOCS' group ("string", "connection", ...)
   std::string_view summary;  // COMMAND DOCS' summary
-  std::vector<std::pair<std::string_view, std::string_view>> arguments;  // name, type
+  std::vector<Argument> arguments;
   bool reaches_node = false;  // its metrics carry the session's consistency level
   Handler handler = nullptr;
 };
@@ -67,11 +87,33 @@ struct Command {
 // Every command, ordered by name.
 const std::vector<Command>& command_table();
 const Command* find_command(std::string_view lower_case_name);
+
+// Redis commands Vigil knows and refuses, each with its reason (client_commands_refused.cpp).
+// They are not in command_table(): COMMAND describes only what Vigil supports. MULTI,
+// EXEC and DISCARD read or change ClientSession::transaction_refused, so they are barriers.
+struct RefusedCommand {
+  std::string_view name;  // lower case
+  bool barrier = false;
+  Handler handler = nullptr;
+};
+const RefusedCommand* find_refused_command(std::string_view lower_case_name);
+// The answer to a command sent after a refused MULTI (and before EXEC or DISCARD): the
+// command is not run. False when the session is not in a refused transaction or the
+// command is one that ends or repeats it.
+bool refuse_inside_transaction(const ResponderPtr& responder, const ClientSession& session,
+                               std::string_view lower_case_name);
+
 std::string to_lower(std::string_view text);
 
 // Checks a key or value against the configured limits; false after answering the error.
 bool check_key(const ResponderPtr& responder, std::string_view key);
 bool check_value(const ResponderPtr& responder, std::string_view value);
+
+// Whether a plain SET or DEL takes the coordinating replica's context
+// (client.set_context: coordinator) rather than reading first.
+bool coordinator_context(const ResponderPtr& responder);
+bool is_read_miss(const core::ClientReply& reply);  // absent, or only tombstones
+bool read_ok(const core::ClientReply& reply);       // ok or not_found
 
 // Sends one request to the node; `done` runs on the loop thread only while the server is
 // alive (a reply delivered after stop() is dropped).
@@ -90,6 +132,7 @@ void handle_hello(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_consistency(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_get(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_set(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_mset(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_del(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_exists(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_mget(const ResponderPtr&, ClientSession&, Arguments&);
@@ -99,5 +142,11 @@ void handle_vdel(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_info(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_command(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_config(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_multi(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_exec(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_discard(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_watch(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_flush(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_msetnx(const ResponderPtr&, ClientSession&, Arguments&);
 
 }  // namespace vigil::net::commands

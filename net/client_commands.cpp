@@ -60,30 +60,30 @@ void Responder::fail(std::string_view kind, std::string_view line) {
   send(resp::error(line));
 }
 
-void Responder::fail_with(const core::ClientReply& reply) {
+FailureLine failure_line(const core::ClientReply& reply) {
   const std::string counts = std::to_string(reply.replicas_answered) + " of " +
                              std::to_string(reply.replicas_needed) + " replicas answered";
   const std::string& message = reply.status.message();
   switch (reply.status.code()) {
     case core::Code::unavailable:
-      fail("unavailable", "UNAVAILABLE quorum not reached: " + counts + " (" + message + ")");
-      return;
+      return {"unavailable", "UNAVAILABLE", "quorum not reached: " + counts + " (" + message + ")"};
     case core::Code::timeout:
-      fail("timeout", "TIMEOUT no quorum within the request timeout: " + counts + " (" +
-                          message + ")");
-      return;
-    case core::Code::invalid_argument: fail("syntax", "ERR " + message); return;
+      return {"timeout", "TIMEOUT",
+              "no quorum within the request timeout: " + counts + " (" + message + ")"};
+    case core::Code::invalid_argument: return {"syntax", "ERR", message};
     case core::Code::resource_exhausted:
-      fail("refused", "ERR resource exhausted: " + message);
-      return;
+      return {"refused", "ERR", "resource exhausted: " + message};
     case core::Code::failed_precondition:
-      fail("refused", "ERR node refuses the request: " + message);
-      return;
+      return {"refused", "ERR", "node refuses the request: " + message};
     default:
-      fail("internal", "ERR " + std::string(core::code_name(reply.status.code())) + ": " +
-                           message);
-      return;
+      return {"internal", "ERR",
+              std::string(core::code_name(reply.status.code())) + ": " + message};
   }
+}
+
+void Responder::fail_with(const core::ClientReply& reply) {
+  const FailureLine line = failure_line(reply);
+  fail(line.kind, line.code + " " + line.text);
 }
 
 bool check_key(const ResponderPtr& responder, std::string_view key) {
@@ -271,7 +271,12 @@ CommandOrder command_order(const std::vector<std::string>& arguments) {
   if (arguments.empty()) return order;
   const std::string name = commands::to_lower(arguments[0]);
   const commands::Command* command = commands::find_command(name);
-  if (command == nullptr || !commands::arity_ok(command->arity, arguments.size())) return order;
+  if (command == nullptr) {
+    const commands::RefusedCommand* refused = commands::find_refused_command(name);
+    order.barrier = refused != nullptr && refused->barrier;
+    return order;
+  }
+  if (!commands::arity_ok(command->arity, arguments.size())) return order;
   if (command->first_key <= 0) {
     order.barrier = command->group == "connection" && name != "ping" && name != "echo";
     return order;
@@ -291,11 +296,19 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
   VIGIL_ASSERT(!arguments.empty(), "execute_command without a command name");
   const std::string name = commands::to_lower(arguments[0]);
   const commands::Command* command = commands::find_command(name);
+  const commands::RefusedCommand* refused =
+      command == nullptr ? commands::find_refused_command(name) : nullptr;
   const std::string consistency = command != nullptr && command->reaches_node
                                       ? std::string(consistency_name(session.consistency))
                                       : "none";
   auto responder = std::make_shared<commands::Responder>(
-      environment, command != nullptr ? name : "unknown", consistency, std::move(reply));
+      environment, command != nullptr || refused != nullptr ? name : "unknown", consistency,
+      std::move(reply));
+  if (commands::refuse_inside_transaction(responder, session, name)) return;
+  if (refused != nullptr) {
+    refused->handler(responder, session, arguments);
+    return;
+  }
   if (command == nullptr) {
     responder->fail("unknown_command", commands::unknown_command_line(arguments));
     return;

@@ -37,9 +37,13 @@ struct ClientSession {
   core::Consistency consistency = core::Consistency::default_level;  // quorum_settings R/W
   std::string name;   // CLIENT SETNAME
   bool quit = false;  // QUIT: close once this reply is written
+  // MULTI was refused and neither EXEC nor DISCARD has ended it: the commands sent in
+  // between are refused too, so a transaction never runs in part
+  // (net/client_commands_refused.cpp).
+  bool transaction_refused = false;
 };
 
-// Keys one multi-key command (MGET, DEL, EXISTS) may name: each becomes a node request.
+// Keys one multi-key command (MGET, MSET, DEL, EXISTS) may name: each becomes a node request.
 inline constexpr std::size_t keys_per_command_max = 1024;
 
 // The whole RESP reply (bytes), exactly once.
@@ -54,8 +58,8 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
 // How a request takes its place in its connection's order (core/node/session_order.h):
 // the keys it reads or writes (from the command table's key positions), and whether it is
 // a barrier. Barriers are the connection commands that read or change the session's state
-// (CONSISTENCY, CLIENT, HELLO, SELECT, AUTH, QUIT): the commands after them must see the
-// new state, and the ones before them the old. PING, ECHO, INFO, COMMAND and CONFIG touch
+// (CONSISTENCY, CLIENT, HELLO, SELECT, AUTH, QUIT, and the refused MULTI, EXEC, DISCARD):
+// the commands after them must see the new state, and the ones before them the old. PING, ECHO, INFO, COMMAND and CONFIG touch
 // no key and no session state; unknown commands and wrong arities are answered at once
 // with an error; all of these only wait for earlier barriers.
 struct CommandOrder {

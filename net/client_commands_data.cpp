@@ -1,5 +1,5 @@
-// The commands that reach the node: GET, SET, DEL, EXISTS, MGET and the causal commands
-// VGET, VSET, VDEL (docs/client-protocol.md).
+// The commands that reach the node: GET, DEL, EXISTS, MGET and the causal commands
+// VGET, VSET, VDEL (docs/client-protocol.md); SET and MSET are client_commands_set.cpp.
 //
 // Theory of operation. Plain Redis commands carry no causal context, but in siblings mode
 // a write without one cannot supersede anything (core/versions/version.h): SET k v repeated
@@ -36,8 +36,6 @@
 
 namespace vigil::net::commands {
 
-namespace {
-
 bool is_read_miss(const core::ClientReply& reply) {
   return reply.status.code() == core::Code::not_found ||
          (reply.status.ok() && reply.values.empty());
@@ -46,6 +44,12 @@ bool is_read_miss(const core::ClientReply& reply) {
 bool read_ok(const core::ClientReply& reply) {
   return reply.status.ok() || reply.status.code() == core::Code::not_found;
 }
+
+bool coordinator_context(const ResponderPtr& responder) {
+  return responder->environment().config.client.set_context == core::SetContext::coordinator;
+}
+
+namespace {
 
 // Reads every key (one node request each) and calls `finish` with the replies in key
 // order once all are in.
@@ -106,10 +110,6 @@ void handle_get(const ResponderPtr& responder, ClientSession& session, Arguments
 
 namespace {
 
-bool coordinator_context(const ResponderPtr& responder) {
-  return responder->environment().config.client.set_context == core::SetContext::coordinator;
-}
-
 // DEL under set_context: coordinator: one delete per key without a context.
 void delete_each(const ResponderPtr& responder, core::Consistency consistency,
                  std::vector<std::string> keys) {
@@ -135,40 +135,7 @@ void delete_each(const ResponderPtr& responder, core::Consistency consistency,
   }
 }
 
-void write_one(const ResponderPtr& responder, core::Consistency consistency, std::string key,
-               std::string value, std::optional<core::VectorClock> context) {
-  submit(responder, core::ClientOp::put, consistency, std::move(key), std::move(value),
-         std::move(context), [responder](const core::ClientReply& write) {
-           if (!write.status.ok()) return responder->fail_with(write);
-           responder->send(resp::simple("OK"));
-         });
-}
-
 }  // namespace
-
-void handle_set(const ResponderPtr& responder, ClientSession& session, Arguments& arguments) {
-  if (arguments.size() > 3) {
-    responder->fail("syntax", "ERR SET options are not supported by Vigil (got '" +
-                                  arguments[3] +
-                                  "'; EX, PX, NX, XX, GET, KEEPTTL are not implemented): "
-                                  "use SET key value");
-    return;
-  }
-  if (!check_key(responder, arguments[1]) || !check_value(responder, arguments[2])) return;
-  const core::Consistency consistency = session.consistency;
-  if (coordinator_context(responder)) {
-    write_one(responder, consistency, std::move(arguments[1]), std::move(arguments[2]),
-              std::nullopt);
-    return;
-  }
-  std::string key = arguments[1];
-  submit(responder, core::ClientOp::get, consistency, std::move(arguments[1]), {}, std::nullopt,
-         [responder, consistency, key = std::move(key), value = std::move(arguments[2])](
-             const core::ClientReply& read) mutable {
-           if (!read_ok(read)) return responder->fail_with(read);
-           write_one(responder, consistency, std::move(key), std::move(value), read.context);
-         });
-}
 
 void handle_del(const ResponderPtr& responder, ClientSession& session, Arguments& arguments) {
   if (!check_keys(responder, arguments, 1)) return;

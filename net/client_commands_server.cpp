@@ -37,12 +37,13 @@ const std::vector<Command>& command_table() {
        "Get or set this connection's consistency level: one, quorum, all",
        {{"level", "string"}}, false, handle_consistency},
       {"del", -2, {"write"}, 1, -1, 1, "generic",
-       "Delete keys (read, then delete with the context read); the count of keys deleted",
-       {{"key", "key"}}, true, handle_del},
+       "Delete keys, one delete per key; the count of keys that held a value",
+       {{.name = "key", .type = "key", .multiple = true}}, true, handle_del},
       {"echo", 2, {"fast"}, 0, 0, 0, "connection", "Echo the message", {{"message", "string"}},
        false, handle_echo},
       {"exists", -2, {"readonly", "fast"}, 1, -1, 1, "generic",
-       "The count of the keys that exist", {{"key", "key"}}, true, handle_exists},
+       "The count of the keys that exist",
+       {{.name = "key", .type = "key", .multiple = true}}, true, handle_exists},
       {"get", 2, {"readonly", "fast"}, 1, 1, 1, "string",
        "Get a key's value (one sibling if there are several; VGET shows all)",
        {{"key", "key"}}, true, handle_get},
@@ -52,16 +53,33 @@ const std::vector<Command>& command_table() {
        "Server, clients, stats, commandstats, ring and Vigil figures",
        {{"section", "string"}}, false, handle_info},
       {"mget", -2, {"readonly", "fast"}, 1, -1, 1, "string", "Get the values of keys",
-       {{"key", "key"}}, true, handle_mget},
+       {{.name = "key", .type = "key", .multiple = true}}, true, handle_mget},
+      {"mset", -3, {"write"}, 1, -1, 2, "string",
+       "Set several keys, each with its own quorum; OK only when every key reached W, "
+       "otherwise an error naming the keys not written (not atomic across keys)",
+       {{.name = "data",
+         .type = "block",
+         .multiple = true,
+         .choices = {{"key", "key"}, {"value", "string"}}}},
+       true, handle_mset},
       {"ping", -1, {"fast", "stale"}, 0, 0, 0, "connection", "PONG, or the message",
-       {{"message", "string"}}, false, handle_ping},
+       {{.name = "message", .type = "string", .optional = true}}, false, handle_ping},
       {"quit", -1, {"loading", "stale", "fast"}, 0, 0, 0, "connection", "Close the connection",
        {}, false, handle_quit},
       {"select", 2, {"loading", "stale", "fast"}, 0, 0, 0, "connection",
        "Only database 0 exists", {{"index", "integer"}}, false, handle_select},
       {"set", -3, {"write"}, 1, 1, 1, "string",
-       "Set a key's value (read, then write with the context read); no options",
-       {{"key", "key"}, {"value", "string"}}, true, handle_set},
+       "Set a key's value; NX/XX/GET read at quorum first, then write with that read's "
+       "context (not atomic: two NX writers can both succeed, as siblings); no expiry yet",
+       {{"key", "key"},
+        {"value", "string"},
+        {.name = "condition",
+         .type = "oneof",
+         .optional = true,
+         .choices = {{.name = "nx", .type = "pure-token", .token = "NX"},
+                     {.name = "xx", .type = "pure-token", .token = "XX"}}},
+        {.name = "get", .type = "pure-token", .token = "GET", .optional = true}},
+       true, handle_set},
       {"vdel", 3, {"write"}, 1, 1, 1, "string",
        "Delete with a causal context from VGET (\"\" = blind); the new context",
        {{"key", "key"}, {"context", "string"}}, true, handle_vdel},
@@ -98,6 +116,33 @@ void append_command_info(std::string& out, const Command& command) {
                                                                                 // subcommands
 }
 
+void append_argument_docs(std::string& out, const Argument& argument) {
+  std::vector<std::string_view> flags;
+  if (argument.optional) flags.push_back("optional");
+  if (argument.multiple) flags.push_back("multiple");
+  const std::size_t fields = 2 + (argument.token.empty() ? 0 : 1) + (flags.empty() ? 0 : 1) +
+                             (argument.choices.empty() ? 0 : 1);
+  resp::append_array_header(out, fields * 2);
+  resp::append_bulk(out, "name");
+  resp::append_bulk(out, argument.name);
+  resp::append_bulk(out, "type");
+  resp::append_bulk(out, argument.type);
+  if (!argument.token.empty()) {
+    resp::append_bulk(out, "token");
+    resp::append_bulk(out, argument.token);
+  }
+  if (!flags.empty()) {
+    resp::append_bulk(out, "flags");
+    resp::append_array_header(out, flags.size());
+    for (std::string_view flag : flags) resp::append_simple(out, flag);
+  }
+  if (!argument.choices.empty()) {
+    resp::append_bulk(out, "arguments");
+    resp::append_array_header(out, argument.choices.size());
+    for (const Argument& choice : argument.choices) append_argument_docs(out, choice);
+  }
+}
+
 void append_command_docs(std::string& out, const Command& command) {
   resp::append_bulk(out, command.name);
   resp::append_array_header(out, 8);
@@ -109,13 +154,7 @@ void append_command_docs(std::string& out, const Command& command) {
   resp::append_bulk(out, command.group);
   resp::append_bulk(out, "arguments");
   resp::append_array_header(out, command.arguments.size());
-  for (const auto& [name, type] : command.arguments) {
-    resp::append_array_header(out, 4);
-    resp::append_bulk(out, "name");
-    resp::append_bulk(out, name);
-    resp::append_bulk(out, "type");
-    resp::append_bulk(out, type);
-  }
+  for (const Argument& argument : command.arguments) append_argument_docs(out, argument);
 }
 
 // The commands named in arguments[from...], or all of them.

@@ -18,9 +18,9 @@ namespace vigil::net {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> error_kinds = {
-    "internal", "invalid_context", "refused",  "syntax",         "timeout",
-    "too_large", "unavailable",    "unknown_command", "wrong_arity"};
+constexpr std::array<std::string_view, 10> error_kinds = {
+    "internal",  "invalid_context", "refused",         "syntax",      "timeout",
+    "too_large", "unavailable",     "unknown_command", "unsupported", "wrong_arity"};
 
 constexpr std::array<PeerConnectionState, 4> connection_states = {
     PeerConnectionState::disconnected, PeerConnectionState::connecting,

@@ -28,7 +28,8 @@ class Metrics {
   // parsed to its reply being ready (before it is written).
   void record_command(std::string_view command, std::string_view consistency, double seconds);
   // One error reply, by kind: "unknown_command", "wrong_arity", "syntax", "too_large",
-  // "invalid_context", "unavailable", "timeout", "refused", "internal".
+  // "invalid_context", "unavailable", "timeout", "refused", "internal", "unsupported" (a
+  // Redis command Vigil refuses on purpose: MULTI, FLUSHDB, ...).
   void record_error(std::string_view kind);
 
   void connection_opened() { ++connections_open_; ++connections_accepted_; }

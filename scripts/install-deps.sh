@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libbenchmark-dev
   libhiredis-dev redis-tools redis-server
+  python3-redis  # redis-py 4.3: tests/clients/redis_py_test.py, a real client library's calls
   jq
   prometheus  # promtool: tests/docs check docs/alerts.yaml with `promtool check rules`
 )

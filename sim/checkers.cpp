@@ -177,7 +177,27 @@ void add_example(CheckResult& result, std::string text) {
 
 }  // namespace
 
-CheckResult check_no_lost_writes(const History& history, WorkloadMode mode) {
+namespace {
+
+// For each operation of `ops`: whether a delete that may have taken effect (not refused,
+// not a final read) was invoked after it.
+std::vector<bool> deleted_after(const KeyOperations& ops) {
+  std::vector<bool> after(ops.operations.size(), false);
+  bool seen = false;
+  for (std::size_t i = ops.operations.size(); i-- > 0;) {
+    after[i] = seen;
+    const Operation& op = *ops.operations[i];
+    seen = seen || (op.op == core::ClientOp::del && !op.final_read &&
+                    op.outcome != Outcome::failed);
+  }
+  return after;
+}
+
+}  // namespace
+
+CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
+                                 core::WriteCondition put_condition) {
+  const bool nx = mode == WorkloadMode::set && put_condition == core::WriteCondition::if_absent;
   CheckResult result;
   result.name = "no_lost_writes";
   std::uint64_t acknowledged = 0, lost = 0, excused = 0, keys_unverified = 0;
@@ -192,6 +212,7 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode) {
         mode == WorkloadMode::set && final_read != nullptr
             ? newest_write_end_us(ops, *final_read, writers_of(ops))
             : -1;
+    const std::vector<bool> deleted = nx ? deleted_after(ops) : std::vector<bool>{};
     bool unverified = false;
     for (std::size_t i = 0; i < ops.operations.size(); ++i) {
       const Operation& put = *ops.operations[i];
@@ -200,8 +221,10 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode) {
       // rmw: a delete invoked after the put was invoked; blind: a write invoked after the
       // put completed (one invoked before could have been ordered either side of it).
       // set: a surviving write (or delete) may be ordered after it.
+      // nx: only a delete (see checkers.h).
       const bool superseded =
-          mode == WorkloadMode::set
+          nx ? deleted[i] && !kept.contains(put.element)
+          : mode == WorkloadMode::set
               ? !kept.contains(put.element) && survivor_end_us > put.invoked_us
           : writes_own_value(mode)  ? ops.superseded_last_us[i] >= put.completed_us
                                     : ops.superseded_last_us[i] >= 0;
@@ -284,7 +307,7 @@ namespace {
 CheckResult run_history_check(const Scenario& scenario, const History& history,
                               const CheckSpec& check) {
   if (check.name == "no_lost_writes") {
-    return check_no_lost_writes(history, scenario.workload.mode);
+    return check_no_lost_writes(history, scenario.workload.mode, scenario.workload.put_condition);
   }
   if (check.name == "no_resurrection") {
     return check_no_resurrection(history, scenario.workload.mode, scenario.workload.set_context,

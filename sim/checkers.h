@@ -49,7 +49,13 @@ inline constexpr std::size_t check_examples_max = 5;
 void for_each_element(const std::vector<core::Value>& values, WorkloadMode mode,
                       const std::function<void(std::string_view)>& add);
 
-CheckResult check_no_lost_writes(const History& history, WorkloadMode mode);
+// `put_condition` if_absent (set mode, `condition: nx`): a put writes only over a key read
+// without a live value, with that read's context, so no put ever supersedes another's
+// value: only a delete (not refused, invoked after the put) excuses a missing one. Under
+// siblings mode two NX writers that both saw the key absent are both kept; under
+// last-write-wins one of them is lost, and this rule counts it.
+CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
+                                 core::WriteCondition put_condition = core::WriteCondition::always);
 
 // A read (not a final read) invoked after a put to its key was acknowledged, that does
 // not reflect that put. read_modify_write: unless a delete of the key, not refused, was

@@ -187,7 +187,7 @@ void Loader::load_mix(const YAML::Node& node, Workload& workload) const {
 
 void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
   check_keys(node, "workload",
-             {"clients", "keys", "rate", "mix", "mode", "consistency", "pipeline"});
+             {"clients", "keys", "rate", "mix", "mode", "consistency", "pipeline", "condition"});
   workload.clients = static_cast<std::uint32_t>(
       whole(require(node, "clients", "workload"), "workload.clients", 1, clients_max));
   workload.keys = static_cast<std::uint32_t>(
@@ -210,6 +210,20 @@ void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
     } else {
       refuse(node["mode"], "workload.mode",
              "expected read_modify_write, blind or set, not '" + mode + "'");
+    }
+  }
+  if (node["condition"].IsDefined()) {
+    const std::string condition = scalar(node["condition"], "workload.condition");
+    if (workload.mode != WorkloadMode::set) {
+      refuse(node["condition"], "workload.condition", "only set mode has conditional puts");
+    }
+    if (condition == "nx") {
+      workload.put_condition = core::WriteCondition::if_absent;
+    } else if (condition == "xx") {
+      workload.put_condition = core::WriteCondition::if_present;
+    } else if (condition != "none") {
+      refuse(node["condition"], "workload.condition",
+             "expected none, nx or xx, not '" + condition + "'");
     }
   }
   if (node["consistency"].IsDefined()) {

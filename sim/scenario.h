@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/node/client.h"
+#include "core/node/conditional_write.h"
 #include "config/config.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -74,6 +75,10 @@ struct Workload {
   std::uint32_t pipeline = 0;
   // set mode: cluster.config client.set_context (filled by the loader).
   core::SetContext set_context = core::SetContext::coordinator;
+  // set mode, `condition: nx|xx`: every put is the client port's SET k v NX (or XX): a
+  // read, then core::decide_conditional_write, then the put with the read's context only
+  // when the condition holds (nothing is recorded for a put that was not made).
+  core::WriteCondition put_condition = core::WriteCondition::always;
 };
 
 enum class FaultKind : std::uint8_t {

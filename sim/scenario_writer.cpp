@@ -137,6 +137,10 @@ void write_workload(std::ostream& out, const Workload& workload) {
       << "}\n  mode: " << mode_name(workload.mode)
       << "\n  consistency: " << consistency_name(workload.consistency)
       << "\n  pipeline: " << workload.pipeline << '\n';
+  if (workload.put_condition != core::WriteCondition::always) {
+    out << "  condition: "
+        << (workload.put_condition == core::WriteCondition::if_absent ? "nx" : "xx") << '\n';
+  }
 }
 
 }  // namespace

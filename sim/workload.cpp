@@ -20,7 +20,9 @@
 // node. When the read of a read-modify-write fails, the write is not attempted (it would
 // have no context), and neither is it once the workload is stopping. In set mode
 // (scenario.h) the put writes its own unique value and reads first only under
-// set_context: read; under coordinator a put or delete is one request without a context. With
+// set_context: read; under coordinator a put or delete is one request without a context
+// (workload.condition nx|xx: a put always reads first and writes, with the read's context,
+// only when core::decide_conditional_write says so, as net's SET k v NX|XX does). With
 // workload.pipeline a client keeps one node instead (its connection; sim/scenario.h).
 
 #include "sim/workload.h"
@@ -103,6 +105,19 @@ bool plain_without_read(const Workload& workload) {
 void put(ClientPort& port, const Workload& workload, std::uint32_t client, const Plan& plan) {
   Call write(plan.node, core::ClientOp::put, plan.key);
   write.element = plan.element;
+  if (workload.mode == WorkloadMode::set &&
+      workload.put_condition != core::WriteCondition::always) {  // SET k v NX|XX
+    const auto read =
+        perform(port, workload, client, Call(plan.node, core::ClientOp::get, plan.key));
+    if (!read_succeeded(read) || port.stopping()) return;
+    core::ConditionalWrite decision =
+        core::decide_conditional_write(*read, workload.put_condition);
+    if (!decision.write) return;
+    write.value = plan.element;
+    write.context = std::move(decision.context);
+    perform(port, workload, client, std::move(write));
+    return;
+  }
   if (workload.mode == WorkloadMode::blind || plain_without_read(workload)) {
     write.value = plan.element;
     // Blind means no context at all: an explicit empty one, whatever set_context says.

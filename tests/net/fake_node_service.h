@@ -3,7 +3,8 @@
 // causal contexts (a write whose context covers the key's clock replaces its values;
 // otherwise the value becomes a sibling; a write without one under client.set_context:
 // coordinator uses the key's own clock, as the coordinating replica does), replies posted to the loop (never from inside
-// submit, as the contract says), and switches to answer `unavailable`, to hold the replies
+// submit, as the contract says), and switches to answer `unavailable` (for every key or
+// chosen ones), to hold the replies
 // of chosen keys until release(), and to report membership and store figures.
 // Everything but the atomics is touched only on the io_context's thread.
 
@@ -100,6 +101,7 @@ class FakeNodeService : public NodeService {
   void request_repair() override { ++repairs_requested; }
 
   std::atomic<bool> unavailable{false};
+  std::set<std::string> unavailable_keys;  // requests of these keys answer unavailable
   std::atomic<std::uint64_t> repairs_requested{0};
   core::WallMicros wall_now_us = 1'700'000'000'000'000;  // a fixed wall clock
   std::set<std::string> held_keys_;
@@ -116,7 +118,7 @@ class FakeNodeService : public NodeService {
     core::ClientReply reply;
     reply.id = request.id;
     reply.replicas_needed = 2;
-    if (unavailable) {
+    if (unavailable || unavailable_keys.count(request.key) > 0) {
       ++quorum_failures_;
       reply.status = core::error(core::Code::unavailable, "1 of 3 replicas reachable");
       reply.replicas_answered = 1;

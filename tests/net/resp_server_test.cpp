@@ -22,98 +22,16 @@
 #include "core/wire/codec.h"
 #include "net/causal_context.h"
 #include "tests/net/fake_node_service.h"
+#include "tests/net/resp_harness.h"
 
 namespace vigil::net {
 namespace {
 
-using Reply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
-
-// A server on 127.0.0.1:0 with its loop on a background thread.
-class Harness {
- public:
-  // Runs `fn` on the loop thread and waits for it.
-  template <typename F>
-  auto on_loop(F fn) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto result = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
-    return result.get();
-  }
-
-  explicit Harness(config::Config config = default_config())
-      : service_(io_, config), server_(io_, service_, metrics_, config) {
-    auto bound = server_.start();
-    if (!bound.ok()) throw std::runtime_error(bound.status().to_string());
-    port_ = bound->port();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Harness() {
-    on_loop([this] { server_.stop(); });
-    work_.reset();
-    thread_.join();
-  }
-
-  static config::Config default_config() {
-    config::Config config;
-    config.node.client = {"127.0.0.1", 0};
-    config.limits.value_bytes_max = 1000;
-    config.limits.key_bytes_max = 100;
-    return config;
-  }
-
-  redisContext* connect() {
-    redisContext* context = redisConnect("127.0.0.1", port_);
-    EXPECT_TRUE(context != nullptr && context->err == 0);
-    timeval timeout{10, 0};  // a hang fails the test instead of blocking it
-    redisSetTimeout(context, timeout);
-    contexts_.emplace_back(context, &redisFree);
-    return context;
-  }
-
-  testing::FakeNodeService& service() { return service_; }
-  Metrics& metrics() { return metrics_; }
-  RespServer& server() { return server_; }
-  int port() const { return port_; }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
-  testing::FakeNodeService service_;
-  Metrics metrics_;
-  RespServer server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::vector<std::unique_ptr<redisContext, decltype(&redisFree)>> contexts_;
-};
-
-Reply command(redisContext* context, std::vector<std::string> arguments) {
-  std::vector<const char*> pointers;
-  std::vector<std::size_t> lengths;
-  for (const std::string& argument : arguments) {
-    pointers.push_back(argument.data());
-    lengths.push_back(argument.size());
-  }
-  auto* reply = static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(arguments.size()), pointers.data(), lengths.data()));
-  return Reply(reply, &freeReplyObject);
-}
-
-std::string text(const Reply& reply) {
-  if (!reply) return "<no reply>";
-  switch (reply->type) {
-    case REDIS_REPLY_STATUS: return "+" + std::string(reply->str, reply->len);
-    case REDIS_REPLY_ERROR: return "-" + std::string(reply->str, reply->len);
-    case REDIS_REPLY_STRING: return std::string(reply->str, reply->len);
-    case REDIS_REPLY_INTEGER: return ":" + std::to_string(reply->integer);
-    case REDIS_REPLY_NIL: return "(nil)";
-    default: return "<array>";
-  }
-}
-
-std::string run(redisContext* context, std::vector<std::string> arguments) {
-  return text(command(context, std::move(arguments)));
-}
+using testing::command;
+using testing::Harness;
+using testing::Reply;
+using testing::run;
+using testing::text;
 
 // client.set_context: coordinator (the default) makes SET and DEL one write each, without
 // a context; `read` reads first and writes with the context read.
@@ -173,20 +91,21 @@ TEST(RespServer, AnswersTheBasicCommands) {
 TEST(RespServer, ErrorsUseRedisWording) {
   Harness harness;
   redisContext* c = harness.connect();
-  EXPECT_EQ(run(c, {"FLUSHALL", "x"}),
-            "-ERR unknown command 'FLUSHALL', with args beginning with: 'x' ");
+  EXPECT_EQ(run(c, {"FLUSHEVERYTHING", "x"}),
+            "-ERR unknown command 'FLUSHEVERYTHING', with args beginning with: 'x' ");
   EXPECT_EQ(run(c, {"GET"}), "-ERR wrong number of arguments for 'get' command");
   EXPECT_EQ(run(c, {"GET", "a", "b"}), "-ERR wrong number of arguments for 'get' command");
   EXPECT_EQ(run(c, {"SET", "k", "v", "EX", "10"}),
-            "-ERR SET options are not supported by Vigil (got 'EX'; EX, PX, NX, XX, GET, "
-            "KEEPTTL are not implemented): use SET key value");
+            "-ERR expiry (EX/PX/EXAT/PXAT/KEEPTTL) is not supported yet");
+  EXPECT_EQ(run(c, {"SET", "k", "v", "NX", "XX"}), "-ERR syntax error");
+  EXPECT_EQ(run(c, {"MSET", "a", "1", "b"}), "-ERR wrong number of arguments for 'mset' command");
   EXPECT_EQ(run(c, {"SELECT", "1"}), "-ERR DB index is out of range (Vigil has one keyspace, 0)");
   EXPECT_EQ(run(c, {"GET", ""}), "-ERR empty keys are not supported (a key is 1..100 bytes)");
   EXPECT_EQ(run(c, {"GET", std::string(101, 'k')}),
             "-ERR key is 101 bytes, over the limit of 100 bytes (limits.key_bytes_max)");
   EXPECT_EQ(run(c, {"HELLO", "3"}),
             "-NOPROTO unsupported protocol version (Vigil speaks RESP2)");
-  EXPECT_EQ(harness.on_loop([&] { return harness.metrics().errors().at("wrong_arity"); }), 2u);
+  EXPECT_EQ(harness.on_loop([&] { return harness.metrics().errors().at("wrong_arity"); }), 3u);
   EXPECT_EQ(harness.on_loop([&] { return harness.metrics().errors().at("unknown_command"); }),
             1u);
   // None of these reached the node.
@@ -428,9 +347,9 @@ TEST(RespServer, IntrospectionCommandsAnswerWhatRedisToolsAsk) {
                                                                      // proto-max-bulk-len
   EXPECT_EQ(run(c, {"CONFIG", "SET", "save", ""}).rfind("-ERR CONFIG SET is not supported", 0),
             0u);
-  EXPECT_EQ(run(c, {"COMMAND", "COUNT"}), ":19");
+  EXPECT_EQ(run(c, {"COMMAND", "COUNT"}), ":20");
   Reply commands = command(c, {"COMMAND"});
-  ASSERT_EQ(commands->elements, 19u);
+  ASSERT_EQ(commands->elements, 20u);
   Reply docs = command(c, {"COMMAND", "DOCS", "get", "nosuch"});
   ASSERT_EQ(docs->elements, 2u);
   EXPECT_EQ(std::string(docs->element[0]->str), "get");

@@ -8,8 +8,8 @@
 // (issue 4: no acknowledged write lost over at least 200 seeds each), 100 for the other
 // fault scenarios, 50 for the fault-free baseline, the clock and lossy-network runs and the
 // lww demonstration, which exercise no hint path, and for the clog, slow-link,
-// client-partition and burst scenarios, 10 for the half-hour jitter run and 2 for
-// the 24-hour quiet-day run (seeds_for). The anti-entropy scenarios (antientropy-only,
+// client-partition and burst scenarios and set-nx-partition, 10 for the half-hour jitter
+// run and 2 for the 24-hour quiet-day run (seeds_for). The anti-entropy scenarios (antientropy-only,
 // repair-after-hint-expiry, disk-faults-repaired) get 200 (issue 11), and so do the delete
 // scenarios (deletes-*, issue 13: 3 nodes and 15 simulated seconds each, so cheap).
 // VIGIL_SWEEP_SEEDS=N scales the table (N is the count of the 100-seed scenarios), read when
@@ -74,11 +74,12 @@ std::uint64_t seeds_for(const std::string& stem) {
   // makes its checks quadratic; over 20 s a seed under ASan it timed out CI's blocks.
   // clog-slow-nodes, slow-lossy-link, client-partition, loss-duplication-burst (issue 12):
   // 20 s each, 50 seeds keep them cheap under the sanitizers; docs/scenarios.md has
-  // 100-seed release figures.
+  // 100-seed release figures. set-nx-partition (issue 15): 3 nodes, 12 s; 100 seeds in
+  // docs/scenarios.md.
   static const std::set<std::string> halved{
       "no-faults",       "clock-skew",      "lossy-network",    "lww-lost-writes",
       "pipelined-read-your-writes",         "clog-slow-nodes",  "slow-lossy-link",
-      "client-partition", "loss-duplication-burst"};
+      "client-partition", "loss-duplication-burst", "set-nx-partition"};
   // 30 simulated minutes each (about 2 s per seed under ASan): a tenth, and the 200-seed
   // figure in docs/failure-detection.md comes from a release build.
   static const std::set<std::string> long_runs{"jitter-no-false-failures"};

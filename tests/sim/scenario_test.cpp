@@ -170,6 +170,33 @@ expect: pass
 )", "t.yaml:4:70", "workload.pipeline: 129 is out of range");
 }
 
+// set mode's `condition: nx|xx` makes every put SET k v NX|XX (sim/workload.cpp).
+TEST(ScenarioLoader, AcceptsAPutConditionInSetModeOnly) {
+  const Scenario s = load_ok(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {get: 0.5, put: 0.5}, mode: set, condition: nx}
+checks: [no_lost_writes]
+expect: pass
+)");
+  EXPECT_EQ(s.workload.put_condition, core::WriteCondition::if_absent);
+  EXPECT_EQ(load_ok(minimal_head).workload.put_condition, core::WriteCondition::always);
+  expect_refused(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {put: 1}, condition: nx}
+checks: [no_lost_writes]
+expect: pass
+)", "t.yaml:4:71", "only set mode has conditional puts");
+  expect_refused(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {put: 1}, mode: set, condition: ifabsent}
+checks: [no_lost_writes]
+expect: pass
+)", "t.yaml:4:82", "expected none, nx or xx, not 'ifabsent'");
+}
+
 TEST(ScenarioLoader, RefusesUnknownKeysWhereTheyAre) {
   expect_refused(std::string(minimal_head) + "fualts: []\n", "t.yaml:7:1",
                  "fualts: unknown key");

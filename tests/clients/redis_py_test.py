@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""redis-py (Debian's python3-redis, 4.3) against a running Vigil cluster: the ordinary calls
+of a Python user, and the answers Vigil gives to the ones it does not support.
+
+Usage: redis_py_test.py HOST PORT [HOST PORT ...]  (every node's client port; the first two
+are used). Run by tests/integration/cluster_redis_py_test.cpp, which starts the cluster.
+Exits 0 when every check passed; otherwise prints each failed check and exits 1.
+"""
+
+import sys
+import traceback
+
+import redis
+
+
+def check_strings(r, other):
+    assert r.ping() is True
+    assert r.set("py:s", "hello") is True
+    assert r.get("py:s") == b"hello"
+    assert other.get("py:s") == b"hello", "an acknowledged write is seen through another node"
+    assert r.exists("py:s", "py:absent") == 1
+    assert r.get("py:absent") is None
+    assert r.delete("py:s", "py:absent") == 1
+    assert other.get("py:s") is None
+    big = b"x" * 60000
+    assert r.set("py:big", big) is True
+    assert other.get("py:big") == big
+
+
+def check_mset_mget(r, other):
+    assert r.mset({"py:m1": "a", "py:m2": "b", "py:m3": "c"}) is True
+    assert other.mget("py:m1", "py:m2", "py:absent", "py:m3") == [b"a", b"b", None, b"c"]
+
+
+def check_nx_xx_get(r, other):
+    assert r.set("py:nx", "first", nx=True) is True
+    assert other.set("py:nx", "second", nx=True) is None, "NX on a present key writes nothing"
+    assert r.get("py:nx") == b"first"
+    assert r.set("py:xx-absent", "v", xx=True) is None, "XX on an absent key writes nothing"
+    assert other.get("py:xx-absent") is None
+    assert other.set("py:nx", "third", xx=True) is True
+    assert r.get("py:nx") == b"third"
+    assert r.set("py:nx", "fourth", get=True) == b"third"
+    assert r.set("py:get-absent", "v", get=True) is None
+    assert other.get("py:get-absent") == b"v"
+    r.delete("py:nx")
+    assert other.set("py:nx", "after delete", nx=True) is True, "a deleted key is absent for NX"
+
+
+def check_binary(r, other):
+    key = bytes(range(256))
+    value = bytes(reversed(range(256))) + b"\r\n\x00"
+    assert r.set(key, value) is True
+    assert other.get(key) == value
+    assert r.mset({b"py:\x00bin": b"\xff\r\n"}) is True
+    assert other.mget([b"py:\x00bin"]) == [b"\xff\r\n"]
+
+
+def check_pipeline_without_transaction(r, other):
+    pipe = r.pipeline(transaction=False)
+    pipe.set("py:p", "1").get("py:p").set("py:p", "2").get("py:p").mget("py:p", "py:absent")
+    assert pipe.execute() == [True, b"1", True, b"2", [b"2", None]], "read your writes"
+    assert other.get("py:p") == b"2"
+
+
+def check_pipeline_with_transaction_names_multi(r, other):
+    pipe = r.pipeline()  # transaction=True by default: MULTI ... EXEC
+    pipe.set("py:t", "1").get("py:t")
+    try:
+        pipe.execute()
+    except redis.ResponseError as error:
+        assert "MULTI/EXEC transactions are not supported by Vigil" in str(error), str(error)
+        assert "use a pipeline without a transaction" in str(error), str(error)
+    else:
+        raise AssertionError("a transaction pipeline succeeded")
+    assert other.get("py:t") is None, "nothing inside the refused transaction ran"
+    assert r.get("py:t") is None, "the connection is usable after the refusal"
+
+
+def expect_error(call, *fragments):
+    try:
+        call()
+    except redis.ResponseError as error:
+        for fragment in fragments:
+            assert fragment in str(error), f"{fragment!r} not in {str(error)!r}"
+        return
+    raise AssertionError(f"no error; expected one with {fragments}")
+
+
+def check_clear_refusals(r, other):
+    expect_error(lambda: r.set("py:e", "v", ex=10),
+                 "expiry (EX/PX/EXAT/PXAT/KEEPTTL) is not supported yet")
+    expect_error(r.flushdb, "not supported by Vigil", "DEL")
+    expect_error(r.flushall, "not supported by Vigil")
+    expect_error(lambda: r.msetnx({"py:n1": "1"}), "msetnx is not supported by Vigil")
+    expect_error(lambda: r.execute_command("WATCH", "py:w"), "not supported by Vigil")
+    assert other.get("py:e") is None
+
+
+def check_command_introspection(r, other):
+    commands = r.command()  # COMMAND, parsed by redis-py: name -> arity, flags, keys
+    names = set(commands)
+    assert r.command_count() == len(names)
+    assert commands["mset"]["arity"] == -3 and commands["mset"]["step_count"] == 2, commands["mset"]
+    assert {"get", "set", "mset", "mget", "vget", "vset"} <= names, names
+    assert not names & {"multi", "exec", "flushdb", "watch", "msetnx"}, names
+    assert r.execute_command("CLIENT", "SETINFO", "LIB-NAME", "redis-py") in (b"OK", True)
+
+
+CHECKS = [
+    check_strings,
+    check_mset_mget,
+    check_nx_xx_get,
+    check_binary,
+    check_pipeline_without_transaction,
+    check_pipeline_with_transaction_names_multi,
+    check_clear_refusals,
+    check_command_introspection,
+]
+
+
+def main(argv):
+    if len(argv) < 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    clients = [
+        redis.Redis(host=argv[i], port=int(argv[i + 1]), socket_timeout=10,
+                    socket_connect_timeout=10)
+        for i in (1, 3)
+    ]
+    failed = 0
+    for check in CHECKS:
+        try:
+            check(*clients)
+            print(f"ok   {check.__name__}")
+        except Exception:  # noqa: BLE001 - every failure is reported, then the next check runs
+            failed += 1
+            print(f"FAIL {check.__name__}\n{traceback.format_exc()}")
+    print(f"redis-py {redis.__version__}: {len(CHECKS) - failed} of {len(CHECKS)} checks passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

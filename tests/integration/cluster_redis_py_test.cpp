@@ -1,0 +1,37 @@
+// A real client library against a real cluster: tests/clients/redis_py_test.py runs
+// redis-py (Debian's python3-redis, scripts/install-deps.sh) through two nodes of a 3-node
+// cluster: strings, MGET/MSET, SET NX/XX/GET, binary keys and values, a pipeline without a
+// transaction reading its own writes, a transaction pipeline failing with MULTI's reason
+// (and nothing inside it run), and the refusals and COMMAND introspection.
+
+#include "tests/integration/cluster_fixture.h"
+
+namespace vigil::integration {
+namespace {
+
+// Debian's interpreter, not whatever python3 is first on PATH: python3-redis installs
+// into /usr/lib/python3/dist-packages, which only /usr/bin/python3 reads.
+constexpr const char* python = "/usr/bin/python3";
+
+bool redis_py_installed() {
+  return run_command({python, "-c", "import redis"}, seconds(30)).exit_code == 0;
+}
+
+using ClusterRedisPy = ClusterTest;
+
+TEST_F(ClusterRedisPy, OrdinaryCallsWorkAndRefusalsSayWhy) {
+  if (!redis_py_installed()) {
+    GTEST_SKIP() << "redis-py is not installed (Debian: python3-redis; scripts/install-deps.sh)";
+  }
+  std::vector<std::string> argv{python, VIGIL_SOURCE_DIR "/tests/clients/redis_py_test.py"};
+  for (std::size_t i : {0, 1}) {
+    argv.push_back(cluster_nodes().at(i).client_host);
+    argv.push_back(std::to_string(cluster_nodes().at(i).client_port));
+  }
+  const CommandResult result = run_command(argv, seconds(60));
+  EXPECT_EQ(result.exit_code, 0) << describe(result);
+  EXPECT_NE(result.out.find("8 of 8 checks passed"), std::string::npos) << describe(result);
+}
+
+}  // namespace
+}  // namespace vigil::integration
