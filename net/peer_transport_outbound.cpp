@@ -59,6 +59,10 @@ void PeerTransport::Impl::send(const core::Envelope& envelope) {
     ++counters.frames_dropped_no_address;
     return;
   }
+  const FaultFilter::Verdict verdict = options.fault_filter
+                                           ? options.fault_filter->outbound(envelope.to)
+                                           : FaultFilter::Verdict::deliver;
+  if (verdict == FaultFilter::Verdict::drop) return;  // counted by the filter
   core::Result<std::string> frame = core::encode_frame(envelope);
   if (!frame.ok()) {
     ++counters.frames_dropped_unencodable;
@@ -73,6 +77,11 @@ void PeerTransport::Impl::send(const core::Envelope& envelope) {
     return;
   }
   peer.queued_bytes += frame->size();
+  if (verdict == FaultFilter::Verdict::duplicate &&
+      peer.queued_bytes + frame->size() <= options.send_queue_bytes_max) {
+    peer.queued_bytes += frame->size();
+    peer.queue.push_back(*frame);
+  }
   peer.queue.push_back(std::move(frame).value());
   if (peer.state == PeerConnectionState::disconnected) {
     dial(peer);

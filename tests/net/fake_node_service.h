@@ -19,6 +19,7 @@
 #include <boost/asio/post.hpp>
 
 #include "config/config.h"
+#include "net/fault_filter.h"
 #include "net/node_service.h"
 
 namespace vigil::net::testing {
@@ -98,6 +99,9 @@ class FakeNodeService : public NodeService {
     return view;
   }
   void request_repair() override { ++repairs_requested; }
+  FaultFilter* fault_filter() override { return filter; }
+
+  FaultFilter* filter = nullptr;  // as a node started with --enable-fault-injection has
 
   std::atomic<bool> unavailable{false};
   std::atomic<std::uint64_t> repairs_requested{0};
