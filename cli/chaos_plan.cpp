@@ -5,6 +5,8 @@
 
 #include "cli/chaos_plan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "core/assert.h"
@@ -77,8 +79,24 @@ core::Status check_chaos_supported(const sim::Scenario& scenario) {
       file + ": vigil chaos cannot run this scenario on real processes:\n" + problems);
 }
 
-ChaosNetwork::ChaosNetwork(std::vector<core::NodeId> ids)
+std::vector<std::string> chaos_model_notes(const sim::Scenario& scenario) {
+  std::vector<std::string> notes;
+  const auto ms = [](core::Duration duration) {
+    return fmt::format("{}ms", static_cast<double>(core::to_micros(duration)) / 1000.0);
+  };
+  const sim::NetworkModel& network = scenario.network;
+  notes.push_back("network.latency (" + ms(network.latency.min) + ".." + ms(network.latency.max) +
+                  "): not applied; frames take the loopback's real latency");
+  if (network.reorder > 0) {
+    notes.push_back("network.reorder: not applied; TCP keeps each connection's frames in order");
+  }
+  notes.push_back("disk.commit_latency: not applied; commits take the real fsync's time");
+  return notes;
+}
+
+ChaosNetwork::ChaosNetwork(std::vector<core::NodeId> ids, sim::NetworkModel model)
     : ids_(std::move(ids)),
+      model_(model),
       group_(ids_.size(), 0),
       one_way_cut_(ids_.size(), std::vector<bool>(ids_.size(), false)),
       clocks_(ids_.size()) {}
@@ -160,9 +178,12 @@ std::vector<net::FaultRules> ChaosNetwork::rules(std::int64_t now_us) const {
       if (link.first == node && now_us < loss.until_us)
         rules.loss_to[ids_[link.second]] = loss.loss;
     }
+    rules.loss = model_.loss;
+    rules.duplicate = model_.duplicate;
     if (burst_ && now_us < burst_->until_us) {
-      rules.loss = burst_->loss;
-      rules.duplicate = burst_->duplicate;
+      // On top of the model's, as two independent draws.
+      rules.loss = 1 - (1 - model_.loss) * (1 - burst_->loss);
+      rules.duplicate = 1 - (1 - model_.duplicate) * (1 - burst_->duplicate);
     }
     rules.clock_offset_us = clocks_[node].skew_us + clocks_[node].jumps_us;
     rules.clock_drift = clocks_[node].drift;

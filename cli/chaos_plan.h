@@ -41,9 +41,16 @@ core::Status check_chaos_supported(const sim::Scenario& scenario);
 // The name a fault kind has in a scenario file ("lose_write", "one_way", ...).
 std::string fault_kind_name(sim::FaultKind kind);
 
+// What of the scenario's `network` and `disk` models a real cluster does not follow (the
+// loopback's latency and ordering and the real fsync are what they are), one note each, for
+// the report. The models' loss and duplication are applied (ChaosNetwork).
+std::vector<std::string> chaos_model_notes(const sim::Scenario& scenario);
+
 class ChaosNetwork {
  public:
-  explicit ChaosNetwork(std::vector<core::NodeId> ids);
+  // `model`: the scenario's network model, whose loss and duplication apply to every
+  // node-to-node frame throughout the run (a burst's come on top, as in the simulator).
+  explicit ChaosNetwork(std::vector<core::NodeId> ids, sim::NetworkModel model = {});
 
   // A network, client or clock fault at `now_us` (run time). Node faults (crash, restart,
   // pause) are the runner's and do nothing here. REQUIRES: check_chaos_supported passed.
@@ -76,6 +83,7 @@ class ChaosNetwork {
   std::size_t index_of(const core::NodeId& id) const;
 
   std::vector<core::NodeId> ids_;
+  sim::NetworkModel model_;
   std::vector<std::size_t> group_;              // partition group per node (all 0: none)
   std::vector<std::vector<bool>> one_way_cut_;  // [from][to]
   std::map<std::pair<std::size_t, std::size_t>, TimedLoss> links_;

@@ -78,7 +78,7 @@ class ChaosRun {
         layout_(std::move(layout)),
         program_(std::move(program)),
         ids_(sim::scenario_node_ids(scenario)),
-        network_(ids_),
+        network_(ids_, scenario.network),
         port_(client_options(client_timeout), network_),
         client_timeout_(client_timeout),
         states_(ids_.size(), NodeState::up),
@@ -477,6 +477,7 @@ core::Result<ChaosRecord> run_chaos(const sim::Scenario& scenario, const ChaosOp
   }
 
   const sim::Scenario runnable = runnable_checks(scenario, record.skipped);
+  record.notes = chaos_model_notes(scenario);
   sim::RunRecord& out = record.run;
   out.scenario = scenario.name;
   out.file = scenario.file;
@@ -540,6 +541,7 @@ void print_chaos_report(const ChaosRecord& record, std::ostream& out) {
     out << fmt::format(" {} {:+.3f}s", node, offset);
   }
   out << '\n';
+  for (const std::string& note : record.notes) out << "  " << note << '\n';
   out << "result: " << sim::result_text(run) << '\n';
   if (!record.history_path.empty()) out << "history: " << record.history_path << '\n';
 }

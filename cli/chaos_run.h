@@ -64,6 +64,9 @@ struct ChaosRecord {
   // Each node's wall clock minus this process's, read from GET /fault after the final
   // reads (within the request's few milliseconds): the clock faults as the nodes have them.
   std::map<core::NodeId, double> wall_offset_s;
+  // What of the scenario's network and disk models a real cluster does not follow
+  // (chaos_model_notes).
+  std::vector<std::string> notes;
 };
 
 // invalid_argument for a scenario it cannot run (naming every fault it refuses); other

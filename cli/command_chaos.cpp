@@ -75,6 +75,7 @@ int run(const ChaosCommandOptions& command) {
     json["skipped_checks"] = skipped;
     json["fault_lateness_s_max"] = record->fault_lateness_s_max;
     json["wall_offset_s"] = record->wall_offset_s;
+    json["notes"] = record->notes;
     if (!record->history_path.empty()) json["history"] = record->history_path;
     std::cout << json.dump() << '\n';
   } else {

@@ -123,5 +123,32 @@ TEST(ChaosPlan, TimedRulesExpireAndClocksSurviveTheFinalHeal) {
   EXPECT_EQ(network.rules(0)[1].clock_offset_us, -2'000'000);
 }
 
+TEST(ChaosPlan, TheNetworkModelsLossAndDuplicationApplyAndBurstsComeOnTop) {
+  sim::NetworkModel model;
+  model.loss = 0.1;
+  model.duplicate = 0.2;
+  model.reorder = 0.05;
+  ChaosNetwork network({"n1", "n2"}, model);
+  EXPECT_DOUBLE_EQ(network.rules(0)[0].loss, 0.1);
+  EXPECT_DOUBLE_EQ(network.rules(0)[1].duplicate, 0.2);
+  sim::Fault burst;
+  burst.kind = sim::FaultKind::burst;
+  burst.loss = 0.5;
+  burst.length = std::chrono::seconds(1);
+  network.apply(burst, 0);
+  EXPECT_DOUBLE_EQ(network.rules(500'000)[0].loss, 1 - 0.9 * 0.5);
+  EXPECT_DOUBLE_EQ(network.rules(500'000)[0].duplicate, 0.2);
+  EXPECT_DOUBLE_EQ(network.rules(1'000'000)[0].loss, 0.1);  // the burst is over
+
+  sim::Scenario scenario;
+  scenario.network = model;
+  const std::vector<std::string> notes = chaos_model_notes(scenario);
+  ASSERT_EQ(notes.size(), 3U);
+  EXPECT_NE(notes[0].find("network.latency (1ms..20ms): not applied"), std::string::npos)
+      << notes[0];
+  EXPECT_NE(notes[1].find("network.reorder: not applied"), std::string::npos);
+  EXPECT_NE(notes[2].find("disk.commit_latency: not applied"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil::cli
