@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -430,8 +431,15 @@ core::Result<ChaosRecord> run_chaos(const sim::Scenario& scenario, const ChaosOp
     if (!created) return created.status();
     temporary = std::move(created).value();
     dir = temporary->path();
-  } else if (core::Status made = make_directories(dir); !made.ok()) {
-    return made;
+  } else {
+    // A cluster left by an earlier run would bring its data (and its keys' elements) in.
+    std::error_code ignored;
+    if (std::filesystem::exists(dir + "/cluster", ignored)) {
+      return core::error(core::Code::invalid_argument,
+                         dir + "/cluster already holds a cluster (an earlier run?): give "
+                               "vigil chaos a new --dir");
+    }
+    if (core::Status made = make_directories(dir); !made.ok()) return made;
   }
   core::Result<std::string> overlay = write_overlay(scenario, dir);
   if (!overlay) return overlay.status();

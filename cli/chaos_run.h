@@ -36,8 +36,9 @@ namespace vigil::cli {
 
 struct ChaosOptions {
   // Where the run keeps its files (the cluster in DIR/cluster, the history in
-  // DIR/history.jsonl); created, and kept. Empty: a temporary directory, removed after a
-  // run that met its expectation and kept (and named) otherwise.
+  // DIR/history.jsonl); created, and kept; refused when DIR/cluster exists (an earlier
+  // run's data would join this one). Empty: a temporary directory, removed after a run
+  // that met its expectation and kept (and named) otherwise.
   std::string dir;
   std::string program;     // the vigil binary the nodes run; empty: this process's
   std::uint64_t seed = 1;  // the workload's draws (keys, nodes, mix)
