@@ -26,6 +26,7 @@
 
 #include "bench/run_directory.h"
 #include "cli/chaos_client.h"
+#include "cli/chaos_logs.h"
 #include "cli/chaos_plan.h"
 #include "cli/cluster_control.h"
 #include "cli/cluster_files.h"
@@ -46,6 +47,7 @@ constexpr milliseconds ready_poll{20};
 constexpr milliseconds client_timeout_slack{1000};  // as the simulator's client
 constexpr milliseconds down_grace{10000};
 constexpr std::chrono::microseconds interrupt_poll{100000};
+constexpr std::size_t log_bytes_max = 64 * 1024 * 1024;  // a node log read back whole
 
 // Checks that read more than the history and the fault timeline, and why chaos skips them.
 const std::map<std::string, std::string>& skipped_checks() {
@@ -53,8 +55,6 @@ const std::map<std::string, std::string>& skipped_checks() {
       {"hints_drained",
        "reads every replica's contents and hint counters of every incarnation (a SIGKILLed "
        "process takes its counters with it); the final reads at `all` still gate lost writes"},
-      {"failure_detection",
-       "needs every peer judgement of every node, including the killed incarnations"},
       {"convergence", "samples every replica's store from outside the processes"},
       {"tombstones_collected", "reads every node's store after the quiesce"},
   };
@@ -84,7 +84,10 @@ class ChaosRun {
         client_timeout_(client_timeout),
         states_(ids_.size(), NodeState::up),
         pause_generation_(ids_.size(), 0),
-        pushed_(ids_.size()) {}
+        pushed_(ids_.size()),
+        run_start_wall_us_(std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count()) {}
 
   core::Status run() {
     note_timeline(0);
@@ -114,10 +117,12 @@ class ChaosRun {
     result.fault_timeline = timeline_;
     result.faults_injected = faults_applied_;
     result.counters = counters_;
+    result.crashes = crashes_;
     for (const auto& [name, value] : port_.counters()) result.counters[name] += value;
     return result;
   }
   const std::map<core::NodeId, double>& wall_offset_s() const { return wall_offset_s_; }
+  std::int64_t run_start_wall_us() const { return run_start_wall_us_; }
   double lateness_s_max() const { return static_cast<double>(lateness_us_max_) / 1e6; }
   const std::string& push_failures() const { return push_failures_; }
 
@@ -218,6 +223,7 @@ class ChaosRun {
     if (!killed.ok()) progress("crash " + ids_[node] + " failed: " + killed.message());
     states_[node] = NodeState::crashed;
     pushed_[node].reset();
+    crashes_.push_back(sim::CrashRecord{static_cast<std::uint32_t>(node), port_.now_us(), -1});
     count("node_crashes");
     progress("crash " + ids_[node] + " (SIGKILL)");
   }
@@ -244,6 +250,12 @@ class ChaosRun {
       port_.node_restarted(node);
     }
     states_[node] = NodeState::up;
+    for (auto it = crashes_.rbegin(); it != crashes_.rend(); ++it) {
+      if (it->node == node && it->restarted_us < 0) {
+        it->restarted_us = port_.now_us();
+        break;
+      }
+    }
     count("node_restarts");
     progress("restart " + ids_[node]);
     push_rules(port_.now_us());
@@ -377,6 +389,8 @@ class ChaosRun {
   std::vector<std::optional<net::FaultRules>> pushed_;
   std::multimap<std::int64_t, Action> pending_;
   std::vector<sim::FaultState> timeline_;
+  std::vector<sim::CrashRecord> crashes_;
+  std::int64_t run_start_wall_us_ = 0;
   std::map<std::string, std::uint64_t> counters_;
   std::map<core::NodeId, double> wall_offset_s_;
   std::string push_failures_;
@@ -408,6 +422,31 @@ core::Result<std::string> write_overlay(const sim::Scenario& scenario, const std
                            config::config_to_yaml(scenario.config);
   if (core::Status written = write_file_atomically(path, text); !written.ok()) return written;
   return path;
+}
+
+// Every node's judgements of its peers during the run, from its log (cli/chaos_logs.h), in
+// time order as the failure_detection check reads them.
+std::vector<sim::PeerTransitionRecord> read_peer_transitions(
+    const ClusterLayout& layout, std::int64_t run_start_wall_us,
+    std::map<std::string, std::uint64_t>& counters) {
+  std::vector<sim::PeerTransitionRecord> all;
+  for (std::size_t node = 0; node < layout.nodes.size(); ++node) {
+    const core::Result<std::string> log = read_small_file(node_log_path(layout, node), log_bytes_max);
+    if (!log) {
+      counters["node_logs_unreadable"] += 1;
+      continue;
+    }
+    for (sim::PeerTransitionRecord& record :
+         peer_transitions_from_log(*log, layout.nodes[node].id, run_start_wall_us)) {
+      all.push_back(std::move(record));
+    }
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const sim::PeerTransitionRecord& a, const sim::PeerTransitionRecord& b) {
+                     return a.at_us < b.at_us;
+                   });
+  counters["peer_transitions_logged"] = all.size();
+  return all;
 }
 
 core::Status with_files(core::Status status, const std::string& dir) {
@@ -473,7 +512,8 @@ core::Result<ChaosRecord> run_chaos(const sim::Scenario& scenario, const ChaosOp
   ChaosRecord record;
   auto run = std::make_unique<ChaosRun>(scenario, options, *layout, program, client_timeout);
   core::Status ran = run->run();
-  const sim::SimulationResult result = run->result();
+  sim::SimulationResult result = run->result();
+  const std::int64_t run_start_wall_us = run->run_start_wall_us();
   record.fault_lateness_s_max = run->lateness_s_max();
   record.wall_offset_s = run->wall_offset_s();
   run.reset();
@@ -484,6 +524,7 @@ core::Result<ChaosRecord> run_chaos(const sim::Scenario& scenario, const ChaosOp
     return with_files(ran, dir);
   }
 
+  result.peer_transitions = read_peer_transitions(*layout, run_start_wall_us, result.counters);
   const sim::Scenario runnable = runnable_checks(scenario, record.skipped);
   record.notes = chaos_model_notes(scenario);
   sim::RunRecord& out = record.run;

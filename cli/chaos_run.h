@@ -15,9 +15,10 @@
 //
 // Checks. Those that read only the history (no_lost_writes, stale_reads, read_your_writes,
 // no_resurrection) run as in the simulator; availability runs on the fault timeline the
-// runner records. The others need the simulator's view inside every node (hints_drained,
-// failure_detection, convergence, tombstones_collected: replica contents, every judgement
-// of every incarnation, stores) and are skipped, each with its reason in the report.
+// runner records, failure_detection on the crashes it records and the peer judgements
+// every node logged (cli/chaos_logs.h). The others need the simulator's view inside every
+// node (hints_drained, convergence, tombstones_collected: replica contents, hint counters
+// of killed incarnations, stores) and are skipped, each with its reason in the report.
 
 #include <atomic>
 #include <chrono>
