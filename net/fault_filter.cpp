@@ -60,7 +60,11 @@ core::Status read_clock(const nlohmann::json& document, FaultRules& rules) {
   if (document.contains("clock_offset_us")) {
     const nlohmann::json& value = document["clock_offset_us"];
     if (!value.is_number_integer()) return bad("clock_offset_us", "expected an integer");
-    const std::int64_t offset = value.get<std::int64_t>();
+    // An unsigned number past int64's range would wrap: bound it before converting.
+    const bool huge =
+        value.is_number_unsigned() &&
+        value.get<std::uint64_t>() > static_cast<std::uint64_t>(fault_clock_offset_us_max);
+    const std::int64_t offset = huge ? fault_clock_offset_us_max + 1 : value.get<std::int64_t>();
     if (offset > fault_clock_offset_us_max || offset < -fault_clock_offset_us_max) {
       return bad("clock_offset_us",
                  "over the bound of a day (" + std::to_string(fault_clock_offset_us_max) + " us)");

@@ -91,6 +91,8 @@ TEST(FaultFilter, BodiesAreParsedStrictly) {
             std::string::npos);
   EXPECT_NE(message(R"({"clock_offset_us": 99999999999999})").find("over the bound"),
             std::string::npos);
+  EXPECT_NE(message(R"({"clock_offset_us": 18446744073709551615})").find("over the bound"),
+            std::string::npos);
   EXPECT_NE(message(R"({"clock_drift": 2})").find("clock_drift"), std::string::npos);
 }
 
