@@ -44,8 +44,7 @@ std::string_view word(std::string_view& rest) {
   return out;
 }
 
-std::optional<sim::PeerTransitionRecord> parse_line(std::string_view line,
-                                                    const core::NodeId& node,
+std::optional<sim::PeerTransitionRecord> parse_line(std::string_view line, const core::NodeId& node,
                                                     std::int64_t run_start_wall_us) {
   std::string_view rest = line;
   const std::optional<std::int64_t> time_us = parse_time_us(word(rest));

@@ -431,7 +431,8 @@ std::vector<sim::PeerTransitionRecord> read_peer_transitions(
     std::map<std::string, std::uint64_t>& counters) {
   std::vector<sim::PeerTransitionRecord> all;
   for (std::size_t node = 0; node < layout.nodes.size(); ++node) {
-    const core::Result<std::string> log = read_small_file(node_log_path(layout, node), log_bytes_max);
+    const core::Result<std::string> log =
+        read_small_file(node_log_path(layout, node), log_bytes_max);
     if (!log) {
       counters["node_logs_unreadable"] += 1;
       continue;
@@ -475,8 +476,9 @@ core::Result<ChaosRecord> run_chaos(const sim::Scenario& scenario, const ChaosOp
     std::error_code ignored;
     if (std::filesystem::exists(dir + "/cluster", ignored)) {
       return core::error(core::Code::invalid_argument,
-                         dir + "/cluster already holds a cluster (an earlier run?): give "
-                               "vigil chaos a new --dir");
+                         dir +
+                             "/cluster already holds a cluster (an earlier run?): give "
+                             "vigil chaos a new --dir");
     }
     if (core::Status made = make_directories(dir); !made.ok()) return made;
   }
