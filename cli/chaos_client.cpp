@@ -244,7 +244,16 @@ std::optional<core::ClientReply> ChaosClientPort::call(std::uint32_t node,
     count("client_timeouts");
     return std::nullopt;
   }
-  return exchange(node, request);
+  // A clogged node is slow for its clients too (the simulator adds the clog to the client
+  // link's latency each way): the delay before the request and again after the reply.
+  const auto clogged = [this, node] {
+    const std::int64_t delay_us = network_.clog_us(node, now_us());
+    if (delay_us > 0) sleep_until(now_us() + delay_us);
+  };
+  clogged();
+  std::optional<core::ClientReply> reply = exchange(node, request);
+  if (reply) clogged();
+  return reply;
 }
 
 std::optional<core::ClientReply> ChaosClientPort::exchange(std::uint32_t node,

@@ -26,15 +26,6 @@ std::string refusal(const sim::Fault& fault) {
       return "a real SQLite store cannot be made to lose a commit it acknowledged";
     case sim::FaultKind::corrupt:
       return "a real SQLite store cannot be made to corrupt a record on request";
-    case sim::FaultKind::clog:
-      return "the fault filter drops frames, it cannot hold them back (no delay on real "
-             "processes)";
-    case sim::FaultKind::link:
-      if (fault.delay.count() != 0) {
-        return "the fault filter drops frames, it cannot delay them (write the link with "
-               "`loss` only)";
-      }
-      return "";
     default: return "";
   }
 }
@@ -127,8 +118,12 @@ void ChaosNetwork::apply(const sim::Fault& fault, std::int64_t now_us) {
       for (auto& row : one_way_cut_) std::fill(row.begin(), row.end(), false);
       return;
     case sim::FaultKind::link:
-      links_[{index_of(fault.from.at(0)), index_of(fault.to.at(0))}] =
-          TimedLoss{fault.loss, 0, now_us + core::to_micros(fault.length)};
+      links_[{index_of(fault.from.at(0)), index_of(fault.to.at(0))}] = TimedLoss{
+          fault.loss, 0, now_us + core::to_micros(fault.length), core::to_micros(fault.delay)};
+      return;
+    case sim::FaultKind::clog:
+      clogs_[index_of(fault.node)] =
+          TimedLoss{0, 0, now_us + core::to_micros(fault.length), core::to_micros(fault.delay)};
       return;
     case sim::FaultKind::burst:
       burst_ = TimedLoss{fault.loss, fault.duplicate, now_us + core::to_micros(fault.length)};
@@ -155,6 +150,7 @@ void ChaosNetwork::apply(const sim::Fault& fault, std::int64_t now_us) {
 void ChaosNetwork::heal_everything() {
   apply(sim::Fault{}, 0);  // a default Fault is a heal
   links_.clear();
+  clogs_.clear();
   burst_.reset();
   client_cut_until_us_.clear();
 }
@@ -175,8 +171,17 @@ std::vector<net::FaultRules> ChaosNetwork::rules(std::int64_t now_us) const {
       if (!open(peer, node)) rules.drop_from.insert(ids_[peer]);
     }
     for (const auto& [link, loss] : links_) {
-      if (link.first == node && now_us < loss.until_us)
-        rules.loss_to[ids_[link.second]] = loss.loss;
+      if (link.first != node || now_us >= loss.until_us) continue;
+      if (loss.loss > 0) rules.loss_to[ids_[link.second]] = loss.loss;
+    }
+    for (std::size_t peer = 0; peer < ids_.size(); ++peer) {
+      if (peer == node) continue;
+      std::int64_t delay_us = clog_us(node, now_us) + clog_us(peer, now_us);
+      const auto link = links_.find({node, peer});
+      if (link != links_.end() && now_us < link->second.until_us) {
+        delay_us += link->second.delay_us;
+      }
+      if (delay_us > 0) rules.delay_to_us[ids_[peer]] = delay_us;
     }
     rules.loss = model_.loss;
     rules.duplicate = model_.duplicate;
@@ -189,6 +194,11 @@ std::vector<net::FaultRules> ChaosNetwork::rules(std::int64_t now_us) const {
     rules.clock_drift = clocks_[node].drift;
   }
   return all;
+}
+
+std::int64_t ChaosNetwork::clog_us(std::size_t node, std::int64_t now_us) const {
+  const auto it = clogs_.find(node);
+  return it != clogs_.end() && now_us < it->second.until_us ? it->second.delay_us : 0;
 }
 
 bool ChaosNetwork::client_cut_off(std::uint32_t client, std::size_t node,
@@ -204,6 +214,7 @@ std::optional<std::int64_t> ChaosNetwork::next_expiry_after(std::int64_t now_us)
   };
   for (const auto& [link, loss] : links_) consider(loss.until_us);
   if (burst_) consider(burst_->until_us);
+  for (const auto& [node, clog] : clogs_) consider(clog.until_us);
   for (const auto& [cut, until_us] : client_cut_until_us_) consider(until_us);
   return next;
 }

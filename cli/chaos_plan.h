@@ -7,8 +7,11 @@
 // Fault semantics are the simulator's (sim/simulation_faults.cpp) wherever a real process
 // can follow them:
 // - A partition replaces the previous one; one-way cuts add up; `heal` removes both.
-// - `link` (loss only) and `burst` (loss, duplication) last their `for`; a later one on the
-//   same link (a later burst) replaces the earlier; `heal` leaves them.
+// - `link` (latency, loss), `clog` and `burst` (loss, duplication) last their `for`; a later
+//   one on the same link (node, a later burst) replaces the earlier; `heal` leaves them.
+//   Delays add up as in the simulator's network: a frame from A to B is held for A->B's
+//   link latency plus A's clog plus B's clog. A clog also slows the clients' calls to the
+//   node, at the client's end (the delay before the request and again after the reply).
 // - `client_partition` lasts its `for`; it is applied at the client's end (the chaos client
 //   does not send a cut-off client's request and waits out its timeout, as the simulator's
 //   dropped request makes it).
@@ -17,8 +20,7 @@
 // - The end of the run heals everything but clocks.
 // Refused before anything starts (check_chaos_supported): what a real process cannot be
 // made to do from outside: `lose_write` and `corrupt` (a real SQLite disk neither lies nor
-// rots on request), `clog` and a `link` with a `delay` (the filter drops frames, it does not
-// hold them), and `workload.pipeline` (the chaos client keeps no pipelined session).
+// rots on request), and `workload.pipeline` (the chaos client keeps no pipelined session).
 
 #include <cstdint>
 #include <map>
@@ -63,6 +65,8 @@ class ChaosNetwork {
   std::vector<net::FaultRules> rules(std::int64_t now_us) const;
   // Whether messages from node `from` reach node `to` (partitions and one-way cuts).
   bool open(std::size_t from, std::size_t to) const;
+  // How long node `node` is clogged by at `now_us` (0: not clogged).
+  std::int64_t clog_us(std::size_t node, std::int64_t now_us) const;
   // Whether client `client` cannot reach node `node` at `now_us`.
   bool client_cut_off(std::uint32_t client, std::size_t node, std::int64_t now_us) const;
   // The earliest end of a timed rule (link, burst, client cut) after `now_us`, if any: the
@@ -79,6 +83,7 @@ class ChaosNetwork {
     double loss = 0;
     double duplicate = 0;
     std::int64_t until_us = 0;
+    std::int64_t delay_us = 0;  // link latency, clog delay
   };
   std::size_t index_of(const core::NodeId& id) const;
 
@@ -88,6 +93,7 @@ class ChaosNetwork {
   std::vector<std::vector<bool>> one_way_cut_;  // [from][to]
   std::map<std::pair<std::size_t, std::size_t>, TimedLoss> links_;
   std::optional<TimedLoss> burst_;
+  std::map<std::size_t, TimedLoss> clogs_;  // by node
   std::map<std::pair<std::uint32_t, std::size_t>, std::int64_t> client_cut_until_us_;
   std::vector<Clock> clocks_;
 };

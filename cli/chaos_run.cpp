@@ -349,7 +349,8 @@ class ChaosRun {
         count("fault_filter_reads_failed");
         continue;
       }
-      for (const char* name : {"frames_dropped_out", "frames_dropped_in", "frames_duplicated"}) {
+      for (const char* name :
+           {"frames_dropped_out", "frames_dropped_in", "frames_duplicated", "frames_delayed"}) {
         count(std::string("filter_") + name, status["counters"].value(name, std::uint64_t{0}));
       }
       wall_offset_s_[ids_[node]] =
@@ -585,9 +586,9 @@ void print_chaos_report(const ChaosRecord& record, std::ostream& out) {
       counter("fault_rule_pushes"), counter("fault_rule_push_failures"));
   out << fmt::format(
       "  fault filters: {} frames dropped sending, {} dropped arriving, {} "
-      "duplicated; wall clocks at the end:",
+      "duplicated, {} held back; wall clocks at the end:",
       counter("filter_frames_dropped_out"), counter("filter_frames_dropped_in"),
-      counter("filter_frames_duplicated"));
+      counter("filter_frames_duplicated"), counter("filter_frames_delayed"));
   for (const auto& [node, offset] : record.wall_offset_s) {
     out << fmt::format(" {} {:+.3f}s", node, offset);
   }

@@ -56,6 +56,22 @@ core::Status read_loss_to(const nlohmann::json& value, std::map<core::NodeId, do
   return core::Status::ok_status();
 }
 
+core::Status read_delay_to(const nlohmann::json& value, std::map<core::NodeId, std::int64_t>& out) {
+  if (!value.is_object()) return bad("delay_to_us", "expected {\"<node id>\": microseconds, ...}");
+  if (value.size() > fault_peers_max) {
+    return bad("delay_to_us", "more than " + std::to_string(fault_peers_max) + " peers");
+  }
+  for (const auto& [peer, delay] : value.items()) {
+    if (!delay.is_number_unsigned() ||
+        delay.get<std::uint64_t>() > static_cast<std::uint64_t>(fault_delay_us_max)) {
+      return bad("delay_to_us." + peer,
+                 "expected microseconds in [0, " + std::to_string(fault_delay_us_max) + "]");
+    }
+    out[peer] = delay.get<std::int64_t>();
+  }
+  return core::Status::ok_status();
+}
+
 core::Status read_clock(const nlohmann::json& document, FaultRules& rules) {
   if (document.contains("clock_offset_us")) {
     const nlohmann::json& value = document["clock_offset_us"];
@@ -90,13 +106,14 @@ core::Result<FaultRules> fault_rules_from_json(std::string_view body) {
   if (document.is_discarded() || !document.is_object()) {
     return core::error(core::Code::invalid_argument, "fault rules: expected a JSON object");
   }
-  static const std::set<std::string> known = {
-      "drop_to", "drop_from", "loss", "duplicate", "loss_to", "clock_offset_us", "clock_drift"};
+  static const std::set<std::string> known = {"drop_to",         "drop_from",  "loss",
+                                              "duplicate",       "loss_to",    "delay_to_us",
+                                              "clock_offset_us", "clock_drift"};
   for (const auto& [key, value] : document.items()) {
     if (!known.contains(key)) {
       return bad(key,
                  "unknown key (known: drop_to, drop_from, loss, duplicate, loss_to, "
-                 "clock_offset_us, clock_drift)");
+                 "clock_offset_us, clock_drift, delay_to_us)");
     }
   }
   FaultRules rules;
@@ -113,6 +130,9 @@ core::Result<FaultRules> fault_rules_from_json(std::string_view body) {
   }
   if (read.ok() && document.contains("loss_to"))
     read = read_loss_to(document["loss_to"], rules.loss_to);
+  if (read.ok() && document.contains("delay_to_us")) {
+    read = read_delay_to(document["delay_to_us"], rules.delay_to_us);
+  }
   if (read.ok()) read = read_clock(document, rules);
   if (!read.ok()) return read;
   return rules;
@@ -121,11 +141,14 @@ core::Result<FaultRules> fault_rules_from_json(std::string_view body) {
 nlohmann::json fault_rules_to_json(const FaultRules& rules) {
   nlohmann::json loss_to = nlohmann::json::object();
   for (const auto& [peer, p] : rules.loss_to) loss_to[peer] = p;
+  nlohmann::json delay_to = nlohmann::json::object();
+  for (const auto& [peer, delay] : rules.delay_to_us) delay_to[peer] = delay;
   return {{"drop_to", rules.drop_to},
           {"drop_from", rules.drop_from},
           {"loss", rules.loss},
           {"duplicate", rules.duplicate},
           {"loss_to", loss_to},
+          {"delay_to_us", delay_to},
           {"clock_offset_us", rules.clock_offset_us},
           {"clock_drift", rules.clock_drift}};
 }
@@ -153,6 +176,11 @@ FaultFilter::Verdict FaultFilter::outbound(const core::NodeId& to) {
     return Verdict::duplicate;
   }
   return Verdict::deliver;
+}
+
+core::Duration FaultFilter::delay_to(const core::NodeId& to) const {
+  const auto it = rules_.delay_to_us.find(to);
+  return it == rules_.delay_to_us.end() ? core::Duration{0} : core::Duration{it->second};
 }
 
 bool FaultFilter::drop_inbound(const core::NodeId& from) {
@@ -188,6 +216,7 @@ nlohmann::json FaultFilter::status_json(core::Instant monotonic) const {
            {{"frames_dropped_out", counters_.frames_dropped_out},
             {"frames_dropped_in", counters_.frames_dropped_in},
             {"frames_duplicated", counters_.frames_duplicated},
+            {"frames_delayed", counters_.frames_delayed},
             {"rule_changes", counters_.rule_changes}}}};
 }
 

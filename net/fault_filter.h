@@ -11,7 +11,8 @@
 //   before it is queued; one from a peer in `drop_from` is dropped on arrival (after it was
 //   decoded, so the connection stays up, as a firewall's DROP rule would leave it); other
 //   outgoing frames are lost with probability `loss` (or `loss_to[peer]` when larger) and
-//   sent twice with probability `duplicate`. A partition is both rules on both sides; a
+//   sent twice with probability `duplicate`, and held `delay_to_us[peer]` before they are
+//   queued (frames to one peer keep their order). A partition is both rules on both sides; a
 //   one-way cut from A to B is `drop_to: [B]` on A and `drop_from: [A]` on B.
 // - the node's wall clock (the timestamps of versions and hints, never its timers) is
 //   offset by `clock_offset_us` and gains `clock_drift` seconds per second from the moment
@@ -37,6 +38,7 @@ namespace vigil::net {
 inline constexpr std::size_t fault_peers_max = 1024;
 inline constexpr std::int64_t fault_clock_offset_us_max = 24LL * 3600 * 1000000;  // a day
 inline constexpr double fault_clock_drift_max = 1.0;  // a second per second
+inline constexpr std::int64_t fault_delay_us_max = 60LL * 1000000;  // a frame held a minute
 
 struct FaultRules {
   std::set<core::NodeId> drop_to;
@@ -44,6 +46,9 @@ struct FaultRules {
   double loss = 0;
   double duplicate = 0;
   std::map<core::NodeId, double> loss_to;
+  // Frames to the peer are held this long before they are queued (a slow link, a clogged
+  // node), in the order they were sent.
+  std::map<core::NodeId, std::int64_t> delay_to_us;
   std::int64_t clock_offset_us = 0;
   double clock_drift = 0;
   friend bool operator==(const FaultRules&, const FaultRules&) = default;
@@ -60,6 +65,7 @@ struct FaultFilterCounters {
   std::uint64_t frames_dropped_out = 0;  // drop_to, loss, loss_to
   std::uint64_t frames_dropped_in = 0;   // drop_from
   std::uint64_t frames_duplicated = 0;
+  std::uint64_t frames_delayed = 0;
   std::uint64_t rule_changes = 0;
 };
 
@@ -73,8 +79,12 @@ class FaultFilter {
   enum class Verdict : std::uint8_t { deliver, drop, duplicate };
   // For a frame this node is about to send to `to`.
   Verdict outbound(const core::NodeId& to);
+  // How long a frame to `to` that is not dropped is held first (zero: not held).
+  core::Duration delay_to(const core::NodeId& to) const;
   // True when a frame from `from` that arrived must be dropped.
   bool drop_inbound(const core::NodeId& from);
+  // The transport held a frame for delay_to() (counted).
+  void count_delayed() { ++counters_.frames_delayed; }
 
   // The node's wall clock: `real` (the system clock) with the offset and drift applied.
   // `monotonic` is the node's monotonic clock, read at the same moment.

@@ -37,10 +37,39 @@ TEST(ChaosPlan, RefusesWhatRealProcessesCannotDoNamingEachFault) {
   EXPECT_NE(message.find("faults[1] (line 7, lose_write): cannot be applied"), std::string::npos)
       << message;
   EXPECT_NE(message.find("faults[2] (line 8, corrupt)"), std::string::npos) << message;
-  EXPECT_NE(message.find("faults[3] (line 9, clog)"), std::string::npos) << message;
-  EXPECT_NE(message.find("faults[4] (line 10, link)"), std::string::npos) << message;
-  EXPECT_EQ(message.find("faults[0]"), std::string::npos);  // a crash it can do
-  EXPECT_EQ(message.find("faults[5]"), std::string::npos);  // and a loss-only link
+  EXPECT_EQ(message.find("faults[0]"), std::string::npos);  // a crash it can do,
+  EXPECT_EQ(message.find("faults[3]"), std::string::npos);  // a clog (held frames),
+  EXPECT_EQ(message.find("faults[4]"), std::string::npos);  // a slow link,
+  EXPECT_EQ(message.find("faults[5]"), std::string::npos);  // and a lossy one
+}
+
+TEST(ChaosPlan, ClogsAndLinkLatenciesAddUpIntoHeldFrames) {
+  ChaosNetwork network({"n1", "n2", "n3"});
+  sim::Fault clog;
+  clog.kind = sim::FaultKind::clog;
+  clog.node = "n2";
+  clog.delay = std::chrono::milliseconds(50);
+  clog.length = std::chrono::seconds(2);
+  network.apply(clog, 0);
+  sim::Fault link;
+  link.kind = sim::FaultKind::link;
+  link.from = {"n1"};
+  link.to = {"n2"};
+  link.delay = std::chrono::milliseconds(10);
+  link.length = std::chrono::seconds(1);
+  network.apply(link, 0);
+  std::vector<net::FaultRules> rules = network.rules(500'000);
+  EXPECT_EQ(rules[0].delay_to_us.at("n2"), 60'000);  // n2's clog + the n1 -> n2 link
+  EXPECT_TRUE(rules[0].loss_to.empty());             // a latency-only link loses nothing
+  EXPECT_FALSE(rules[0].delay_to_us.contains("n3"));
+  EXPECT_EQ(rules[1].delay_to_us.at("n1"), 50'000);  // from the clogged node, to anyone
+  EXPECT_EQ(rules[1].delay_to_us.at("n3"), 50'000);
+  EXPECT_EQ(rules[2].delay_to_us.at("n2"), 50'000);
+  EXPECT_EQ(network.clog_us(1, 500'000), 50'000);
+  EXPECT_EQ(network.rules(1'500'000)[0].delay_to_us.at("n2"), 50'000);  // the link is over
+  EXPECT_EQ(network.next_expiry_after(1'000'000), 2'000'000);
+  EXPECT_TRUE(network.rules(2'000'000)[0].delay_to_us.empty());  // and the clog
+  EXPECT_EQ(network.clog_us(1, 2'000'000), 0);
 }
 
 TEST(ChaosPlan, AcceptsCrashPausePartitionClockAndLoss) {

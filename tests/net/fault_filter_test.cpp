@@ -74,6 +74,13 @@ TEST(FaultFilter, BodiesAreParsedStrictly) {
   EXPECT_EQ(rules->clock_offset_us, -2000000);
   EXPECT_EQ(fault_rules_from_json(fault_rules_to_json(*rules).dump()).value(), *rules);
   EXPECT_EQ(fault_rules_from_json("{}").value(), FaultRules{});
+  const auto delayed = fault_rules_from_json(R"({"delay_to_us": {"n2": 50000}})");
+  ASSERT_TRUE(delayed.ok());
+  FaultFilter filter(1);
+  filter.set(*delayed, at_s(0));
+  EXPECT_EQ(filter.delay_to("n2"), std::chrono::milliseconds(50));
+  EXPECT_EQ(filter.delay_to("n3"), core::Duration{0});
+  EXPECT_EQ(fault_rules_from_json(fault_rules_to_json(*delayed).dump()).value(), *delayed);
 
   const auto message = [](std::string_view body) {
     const auto parsed = fault_rules_from_json(body);
@@ -94,6 +101,10 @@ TEST(FaultFilter, BodiesAreParsedStrictly) {
   EXPECT_NE(message(R"({"clock_offset_us": 18446744073709551615})").find("over the bound"),
             std::string::npos);
   EXPECT_NE(message(R"({"clock_drift": 2})").find("clock_drift"), std::string::npos);
+  EXPECT_NE(message(R"({"delay_to_us": {"n2": -1}})").find("delay_to_us.n2: expected"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"delay_to_us": {"n2": 61000000}})").find("delay_to_us.n2"),
+            std::string::npos);
 }
 
 }  // namespace

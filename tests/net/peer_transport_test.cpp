@@ -323,5 +323,33 @@ TEST(PeerTransport, FaultFilterDropsCutDirectionsOnly) {
   EXPECT_EQ(a_filter->counters().frames_duplicated, 1U);
 }
 
+// delay_to_us holds frames before they are queued, in order: a later frame with a shorter
+// delay still arrives after the earlier ones.
+TEST(PeerTransport, FaultFilterDelayHoldsFramesInOrder) {
+  asio::io_context io;
+  auto filter = std::make_shared<FaultFilter>(1);
+  PeerTransportOptions options;
+  options.fault_filter = filter;
+  Endpoint a(io, "n1", options);
+  Endpoint b(io, "n2");
+  a.listen();
+  a.transport->set_peer_address("n2", b.listen());
+  FaultRules rules;
+  rules.delay_to_us = {{"n2", 150'000}};
+  filter->set(rules, steady_instant());
+  const auto sent = std::chrono::steady_clock::now();
+  a.transport->send(read_request("n1", "n2", 1));
+  rules.delay_to_us = {{"n2", 10'000}};
+  filter->set(rules, steady_instant());
+  a.transport->send(read_request("n1", "n2", 2));
+  run_for(io, std::chrono::milliseconds(60));
+  EXPECT_TRUE(b.received.empty());  // the second waits behind the first
+  ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 2; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(150));
+  EXPECT_EQ(request_id_of(b.received[0]), 1U);
+  EXPECT_EQ(request_id_of(b.received[1]), 2U);
+  EXPECT_EQ(filter->counters().frames_delayed, 2U);
+}
+
 }  // namespace
 }  // namespace vigil::net
