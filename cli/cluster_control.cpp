@@ -85,6 +85,7 @@ core::Result<ClusterLayout> layout_for(const ClusterUpOptions& options, const st
   }
   core::Result<ClusterLayout> layout = layout_from_base_port(dir, nodes, base_port);
   if (!layout) return layout;
+  layout->fault_injection = options.fault_injection;
   core::Status saved = save_layout(*layout);
   if (!saved.ok()) return saved;
   return layout;
@@ -216,7 +217,9 @@ core::Result<std::string> self_program() {
 }
 
 std::vector<std::string> node_arguments(const ClusterLayout& layout, std::size_t index) {
-  return {"start", "--config", node_config_path(layout, index)};
+  std::vector<std::string> arguments{"start", "--config", node_config_path(layout, index)};
+  if (layout.fault_injection) arguments.push_back("--enable-fault-injection");
+  return arguments;
 }
 
 core::Result<ClusterLayout> open_cluster(const std::string& dir) {
@@ -356,6 +359,15 @@ core::Status cluster_restart(const ClusterLayout& layout, std::size_t index,
   core::Status started = start_node(layout, index, program);
   if (!started.ok()) return started;
   return wait_until_ready(layout, {index}, timeout);
+}
+
+core::Status cluster_start(const ClusterLayout& layout, std::size_t index,
+                           const std::string& program) {
+  if (status_of(layout, index).alive()) {
+    return core::error(core::Code::failed_precondition,
+                       "node " + layout.nodes[index].id + " is already running");
+  }
+  return start_node(layout, index, program);
 }
 
 core::Status cluster_pause(const ClusterLayout& layout, std::size_t index) {

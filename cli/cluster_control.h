@@ -33,6 +33,9 @@ struct ClusterUpOptions {
   std::string config_overlay_path;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // for every node to be ready
   std::string program;  // the vigil binary nodes run; empty: this process's (/proc/self/exe)
+  // A new DIR's nodes run with --enable-fault-injection (ClusterLayout::fault_injection);
+  // an existing DIR keeps what it was laid out with.
+  bool fault_injection = false;
 };
 
 struct NodeStatus {
@@ -80,6 +83,12 @@ core::Status cluster_kill(const ClusterLayout& layout, std::size_t index);
 core::Status cluster_restart(const ClusterLayout& layout, std::size_t index,
                              const std::string& program, std::chrono::milliseconds grace,
                              std::chrono::milliseconds timeout);
+// Starts node `index` again with the same config and data, without waiting for it (its
+// process runs and its pid file is written when this returns ok); `vigil chaos` restarts a
+// node mid-partition, when no node could see every member alive. failed_precondition if it
+// is alive.
+core::Status cluster_start(const ClusterLayout& layout, std::size_t index,
+                           const std::string& program);
 // SIGSTOP / SIGCONT; failed_precondition if the node is not alive.
 core::Status cluster_pause(const ClusterLayout& layout, std::size_t index);
 core::Status cluster_resume(const ClusterLayout& layout, std::size_t index);

@@ -104,6 +104,7 @@ std::string layout_to_json(const ClusterLayout& layout) {
                      {"admin", config::format_address(node.admin)}});
   }
   nlohmann::json document = {{"nodes", nodes}};
+  if (layout.fault_injection) document["fault_injection"] = true;
   return document.dump(2) + "\n";
 }
 
@@ -120,6 +121,12 @@ core::Result<ClusterLayout> layout_from_json(const std::string& text, const std:
   }
   ClusterLayout layout;
   layout.dir = dir;
+  if (document.contains("fault_injection")) {
+    if (!document["fault_injection"].is_boolean()) {
+      return bad_layout(source, "\"fault_injection\": expected true or false");
+    }
+    layout.fault_injection = document["fault_injection"].get<bool>();
+  }
   std::set<std::pair<std::string, std::uint16_t>> seen;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     core::Result<ClusterNode> node = node_from_json(nodes[i], i, source);

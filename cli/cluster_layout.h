@@ -38,6 +38,9 @@ struct ClusterNode {
 struct ClusterLayout {
   std::string dir;  // absolute
   std::vector<ClusterNode> nodes;
+  // The nodes run with --enable-fault-injection (`vigil chaos`; "fault_injection": true in
+  // cluster.json, absent otherwise): part of their command line, so of their identity.
+  bool fault_injection = false;
   friend bool operator==(const ClusterLayout&, const ClusterLayout&) = default;
 };
 

@@ -147,7 +147,8 @@ core::Result<std::string> http_get(const config::Address& address, const std::st
 
 core::Result<std::string> http_request(const config::Address& address, const std::string& method,
                                        const std::string& path, int expected_status,
-                                       std::chrono::milliseconds timeout) {
+                                       std::chrono::milliseconds timeout,
+                                       const std::string& body) {
   const auto deadline = Clock::now() + timeout;
   const std::string what = method + " " + path;
   Connection connection;
@@ -155,7 +156,8 @@ core::Result<std::string> http_request(const config::Address& address, const std
   if (!status.ok()) return status;
   status = connection.send_all(address,
                                what + " HTTP/1.0\r\nHost: " + config::format_address(address) +
-                                   "\r\nContent-Length: 0\r\n\r\n",
+                                   "\r\nContent-Length: " + std::to_string(body.size()) +
+                                   "\r\n\r\n" + body,
                                deadline);
   if (!status.ok()) return status;
   std::string response;

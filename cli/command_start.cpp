@@ -1,11 +1,13 @@
-// `vigil start --config FILE [--log-format text|json]`: runs one node in the foreground
-// (docs/operations.md) until SIGTERM or SIGINT, logging to stderr, one event per line
+// `vigil start --config FILE [--log-format text|json] [--enable-fault-injection]`: runs one
+// node in the foreground (docs/operations.md) until SIGTERM or SIGINT, logging to stderr, one event per line
 // (net/log.h: text for people, json for a log shipper). The first signal shuts down gracefully (the client
 // port closes, requests in flight get up to timing.request_timeout, staged writes are
 // committed, the store closes); a second signal during that wait stops at once.
 // Exit 0 after a clean shutdown; 1 when the node cannot start (a port in use, an
 // unusable data directory) or was stopped by a second signal; 2 when the configuration
 // file cannot be read or is invalid (the message names the file, line and key).
+// --enable-fault-injection gives the node a fault filter that POST /fault on its admin port
+// controls (net/fault_filter.h; `vigil chaos` uses it); never on a production node.
 
 #include <fmt/format.h>
 
@@ -41,7 +43,7 @@ std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint) {
   return config::format_address(config::Address{endpoint.address().to_string(), endpoint.port()});
 }
 
-int run_node(const std::string& config_path) {
+int run_node(const std::string& config_path, bool fault_injection) {
   core::Result<config::Config> config = load_config(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "vigil start: %s\n", config.status().message().c_str());
@@ -57,8 +59,10 @@ int run_node(const std::string& config_path) {
   // Signals are taken by the loop before anything listens, so a SIGTERM that arrives
   // during start-up is not lost to the default action half-way.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  net::RuntimeOptions options;
+  options.fault_injection = fault_injection;
   core::Result<std::unique_ptr<net::NodeRuntime>> runtime =
-      net::NodeRuntime::open(io, std::move(config).value());
+      net::NodeRuntime::open(io, std::move(config).value(), options);
   if (!runtime.ok()) {
     net::log_event(id, net::LogLevel::error, "start_failed",
                    {{"error", runtime.status().to_string()}},
@@ -125,9 +129,13 @@ void add_start_command(CLI::App& app, int& exit_code) {
                    "(time, level, node, event, fields, message)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  command->callback([config_path, log_format, &exit_code] {
+  auto fault_injection = std::make_shared<bool>(false);
+  command->add_flag("--enable-fault-injection", *fault_injection,
+                    "let POST /fault on the admin port drop peer frames and move the wall "
+                    "clock (vigil chaos; tests only, never in production)");
+  command->callback([config_path, log_format, fault_injection, &exit_code] {
     net::set_log_format(net::parse_log_format(*log_format).value_or(net::LogFormat::text));
-    exit_code = run_node(*config_path);
+    exit_code = run_node(*config_path, *fault_injection);
   });
 }
 

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "net/fault_filter.h"
 #include "net/listen.h"
 #include "net/status_json.h"
 
@@ -90,6 +91,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     const std::string_view target(request.target().data(), request.target().size());
     const std::string_view path = target.substr(0, target.find('?'));
     const bool is_view = path == "/metrics" || path == "/status";
+    if (path == "/fault") return handle_fault(request, version, keep_alive);
     if (!is_view && path != "/repair") {
       return respond(http::status::not_found, "text/plain",
                      "not found: the admin port serves GET /metrics, GET /status and "
@@ -129,6 +131,35 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
                                  {"exchanges_pending", view.exchanges_pending}};
     respond(http::status::accepted, "application/json", body.dump() + "\n", version,
             keep_alive);
+  }
+
+  // /fault (net/fault_filter.h): 403 unless the node runs with --enable-fault-injection;
+  // GET shows the rules and counters, POST replaces the rules with the JSON body's.
+  void handle_fault(const http::request<http::string_body>& request, unsigned version,
+                    bool keep_alive) {
+    FaultFilter* filter = service_.fault_filter();
+    if (filter == nullptr) {
+      return respond(http::status::forbidden, "text/plain",
+                     "fault injection is off: this node was not started with "
+                     "`vigil start --enable-fault-injection`\n",
+                     version, keep_alive);
+    }
+    const auto method = request.method();
+    if (method == http::verb::post) {
+      core::Result<FaultRules> rules = fault_rules_from_json(request.body());
+      if (!rules) {
+        return respond(http::status::bad_request, "text/plain",
+                       rules.status().message() + "\n", version, keep_alive);
+      }
+      filter->set(std::move(rules).value(), steady_instant());
+    } else if (method != http::verb::get) {
+      return respond(http::status::method_not_allowed, "text/plain",
+                     "method not allowed: /fault takes GET or POST\n", version, keep_alive,
+                     false, "GET, POST");
+    }
+    nlohmann::json body = filter->status_json(steady_instant());
+    body["wall_time_us"] = service_.wall_now();
+    respond(http::status::ok, "application/json", body.dump() + "\n", version, keep_alive);
   }
 
   void respond(http::status status, std::string_view content_type, std::string body,

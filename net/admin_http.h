@@ -7,6 +7,10 @@
 //   POST /repair  starts anti-entropy exchanges of every tree with every peer now
 //                 (NodeService::request_repair); 202 {"exchanges_completed",
 //                 "exchanges_pending"}. A body, if any, is ignored.
+//   GET /fault, POST /fault  fault injection (net/fault_filter.h): only on a node started
+//                 with --enable-fault-injection; 403 otherwise. POST replaces the rules
+//                 with its JSON body's (400 naming what is wrong); both answer the rules,
+//                 the filter's counters and the node's wall clock.
 //   Another path: 404. Another method: 405, with Allow naming the methods the path takes.
 // Bounds: a request's header and body are bounded (8 KiB each); a malformed or oversized
 // request gets a 400/413 where the parser still can, and only that connection is closed;

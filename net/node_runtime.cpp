@@ -118,6 +118,13 @@ core::Status NodeRuntime::start() {
   transport_options.connect_timeout = config_.timing.replication_timeout;
   transport_options.inbound_connections_max = core::ring_nodes_max;
   transport_options.seed = core::splitmix64(seed_state);
+  if (options_.fault_injection) {
+    fault_filter_ = std::make_shared<FaultFilter>(core::splitmix64(seed_state));
+    transport_options.fault_filter = fault_filter_;
+    log(LogLevel::warning, "fault_injection_enabled", nullptr,
+        "fault injection is enabled (--enable-fault-injection): POST /fault on the admin port "
+        "can partition this node and move its clock; never run a production node so");
+  }
   std::weak_ptr<char> alive = alive_;
   parts_ = std::make_unique<Parts>(io_, transport_options, [this, alive](core::Envelope e) {
     if (!alive.expired()) on_envelope(std::move(e));
@@ -204,9 +211,11 @@ core::Now NodeRuntime::now() const {
 }
 
 core::WallMicros NodeRuntime::wall_now() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  const core::WallMicros real = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  // The only wall clock the node reads: a fault filter's clock offset applies to it all.
+  return fault_filter_ ? fault_filter_->wall(real, steady_instant()) : real;
 }
 
 void NodeRuntime::set_peer_address(const core::NodeId& peer, const config::Address& address) {

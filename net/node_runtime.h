@@ -30,6 +30,7 @@
 #include "core/node/node.h"
 #include "core/node/node_driver.h"
 #include "core/status.h"
+#include "net/fault_filter.h"
 #include "net/log.h"
 #include "net/node_service.h"
 
@@ -56,6 +57,10 @@ struct RuntimeOptions {
   // The node's invariants are checked after every Kth input (core::DriverOptions; 1 =
   // every input, as the simulator does; 0 = never). docs/operations.md has the cost.
   std::uint64_t check_invariants_every = core::production_invariant_interval;
+  // `vigil start --enable-fault-injection`: the node gets a FaultFilter (net/fault_filter.h)
+  // that its admin port's POST /fault controls (partitions, loss, clock offset). Off in
+  // production: without it nothing can be injected.
+  bool fault_injection = false;
 };
 
 class NodeRuntime final : public NodeService {
@@ -104,6 +109,7 @@ class NodeRuntime final : public NodeService {
   std::uint64_t tombstones_held() const override;
   std::uint64_t hints_pending() const override;
   void request_repair() override;
+  FaultFilter* fault_filter() override { return fault_filter_.get(); }
 
  private:
   struct Parts;
@@ -142,6 +148,7 @@ class NodeRuntime final : public NodeService {
   core::Ring ring_;
   config::Address peer_address_;
   std::unique_ptr<Parts> parts_;  // store, storage, driver (and node), transport, timers
+  std::shared_ptr<FaultFilter> fault_filter_;  // only with RuntimeOptions::fault_injection
 
   Phase phase_ = Phase::running;
   std::map<core::RequestId, std::function<void(const core::ClientReply&)>> callbacks_;

@@ -21,6 +21,8 @@
 
 namespace vigil::net {
 
+class FaultFilter;
+
 // The state of this node's connection to one peer (the peer transport's view).
 enum class PeerConnectionState : std::uint8_t { disconnected, connecting, connected, backoff };
 std::string_view peer_connection_state_name(PeerConnectionState state);
@@ -78,6 +80,9 @@ class NodeService {
   // Starts an exchange of every tree with every peer now (POST /repair, `vigil cluster
   // repair`): one input to the node, flushed as any other. Ignored once shutting down.
   virtual void request_repair() = 0;
+  // The node's fault filter (net/fault_filter.h), or nullptr: there is one only when the
+  // node runs with --enable-fault-injection, and the admin port's /fault refuses without it.
+  virtual FaultFilter* fault_filter() { return nullptr; }
 };
 
 }  // namespace vigil::net

@@ -54,6 +54,8 @@ void PeerTransport::Impl::close() {
   for (auto& [id, peer] : peers) {
     drop_connection(peer);
     peer.backoff_timer.cancel();
+    peer.delay_timer.cancel();
+    peer.delayed.clear();
     peer.queue.clear();
     peer.queued_bytes = 0;
   }

@@ -42,6 +42,7 @@
 #include "core/node/node.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "net/fault_filter.h"
 #include "net/node_service.h"
 
 namespace vigil::net {
@@ -57,6 +58,9 @@ struct PeerTransportOptions {
   core::Duration connect_timeout = std::chrono::seconds(2);
   std::size_t inbound_connections_max = 1024;
   std::uint64_t seed = 0;  // the backoff jitter's generator
+  // Fault injection (net/fault_filter.h): asked about every frame sent and received.
+  // nullptr (always, unless the node runs with --enable-fault-injection): no filter.
+  std::shared_ptr<FaultFilter> fault_filter;
 };
 
 // What the transport did, as counters (NodeService::counters() exports them with the

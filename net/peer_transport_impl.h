@@ -10,6 +10,7 @@
 //   peer_transport_inbound.cpp   listening, accepting, reading and cutting frames
 
 #include <array>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -47,7 +48,7 @@ struct OutboundConnection {
 };
 
 struct Peer {
-  explicit Peer(asio::io_context& io) : backoff_timer(io) {}
+  explicit Peer(asio::io_context& io) : backoff_timer(io), delay_timer(io) {}
   core::NodeId id;
   config::Address address;
   PeerConnectionState state = PeerConnectionState::disconnected;
@@ -59,6 +60,11 @@ struct Peer {
   std::uint32_t failures = 0;  // consecutive failed dials since the last connection
   bool failure_logged = false;
   bool write_posted = false;  // a write_next() is posted to the end of this loop turn
+  // Frames a fault filter holds back (net/fault_filter.h), with when each is due; FIFO,
+  // due times never decreasing. Counted in queued_bytes.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> delayed;
+  asio::steady_timer delay_timer;
+  bool delay_armed = false;
 };
 
 struct InboundConnection {
@@ -117,6 +123,11 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   core::Duration backoff_delay(std::uint32_t failures);
   void enter_backoff(Peer& peer);
   void write_next(Peer& peer);
+  // Appends a frame to the peer's queue and gets it going (dial, or a write).
+  void enqueue(Peer& peer, std::string frame);
+  // Holds a frame until `delay` has passed (a fault filter's delay_to_us).
+  void hold(Peer& peer, std::string frame, core::Duration delay);
+  void arm_delay(Peer& peer);
   // write_next() at the end of this loop turn, once (frames sent in the turn share it).
   void post_write(Peer& peer);
   void read_sink(Peer& peer);

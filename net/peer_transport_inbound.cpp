@@ -135,6 +135,8 @@ bool PeerTransport::Impl::cut_frames(std::uint64_t id,
     if (!envelope.ok()) return bad_frame(id, envelope.status());
     connection->consumed += *size;
     ++counters.frames_received;
+    // A fault filter's drop (net/fault_filter.h) leaves the connection up, as a firewall's.
+    if (options.fault_filter && options.fault_filter->drop_inbound(envelope->from)) continue;
     on_envelope(std::move(envelope).value());
     if (!inbound_current(id, connection)) return false;
   }

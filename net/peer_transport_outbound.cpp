@@ -59,6 +59,10 @@ void PeerTransport::Impl::send(const core::Envelope& envelope) {
     ++counters.frames_dropped_no_address;
     return;
   }
+  const FaultFilter::Verdict verdict = options.fault_filter
+                                           ? options.fault_filter->outbound(envelope.to)
+                                           : FaultFilter::Verdict::deliver;
+  if (verdict == FaultFilter::Verdict::drop) return;  // counted by the filter
   core::Result<std::string> frame = core::encode_frame(envelope);
   if (!frame.ok()) {
     ++counters.frames_dropped_unencodable;
@@ -73,12 +77,64 @@ void PeerTransport::Impl::send(const core::Envelope& envelope) {
     return;
   }
   peer.queued_bytes += frame->size();
-  peer.queue.push_back(std::move(frame).value());
+  const core::Duration delay =
+      options.fault_filter ? options.fault_filter->delay_to(envelope.to) : core::Duration{0};
+  // Held when delayed, and behind frames still held (a shorter new delay never reorders).
+  const bool held = delay.count() > 0 || !peer.delayed.empty();
+  if (verdict == FaultFilter::Verdict::duplicate &&
+      peer.queued_bytes + frame->size() <= options.send_queue_bytes_max) {
+    peer.queued_bytes += frame->size();
+    if (held) {
+      hold(peer, *frame, delay);
+    } else {
+      peer.queue.push_back(*frame);
+    }
+  }
+  if (held) {
+    hold(peer, std::move(frame).value(), delay);
+    return;
+  }
+  enqueue(peer, std::move(frame).value());
+}
+
+void PeerTransport::Impl::enqueue(Peer& peer, std::string frame) {
+  peer.queue.push_back(std::move(frame));
   if (peer.state == PeerConnectionState::disconnected) {
     dial(peer);
   } else if (peer.state == PeerConnectionState::connected) {
     post_write(peer);
   }
+}
+
+void PeerTransport::Impl::hold(Peer& peer, std::string frame, core::Duration delay) {
+  auto due = std::chrono::steady_clock::now() +
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay);
+  if (!peer.delayed.empty()) due = std::max(due, peer.delayed.back().first);
+  peer.delayed.emplace_back(due, std::move(frame));
+  options.fault_filter->count_delayed();
+  arm_delay(peer);
+}
+
+void PeerTransport::Impl::arm_delay(Peer& peer) {
+  if (peer.delay_armed || peer.delayed.empty()) return;
+  peer.delay_armed = true;
+  peer.delay_timer.expires_at(peer.delayed.front().first);
+  const core::NodeId id = peer.id;
+  auto self = shared_from_this();
+  peer.delay_timer.async_wait([self, id](const error_code& error) {
+    if (error || self->closed) return;
+    const auto it = self->peers.find(id);
+    if (it == self->peers.end()) return;
+    Peer& p = it->second;
+    p.delay_armed = false;
+    const auto now = std::chrono::steady_clock::now();
+    while (!p.delayed.empty() && p.delayed.front().first <= now) {
+      std::string frame = std::move(p.delayed.front().second);
+      p.delayed.pop_front();
+      self->enqueue(p, std::move(frame));
+    }
+    self->arm_delay(p);
+  });
 }
 
 void PeerTransport::Impl::post_write(Peer& peer) {

@@ -30,7 +30,9 @@ using tcp = boost::asio::ip::tcp;
 
 class Harness {
  public:
-  Harness() : service_(io_, config()), server_(io_, service_, metrics_, config()) {
+  explicit Harness(FaultFilter* filter = nullptr)
+      : service_(io_, config()), server_(io_, service_, metrics_, config()) {
+    service_.filter = filter;
     auto bound = server_.start();
     if (!bound.ok()) throw std::runtime_error(bound.status().to_string());
     port_ = bound->port();
@@ -71,10 +73,15 @@ class Harness {
 };
 
 http::response<http::string_body> request(tcp::socket& socket, http::verb method,
-                                          std::string target, bool keep_alive = false) {
+                                          std::string target, bool keep_alive = false,
+                                          std::string body = "") {
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1");
   req.keep_alive(keep_alive);
+  if (!body.empty()) {
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
   http::write(socket, req);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
@@ -228,6 +235,53 @@ TEST(AdminHttp, BadRequestsCloseOnlyTheirConnection) {
   EXPECT_TRUE(closed_by_server(body));
 
   EXPECT_EQ(request(good, http::verb::get, "/metrics", true).result(), http::status::ok);
+}
+
+}  // namespace
+}  // namespace vigil::net
+
+namespace vigil::net {
+namespace {
+
+TEST(AdminHttp, FaultIsRefusedWithoutTheFaultInjectionFlag) {
+  Harness harness;  // no filter: the node was started without --enable-fault-injection
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto post = request(socket, http::verb::post, "/fault", true, R"({"drop_to": ["n2"]})");
+  EXPECT_EQ(post.result(), http::status::forbidden);
+  EXPECT_NE(post.body().find("--enable-fault-injection"), std::string::npos) << post.body();
+  EXPECT_EQ(request(socket, http::verb::get, "/fault", true).result(), http::status::forbidden);
+}
+
+TEST(AdminHttp, FaultPostReplacesTheFilterRulesAndRefusesBadBodies) {
+  FaultFilter filter(7);
+  Harness harness(&filter);
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto post = request(socket, http::verb::post, "/fault", true,
+                      R"({"drop_to": ["n2"], "drop_from": ["n3"], "clock_offset_us": 5000000})");
+  ASSERT_EQ(post.result(), http::status::ok) << post.body();
+  const auto body = nlohmann::json::parse(post.body());
+  EXPECT_EQ(body["rules"]["drop_to"], nlohmann::json::array({"n2"}));
+  EXPECT_EQ(body["rules"]["clock_offset_us"], 5000000);
+  // The rules the handler set are the filter's (the server runs on its own thread, but
+  // the response was written after they were set).
+  EXPECT_EQ(filter.rules().drop_from, std::set<core::NodeId>{"n3"});
+  EXPECT_EQ(filter.rules().clock_offset_us, 5000000);
+
+  auto bad = request(socket, http::verb::post, "/fault", true, R"({"loss": 2})");
+  EXPECT_EQ(bad.result(), http::status::bad_request);
+  EXPECT_NE(bad.body().find("loss: expected a number in [0, 1]"), std::string::npos)
+      << bad.body();
+  auto unknown = request(socket, http::verb::post, "/fault", true, R"({"partition": 1})");
+  EXPECT_EQ(unknown.result(), http::status::bad_request);
+  EXPECT_NE(unknown.body().find("partition: unknown key"), std::string::npos) << unknown.body();
+  EXPECT_EQ(filter.rules().drop_to, std::set<core::NodeId>{"n2"});  // refused: unchanged
+  auto put = request(socket, http::verb::put, "/fault", true);
+  EXPECT_EQ(put.result(), http::status::method_not_allowed);
+  auto cleared = request(socket, http::verb::post, "/fault", true, "{}");
+  ASSERT_EQ(cleared.result(), http::status::ok);
+  EXPECT_EQ(filter.rules(), FaultRules{});
 }
 
 }  // namespace

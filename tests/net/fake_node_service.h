@@ -20,6 +20,7 @@
 #include <boost/asio/post.hpp>
 
 #include "config/config.h"
+#include "net/fault_filter.h"
 #include "net/node_service.h"
 
 namespace vigil::net::testing {
@@ -99,6 +100,9 @@ class FakeNodeService : public NodeService {
     return view;
   }
   void request_repair() override { ++repairs_requested; }
+  FaultFilter* fault_filter() override { return filter; }
+
+  FaultFilter* filter = nullptr;  // as a node started with --enable-fault-injection has
 
   std::atomic<bool> unavailable{false};
   std::set<std::string> unavailable_keys;  // requests of these keys answer unavailable

@@ -65,12 +65,14 @@ config::Config node_config(const TempDirectory& dir, int index, int nodes) {
 }
 
 struct Cluster {
-  Cluster(asio::io_context& io, const TempDirectory& dir, int nodes) : io_(io) {
+  Cluster(asio::io_context& io, const TempDirectory& dir, int nodes, bool fault_injection = false)
+      : io_(io), fault_injection_(fault_injection) {
     for (int i = 1; i <= nodes; ++i) open(dir, i, nodes);
     connect();
   }
   void open(const TempDirectory& dir, int index, int nodes) {
     RuntimeOptions options;
+    options.fault_injection = fault_injection_;
     options.listen_on_any_port = true;
     options.seed = static_cast<std::uint64_t>(index);
     options.check_invariants_every = 1;  // tests check the node after every input
@@ -91,6 +93,7 @@ struct Cluster {
     }
   }
   asio::io_context& io_;
+  bool fault_injection_ = false;
   std::vector<std::unique_ptr<NodeRuntime>> runtimes;
 };
 
@@ -261,6 +264,43 @@ TEST(NodeRuntime, ShutdownAnswersEveryRequestOnce) {
   n1.submit(get("stuck"), [&](const core::ClientReply& reply) { late = reply; });
   ASSERT_TRUE(run_until(io, [&] { return late.has_value(); }));
   EXPECT_EQ(late->status.code(), core::Code::unavailable);
+}
+
+// RuntimeOptions::fault_injection (vigil start --enable-fault-injection): only then has a
+// node a fault filter; its drop rules cut the node off from a peer (a write at `all`
+// through it fails, and succeeds once the rules are cleared) and its clock offset moves
+// the node's wall clock.
+TEST(NodeRuntime, FaultFilterOnlyWithTheFlagAndItCutsPeersAndMovesTheClock) {
+  TempDirectory plain_dir{"vigil-node-runtime-test"};
+  asio::io_context plain_io;
+  Cluster plain(plain_io, plain_dir, 1);
+  EXPECT_EQ(plain.runtimes[0]->fault_filter(), nullptr);
+
+  TempDirectory dir{"vigil-node-runtime-test"};
+  asio::io_context io;
+  Cluster cluster(io, dir, 3, /*fault_injection=*/true);
+  NodeRuntime& n1 = *cluster.runtimes[0];
+  FaultFilter* filter = n1.fault_filter();
+  ASSERT_NE(filter, nullptr);
+  ASSERT_TRUE(call(io, n1, put("k", "v1", core::Consistency::all))->status.ok());
+
+  // n1 alone on its side (a forwarded request would find no one either).
+  FaultRules rules;
+  rules.drop_to = {"n2", "n3"};
+  rules.drop_from = {"n2", "n3"};
+  rules.clock_offset_us = 60'000'000;
+  filter->set(rules, steady_instant());
+  const core::WallMicros other = cluster.runtimes[1]->wall_now();
+  EXPECT_NEAR(static_cast<double>(n1.wall_now() - other), 60e6, 5e6);
+  const auto cut = call(io, n1, put("k", "v2", core::Consistency::all));
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_FALSE(cut->status.ok()) << "no peer can be reached: W = 3 cannot be met";
+  EXPECT_GT(filter->counters().frames_dropped_out, 0U);
+
+  filter->set(FaultRules{}, steady_instant());
+  const auto healed = call(io, n1, put("k", "v3", core::Consistency::all));
+  ASSERT_TRUE(healed.has_value());
+  EXPECT_TRUE(healed->status.ok()) << healed->status.to_string();
 }
 
 TEST(NodeRuntime, UnusableDataDirectoryIsAnError) {

@@ -267,3 +267,89 @@ TEST(PeerTransport, CloseStopsDeliveryAndIsIdempotent) {
 
 }  // namespace
 }  // namespace vigil::net
+
+namespace vigil::net {
+namespace {
+
+// The fault filter (net/fault_filter.h) in the transport: a cut direction drops every frame
+// (sent and received), the other direction still carries them, duplication sends twice,
+// and clearing the rules restores delivery on the same connections.
+TEST(PeerTransport, FaultFilterDropsCutDirectionsOnly) {
+  asio::io_context io;
+  auto a_filter = std::make_shared<FaultFilter>(1);
+  auto b_filter = std::make_shared<FaultFilter>(2);
+  PeerTransportOptions a_options;
+  a_options.fault_filter = a_filter;
+  PeerTransportOptions b_options;
+  b_options.fault_filter = b_filter;
+  Endpoint a(io, "n1", a_options);
+  Endpoint b(io, "n2", b_options);
+  const config::Address a_address = a.listen();
+  const config::Address b_address = b.listen();
+  a.transport->set_peer_address("n2", b_address);
+  b.transport->set_peer_address("n1", a_address);
+
+  // One-way cut n1 -> n2, as vigil chaos writes it: n1 drops what it sends to n2, n2 drops
+  // what arrives from n1 (so frames already on their way are dropped too).
+  FaultRules a_rules;
+  a_rules.drop_to = {"n2"};
+  a_filter->set(a_rules, steady_instant());
+  FaultRules b_rules;
+  b_rules.drop_from = {"n1"};
+  b_filter->set(b_rules, steady_instant());
+  for (std::uint64_t i = 1; i <= 20; ++i) a.transport->send(read_request("n1", "n2", i));
+  for (std::uint64_t i = 1; i <= 20; ++i) b.transport->send(read_request("n2", "n1", i));
+  ASSERT_TRUE(run_until(io, [&] { return a.received.size() == 20; }));
+  run_for(io, std::chrono::milliseconds(50));
+  EXPECT_TRUE(b.received.empty());
+  EXPECT_EQ(a_filter->counters().frames_dropped_out, 20U);
+  EXPECT_EQ(a.transport->counters().frames_sent, 0U);
+
+  // A frame that left before the cut on n2's side is dropped on arrival.
+  a_filter->set(FaultRules{}, steady_instant());
+  a.transport->send(read_request("n1", "n2", 99));
+  ASSERT_TRUE(run_until(io, [&] { return b_filter->counters().frames_dropped_in == 1; }));
+  EXPECT_TRUE(b.received.empty());
+
+  // Healed, with every frame duplicated: each arrives twice, in order.
+  b_filter->set(FaultRules{}, steady_instant());
+  FaultRules duplicating;
+  duplicating.duplicate = 1.0;
+  a_filter->set(duplicating, steady_instant());
+  a.transport->send(read_request("n1", "n2", 100));
+  ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 2; }));
+  EXPECT_EQ(request_id_of(b.received[0]), 100U);
+  EXPECT_EQ(request_id_of(b.received[1]), 100U);
+  EXPECT_EQ(a_filter->counters().frames_duplicated, 1U);
+}
+
+// delay_to_us holds frames before they are queued, in order: a later frame with a shorter
+// delay still arrives after the earlier ones.
+TEST(PeerTransport, FaultFilterDelayHoldsFramesInOrder) {
+  asio::io_context io;
+  auto filter = std::make_shared<FaultFilter>(1);
+  PeerTransportOptions options;
+  options.fault_filter = filter;
+  Endpoint a(io, "n1", options);
+  Endpoint b(io, "n2");
+  a.listen();
+  a.transport->set_peer_address("n2", b.listen());
+  FaultRules rules;
+  rules.delay_to_us = {{"n2", 150'000}};
+  filter->set(rules, steady_instant());
+  const auto sent = std::chrono::steady_clock::now();
+  a.transport->send(read_request("n1", "n2", 1));
+  rules.delay_to_us = {{"n2", 10'000}};
+  filter->set(rules, steady_instant());
+  a.transport->send(read_request("n1", "n2", 2));
+  run_for(io, std::chrono::milliseconds(60));
+  EXPECT_TRUE(b.received.empty());  // the second waits behind the first
+  ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 2; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(150));
+  EXPECT_EQ(request_id_of(b.received[0]), 1U);
+  EXPECT_EQ(request_id_of(b.received[1]), 2U);
+  EXPECT_EQ(filter->counters().frames_delayed, 2U);
+}
+
+}  // namespace
+}  // namespace vigil::net
