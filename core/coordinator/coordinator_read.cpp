@@ -173,14 +173,19 @@ class ReadFlow final : public RequestFlow {
     state.context.counters.add("replica_reads_sent", sent);
     return sent;
   }
-  std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
-                       Request& request) const override {
+  std::uint32_t resend(CoordinatorState& state, const Now& now, Request& request) const override {
+    note_silent_replicas(state, now, request);
     const std::uint32_t sent = send_reads(state, request);
     if (sent > 0) state.context.counters.add("replica_read_resends", sent);
     return sent;
   }
-  Duration resend_interval(const NodeOptions& options) const override {
-    return options.retry_interval;
+  // A silent replica is given replication_timeout, then asked again every retry_interval.
+  Duration retry_delay(CoordinatorState& state, const Request& request) const override {
+    const NodeOptions& options = state.context.options;
+    return request.resends == 0 ? options.replication_timeout : options.retry_interval;
+  }
+  std::uint32_t retries_max(const NodeOptions& options) const override {
+    return options.max_retries;
   }
   void progress(CoordinatorState& state, const Now& now, Request& request) const override {
     progress_read(state, now, request);
@@ -202,6 +207,7 @@ const RequestFlow& read_flow() {
 
 void on_read_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                    const ReplicaReadReply& reply) {
+  note_replica_answer(state, request, from);
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
     state.context.counters.add("ignored_unexpected_sender");
