@@ -74,6 +74,9 @@ struct ReplicaProgress {
   // Still silent at the request's first retry: counted once as a failure of its breaker,
   // and a later answer is too late to count as a success (peer_outcomes.cpp).
   bool judged_silent = false;
+  // read: the breaker permit it was asked with, when its breaker was asked first
+  // (coordinator_read.cpp's ask_for_quorum); its outcome goes back with it.
+  std::optional<CircuitBreaker::Permit> permit;
 
   bool settled() const { return answered || corrupt || error.has_value(); }
 };
@@ -256,8 +259,10 @@ ReplicaProgress* replica_of_fallback(Request& request, const NodeId& from);
 bool hints_count_toward_write(const NodeOptions& options, const Request& request);
 
 // --- peer_outcomes.cpp: replica traffic feeds the peers' circuit breakers ---
-// A replica answered (whatever it said).
-void note_replica_answer(CoordinatorState& state, const Request& request, const NodeId& from);
+// A replica answered (whatever it said). Its read permit, if any, is used up: a duplicated
+// answer is not a second success.
+void note_replica_answer(CoordinatorState& state, const Now& now, Request& request,
+                         const NodeId& from);
 // The first retry of `request` is due: every asked replica still silent is one failure.
 void note_silent_replicas(CoordinatorState& state, const Now& now, Request& request);
 

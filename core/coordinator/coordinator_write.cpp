@@ -220,7 +220,7 @@ const RequestFlow& write_flow() {
 
 void on_write_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                     const ReplicaWriteReply& reply) {
-  note_replica_answer(state, request, from);
+  note_replica_answer(state, now, request, from);
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
     if (ReplicaProgress* hinted = replica_of_fallback(request, from)) {

@@ -96,6 +96,15 @@ std::optional<RouteChoice> Router::acquire(Instant now, const NodeId& node, bool
   return RouteChoice{node, *permit, false, 0};
 }
 
+std::optional<CircuitBreaker::Permit> Router::admit(Instant now, const NodeId& node) {
+  if (find(node) == nullptr) return std::nullopt;
+  std::optional<BreakerTransition> transition;
+  const std::optional<CircuitBreaker::Permit> permit =
+      peer(node).breaker.try_acquire(now, &transition);
+  count(transition);
+  return permit;
+}
+
 std::optional<RouteChoice> Router::choose_from(Instant now, const std::vector<NodeId>& list,
                                                std::size_t start) {
   // Healthy nodes first; then, health being advice and the breaker law, any node whose

@@ -87,6 +87,9 @@ class Router {
   // token_aware at the primary (0), round_robin at the next of a rotation (spreading
   // coordination over the replicas), random at a draw from `random`. REQUIRES: size > 0.
   std::size_t preference_start(std::size_t size, Random& random);
+  // A permit for a request to `node` chosen by the caller (a coordinator's replica read),
+  // health aside: nullopt when its breaker refuses (not counted: the caller asks another).
+  std::optional<CircuitBreaker::Permit> admit(Instant now, const NodeId& node);
   // Whether `node` is healthy and its breaker would admit a request now (changes nothing).
   bool usable(Instant now, const NodeId& node) const;
 

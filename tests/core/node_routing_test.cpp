@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "tests/core/node_cluster.h"
 
 namespace vigil::core {
@@ -124,6 +128,73 @@ TEST(NodeRouting, RoundRobinStrategySpreadsForwardsOverTheReplicas) {
   const auto list = cluster.replicas_of(key);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(cluster.put("n5", key, "v").status.ok());
   for (const NodeId& id : list) EXPECT_EQ(cluster.counter(id, "requests_from_peers"), 1u) << id;
+}
+
+TEST(NodeRouting, HintFallbackSkipsAPeerWhoseBreakerIsOpen) {
+  TestCluster cluster(5, breaker_options());
+  const Key key = "k";
+  const std::vector<NodeId> walk = cluster.ring().preference_list(token_of_key(key), 5);
+  const NodeId& coordinator = walk[0];
+  const NodeId& first_fallback = walk[3];
+  // A key that `coordinator` coordinates and `first_fallback` replicates: writes to it while
+  // first_fallback is away are silent replica writes, each one failure of its breaker.
+  Key other;
+  for (int i = 0; other.empty(); ++i) {
+    const Key candidate = "x" + std::to_string(i);
+    const auto list = cluster.replicas_of(candidate);
+    if (list[0] == coordinator &&
+        std::find(list.begin(), list.end(), first_fallback) != list.end()) {
+      other = candidate;
+    }
+  }
+  cluster.down.insert(first_fallback);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(cluster.put(coordinator, other, "v").status.ok());
+    cluster.advance(seconds(3));  // the write's first retry finds first_fallback silent
+  }
+  ASSERT_EQ(cluster.counter(coordinator, "breaker_openings"), 1u);
+  cluster.down.clear();
+
+  cluster.down.insert(walk[2]);
+  const std::uint64_t stored_first = cluster.counter(first_fallback, "hints_stored");
+  const std::uint64_t stored_next = cluster.counter(walk[4], "hints_stored");
+  const ClientReply put = cluster.put(coordinator, key, "v");
+  ASSERT_TRUE(put.status.ok()) << put.status.to_string();
+  cluster.advance(seconds(3));  // the first retry hints walk[2]'s copy
+  EXPECT_GE(cluster.counter(coordinator, "hint_fallbacks_short_circuited"), 1u);
+  EXPECT_EQ(cluster.counter(first_fallback, "hints_stored"), stored_first);
+  EXPECT_EQ(cluster.counter(walk[4], "hints_stored"), stored_next + 1);
+}
+
+TEST(NodeRouting, ASuspectPeerIsSkippedAtOnceAndRoutedToAgainOnlyAfterAHealthCheck) {
+  NodeOptions options = breaker_options();
+  options.membership.enabled = true;
+  for (int i = 1; i <= 5; ++i) {  // every node seeded with every other (ids are addresses)
+    options.seeds.emplace_back("n" + std::to_string(i), "n" + std::to_string(i));
+  }
+  options.routing.health_check_interval = seconds(20);
+  TestCluster cluster(5, options);
+  const Key key = cluster.key_with("n5", false);
+  const auto list = cluster.replicas_of(key);
+  cluster.advance(seconds(40));  // past the detector's bootstrap
+  cluster.down.insert(list[0]);
+  cluster.advance(seconds(20));  // n5 judges list[0] suspect, then failed
+  for (const RouteStatus& route : cluster.node("n5").routes(cluster.now_instant())) {
+    EXPECT_EQ(route.healthy, route.node != list[0]) << route.node;
+  }
+  const std::uint64_t asked = cluster.counter(list[1], "requests_from_peers");
+  ASSERT_TRUE(cluster.put("n5", key, "v").status.ok());
+  EXPECT_EQ(cluster.counter(list[1], "requests_from_peers"), asked + 1) << "straight to list[1]";
+  EXPECT_EQ(cluster.counter("n5", "forward_retries"), 0u);
+
+  cluster.down.clear();
+  cluster.advance(seconds(5));  // judged alive again, but no health check yet
+  const std::uint64_t asked_first = cluster.counter(list[0], "requests_from_peers");
+  ASSERT_TRUE(cluster.put("n5", key, "v").status.ok());
+  EXPECT_EQ(cluster.counter(list[0], "requests_from_peers"), asked_first) << "held down";
+  cluster.advance(seconds(20));  // a health check re-read the detector
+  ASSERT_TRUE(cluster.put("n5", key, "v").status.ok());
+  EXPECT_EQ(cluster.counter(list[0], "requests_from_peers"), asked_first + 1);
 }
 
 }  // namespace
