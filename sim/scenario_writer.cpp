@@ -137,6 +137,14 @@ void write_workload(std::ostream& out, const Workload& workload) {
       << "}\n  mode: " << mode_name(workload.mode)
       << "\n  consistency: " << consistency_name(workload.consistency)
       << "\n  pipeline: " << workload.pipeline << '\n';
+  if (workload.routing) {
+    const core::RouteStrategy strategy = *workload.routing;
+    out << "  routing: "
+        << (strategy == core::RouteStrategy::token_aware   ? "token_aware"
+            : strategy == core::RouteStrategy::round_robin ? "round_robin"
+                                                           : "random")
+        << '\n';
+  }
 }
 
 }  // namespace
