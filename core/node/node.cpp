@@ -137,7 +137,7 @@ std::optional<Instant> Node::poll_timeout() const {
   std::optional<Instant> next;
   for (const std::optional<Instant> part :
        {parts_->coordinator.poll_timeout(), parts_->handoff.poll_timeout(),
-        parts_->membership.poll_timeout(), parts_->context.router.poll_timeout(),
+        parts_->membership.poll_timeout(), parts_->health_check_timeout(),
         parts_->antientropy.poll_timeout(), parts_->tombstones.poll_timeout()}) {
     if (part && (!next || *part < *next)) next = part;
   }

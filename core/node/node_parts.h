@@ -63,6 +63,9 @@ struct NodeParts {
   // node_routing.cpp: the router's health, from the failure detector's verdicts.
   void note_transition_for_routing(const PeerTransition& transition);
   void check_health(const Now& now);
+  // The health check's instant, while a check could change something (some peer is marked
+  // unhealthy); nullopt otherwise, so an idle node has no timer.
+  std::optional<Instant> health_check_timeout() const;
 };
 
 }  // namespace vigil::core

@@ -13,7 +13,11 @@
 // a flapping peer, alive one second and suspect the next, is kept out of forward and
 // fallback choices for up to an interval, the hold-down BGP's route-flap damping and
 // Finagle's failure accrual "markDeadFor" use. The interval is therefore the longest a
-// recovered peer waits before taking forwards again.
+// recovered peer waits before taking forwards again. The check's timer is armed only while
+// some peer is marked unhealthy: verdicts against a peer arrive with the transitions, so
+// with every peer healthy a check could change nothing (and an idle node keeps no timer).
+// A check that was due while nothing was armed runs at once when one is: it re-reads the
+// detector, which the marking peer's verdict already agrees with.
 //
 // Health is advice and breakers are law in the coordinator's choice
 // (Router::choose_from): with every candidate unhealthy, one whose breaker admits is
@@ -26,6 +30,14 @@ namespace vigil::core {
 
 void NodeParts::note_transition_for_routing(const PeerTransition& transition) {
   if (transition.to != PeerState::alive) context.router.handle_health(transition.peer, false);
+}
+
+std::optional<Instant> NodeParts::health_check_timeout() const {
+  // The instant only matters for breaker states, which this does not read.
+  for (const RouteStatus& route : context.router.status(Instant{})) {
+    if (!route.healthy) return context.router.poll_timeout();
+  }
+  return std::nullopt;
 }
 
 void NodeParts::check_health(const Now& now) {
