@@ -10,8 +10,8 @@
 // judges what is already known (a read's local answer may meet R = 1). Each retry asks the
 // flow to send again to whoever still owes an answer; when it sent something, it counts as
 // a resend and, below the flow's retries_max, the next one is armed after its retry delay.
-// At the deadline the flow answers a requester still waiting, and the request is finished. A flow finishes a
-// request earlier when nothing more can come of it.
+// At the deadline the flow answers a requester still waiting, and the request is finished.
+// A flow finishes a request earlier when nothing more can come of it.
 //
 // The timer table (quinn-proto's timer.rs, TigerBeetle's Timeout): every request has a
 // fixed table of timers, at most one of each kind (retry, deadline), recorded both in the

@@ -9,9 +9,10 @@
 // fault scenarios, 50 for the fault-free baseline, the clock and lossy-network runs and the
 // lww demonstration, which exercise no hint path, and for the clog, slow-link,
 // client-partition and burst scenarios, 10 for the half-hour jitter run, 5 for the routing
-// scenario and 2 for the 24-hour quiet-day run (seeds_for). The anti-entropy scenarios (antientropy-only,
-// repair-after-hint-expiry, disk-faults-repaired) get 200 (issue 11), and so do the delete
-// scenarios (deletes-*, issue 13: 3 nodes and 15 simulated seconds each, so cheap).
+// scenario and 2 for the 24-hour quiet-day run (seeds_for). The anti-entropy scenarios
+// (antientropy-only, repair-after-hint-expiry, disk-faults-repaired) get 200 (issue 11),
+// and so do the delete scenarios (deletes-*, issue 13: 3 nodes and 15 simulated seconds
+// each, so cheap).
 // VIGIL_SWEEP_SEEDS=N scales the table (N is the count of the 100-seed scenarios), read when
 // the tests are listed (so set it for ctest as a whole).
 
