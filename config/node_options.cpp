@@ -92,6 +92,28 @@ core::AntiEntropyOptions anti_entropy_options(const Config& config) {
   return options;
 }
 
+// routing and load_balancing (docs/configuration.md says what each key changes).
+core::RoutingOptions routing_options(const Config& config) {
+  core::RoutingOptions options;
+  options.strategy = config.routing.strategy == Config::RoutingStrategy::round_robin
+                         ? core::RouteStrategy::round_robin
+                         : core::RouteStrategy::token_aware;
+  options.fallback = config.routing.fallback == Config::RoutingFallback::none
+                         ? core::RouteFallback::none
+                         : core::RouteFallback::round_robin;
+  const Config::Routing::RetryPolicy& retry = config.routing.retry_policy;
+  options.retry.max_retries = retry.max_retries;
+  options.retry.initial = retry.backoff.initial;
+  options.retry.max = retry.backoff.max;
+  options.retry.factor = retry.backoff.factor;
+  const Config::LoadBalancing& balancing = config.load_balancing;
+  options.health_check_interval = balancing.health_check_interval;
+  options.breaker.threshold = balancing.circuit_breaker.threshold;
+  options.breaker.timeout = balancing.circuit_breaker.timeout;
+  options.breaker.half_open_requests = balancing.circuit_breaker.half_open_requests;
+  return options;
+}
+
 }  // namespace
 
 NodeOptions node_options_from_config(const Config& config) {
@@ -145,6 +167,7 @@ NodeOptions node_options_from_config(const Config& config) {
   }
   options.membership = membership_options(config);
   options.anti_entropy = anti_entropy_options(config);
+  options.routing = routing_options(config);
   return options;
 }
 

@@ -57,6 +57,18 @@
   X(forward_retries, "Forwarded requests sent again after no answer.")                       \
   X(forward_timeouts, "Forwarded requests that expired unanswered.")                         \
   X(writes_forwarded_to_coordinator, "Plain writes forwarded to the key's first healthy replica.") \
+  X(forward_retries_silence, "Forward retries because the coordinator stayed silent.")      \
+  X(forward_retries_refused, "Forward retries because the coordinator refused (failed_precondition).") \
+  X(forwards_short_circuited, "Forwards answered unavailable at once: every replica's breaker open.") \
+  /* Routing, health checks and circuit breakers (core/routing, core/coordinator). */        \
+  X(breaker_openings, "Circuit breakers opened (threshold failures in a row, or a failed trial).") \
+  X(breaker_half_opens, "Circuit breakers turned half-open after their timeout.")            \
+  X(breaker_closings, "Circuit breakers closed again: every half-open trial succeeded.")     \
+  X(routes_short_circuited, "Requests kept from a peer because its circuit breaker was open.") \
+  X(routes_fallback, "Routes chosen by the fallback strategy: no preference-list node usable.") \
+  X(routes_unavailable, "Routes not found: no usable node (or fallback none).")              \
+  X(hint_fallbacks_short_circuited, "Hint fallback candidates passed over: breaker open.")   \
+  X(health_checks, "Health checks of every peer (load_balancing.health_check_interval).")   \
   /* Coordinating reads and writes (core/coordinator). */                                    \
   X(replica_writes_sent, "Replica writes sent to peers.")                                    \
   X(replica_write_resends, "Replica writes sent again after no answer.")                     \

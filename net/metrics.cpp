@@ -26,6 +26,8 @@ constexpr std::array<PeerConnectionState, 4> connection_states = {
     PeerConnectionState::disconnected, PeerConnectionState::connecting,
     PeerConnectionState::connected, PeerConnectionState::backoff};
 
+constexpr std::array<core::BreakerState, 3> breaker_states = {
+    core::BreakerState::closed, core::BreakerState::open, core::BreakerState::half_open};
 constexpr std::array<core::PeerState, 3> member_states = {
     core::PeerState::alive, core::PeerState::suspect, core::PeerState::failed};
 
@@ -147,6 +149,18 @@ void peer_families(PrometheusText& text, const NodeService& service) {
   for (const core::PeerStatus& member : members) {
     text.sample("vigil_member_incarnation", {{"member", member.id}},
                 static_cast<double>(member.incarnation));
+  }
+  // Breaker openings, short-circuited requests and retries by cause are counters of
+  // core/counters.h (vigil_node_breaker_openings_total, ..._routes_short_circuited_total,
+  // ..._forward_retries_silence_total, ..._forward_retries_refused_total); this is the state.
+  text.family("vigil_peer_breaker_state", "gauge",
+              "1 for the circuit breaker state of each peer (core/routing), 0 for the others.");
+  for (const core::RouteStatus& route : service.routes()) {
+    for (core::BreakerState state : breaker_states) {
+      text.sample("vigil_peer_breaker_state",
+                  {{"peer", route.node}, {"state", std::string(core::breaker_state_name(state))}},
+                  route.breaker == state ? 1 : 0);
+    }
   }
   text.family("vigil_ring_ownership_ratio", "gauge", "Fraction of the ring each node owns.");
   for (const auto& [node, fraction] : service.ring_ownership()) {

@@ -417,6 +417,11 @@ std::vector<core::PeerStatus> NodeRuntime::members() const {
   return parts_->driver->node().members(now().monotonic);
 }
 
+std::vector<core::RouteStatus> NodeRuntime::routes() const {
+  if (!parts_->driver) return {};
+  return parts_->driver->node().routes(now().monotonic);
+}
+
 AntiEntropyView NodeRuntime::anti_entropy() const {
   AntiEntropyView view;
   view.now = now().monotonic;

@@ -101,6 +101,7 @@ class NodeRuntime final : public NodeService {
   const config::Config& config() const override { return config_; }
   CounterSnapshot counters() const override;
   std::vector<core::PeerStatus> members() const override;
+  std::vector<core::RouteStatus> routes() const override;
   std::map<core::NodeId, double> ring_ownership() const override;
   std::vector<PeerConnectionStatus> peer_connections() const override;
   const StoreStats& store_stats() const override { return store_stats_; }

@@ -67,6 +67,8 @@ class NodeService {
   // Every counter of core/counters.h plus the runtime's own (net/counter_snapshot.h).
   virtual CounterSnapshot counters() const = 0;
   virtual std::vector<core::PeerStatus> members() const = 0;
+  // Every peer's health and circuit breaker as the node's router sees them (core::Node::routes).
+  virtual std::vector<core::RouteStatus> routes() const = 0;
   virtual std::map<core::NodeId, double> ring_ownership() const = 0;  // fraction per node
   virtual std::vector<PeerConnectionStatus> peer_connections() const = 0;
   virtual const StoreStats& store_stats() const = 0;

@@ -1,5 +1,6 @@
 // /status is for people and scripts (vigil cluster status, tests): one document with the
-// node's identity, its build (net/build_info.h), its view of the ring and the membership, and its peer connections.
+// node's identity, its build (net/build_info.h), its view of the ring and the membership,
+// each peer's health and circuit breaker (`routes`), and its peer connections.
 // Member rows keep core::PeerStatus' fields and names.
 
 #include "net/status_json.h"
@@ -43,6 +44,15 @@ nlohmann::json status_json(const NodeService& service) {
                        {"self", member.is_self}});
   }
   status["members"] = std::move(members);
+  // The router's view (core/routing/router.h): what forwards and hint fallbacks avoid.
+  nlohmann::json routes = nlohmann::json::array();
+  for (const core::RouteStatus& route : service.routes()) {
+    routes.push_back({{"peer", route.node},
+                      {"healthy", route.healthy},
+                      {"breaker", std::string(core::breaker_state_name(route.breaker))},
+                      {"consecutive_failures", route.consecutive_failures}});
+  }
+  status["routes"] = std::move(routes);
   nlohmann::json connections = nlohmann::json::array();
   for (const PeerConnectionStatus& peer : service.peer_connections()) {
     connections.push_back({{"peer", peer.peer},

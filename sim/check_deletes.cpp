@@ -147,11 +147,18 @@ bool excused(const std::vector<const Operation*>& carriers, const CoveringDelete
 // Keys whose last write was an acknowledged delete: the write that completed last among
 // those not refused (final reads aside) is a delete, and no write is still pending. Those
 // keys end as tombstones unless collected; a key written again after its delete needs no
-// collection (the write replaced the tombstone).
+// collection (the write replaced the tombstone). A key whose final read found a value did
+// not end deleted, whatever completed last: a put concurrent with that delete (the
+// delete's context did not cover it) survives as a sibling (deletes-crash seed 26, after
+// issue 16's router shifted that run's schedule).
 std::uint64_t keys_ending_deleted(const History& history) {
   std::map<core::Key, const Operation*> last;
   std::set<core::Key> pending;
+  std::set<core::Key> alive_at_end;
   for (const Operation& op : history.operations()) {
+    if (op.final_read && op.outcome == Outcome::ok && !op.values.empty()) {
+      alive_at_end.insert(op.key);
+    }
     if (op.final_read || op.op == core::ClientOp::get || op.outcome == Outcome::failed) continue;
     if (op.completed_us < 0) {
       pending.insert(op.key);
@@ -162,7 +169,8 @@ std::uint64_t keys_ending_deleted(const History& history) {
   }
   std::uint64_t keys = 0;
   for (const auto& [key, op] : last) {
-    if (op->op == core::ClientOp::del && op->outcome == Outcome::ok && !pending.contains(key)) {
+    if (op->op == core::ClientOp::del && op->outcome == Outcome::ok && !pending.contains(key) &&
+        !alive_at_end.contains(key)) {
       ++keys;
     }
   }

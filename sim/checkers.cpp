@@ -1,6 +1,7 @@
 #include "sim/checkers.h"
 
 #include "sim/check_availability.h"
+#include "sim/check_latency.h"
 #include "sim/check_convergence.h"
 #include "sim/check_deletes.h"
 #include "sim/check_failure_detection.h"
@@ -344,6 +345,8 @@ std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationRe
       results.push_back(check_convergence(result, check));
     } else if (check.name == "tombstones_collected") {
       results.push_back(check_tombstones_collected(result, check));
+    } else if (check.name == "latency") {
+      results.push_back(check_latency(result, check));
     } else {
       results.push_back(run_history_check(scenario, result.history, check));
     }

@@ -187,7 +187,8 @@ void Loader::load_mix(const YAML::Node& node, Workload& workload) const {
 
 void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
   check_keys(node, "workload",
-             {"clients", "keys", "rate", "mix", "mode", "consistency", "pipeline", "condition"});
+             {"clients", "keys", "rate", "mix", "mode", "consistency", "pipeline", "condition",
+              "routing"});
   workload.clients = static_cast<std::uint32_t>(
       whole(require(node, "clients", "workload"), "workload.clients", 1, clients_max));
   workload.keys = static_cast<std::uint32_t>(
@@ -198,6 +199,24 @@ void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
     // At most a client's operations in flight (sim/simulation.h: operations_in_flight_max).
     workload.pipeline =
         static_cast<std::uint32_t>(whole(node["pipeline"], "workload.pipeline", 0, 128));
+  }
+  if (node["routing"].IsDefined()) {
+    const std::string routing = scalar(node["routing"], "workload.routing");
+    if (routing == "token_aware") {
+      workload.routing = core::RouteStrategy::token_aware;
+    } else if (routing == "round_robin") {
+      workload.routing = core::RouteStrategy::round_robin;
+    } else if (routing == "random") {
+      workload.routing = core::RouteStrategy::random;
+    } else {
+      refuse(node["routing"], "workload.routing",
+             "expected token_aware, round_robin or random, not '" + routing + "'");
+    }
+    if (workload.pipeline > 0) {
+      refuse(node["routing"], "workload.routing",
+             "cannot be combined with workload.pipeline (a pipelining client keeps one "
+             "connection)");
+    }
   }
   if (node["mode"].IsDefined()) {
     const std::string mode = scalar(node["mode"], "workload.mode");

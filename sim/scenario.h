@@ -14,6 +14,7 @@
 #include "core/node/client.h"
 #include "core/node/conditional_write.h"
 #include "config/config.h"
+#include "core/routing/routing_options.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/types.h"
@@ -79,6 +80,11 @@ struct Workload {
   // read, then core::decide_conditional_write, then the put with the read's context only
   // when the condition holds (nothing is recorded for a put that was not made).
   core::WriteCondition put_condition = core::WriteCondition::always;
+  // workload.routing: none (the default) keeps the uniform draw above; token_aware,
+  // round_robin or random route every call through a core::Router of the client's own,
+  // with the cluster's routing and load_balancing settings and circuit breakers
+  // (sim/client_routing.h). Not with pipeline > 0 (one connection: the loader refuses it).
+  std::optional<core::RouteStrategy> routing;
 };
 
 enum class FaultKind : std::uint8_t {
@@ -126,14 +132,15 @@ struct Fault {
 // more records than `max` held only tombstones at the end, `{max_held: N}`).
 struct CheckSpec {
   // no_lost_writes | stale_reads | read_your_writes | hints_drained | availability |
-  // failure_detection | convergence | no_resurrection | tombstones_collected
+  // failure_detection | convergence | no_resurrection | tombstones_collected | latency
   std::string name;
   std::optional<std::uint64_t> max;
   std::optional<double> min;  // availability: the lowest fraction that passes
   bool expire = false;        // hints_drained: hints are expected to expire (or be dropped)
   bool final_reads_only = false;  // no_resurrection: `reads: final` (sim/check_deletes.h)
-  // failure_detection: the largest value of a reported number that passes, by its name
-  // (`{failure_detection: {false_failures: {max: 0}}}`). convergence: "converge_time_s"
+  // failure_detection and latency: the largest value of a reported number that passes, by
+  // its name (`{failure_detection: {false_failures: {max: 0}}}`, `{latency: {p99_s: {max:
+  // 2}}}`). convergence: "converge_time_s"
   // (`{convergence: {max_converge_time: 60s}}`).
   std::map<std::string, double> max_of;
 };

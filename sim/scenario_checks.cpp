@@ -17,7 +17,8 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
   expect_sequence(node, "checks");
   const std::set<std::string> known{"no_lost_writes", "stale_reads", "read_your_writes",
                                     "hints_drained", "availability", "failure_detection",
-                                    "convergence", "no_resurrection", "tombstones_collected"};
+                                    "convergence", "no_resurrection", "tombstones_collected",
+                                    "latency"};
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = "checks[" + std::to_string(i) + "]";
@@ -55,10 +56,13 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
         if (options["min"].IsDefined()) {
           check.min = probability(options["min"], options_path + ".min");
         }
-      } else if (check.name == "failure_detection") {
-        const std::set<std::string> gated{"false_suspicions", "false_failures",
-                                          "suspect_time_s_max", "failed_time_s_max",
-                                          "crashes_missed"};
+      } else if (check.name == "failure_detection" || check.name == "latency") {
+        const std::set<std::string> gated =
+            check.name == "latency"
+                ? std::set<std::string>{"p99_s", "mean_s", "error_fraction"}
+                : std::set<std::string>{"false_suspicions", "false_failures",
+                                        "suspect_time_s_max", "failed_time_s_max",
+                                        "crashes_missed"};
         check_keys(options, options_path, gated);
         for (const std::string& number : gated) {
           const YAML::Node gate = options[number];

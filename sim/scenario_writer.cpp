@@ -141,6 +141,14 @@ void write_workload(std::ostream& out, const Workload& workload) {
     out << "  condition: "
         << (workload.put_condition == core::WriteCondition::if_absent ? "nx" : "xx") << '\n';
   }
+  if (workload.routing) {
+    const core::RouteStrategy strategy = *workload.routing;
+    out << "  routing: "
+        << (strategy == core::RouteStrategy::token_aware   ? "token_aware"
+            : strategy == core::RouteStrategy::round_robin ? "round_robin"
+                                                           : "random")
+        << '\n';
+  }
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ class Simulation final : public ClientPort {
   std::uint32_t node_count() const override { return static_cast<std::uint32_t>(hosts_.size()); }
   const core::NodeId& node_id(std::uint32_t node) const override { return hosts_[node]->id(); }
   History& history() override { return history_; }
+  ClientRouting* routing() override { return routing_.get(); }
 
  private:
   // A client call from invocation until its fiber has the answer.
@@ -168,6 +169,7 @@ class Simulation final : public ClientPort {
   FiberScheduler fibers_;
   Network network_;
   std::vector<std::unique_ptr<NodeHost>> hosts_;
+  std::unique_ptr<ClientRouting> routing_;  // workload.routing set
   std::map<core::NodeId, std::uint32_t> index_of_;
   History history_;
   core::Random fault_random_;

@@ -141,6 +141,16 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed,
         i, node_options, ring, seed, SimClock(epoch_us + clock_random.uniform_range(-1000, 1000)),
         HostLimits{.check_invariants_every = options.check_invariants_every}, scenario.disk));
     index_of_.emplace(ids[i], i);
+    if (i == 0 && scenario.workload.routing && scenario.workload.pipeline == 0) {
+      // The clients take the cluster's routing settings (node 0's: a scenario's nodes share
+      // them) with the scenario's strategy; a slow call is one past replication_timeout.
+      core::RoutingOptions routing = node_options.routing;
+      routing.strategy = *scenario.workload.routing;
+      routing_ = std::make_unique<ClientRouting>(
+          routing, ring, node_options.replicas, ids, scenario.workload.clients,
+          derive_seed(seed, Stream::client, scenario.workload.clients),
+          node_options.replication_timeout);
+    }
   }
 }
 
@@ -184,6 +194,7 @@ SimulationResult Simulation::run() {
   result.faults_injected = faults_injected_;
   result.counters = counters_;
   network_.counters().add_to(result.counters);
+  if (routing_) routing_->add_counters(result.counters);
   for (const auto& host : hosts_) host->add_counters(result.counters);
   result.counters["events"] = events_;
   result.counters["events_queue_peak"] = queue_.length_peak();

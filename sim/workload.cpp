@@ -61,7 +61,24 @@ std::optional<core::ClientReply> perform(ClientPort& port, const Workload& workl
   operation.element = std::move(call.element);
   operation.invoked_us = port.now_us();
   operation.final_read = call.final_read;
+  // workload.routing: the client's router picks the node of every call but the final reads
+  // (sim/client_routing.h); with no usable node the call fails at once, unsent.
+  ClientRouting* routing = call.final_read ? nullptr : port.routing();
+  std::optional<ClientRouting::Route> route;
+  if (routing != nullptr) {
+    route = routing->pick(client, call.key, port.now_us());
+    if (route) operation.node = port.node_id(route->node);
+  }
   const std::uint64_t index = port.history().invoke(std::move(operation));
+  if (routing != nullptr && !route) {
+    port.history().complete(index, port.now_us(), outcome_of(core::Code::unavailable),
+                            core::Code::unavailable, "no usable node (client routing)", {});
+    core::ClientReply unrouted;
+    unrouted.status = core::error(core::Code::unavailable, "no usable node (client routing)");
+    return unrouted;
+  }
+  if (route) call.node = route->node;
+  const std::int64_t invoked_us = port.now_us();
 
   core::ClientRequest request;
   request.op = call.op;
@@ -70,6 +87,7 @@ std::optional<core::ClientReply> perform(ClientPort& port, const Workload& workl
   if (call.value) request.value = std::move(*call.value);
   request.context = std::move(call.context);
   std::optional<core::ClientReply> reply = port.call(call.node, std::move(request));
+  if (route) routing->outcome(client, *route, reply, invoked_us, port.now_us());
 
   if (!reply) {
     port.history().complete(index, port.now_us(), Outcome::indeterminate, core::Code::timeout,

@@ -17,6 +17,7 @@
 
 #include "core/node/client.h"
 #include "core/random.h"
+#include "sim/client_routing.h"
 #include "sim/history.h"
 #include "sim/scenario.h"
 
@@ -41,6 +42,9 @@ class ClientPort {
   virtual std::uint32_t node_count() const = 0;
   virtual const core::NodeId& node_id(std::uint32_t node) const = 0;
   virtual History& history() = 0;
+  // The clients' routers when workload.routing is set (sim/client_routing.h); nullptr keeps
+  // the uniform draw.
+  virtual ClientRouting* routing() { return nullptr; }
 };
 
 // How a reply code counts for the history (a client timeout is indeterminate).

@@ -173,8 +173,10 @@ void check_coordinator_invariants(const CoordinatorState& state) {
     }
     if (request.kind == RequestKind::forward) {
       VIGIL_ASSERT(!request.reply_code, "an answered forward is still in flight");
-      VIGIL_ASSERT(request.resends <= state.context.options.max_retries,
+      VIGIL_ASSERT(request.resends <= state.context.options.routing.retry.max_retries,
                    "forward retried too often");
+      VIGIL_ASSERT(request.attempts.size() <= std::size_t{request.resends} + 1,
+                   "more forward attempts than retries allow");
     } else {
       check_coordinated(state, request);
       VIGIL_ASSERT(request.resends <= state.context.options.max_retries,

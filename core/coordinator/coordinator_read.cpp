@@ -94,13 +94,24 @@ std::uint32_t send_reads(CoordinatorState& state, Request& request) {
 }
 
 // Asks unasked replicas until the answers plus those owed can reach R: the ones up in
-// this node's view first, in preference-list order. Returns how many were asked.
-std::uint32_t ask_for_quorum(CoordinatorState& state, Request& request) {
+// this node's view and whose circuit breaker is not open first (a replica behind an open
+// breaker is one that kept reads waiting: core/routing/), in preference-list order.
+// Returns how many were asked.
+std::uint32_t ask_for_quorum(CoordinatorState& state, const Now& now, Request& request) {
   std::uint32_t sent = 0;
-  for (const bool want_up : {true, false}) {
+  Router& router = state.context.router;
+  const auto preferred = [&](const NodeId& node) {
+    return node == state.context.self() ||
+           (state.context.peer_is_up(node) && router.usable(now.monotonic, node));
+  };
+  for (const bool want_preferred : {true, false}) {
     for (ReplicaProgress& replica : request.replicas) {
       if (request.answered_count() + request.owed_count() >= request.needed) return sent;
-      if (!replica.unasked || state.context.peer_is_up(replica.node) != want_up) continue;
+      if (!replica.unasked || preferred(replica.node) != want_preferred) continue;
+      // A half-open breaker admits this read as one of its trials.
+      if (want_preferred && replica.node != state.context.self()) {
+        replica.permit = router.admit(now.monotonic, replica.node);
+      }
       send_read(state, request, replica);
       ++sent;
     }
@@ -132,7 +143,7 @@ void keep_or_finish(CoordinatorState& state, Request& request) {
 
 void progress_read(CoordinatorState& state, const Now& now, Request& request) {
   if (!request.reply_code) {
-    if (const std::uint32_t added = ask_for_quorum(state, request); added > 0) {
+    if (const std::uint32_t added = ask_for_quorum(state, now, request); added > 0) {
       state.context.counters.add("read_replicas_added", added);
       state.context.counters.add("replica_reads_sent", added);
     }
@@ -153,8 +164,7 @@ void progress_read(CoordinatorState& state, const Now& now, Request& request) {
 
 class ReadFlow final : public RequestFlow {
  public:
-  std::uint32_t start(CoordinatorState& state, const Now& /*now*/,
-                      Request& request) const override {
+  std::uint32_t start(CoordinatorState& state, const Now& now, Request& request) const override {
     read_locally(state, request);
     const double probability = state.context.options.read_repair_enabled
                                    ? state.context.options.read_repair_probability
@@ -168,19 +178,24 @@ class ReadFlow final : public RequestFlow {
       for (ReplicaProgress& replica : request.replicas) {
         if (replica.node != state.context.self() && !replica.settled()) replica.unasked = true;
       }
-      sent = ask_for_quorum(state, request);
+      sent = ask_for_quorum(state, now, request);
     }
     state.context.counters.add("replica_reads_sent", sent);
     return sent;
   }
-  std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
-                       Request& request) const override {
+  std::uint32_t resend(CoordinatorState& state, const Now& now, Request& request) const override {
+    note_silent_replicas(state, now, request);
     const std::uint32_t sent = send_reads(state, request);
     if (sent > 0) state.context.counters.add("replica_read_resends", sent);
     return sent;
   }
-  Duration resend_interval(const NodeOptions& options) const override {
-    return options.retry_interval;
+  // A silent replica is given replication_timeout, then asked again every retry_interval.
+  Duration retry_delay(CoordinatorState& state, const Request& request) const override {
+    const NodeOptions& options = state.context.options;
+    return request.resends == 0 ? options.replication_timeout : options.retry_interval;
+  }
+  std::uint32_t retries_max(const NodeOptions& options) const override {
+    return options.max_retries;
   }
   void progress(CoordinatorState& state, const Now& now, Request& request) const override {
     progress_read(state, now, request);
@@ -202,6 +217,7 @@ const RequestFlow& read_flow() {
 
 void on_read_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                    const ReplicaReadReply& reply) {
+  note_replica_answer(state, now, request, from);
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
     state.context.counters.add("ignored_unexpected_sender");

@@ -71,7 +71,25 @@ struct ReplicaProgress {
   // that merge is not offered to it again, a later, different merge is.
   std::optional<SiblingSet> repair_dropped;
 
+  // Still silent at the request's first retry: counted once as a failure of its breaker,
+  // and a later answer is too late to count as a success (peer_outcomes.cpp).
+  bool judged_silent = false;
+  // read: the breaker permit it was asked with, when its breaker was asked first
+  // (coordinator_read.cpp's ask_for_quorum); its outcome goes back with it.
+  std::optional<CircuitBreaker::Permit> permit;
+
   bool settled() const { return answered || corrupt || error.has_value(); }
+};
+
+// forward: one attempt, the coordinator it went to and the breaker permit it went with
+// (core/routing/circuit_breaker.h; none when routing.fallback sent it past open breakers).
+// `judged`: its outcome was handed to the router (a reply, a refusal, or silence until the
+// next retry or the deadline); judged once.
+struct ForwardAttempt {
+  NodeId node;
+  std::size_t target_index = 0;  // in Request::targets
+  std::optional<CircuitBreaker::Permit> permit;
+  bool judged = false;
 };
 
 struct Request {
@@ -90,6 +108,7 @@ struct Request {
   std::uint32_t needed = 0;               // R or W
   std::vector<ReplicaProgress> replicas;  // read/write: the preference list
   std::vector<NodeId> targets;            // forward: the preference list
+  std::vector<ForwardAttempt> attempts;   // forward: the attempts sent, in order
   SiblingSet state;           // write: the state written here; read: the merge of the answers
   std::uint32_t resends = 0;  // retries done (forward: attempts after the first)
   Instant deadline;
@@ -136,8 +155,10 @@ class RequestFlow {
   // A retry, the request.resends + 1-th: sends again to whoever still owes an answer;
   // returns how many (0: nothing owed, no further retry).
   virtual std::uint32_t resend(CoordinatorState& state, const Now& now, Request& request) const = 0;
-  // The wait between one resend and the next (the first waits replication_timeout).
-  virtual Duration resend_interval(const NodeOptions& options) const = 0;
+  // The wait before the next retry (request.resends retries done so far).
+  virtual Duration retry_delay(CoordinatorState& state, const Request& request) const = 0;
+  // The most retries one request of this kind makes.
+  virtual std::uint32_t retries_max(const NodeOptions& options) const = 0;
   // After the start: answers when the answers so far decide, finishes when nothing is owed.
   virtual void progress(CoordinatorState& state, const Now& now, Request& request) const = 0;
   // At the deadline: answers the requester if it was not answered (then it is finished).
@@ -228,13 +249,22 @@ bool on_repair_reply(CoordinatorState& state, const NodeId& from, const ReplicaW
 
 // --- hints_fallback.cpp: sloppy quorum, the coordinator's side of hinted handoff ---
 // Sends a HintWrite for every replica of `request` that is unsettled, not hinted yet and
-// (when `only_down`) not up, to the next fallback past the preference list. Returns how
-// many were sent.
-std::uint32_t send_hints(CoordinatorState& state, Request& request, bool only_down);
+// (when `only_down`) not up or behind an open breaker, to the next fallback past the
+// preference list whose breaker is not open. Returns how many were sent.
+std::uint32_t send_hints(CoordinatorState& state, const Now& now, Request& request,
+                         bool only_down);
 // The replica whose fallback `from` is, or nullptr.
 ReplicaProgress* replica_of_fallback(Request& request, const NodeId& from);
 // Whether a hint acknowledged for this request counts toward its W.
 bool hints_count_toward_write(const NodeOptions& options, const Request& request);
+
+// --- peer_outcomes.cpp: replica traffic feeds the peers' circuit breakers ---
+// A replica answered (whatever it said). Its read permit, if any, is used up: a duplicated
+// answer is not a second success.
+void note_replica_answer(CoordinatorState& state, const Now& now, Request& request,
+                         const NodeId& from);
+// The first retry of `request` is due: every asked replica still silent is one failure.
+void note_silent_replicas(CoordinatorState& state, const Now& now, Request& request);
 
 // --- coordinator_invariants.cpp ---
 void check_coordinator_invariants(const CoordinatorState& state);

@@ -179,19 +179,24 @@ class WriteFlow final : public RequestFlow {
     }
     const std::uint32_t sent = send_to_pending(state, request, state.context.self());
     state.context.counters.add("replica_writes_sent", sent);
-    send_hints(state, request, /*only_down=*/true);
+    send_hints(state, now, request, /*only_down=*/true);
     return sent;
   }
-  std::uint32_t resend(CoordinatorState& state, const Now& /*now*/,
-                       Request& request) const override {
+  std::uint32_t resend(CoordinatorState& state, const Now& now, Request& request) const override {
+    note_silent_replicas(state, now, request);
     const std::uint32_t sent = send_to_pending(state, request, state.context.self());
     if (sent == 0) return 0;
-    send_hints(state, request, /*only_down=*/false);
+    send_hints(state, now, request, /*only_down=*/false);
     state.context.counters.add("replica_write_resends", sent);
     return sent;
   }
-  Duration resend_interval(const NodeOptions& options) const override {
-    return options.retry_interval;
+  // A silent replica is given replication_timeout, then asked again every retry_interval.
+  Duration retry_delay(CoordinatorState& state, const Request& request) const override {
+    const NodeOptions& options = state.context.options;
+    return request.resends == 0 ? options.replication_timeout : options.retry_interval;
+  }
+  std::uint32_t retries_max(const NodeOptions& options) const override {
+    return options.max_retries;
   }
   void progress(CoordinatorState& state, const Now& now, Request& request) const override {
     progress_write(state, now, request);
@@ -215,6 +220,7 @@ const RequestFlow& write_flow() {
 
 void on_write_reply(CoordinatorState& state, const Now& now, Request& request, const NodeId& from,
                     const ReplicaWriteReply& reply) {
+  note_replica_answer(state, now, request, from);
   ReplicaProgress* replica = replica_of(request, from);
   if (replica == nullptr) {
     if (ReplicaProgress* hinted = replica_of_fallback(request, from)) {

@@ -5,12 +5,15 @@
 // the write starts, or that has not acknowledged within replication_timeout (the first
 // retry), is also covered by a hint: the coordinator sends the same whole state as a
 // HintWrite{target = that replica} to a fallback, the next node past the preference list
-// on the ring walk (Ring::preference_list(token, ring size)) that is up and not already a
-// fallback of this request (Dynamo's "first N healthy nodes": a distinct stand-in per
-// missing replica). The fallback stores the hint durably and answers with a
-// ReplicaWriteReply of the request's id once committed (core/handoff/hints.cpp). A
-// fallback that stays silent is replaced by the next candidate at the next retry; with no
-// candidate left the last one is asked again.
+// on the ring walk (Ring::preference_list(token, ring size)) that is up, whose circuit
+// breaker is not open (core/routing/; a candidate passed over is counted as
+// hint_fallbacks_short_circuited) and that is not already a fallback of this request
+// (Dynamo's "first N healthy nodes": a distinct stand-in per missing replica). A replica
+// whose own breaker is open counts as down when the write starts: it is hinted at once
+// rather than after replication_timeout of silence. The fallback stores the hint durably
+// and answers with a ReplicaWriteReply of the request's id once committed
+// (core/handoff/hints.cpp). A fallback that stays silent is replaced by the next
+// candidate at the next retry; with no candidate left the last one is asked again.
 //
 // What a hint's acknowledgement is worth: when hints.count_toward_write_quorum is set it
 // settles the replica it stands for and counts toward W (Dynamo's sloppy quorum: a write
@@ -46,17 +49,31 @@ bool used_as_fallback(const Request& request, const NodeId& node) {
   return false;
 }
 
-// The first node past the preference list that is up and not yet a fallback of `request`.
-std::optional<NodeId> next_fallback(const CoordinatorState& state, const Request& request) {
+// The first node past the preference list that is up, whose breaker is not open, and
+// that is not yet a fallback of `request`.
+std::optional<NodeId> next_fallback(CoordinatorState& state, const Now& now,
+                                    const Request& request) {
   const std::vector<NodeId> walk = state.context.ring.preference_list(
       token_of_key(request.key), state.context.ring.node_count());
   for (std::size_t i = std::min<std::size_t>(request.replicas.size(), walk.size()); i < walk.size();
        ++i) {
     const NodeId& candidate = walk[i];
     if (candidate == state.context.self() || !state.context.peer_is_up(candidate)) continue;
-    if (!used_as_fallback(request, candidate)) return candidate;
+    if (used_as_fallback(request, candidate)) continue;
+    if (state.context.router.breaker_state(now.monotonic, candidate) == BreakerState::open) {
+      state.context.counters.add("hint_fallbacks_short_circuited");
+      continue;
+    }
+    return candidate;
   }
   return std::nullopt;
+}
+
+// Down for hinting: judged not up by the failure detector, or behind an open breaker (a
+// peer too slow or too broken to answer; its write is covered by a hint from the start).
+bool down_for_hints(const CoordinatorState& state, const Now& now, const NodeId& node) {
+  return !state.context.peer_is_up(node) ||
+         state.context.router.breaker_state(now.monotonic, node) == BreakerState::open;
 }
 
 }  // namespace
@@ -76,14 +93,15 @@ ReplicaProgress* replica_of_fallback(Request& request, const NodeId& from) {
   return nullptr;
 }
 
-std::uint32_t send_hints(CoordinatorState& state, Request& request, bool only_down) {
+std::uint32_t send_hints(CoordinatorState& state, const Now& now, Request& request,
+                         bool only_down) {
   if (!state.context.options.hints.enabled) return 0;
   std::uint32_t sent = 0;
   for (std::size_t i = 0; i < request.replicas.size(); ++i) {
     ReplicaProgress& replica = request.replicas[i];
     if (replica.node == state.context.self() || replica.settled() || replica.hinted) continue;
-    if (only_down && state.context.peer_is_up(replica.node)) continue;
-    std::optional<NodeId> fallback = next_fallback(state, request);
+    if (only_down && !down_for_hints(state, now, replica.node)) continue;
+    std::optional<NodeId> fallback = next_fallback(state, now, request);
     if (!fallback && !replica.fallbacks.empty()) fallback = replica.fallbacks.back();
     if (!fallback) {
       state.context.counters.add("hint_no_fallback");

@@ -5,12 +5,13 @@
 //
 // Theory of operation. A request is inserted with its deadline armed at request_timeout;
 // its flow sends the first attempt, and when that sent anything (and retries are allowed)
-// the retry timer is armed at replication_timeout; then the flow judges what is already
-// known (a read's local answer may meet R = 1). Each retry asks the flow to send again to
-// whoever still owes an answer; when it sent something, it counts as a resend and, below
-// max_retries, the next one is armed after the flow's resend interval. At the deadline the
-// flow answers a requester still waiting, and the request is finished. A flow finishes a
-// request earlier when nothing more can come of it.
+// the retry timer is armed after the flow's retry delay (replication_timeout for reads and
+// writes; for forwards replication_timeout plus the retry policy's backoff); then the flow
+// judges what is already known (a read's local answer may meet R = 1). Each retry asks the
+// flow to send again to whoever still owes an answer; when it sent something, it counts as
+// a resend and, below the flow's retries_max, the next one is armed after its retry delay.
+// At the deadline the flow answers a requester still waiting, and the request is finished.
+// A flow finishes a request earlier when nothing more can come of it.
 //
 // The timer table (quinn-proto's timer.rs, TigerBeetle's Timeout): every request has a
 // fixed table of timers, at most one of each kind (retry, deadline), recorded both in the
@@ -18,8 +19,9 @@
 // a walk from the front. A timer is removed from the set before it acts, so an action that
 // re-arms it (a retry scheduling the next) never sees its own stale entry. The order of
 // the set, (time, id, kind), is a total order on values: timers due together fire in the
-// same order on every run. Retries carry no jitter: each request's schedule is fixed by
-// its start time, and different requests start at different times.
+// same order on every run. Replica retries carry no jitter: each request's schedule is
+// fixed by its start time, and different requests start at different times. Forward
+// retries do (core/routing/retry_backoff.h), drawn from the node's seeded generator.
 
 #include <utility>
 #include <vector>
@@ -60,9 +62,8 @@ void fire_retry(CoordinatorState& state, const Now& now, Request& request) {
   const RequestFlow& flow = flow_of(request.kind);
   if (flow.resend(state, now, request) == 0) return;
   ++request.resends;
-  const NodeOptions& options = state.context.options;
-  if (request.resends < options.max_retries) {
-    arm_retry(state, request, now.monotonic + flow.resend_interval(options));
+  if (request.resends < flow.retries_max(state.context.options)) {
+    arm_retry(state, request, now.monotonic + flow.retry_delay(state, request));
   }
 }
 
@@ -108,8 +109,8 @@ void start_request(CoordinatorState& state, const Now& now, Request request_in) 
   arm_deadline(state, request, now.monotonic + options.request_timeout);
   const std::uint32_t sent = flow.start(state, now, request);
   if (!state.requests.contains(id)) return;  // ended at its start
-  if (sent > 0 && options.max_retries > 0) {
-    arm_retry(state, request, now.monotonic + options.replication_timeout);
+  if (sent > 0 && flow.retries_max(options) > 0) {
+    arm_retry(state, request, now.monotonic + flow.retry_delay(state, request));
   }
   flow.progress(state, now, request);
 }

@@ -9,11 +9,13 @@
 // - anti-entropy (core/antientropy/): tictac trees kept with every key write, exchanges
 //   with the other replicas, the background repair pass;
 // - the tombstone collector (core/tombstones/): drops tombstones every replica holds.
+// - the router (core/routing/, in the shared context): peers' health and circuit breakers,
+//   consulted by the coordinator for forwards and hint fallbacks.
 // The node routes each input to the part it is for, calls the parts' timers in a fixed
-// order (requests, hints, membership, anti-entropy, tombstones), hands each membership verdict to the
-// handoff and anti-entropy, and, when the driver is about to commit, lets the trees stage
-// their journal row (stage_for_commit), so it is in the same commit as the writes it
-// describes.
+// order (requests, hints, membership, routing health checks, anti-entropy, tombstones),
+// hands each membership verdict to the router (node_routing.cpp), the handoff and
+// anti-entropy, and, when the driver is about to commit, lets the trees stage their
+// journal row (stage_for_commit), so it is in the same commit as the writes it describes.
 //
 // Theory of operation (Dynamo section 4.5; Riak's riak_kv_get_fsm and riak_kv_put_fsm).
 // - Any node takes any client request. A node on the key's preference list (the first N
@@ -125,6 +127,7 @@ void Node::handle_timeout(const Now& now) {
   parts.handoff.handle_timeout(now);
   parts.membership.handle_timeout(now);
   parts.pass_transitions(now);
+  parts.check_health(now);
   parts.antientropy.handle_timeout(now);
   parts.tombstones.handle_timeout(now);
   parts.end_input(now);
@@ -134,8 +137,8 @@ std::optional<Instant> Node::poll_timeout() const {
   std::optional<Instant> next;
   for (const std::optional<Instant> part :
        {parts_->coordinator.poll_timeout(), parts_->handoff.poll_timeout(),
-        parts_->membership.poll_timeout(), parts_->antientropy.poll_timeout(),
-        parts_->tombstones.poll_timeout()}) {
+        parts_->membership.poll_timeout(), parts_->health_check_timeout(),
+        parts_->antientropy.poll_timeout(), parts_->tombstones.poll_timeout()}) {
     if (part && (!next || *part < *next)) next = part;
   }
   return next;
@@ -195,6 +198,10 @@ std::size_t Node::tombstones_held() const {
 
 std::vector<PeerStatus> Node::members(Instant now) const {
   return parts_->membership.members(now);
+}
+
+std::vector<RouteStatus> Node::routes(Instant now) const {
+  return parts_->context.router.status(now);
 }
 
 std::vector<PeerTransition> Node::take_peer_transitions() {

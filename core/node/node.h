@@ -60,6 +60,7 @@
 #include "core/node/node_storage.h"
 #include "core/node/options.h"
 #include "core/ring/ring.h"
+#include "core/routing/router.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/versions/version.h"
@@ -118,6 +119,9 @@ class Node {
   // peer state changes it judged since the last call (for the simulator's checks and the
   // production logs). Empty when options.membership.enabled is false.
   std::vector<PeerStatus> members(Instant now) const;
+  // The router's view of every peer at `now` (by id): health and circuit breaker state
+  // (core/routing/router.h; /status shows it).
+  std::vector<RouteStatus> routes(Instant now) const;
   std::vector<PeerTransition> take_peer_transitions();
   // Hints this node holds for other nodes (from storage; 0 when storage cannot tell).
   std::uint64_t hints_pending() const;

@@ -82,8 +82,17 @@ NodeContext::NodeContext(NodeOptions options_in, Ring ring_in, NodeStorage& stor
       ring(std::move(ring_in)),
       storage(storage_in),
       random(seed),
+      // The first health check is due one interval after the zero instant: under the
+      // simulator that is one interval into the run; in production, whose monotonic clock
+      // is far from zero, at the first timeout, which re-reads what the node starts with.
+      router(options.routing, counters, Instant{}),
       outbox(options.id) {
   check_options(options, ring);
+  std::vector<NodeId> peers;
+  for (const NodeId& node : ring.nodes()) {
+    if (node != options.id) peers.push_back(node);
+  }
+  router.handle_nodes(peers);
   epoch_max = stored_epoch(storage, random, counters);
   renew_actor();
   incarnation = epoch_max;

@@ -17,6 +17,7 @@
 #include "core/node/options.h"
 #include "core/random.h"
 #include "core/ring/ring.h"
+#include "core/routing/router.h"
 #include "core/status.h"
 #include "core/versions/version.h"
 #include "core/wire/messages.h"
@@ -53,8 +54,11 @@ struct NodeContext {
   NodeOptions options;
   Ring ring;
   NodeStorage& storage;
-  Random random;  // the node's only randomness (actor names, membership; no retry jitter)
+  Random random;  // the node's only randomness (actor names, membership, forward retry jitter)
   NodeCounters counters;
+  // Health and circuit breakers of the peers (core/node/node_routing.cpp feeds it health,
+  // the coordinator request outcomes). After `counters`, which it counts into.
+  Router router;
   std::optional<Status> storage_failure;  // sticky once a commit failed
 
   std::uint64_t incarnation = 0;  // of this life: the high bits of our request and hint ids

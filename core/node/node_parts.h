@@ -41,6 +41,7 @@ struct NodeParts {
   // Hands every transition the membership judged to the handoff and anti-entropy, in order.
   void pass_transitions(const Now& now) {
     for (const PeerTransition& transition : membership.take_judged()) {
+      note_transition_for_routing(transition);
       handoff.handle_peer_transition(now, transition);
       antientropy.handle_peer_transition(now, transition);
     }
@@ -59,6 +60,12 @@ struct NodeParts {
   }
 
   void route(const Now& now, const NodeId& from, const Message& message);
+  // node_routing.cpp: the router's health, from the failure detector's verdicts.
+  void note_transition_for_routing(const PeerTransition& transition);
+  void check_health(const Now& now);
+  // The health check's instant, while a check could change something (some peer is marked
+  // unhealthy); nullopt otherwise, so an idle node has no timer.
+  std::optional<Instant> health_check_timeout() const;
 };
 
 }  // namespace vigil::core

@@ -10,6 +10,7 @@
 
 #include "core/antientropy/antientropy_options.h"
 #include "core/membership/membership.h"
+#include "core/routing/routing_options.h"
 #include "core/time.h"
 #include "core/tombstones/tombstone_gc_options.h"
 #include "core/types.h"
@@ -129,6 +130,13 @@ struct NodeOptions {
     std::uint32_t per_target_max = 100000;
   };
   Hints hints;
+
+  // Routing (core/routing/, docs/routing.md): the circuit breakers and health checks the
+  // coordinator consults when it picks a forward target or a hint fallback, and the retry
+  // policy its forward retries follow. routing.strategy and fallback are not used inside a
+  // node (a forward's candidates are the key's preference list); the simulator's clients and
+  // client libraries use them.
+  RoutingOptions routing;
 
   // Anti-entropy: trees, exchanges, background repair (core/antientropy/).
   AntiEntropyOptions anti_entropy;

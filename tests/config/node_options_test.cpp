@@ -96,6 +96,44 @@ TEST(NodeOptionsFromConfig, DefaultsAreCoresDefaults) {
   EXPECT_EQ(got.requests_in_flight_max, defaults.requests_in_flight_max);
   expect_same_hints(got.hints, defaults.hints);
   expect_same_membership(got.membership, defaults.membership);
+  const core::RoutingOptions& routing = got.routing;
+  EXPECT_EQ(routing.strategy, defaults.routing.strategy);
+  EXPECT_EQ(routing.fallback, defaults.routing.fallback);
+  EXPECT_EQ(routing.retry.max_retries, defaults.routing.retry.max_retries);
+  EXPECT_EQ(routing.retry.initial, defaults.routing.retry.initial);
+  EXPECT_EQ(routing.retry.max, defaults.routing.retry.max);
+  EXPECT_EQ(routing.retry.factor, defaults.routing.retry.factor);
+  EXPECT_EQ(routing.health_check_interval, defaults.routing.health_check_interval);
+  EXPECT_EQ(routing.breaker.threshold, defaults.routing.breaker.threshold);
+  EXPECT_EQ(routing.breaker.timeout, defaults.routing.breaker.timeout);
+  EXPECT_EQ(routing.breaker.half_open_requests, defaults.routing.breaker.half_open_requests);
+  EXPECT_TRUE(routing.breaker.enabled);
+}
+
+TEST(NodeOptionsFromConfig, MapsEveryRoutingAndLoadBalancingKey) {
+  Config config;
+  config.routing.strategy = Config::RoutingStrategy::round_robin;
+  config.routing.fallback = Config::RoutingFallback::none;
+  config.routing.retry_policy.max_retries = 7;
+  config.routing.retry_policy.backoff.initial = std::chrono::milliseconds(20);
+  config.routing.retry_policy.backoff.max = std::chrono::milliseconds(900);
+  config.routing.retry_policy.backoff.factor = 3.0;
+  config.load_balancing.health_check_interval = std::chrono::seconds(2);
+  config.load_balancing.circuit_breaker.threshold = 9;
+  config.load_balancing.circuit_breaker.timeout = std::chrono::seconds(12);
+  config.load_balancing.circuit_breaker.half_open_requests = 4;
+  ASSERT_TRUE(validate(config).ok()) << validate(config).to_string();
+  const core::RoutingOptions routing = node_options_from_config(config).routing;
+  EXPECT_EQ(routing.strategy, core::RouteStrategy::round_robin);
+  EXPECT_EQ(routing.fallback, core::RouteFallback::none);
+  EXPECT_EQ(routing.retry.max_retries, 7u);
+  EXPECT_EQ(routing.retry.initial, std::chrono::milliseconds(20));
+  EXPECT_EQ(routing.retry.max, std::chrono::milliseconds(900));
+  EXPECT_EQ(routing.retry.factor, 3.0);
+  EXPECT_EQ(routing.health_check_interval, std::chrono::seconds(2));
+  EXPECT_EQ(routing.breaker.threshold, 9u);
+  EXPECT_EQ(routing.breaker.timeout, std::chrono::seconds(12));
+  EXPECT_EQ(routing.breaker.half_open_requests, 4u);
 }
 
 TEST(RingOptionsFromConfig, DefaultsAreCoresDefaults) {

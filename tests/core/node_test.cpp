@@ -88,7 +88,8 @@ TEST(Node, ForwardTimesOutWhenNoReplicaAnswers) {
   EXPECT_NE(put.status.message().find("no coordinator answered"), std::string::npos)
       << put.status.message();
   EXPECT_EQ(cluster.now_instant() - start, std::chrono::seconds(5));
-  // Tries at 0s, 2s and 4s (replication_timeout apart); the next would be past 5s.
+  // Tries at 0s, ~2.1s and ~4.3s (replication_timeout plus the retry policy's backoff
+  // apart); the next would be past 5s.
   EXPECT_EQ(cluster.counter("n5", "forwards_sent"), 3u);
   EXPECT_EQ(cluster.counter("n5", "forward_timeouts"), 1u);
 }

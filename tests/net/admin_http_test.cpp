@@ -137,6 +137,9 @@ TEST(AdminHttp, ServesStatusAsJson) {
   EXPECT_EQ(status["members"][1]["incarnation"], 1);
   EXPECT_EQ(status["members"][1]["heartbeat"], 37);
   EXPECT_EQ(status["members"][0]["self"], true);
+  ASSERT_EQ(status["routes"].size(), 1u);
+  EXPECT_EQ(status["routes"][0]["peer"], "n2");
+  EXPECT_EQ(status["routes"][0]["breaker"], "open");
   EXPECT_EQ(status["peer_connections"][0]["state"], "backoff");
   EXPECT_EQ(status["counters"]["hints_delivered"], 3);
   const auto& ae = status["anti_entropy"];

@@ -85,6 +85,9 @@ class FakeNodeService : public NodeService {
   // counted and each one queues an exchange.
   std::uint64_t tombstones_held() const override { return 3; }
   std::uint64_t hints_pending() const override { return 2; }
+  std::vector<core::RouteStatus> routes() const override {
+    return {core::RouteStatus{"n2", true, core::BreakerState::open, 0}};
+  }
   AntiEntropyView anti_entropy() const override {
     AntiEntropyView view;
     view.now = core::instant_from_micros(10'000'000);

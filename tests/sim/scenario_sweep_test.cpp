@@ -9,9 +9,10 @@
 // fault scenarios, 50 for the fault-free baseline, the clock and lossy-network runs and the
 // lww demonstration, which exercise no hint path, and for the clog, slow-link,
 // client-partition and burst scenarios and set-nx-partition, 10 for the half-hour jitter
-// run and 2 for the 24-hour quiet-day run (seeds_for). The anti-entropy scenarios (antientropy-only,
-// repair-after-hint-expiry, disk-faults-repaired) get 200 (issue 11), and so do the delete
-// scenarios (deletes-*, issue 13: 3 nodes and 15 simulated seconds each, so cheap).
+// run, 5 for the routing scenario and 2 for the 24-hour quiet-day run (seeds_for). The
+// anti-entropy scenarios (antientropy-only, repair-after-hint-expiry, disk-faults-repaired)
+// get 200 (issue 11), and so do the delete scenarios (deletes-*, issue 13: 3 nodes and 15
+// simulated seconds each, so cheap).
 // VIGIL_SWEEP_SEEDS=N scales the table (N is the count of the 100-seed scenarios), read when
 // the tests are listed (so set it for ctest as a whole).
 
@@ -85,6 +86,10 @@ std::uint64_t seeds_for(const std::string& stem) {
   static const std::set<std::string> long_runs{"jitter-no-false-failures"};
   // 24 simulated hours (about 2 s per seed in a release build): 2 seeds.
   static const std::set<std::string> day_runs{"quiet-day"};
+  // routing-slow-node (issue 16): tests/sim/routing_breakers_test.cpp runs it with breakers
+  // on and off already; a twentieth here keeps it cheap under the sanitizers.
+  static const std::set<std::string> routing_runs{"routing-slow-node"};
+  if (routing_runs.contains(stem)) return std::max<std::uint64_t>(1, sweep_seeds() / 20);
   if (doubled.contains(stem)) return 2 * sweep_seeds();
   if (day_runs.contains(stem)) return std::max<std::uint64_t>(1, sweep_seeds() / 50);
   if (long_runs.contains(stem)) return std::max<std::uint64_t>(1, sweep_seeds() / 10);

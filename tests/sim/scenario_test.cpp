@@ -197,6 +197,35 @@ expect: pass
 )", "t.yaml:4:82", "expected none, nx or xx, not 'ifabsent'");
 }
 
+TEST(ScenarioLoader, AcceptsAClientRoutingStrategyAndTheLatencyCheck) {
+  const Scenario s = load_ok(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {get: 0.5, put: 0.5}, routing: round_robin}
+checks: [{latency: {p99_s: {max: 2}, error_fraction: {max: 0.1}}}]
+expect: pass
+)");
+  EXPECT_EQ(s.workload.routing, std::optional(core::RouteStrategy::round_robin));
+  ASSERT_EQ(s.checks.size(), 1u);
+  EXPECT_EQ(s.checks[0].max_of.at("p99_s"), 2.0);
+  EXPECT_EQ(s.checks[0].max_of.at("error_fraction"), 0.1);
+  EXPECT_FALSE(load_ok(minimal_head).workload.routing.has_value());
+  expect_refused(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {put: 1}, routing: nearest}
+checks: [no_lost_writes]
+expect: pass
+)", "t.yaml:4:69", "expected token_aware, round_robin or random, not 'nearest'");
+  expect_refused(R"(name: t
+duration: 1m
+cluster: {nodes: 3}
+workload: {clients: 2, keys: 3, rate: 10/s, mix: {put: 1}, pipeline: 2, routing: random}
+checks: [no_lost_writes]
+expect: pass
+)", "t.yaml:4:82", "cannot be combined with workload.pipeline");
+}
+
 TEST(ScenarioLoader, RefusesUnknownKeysWhereTheyAre) {
   expect_refused(std::string(minimal_head) + "fualts: []\n", "t.yaml:7:1",
                  "fualts: unknown key");

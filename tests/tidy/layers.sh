@@ -4,7 +4,7 @@
 #   sim and net never include each other; store knows nothing of config.
 # Inside core/ the subsystem folders point one way too (core/README.md):
 #   core/*.h (basics) <- versions, ring <- wire <- membership <- node and its parts
-#   (coordinator, replica, handoff).
+#   (coordinator, replica, handoff); ring <- routing <- node and its parts.
 # The node's parts share core/node/'s context (node_context.h, options.h), but never
 # include the dispatcher that composes them (core/node/node.h, node_parts.h), and
 # replica <- coordinator, replica <- handoff: the parts do not call each other otherwise.
@@ -31,11 +31,12 @@ violations() {
 rules() {
   cat <<'RULES'
 core config|store|sim|net|cli|bench
-core core/versions|core/ring|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones shallow
+core core/versions|core/ring|core/wire|core/membership|core/routing|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones shallow
 core/versions core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/ring core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/wire core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/membership core/node|core/coordinator|core/replica|core/handoff
+core/routing core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones
 core/coordinator core/handoff|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
 core/replica core/coordinator|core/handoff|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
 core/handoff core/coordinator|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
