@@ -313,19 +313,17 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
   auto responder = std::make_shared<commands::Responder>(
       environment, command != nullptr || refused != nullptr ? name : "unknown", consistency,
       std::move(reply));
-  // Redis' order: an unknown command or a wrong arity is answered as such even before
-  // AUTH; anything else needs AUTH first (except AUTH, HELLO and QUIT themselves).
-  if (command == nullptr && refused == nullptr) {
-    responder->fail("unknown_command", commands::unknown_command_line(arguments));
-    return;
-  }
-  if (command != nullptr && !commands::arity_ok(command->arity, arguments.size())) {
-    responder->fail("wrong_arity", "ERR wrong number of arguments for '" + name + "' command");
-    return;
-  }
+  // Before AUTH (while users are configured) only AUTH, HELLO and QUIT run. In Redis'
+  // order an unknown command or a wrong arity is still answered as such.
   if (!commands::session_may_run(*environment, session) && name != "auth" && name != "hello" &&
       name != "quit") {
-    responder->fail("noauth", "NOAUTH Authentication required.");
+    if (command == nullptr && refused == nullptr) {
+      responder->fail("unknown_command", commands::unknown_command_line(arguments));
+    } else if (command != nullptr && !commands::arity_ok(command->arity, arguments.size())) {
+      responder->fail("wrong_arity", "ERR wrong number of arguments for '" + name + "' command");
+    } else {
+      responder->fail("noauth", "NOAUTH Authentication required.");
+    }
     return;
   }
   if (commands::refuse_inside_transaction(responder, session, name)) return;
@@ -333,6 +331,15 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
     refused->handler(responder, session, arguments);
     return;
   }
+  if (command == nullptr) {
+    responder->fail("unknown_command", commands::unknown_command_line(arguments));
+    return;
+  }
+  if (!commands::arity_ok(command->arity, arguments.size())) {
+    responder->fail("wrong_arity", "ERR wrong number of arguments for '" + name + "' command");
+    return;
+  }
+  // Which commands write is the table's "write" flag (the one COMMAND reports).
   if (session.read_only && commands::is_write(*command)) {
     responder->fail("noperm", "NOPERM User " + session.user +
                                   " has no permissions to run the '" + name + "' command");
