@@ -1,7 +1,7 @@
 // Readiness probes of `vigil cluster up` (cli/cluster_probe.h).
 //
 // Why hand-written rather than hiredis and Beast: the probe sends one fixed request and
-// compares one fixed reply ("*1\r\n$4\r\nPING\r\n" -> "+PONG\r\n"), and reads one HTTP/1.0
+// compares one fixed reply ("*1\r\n$4\r\nPING\r\n" -> "+PONG\r\n", or NOAUTH), and reads one HTTP/1.0
 // response to EOF. That is not a protocol client, and the `vigil` binary should not link a
 // test-only client library (hiredis is for the tests). The real protocol code is net/'s;
 // the integration tests exercise it through hiredis and redis-cli. A non-blocking socket
@@ -135,7 +135,9 @@ core::Status probe_ping(const config::Address& address, std::chrono::millisecond
   const bool complete = connection.receive(reply, deadline, [](const std::string& text) {
     return text.find("\r\n") != std::string::npos;
   });
-  if (reply == "+PONG\r\n") return core::Status::ok_status();
+  // A node with security.users answers PING before AUTH with NOAUTH, as Redis does: it is
+  // serving all the same (docs/security.md).
+  if (reply == "+PONG\r\n" || reply.starts_with("-NOAUTH ")) return core::Status::ok_status();
   if (!complete && reply.empty()) return unavailable(address, "no reply to PING");
   return unavailable(address, "PING answered \"" + reply.substr(0, 200) + "\"");
 }

@@ -1,4 +1,5 @@
-// `vigil config check FILE` and `vigil config defaults` (docs/configuration.md).
+// `vigil config check FILE`, `vigil config defaults` and `vigil config hash-password`
+// (docs/configuration.md, docs/security.md).
 // The file is read here, not in core/ (core does no I/O); its name goes into every error
 // so that a message reads "node.yaml:7:6: quorum_settings.R: R (4) is greater than N (3)".
 
@@ -11,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "config/config_yaml.h"
+#include "config/password_hash.h"
 
 namespace vigil::cli {
 namespace {
@@ -55,6 +57,32 @@ int check(const std::string& path) {
   return 0;
 }
 
+// Reads one password from stdin (its first line, without the line end, so `echo pw |` and
+// typing both work) and prints its encoded hash for a security.users entry. The password is
+// never an argument, so it stays out of the shell history and the process list.
+int hash_password(std::uint32_t iterations) {
+  if (iterations < config::password_iterations_min ||
+      iterations > config::password_iterations_max) {
+    std::cerr << "hash-password: --iterations must be from " << config::password_iterations_min
+              << " to " << config::password_iterations_max << "\n";
+    return 2;
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) {
+    std::cerr << "hash-password: no password on standard input\n";
+    return 2;
+  }
+  const auto hash = config::make_password_hash(password, iterations);
+  if (!hash.ok()) {
+    std::cerr << "hash-password: " << hash.status().message() << "\n";
+    return 1;
+  }
+  std::cout << config::format_password_hash(*hash) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_config_command(CLI::App& app, int& exit_code) {
@@ -75,6 +103,15 @@ void add_config_command(CLI::App& app, int& exit_code) {
     std::cout << config::config_defaults_yaml();
     exit_code = 0;
   });
+
+  CLI::App* hash = config->add_subcommand(
+      "hash-password",
+      "Read a password from standard input and print its PBKDF2-SHA256 hash for "
+      "security.users (docs/security.md)");
+  auto iterations = std::make_shared<std::uint32_t>(config::password_iterations_default);
+  hash->add_option("--iterations", *iterations, "PBKDF2 iterations (cost of every AUTH)")
+      ->capture_default_str();
+  hash->callback([iterations, &exit_code] { exit_code = hash_password(*iterations); });
 }
 
 }  // namespace vigil::cli

@@ -369,6 +369,20 @@ struct Config {
     friend bool operator==(const Client&, const Client&) = default;
   };
 
+  // Who may use the client port (docs/security.md). No users: the port is open to anyone
+  // who can reach it, as before, and the node says so at start-up.
+  struct Security {
+    enum class Permission : std::uint8_t { read_only, read_write };
+    struct User {
+      std::string name;           // AUTH's username; `default` is the one AUTH <password> names
+      std::string password_hash;  // config/password_hash.h: pbkdf2-sha256$ITER$SALT$KEY
+      Permission permissions = Permission::read_write;
+      friend bool operator==(const User&, const User&) = default;
+    };
+    std::vector<User> users;
+    friend bool operator==(const Security&, const Security&) = default;
+  };
+
   Node node;
   QuorumSettings quorum_settings;
   ConsistencyLevels consistency_levels;
@@ -392,6 +406,7 @@ struct Config {
   TombstoneGc tombstone_gc;
   VectorClock vector_clock;
   Limits limits;
+  Security security;
   friend bool operator==(const Config&, const Config&) = default;
 };
 

@@ -88,6 +88,10 @@ inline constexpr std::array<EnumName<core::SetContext>, 2> set_context_names{{
     {core::SetContext::coordinator, "coordinator"},
     {core::SetContext::read, "read"},
 }};
+inline constexpr std::array<EnumName<C::Security::Permission>, 2> permission_names{{
+    {C::Security::Permission::read_only, "read-only"},
+    {C::Security::Permission::read_write, "read-write"},
+}};
 inline constexpr std::array<EnumName<core::TombstoneGcMode>, 3> tombstone_gc_mode_names{{
     {core::TombstoneGcMode::replicas, "replicas"},
     {core::TombstoneGcMode::timeout, "timeout"},
@@ -127,6 +131,9 @@ constexpr std::span<const EnumName<core::ConflictMode>> enum_names(core::Conflic
 }
 constexpr std::span<const EnumName<core::SetContext>> enum_names(core::SetContext) {
   return set_context_names;
+}
+constexpr std::span<const EnumName<C::Security::Permission>> enum_names(C::Security::Permission) {
+  return permission_names;
 }
 constexpr std::span<const EnumName<core::TombstoneGcMode>> enum_names(core::TombstoneGcMode) {
   return tombstone_gc_mode_names;
@@ -428,6 +435,12 @@ void visit_config(Visitor& v, Cfg& c) {
            "Bytes queued for one peer; at least value_bytes_max");
     v.count("hints_per_target_max", s.hints_per_target_max, at_least_one,
             "Hints held for one down node; more are refused and counted");
+  });
+  v.section("security", "Who may use the client port (docs/security.md).", [&] {
+    v.users("users", c.security.users,
+            "Client users, each {name, password_hash, permissions: read-only|read-write};\n"
+            "password_hash from `vigil config hash-password`. None: no AUTH, anyone may\n"
+            "read and write (the node warns at start-up)");
   });
 }
 

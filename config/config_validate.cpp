@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 #include <map>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "config/config_schema.h"
+#include "config/password_hash.h"
 #include "core/ring/ring.h"
 #include "config/units.h"
 
@@ -132,6 +134,34 @@ class BoundsChecker {
       if (!inserted) {
         add(element, "node " + quoted(seeds[i].id) + " is listed twice (also at " +
                          std::string(name) + "[" + std::to_string(it->second) + "])");
+      }
+    }
+  }
+
+  // Names are what AUTH and ACL WHOAMI show: printable, no spaces, unique. A hash that does
+  // not parse would make its user unable to log in, so it is refused here.
+  void users(std::string_view name, const std::vector<Config::Security::User>& users,
+             std::string_view) {
+    std::map<std::string, std::size_t> first_index;
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      const std::string element = std::string(name) + "[" + std::to_string(i) + "]";
+      const std::string& user = users[i].name;
+      const bool printable = std::all_of(user.begin(), user.end(),
+                                         [](char c) { return c >= '!' && c <= '~'; });
+      if (user.empty() || user.size() > 64 || !printable) {
+        add(element + ".name",
+            "must be 1-64 printable characters without spaces (got " +
+                std::to_string(user.size()) + " bytes)");
+      }
+      const auto hash = parse_password_hash(users[i].password_hash);
+      if (!hash.ok()) add(element + ".password_hash", hash.status().message());
+      if (schema::enum_name(users[i].permissions) == "?") {
+        add(element + ".permissions", "is not a known value");
+      }
+      const auto [it, inserted] = first_index.emplace(user, i);
+      if (!inserted) {
+        add(element + ".name", "user " + quoted(user) + " is listed twice (also at " +
+                                   std::string(name) + "[" + std::to_string(it->second) + "])");
       }
     }
   }

@@ -12,6 +12,7 @@
 
 #include "config/config_schema.h"
 #include "config/config_yaml_problems.h"
+#include "config/password_hash.h"
 #include "config/units.h"
 
 // The reader walks the key list of config_schema.h over the parsed document: each key it
@@ -185,6 +186,69 @@ class Reader {
     if (ok) field = std::move(seeds);
   }
 
+  // A list of {name, password_hash, permissions}; each entry's keys are read as a section
+  // of its own, so unknown and duplicate keys are reported as everywhere else. A hash that
+  // does not parse is refused here, at load, not at the first AUTH.
+  void users(std::string_view name, std::vector<Config::Security::User>& field,
+             std::string_view) {
+    const std::optional<YAML::Node> value = take(name);
+    if (!value || value->IsNull()) {
+      if (value) field.clear();
+      return;
+    }
+    if (!value->IsSequence()) {
+      report(*value, name,
+             "expected a list of {name, password_hash, permissions}, got " +
+                 std::string(kind_name(*value)));
+      return;
+    }
+    std::vector<Config::Security::User> users;
+    bool ok = true;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+      const YAML::Node element = (*value)[i];
+      const std::string element_name = std::string(name) + "[" + std::to_string(i) + "]";
+      positions_[path(element_name)] = position_of(element.Mark());
+      if (!element.IsMap()) {
+        report(element, element_name,
+               "expected {name, password_hash, permissions}, got " +
+                   std::string(kind_name(element)));
+        ok = false;
+        continue;
+      }
+      // A missing key is reported at its entry.
+      for (const std::string_view key : {"name", "password_hash"}) {
+        positions_[join(path(element_name), key)] = position_of(element.Mark());
+      }
+      Config::Security::User user;
+      const std::size_t problems_before = problems_.size();
+      bool has_name = false;
+      bool has_hash = false;
+      within(element, path(element_name), [&] {
+        has_name = parse_into("name", "a user name", user.name,
+                              [](std::string_view text) -> Result<std::string> {
+                                return std::string(text);
+                              });
+        has_hash = parse_into("password_hash", "a password hash", user.password_hash,
+                              [](std::string_view text) -> Result<std::string> {
+                                const auto parsed = parse_password_hash(text);
+                                if (!parsed.ok()) return parsed.status();
+                                return std::string(text);
+                              });
+        choice("permissions", user.permissions, "");
+        if (!has_name && !take_known("name")) report_at("name", "is required");
+        if (!has_hash && !take_known("password_hash")) {
+          report_at("password_hash", "is required (from `vigil config hash-password`)");
+        }
+      });
+      if (problems_.size() != problems_before || !has_name || !has_hash) {
+        ok = false;
+        continue;
+      }
+      users.push_back(std::move(user));
+    }
+    if (ok) field = std::move(users);
+  }
+
   void fixed(std::string_view name, std::string_view doc) {
     const std::optional<YAML::Node> value = take(name);
     if (!value) return;
@@ -266,6 +330,14 @@ class Reader {
       return value;
     }
     return std::nullopt;
+  }
+
+  // Whether the current section has key `name` (without registering it again).
+  bool take_known(std::string_view name) const {
+    for (const auto& entry : frames_.back().map) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == name) return true;
+    }
+    return false;
   }
 
   // The single value of key `name`, or nullopt (problem reported) when it is something else.

@@ -61,6 +61,17 @@ struct Texts {
                                                  : yaml_string(format_quorum_size(value));
   }
   static std::string address(const Address& value) { return yaml_string(format_address(value)); }
+  // Flow style, one entry per user. The hash is written (a node.yaml that `vigil cluster up`
+  // writes must keep it); `vigil config defaults` has no users, so no hash.
+  static std::string users(const std::vector<Config::Security::User>& value) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      out += (i == 0 ? "{" : ", {") + std::string("name: ") + yaml_string(value[i].name) +
+             ", password_hash: " + yaml_string(value[i].password_hash) +
+             ", permissions: " + choice(value[i].permissions) + "}";
+    }
+    return out + "]";
+  }
   static std::string seeds(const std::vector<SeedNode>& value) {
     std::string out = "[";
     for (std::size_t i = 0; i < value.size(); ++i) {
@@ -123,6 +134,10 @@ class TextVisitor {
   }
   void seeds(std::string_view name, const std::vector<SeedNode>& value, std::string_view doc) {
     sink_.emit(name, Texts::seeds(value), doc);
+  }
+  void users(std::string_view name, const std::vector<Config::Security::User>& value,
+             std::string_view doc) {
+    sink_.emit(name, Texts::users(value), doc);
   }
   void fixed(std::string_view name, std::string_view doc) { sink_.note(name, doc); }
 

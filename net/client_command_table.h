@@ -121,7 +121,19 @@ void submit(const ResponderPtr& responder, core::ClientOp op, core::Consistency 
             std::string key, std::string value, std::optional<core::VectorClock> context,
             std::function<void(const core::ClientReply&)> done);
 
+// Authentication (client_commands_auth.cpp). Whether the session may run commands other
+// than AUTH, HELLO and QUIT: no users are configured, or it has authenticated.
+bool session_may_run(const CommandEnvironment& environment, const ClientSession& session);
+// A command that changes data: its table entry carries the "write" flag, the same flag
+// COMMAND reports, so the permission check cannot drift from the table.
+bool is_write(const Command& command);
+// Checks `user`/`password` and on success makes them the session's user; false after
+// answering the error (WRONGPASS, or ERR when no users are configured).
+bool authenticate(const ResponderPtr& responder, ClientSession& session, std::string_view user,
+                  std::string_view password);
+
 // Handlers (client_commands*.cpp).
+void handle_acl(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_ping(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_echo(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_quit(const ResponderPtr&, ClientSession&, Arguments&);

@@ -151,12 +151,6 @@ void handle_select(const ResponderPtr& responder, ClientSession&, Arguments& arg
   }
 }
 
-void handle_auth(const ResponderPtr& responder, ClientSession&, Arguments&) {
-  responder->fail("syntax",
-                  "ERR AUTH <password> called without any password configured for the default "
-                  "user. Are you sure your configuration is correct?");
-}
-
 void handle_client(const ResponderPtr& responder, ClientSession& session, Arguments& arguments) {
   const std::string sub = to_lower(arguments[1]);
   if (sub == "setname" && arguments.size() == 3) {
@@ -192,18 +186,33 @@ void handle_hello(const ResponderPtr& responder, ClientSession& session, Argumen
                                   : "NOPROTO unsupported protocol version");
     return;
   }
+  // Options are all checked before any takes effect, as Redis does: a HELLO that fails
+  // changes nothing.
   std::string name = session.name;
+  const std::string* user = nullptr;
+  const std::string* password = nullptr;
   for (std::size_t i = 2; i < arguments.size(); ++i) {
     const std::string option = to_lower(arguments[i]);
     if (option == "setname" && i + 1 < arguments.size()) {
       name = arguments[++i];
-    } else if (option == "auth") {
-      responder->fail("syntax", "ERR AUTH is not supported by Vigil (no users are configured)");
-      return;
+    } else if (option == "auth" && i + 2 < arguments.size()) {
+      user = &arguments[i + 1];
+      password = &arguments[i + 2];
+      i += 2;
     } else {
       responder->fail("syntax", "ERR Syntax error in HELLO option '" + arguments[i] + "'");
       return;
     }
+  }
+  if (user != nullptr) {
+    if (!authenticate(responder, session, *user, *password)) return;
+  } else if (!session_may_run(responder->environment(), session)) {
+    responder->fail("noauth",
+                    "NOAUTH HELLO must be called with the client already authenticated, "
+                    "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                    "authenticate the client and select the RESP protocol version at the same "
+                    "time");
+    return;
   }
   session.name = name;
   std::string out;
@@ -304,6 +313,19 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
   auto responder = std::make_shared<commands::Responder>(
       environment, command != nullptr || refused != nullptr ? name : "unknown", consistency,
       std::move(reply));
+  // Before AUTH (while users are configured) only AUTH, HELLO and QUIT run. In Redis'
+  // order an unknown command or a wrong arity is still answered as such.
+  if (!commands::session_may_run(*environment, session) && name != "auth" && name != "hello" &&
+      name != "quit") {
+    if (command == nullptr && refused == nullptr) {
+      responder->fail("unknown_command", commands::unknown_command_line(arguments));
+    } else if (command != nullptr && !commands::arity_ok(command->arity, arguments.size())) {
+      responder->fail("wrong_arity", "ERR wrong number of arguments for '" + name + "' command");
+    } else {
+      responder->fail("noauth", "NOAUTH Authentication required.");
+    }
+    return;
+  }
   if (commands::refuse_inside_transaction(responder, session, name)) return;
   if (refused != nullptr) {
     refused->handler(responder, session, arguments);
@@ -315,6 +337,12 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
   }
   if (!commands::arity_ok(command->arity, arguments.size())) {
     responder->fail("wrong_arity", "ERR wrong number of arguments for '" + name + "' command");
+    return;
+  }
+  // Which commands write is the table's "write" flag (the one COMMAND reports).
+  if (session.read_only && commands::is_write(*command)) {
+    responder->fail("noperm", "NOPERM User " + session.user +
+                                  " has no permissions to run the '" + name + "' command");
     return;
   }
   command->handler(responder, session, arguments);

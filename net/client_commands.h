@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/wire/messages.h"
+#include "net/client_auth.h"
 #include "net/metrics.h"
 #include "net/node_service.h"
 
@@ -29,6 +30,7 @@ struct CommandEnvironment {
   std::chrono::steady_clock::time_point started;
   std::uint16_t port = 0;  // the bound client port (INFO)
   bool alive = true;
+  VerifiedPasswords passwords = {};  // net/client_auth.h
 };
 
 // Per-connection state that commands read and change.
@@ -41,6 +43,11 @@ struct ClientSession {
   // between are refused too, so a transaction never runs in part
   // (net/client_commands_refused.cpp).
   bool transaction_refused = false;
+  // AUTH (or HELLO ... AUTH) succeeded; meaningless when no users are configured, where
+  // every connection is `default` with every permission (net/client_auth.h).
+  bool authenticated = false;
+  std::string user = "default";  // ACL WHOAMI
+  bool read_only = false;        // the user's permissions are read-only: writes get NOPERM
 };
 
 // Keys one multi-key command (MGET, MSET, DEL, EXISTS) may name: each becomes a node request.

@@ -22,8 +22,14 @@ namespace vigil::net::commands {
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
+      {"acl", -2, {"noscript", "loading", "stale"}, 0, 0, 0, "server",
+       "ACL WHOAMI: the user of this connection", {{"subcommand", "string"}}, false,
+       handle_acl},
       {"auth", -2, {"noscript", "loading", "stale", "fast"}, 0, 0, 0, "connection",
-       "Refused: Vigil has no users", {{"password", "string"}}, false, handle_auth},
+       "Authenticate as a user of security.users (the user `default` when only a password "
+       "is given)",
+       {{.name = "username", .type = "string", .optional = true}, {"password", "string"}},
+       false, handle_auth},
       {"client", -2, {"admin", "noscript", "loading", "stale"}, 0, 0, 0, "connection",
        "CLIENT SETNAME, GETNAME, ID, SETINFO", {{"subcommand", "string"}}, false,
        handle_client},

@@ -18,9 +18,11 @@ namespace vigil::net {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> error_kinds = {
-    "internal",  "invalid_context", "refused",         "syntax",      "timeout",
-    "too_large", "unavailable",     "unknown_command", "unsupported", "wrong_arity"};
+// noauth, wrongpass and noperm count the client port's refusals (docs/security.md).
+constexpr std::array<std::string_view, 13> error_kinds = {
+    "internal",    "invalid_context", "noauth",          "noperm",      "refused",
+    "syntax",      "timeout",         "too_large",       "unavailable", "unknown_command",
+    "unsupported", "wrong_arity",     "wrongpass"};
 
 constexpr std::array<PeerConnectionState, 4> connection_states = {
     PeerConnectionState::disconnected, PeerConnectionState::connecting,

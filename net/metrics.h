@@ -29,7 +29,8 @@ class Metrics {
   void record_command(std::string_view command, std::string_view consistency, double seconds);
   // One error reply, by kind: "unknown_command", "wrong_arity", "syntax", "too_large",
   // "invalid_context", "unavailable", "timeout", "refused", "internal", "unsupported" (a
-  // Redis command Vigil refuses on purpose: MULTI, FLUSHDB, ...).
+  // Redis command Vigil refuses on purpose: MULTI, FLUSHDB, ...), "noauth" (a command
+  // before AUTH), "wrongpass" (a failed AUTH), "noperm" (a write by a read-only user).
   void record_error(std::string_view kind);
 
   void connection_opened() { ++connections_open_; ++connections_accepted_; }

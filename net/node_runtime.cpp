@@ -181,6 +181,20 @@ core::Status NodeRuntime::start() {
                   config::format_address(peer_address_),
                   config::format_address(config_.node.client),
                   config::format_address(config_.node.admin), store_path, ring_text, seed_));
+  // As Redis' protected mode warns: without users, anyone who reaches the client port may
+  // read and write every key (docs/security.md). Only the count of users is logged, never
+  // a password or its hash.
+  if (config_.security.users.empty()) {
+    log(LogLevel::warning, "client_port_unauthenticated",
+        {{"client", config::format_address(config_.node.client)}},
+        fmt::format("the client port {} is unauthenticated: no security.users are configured, "
+                    "so anyone who can reach it may read and write every key",
+                    config::format_address(config_.node.client)));
+  } else {
+    log(LogLevel::info, "client_auth_required", {{"users", config_.security.users.size()}},
+        fmt::format("the client port requires AUTH ({} users configured)",
+                    config_.security.users.size()));
+  }
   // The constructor staged the node's new incarnation: commit it before anything leaves.
   parts_->driver->start();
   post_flush();

@@ -37,9 +37,13 @@ core::Result<asio::ip::tcp::endpoint> RespServer::start() {
   auto bound = listen_on(io_, acceptor_, config_.node.client, "the client port");
   if (!bound.ok()) return bound;
   environment_ = std::make_shared<CommandEnvironment>(CommandEnvironment{
-      service_, metrics_, config_, std::chrono::steady_clock::now(), bound->port(), true});
+      service_, metrics_, config_, std::chrono::steady_clock::now(), bound->port(), true, {}});
   accept_next();
   return bound;
+}
+
+std::uint64_t RespServer::kdf_runs() const {
+  return environment_ ? environment_->passwords.kdf_runs() : 0;
 }
 
 void RespServer::stop() {

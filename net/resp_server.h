@@ -49,6 +49,8 @@ class RespServer {
   void stop();
 
   std::size_t connection_count() const;
+  // PBKDF2 runs of AUTH so far (net/client_auth.h); 0 before start().
+  std::uint64_t kdf_runs() const;
 
  private:
   void accept_next();

@@ -68,9 +68,14 @@ class ScriptedPeer {
   std::thread thread_;
 };
 
-TEST(ClusterProbe, PingSucceedsOnPongOnly) {
+TEST(ClusterProbe, PingSucceedsOnPongOrNoauthOnly) {
   {
     ScriptedPeer peer("+PONG\r\n", 14);
+    EXPECT_TRUE(probe_ping(peer.address(), milliseconds(2000)).ok());
+  }
+  {
+    // A node with security.users serves, but answers PING before AUTH so.
+    ScriptedPeer peer("-NOAUTH Authentication required.\r\n", 14);
     EXPECT_TRUE(probe_ping(peer.address(), milliseconds(2000)).ok());
   }
   ScriptedPeer wrong("-ERR loading\r\n", 14);

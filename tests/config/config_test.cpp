@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/config_yaml.h"
+#include "config/password_hash.h"
 #include "config/units.h"
 
 namespace vigil::config {
@@ -853,6 +854,24 @@ TEST_F(ConfigCommand, DefaultsPrintsTheFileThatLoadsBackToTheDefaults) {
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_EQ(run.out, config_defaults_yaml());
   EXPECT_EQ(load(run.out), Config{});
+}
+
+// hash-password reads stdin and prints a hash that verifies that password (and only it).
+TEST_F(ConfigCommand, HashPasswordPrintsAHashOfStdin) {
+  const std::filesystem::path input =
+      std::filesystem::temp_directory_path() / ("vigil_hash_input_" + std::to_string(getpid()));
+  std::ofstream(input) << "pass phrase\n";
+  const VigilRun run = run_vigil("config hash-password --iterations 1000 < " + input.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_FALSE(run.out.empty());
+  const Result<PasswordHash> hash = parse_password_hash(run.out.substr(0, run.out.size() - 1));
+  ASSERT_TRUE(hash.ok()) << hash.status().to_string() << " in " << run.out;
+  EXPECT_EQ(hash->iterations, 1000u);
+  EXPECT_TRUE(verify_password(*hash, "pass phrase"));
+  EXPECT_FALSE(verify_password(*hash, "pass phrase\n"));
+  EXPECT_EQ(run_vigil("config hash-password < /dev/null").exit_code, 2);
+  EXPECT_EQ(run_vigil("config hash-password --iterations 10 < " + input.string()).exit_code, 2);
+  std::filesystem::remove(input);
 }
 
 }  // namespace

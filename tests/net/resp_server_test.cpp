@@ -347,9 +347,9 @@ TEST(RespServer, IntrospectionCommandsAnswerWhatRedisToolsAsk) {
                                                                      // proto-max-bulk-len
   EXPECT_EQ(run(c, {"CONFIG", "SET", "save", ""}).rfind("-ERR CONFIG SET is not supported", 0),
             0u);
-  EXPECT_EQ(run(c, {"COMMAND", "COUNT"}), ":20");
+  EXPECT_EQ(run(c, {"COMMAND", "COUNT"}), ":21");
   Reply commands = command(c, {"COMMAND"});
-  ASSERT_EQ(commands->elements, 20u);
+  ASSERT_EQ(commands->elements, 21u);
   Reply docs = command(c, {"COMMAND", "DOCS", "get", "nosuch"});
   ASSERT_EQ(docs->elements, 2u);
   EXPECT_EQ(std::string(docs->element[0]->str), "get");

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/password_hash.h"
 #include "tests/support/temp_directory.h"
 
 extern char** environ;
@@ -129,7 +131,63 @@ TEST(StartCommand, ServesUntilSigtermThenExitsZero) {
   const std::string log = read_file(dir.file("stderr"));
   EXPECT_NE(log.find("n1 starting"), std::string::npos) << log;
   EXPECT_NE(log.find("n1 stopped"), std::string::npos) << log;
+  EXPECT_NE(log.find("is unauthenticated: no security.users are configured"), std::string::npos)
+      << "a node without users warns at start-up: " << log;
   EXPECT_TRUE(std::filesystem::exists(dir.file("data/vigil.sqlite")));
+}
+
+// redis-cli's output for `args` against the client port, stderr included.
+std::string redis_cli(const TempDirectory& dir, std::uint16_t port, const std::string& args) {
+  const std::string out = dir.file("redis-cli.out");
+  const std::string line = "timeout 20 redis-cli --no-auth-warning -p " + std::to_string(port) +
+                           " " + args + " > " + out + " 2>&1";
+  EXPECT_NE(std::system(line.c_str()), -1);
+  std::string text = read_file(out);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// A real node with security.users, through Debian's redis-cli (its piped output has no
+// "(error) " prefix): without AUTH every command
+// is refused with NOAUTH, `--user/--pass` and `-a` log in, a read-only user gets NOPERM on
+// SET, and neither the password nor its hash reaches the log. The hashes use the least
+// iteration count so the test stays fast.
+TEST(StartCommand, UsersMustAuthenticateWithRedisCli) {
+  TempDirectory dir{"vigil-start-test"};
+  asio::io_context io;
+  const std::uint16_t listen = free_port(io);
+  const std::uint16_t client = free_port(io);
+  const std::uint16_t admin = free_port(io);
+  const std::string app_hash = vigil::config::format_password_hash(
+      vigil::config::derive_password_hash("app-pw", std::vector<std::uint8_t>(16, 1), 1000));
+  const std::string reader_hash = vigil::config::format_password_hash(
+      vigil::config::derive_password_hash("reader-pw", std::vector<std::uint8_t>(16, 2), 1000));
+  std::ofstream(dir.file("node.yaml"))
+      << "node:\n  id: n1\n  listen: 127.0.0.1:" << listen << "\n  client: 127.0.0.1:" << client
+      << "\n  admin: 127.0.0.1:" << admin << "\n  data_dir: " << dir.file("data")
+      << "\nquorum_settings:\n  N: 1\n  R: 1\n  W: 1\nsecurity:\n  users:\n"
+      << "    - {name: default, password_hash: \"" << app_hash << "\"}\n"
+      << "    - {name: reader, password_hash: \"" << reader_hash
+      << "\", permissions: read-only}\n";
+  Child child({"start", "--config", dir.file("node.yaml")}, dir.file("stderr"));
+  ASSERT_TRUE(accepts_connections(io, client)) << read_file(dir.file("stderr"));
+  EXPECT_EQ(redis_cli(dir, client, "SET k v"), "NOAUTH Authentication required.");
+  EXPECT_EQ(redis_cli(dir, client, "-a wrong SET k v"),
+            "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\n"
+            "NOAUTH Authentication required.");
+  EXPECT_EQ(redis_cli(dir, client, "-a app-pw SET k v"), "OK");
+  EXPECT_EQ(redis_cli(dir, client, "--user default --pass app-pw GET k"), "v");
+  EXPECT_EQ(redis_cli(dir, client, "--user reader --pass reader-pw GET k"), "v");
+  EXPECT_EQ(redis_cli(dir, client, "--user reader --pass reader-pw SET k w"),
+            "NOPERM User reader has no permissions to run the 'set' command");
+  EXPECT_EQ(redis_cli(dir, client, "--user reader --pass reader-pw ACL WHOAMI"), "reader");
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(20)), 0) << read_file(dir.file("stderr"));
+  const std::string log = read_file(dir.file("stderr"));
+  EXPECT_NE(log.find("the client port requires AUTH (2 users configured)"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("pbkdf2"), std::string::npos) << log;
+  EXPECT_EQ(log.find("app-pw"), std::string::npos) << log;
 }
 
 }  // namespace
