@@ -97,7 +97,14 @@ std::string check_entry(const CheckSpec& check) {
   if (check.name == "hints_drained" && check.expire) options = "expire: true";
   if (check.name == "no_resurrection" && check.final_reads_only) options = "reads: final";
   for (const auto& [number, max] : check.max_of) {
-    options += (options.empty() ? "" : ", ") + number + ": {max: " + real(max) + "}";
+    options += options.empty() ? "" : ", ";
+    if (check.name == "convergence" && number == "converge_time_s") {
+      // The loader's one convergence option is a duration (sim/scenario_checks.cpp).
+      options += "max_converge_time: " +
+                 duration(Duration(static_cast<std::int64_t>(max * 1e6 + 0.5)));
+    } else {
+      options += number + ": {max: " + real(max) + "}";
+    }
   }
   return options.empty() ? check.name : "{" + check.name + ": {" + options + "}}";
 }

@@ -89,6 +89,22 @@ TEST(ScenarioWriter, EveryShippedScenarioRoundTrips) {
   EXPECT_GE(count, 17);
 }
 
+// A check whose options no shipped scenario uses: the convergence bound is a duration.
+TEST(ScenarioWriter, AConvergenceBoundRoundTrips) {
+  const core::Result<Scenario> original = load_scenario(R"(name: s
+duration: 5s
+cluster: {nodes: 3}
+workload: {clients: 1, keys: 1, rate: 10/s, mix: {put: 1}}
+checks: [{convergence: {max_converge_time: 2500ms}}]
+expect: pass
+)", "original");
+  ASSERT_TRUE(original.ok()) << original.status().message();
+  const std::string text = write_scenario(*original, "");
+  const core::Result<Scenario> again = load_scenario(text, "written");
+  ASSERT_TRUE(again.ok()) << again.status().message() << "\n" << text;
+  expect_same(*original, *again);
+}
+
 constexpr const char* minimal = R"(name: s
 duration: 5s
 cluster: {nodes: 3}
