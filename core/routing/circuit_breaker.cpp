@@ -15,6 +15,11 @@
 // in. Outcomes of older epochs are dropped: without that, replies to requests sent while
 // closed, arriving after the breaker went half-open, would count as trial successes and
 // close it with no trial ever answered.
+//
+// Once per permit. A permit's outcome is handed back at most once: the breaker cannot tell
+// a repeated outcome from another trial's, so the caller drops the permit at the first
+// reply (core/coordinator/peer_outcomes.cpp), and a second success of one trial trips the
+// assertion in handle_success.
 
 #include "core/routing/circuit_breaker.h"
 

@@ -5,13 +5,14 @@
 // - it closes only from half-open, after half_open_requests trial successes and no failure;
 // - every backoff delay is within [initial, max], and its bound never decreases.
 // The breaker is driven by random schedules of acquisitions, outcomes (of permits old and
-// new, with and without a permit) and clock advances, and checked against a small model
+// new, each answered at most once, and without a permit) and clock advances, and checked against a small model
 // after every step.
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -70,7 +71,8 @@ struct Run {
   CircuitBreakerOptions options;
   CircuitBreaker breaker;
   Instant now{};
-  std::vector<CircuitBreaker::Permit> permits;
+  std::vector<CircuitBreaker::Permit> permits;     // every permit given
+  std::vector<CircuitBreaker::Permit> unanswered;  // those whose outcome is still due
   Model model;
   std::uint64_t epoch = 0;
   BreakerState state = BreakerState::closed;
@@ -136,13 +138,17 @@ struct Run {
         }
         RC_ASSERT(permit->epoch == epoch);
         permits.push_back(*permit);
+        unanswered.push_back(*permit);
         return;
       }
       case 1:
       case 2: {
-        if (permits.empty()) return;
-        const CircuitBreaker::Permit permit =
-            permits[static_cast<std::size_t>(step.permit) % permits.size()];
+        // A permit's outcome is handed back once (the breaker's contract; the node keeps it
+        // with the request and drops it at the first reply): it leaves the unanswered list.
+        if (unanswered.empty()) return;
+        const std::size_t index = static_cast<std::size_t>(step.permit) % unanswered.size();
+        const CircuitBreaker::Permit permit = unanswered[index];
+        unanswered.erase(unanswered.begin() + static_cast<std::ptrdiff_t>(index));
         const bool counts =
             permit.epoch == epoch && (state == BreakerState::closed || permit.trial);
         if (step.kind == 1) {
