@@ -1,7 +1,9 @@
 // vigil::Client against a real 3-node cluster while one node is SIGKILLed and restarted,
 // then SIGSTOPped and SIGCONTed: requests keep succeeding, every failure is a typed
 // ClientError of a retryable kind and no request takes longer than the retry bound, and the
-// victim's circuit breaker opens while it is gone and closes once it is back.
+// victim's circuit breaker opens while it is gone and closes once it is back. First, the
+// `vigil client` front end on the same cluster (one cluster start for both: they are cheap
+// to check together).
 
 #include <atomic>
 #include <map>
@@ -84,6 +86,24 @@ TEST_F(ClientCluster, KeepsWorkingThroughKillRestartPauseAndResumeAsTheBreakerOp
   options.breaker_timeout = milliseconds(500);
   options.breaker_half_open_requests = 2;
   options.random_seed = 16;
+  // `vigil client` (cli/command_client.cpp) on the same cluster first: one-shot commands,
+  // the interactive mode on a pipe, and a short bench.
+  const std::string seeds = options.seeds[0] + "," + options.seeds[1] + "," + options.seeds[2];
+  const CommandResult set = vigil({"client", "--seeds", seeds, "set", "cli-key", "v 1"}, seconds(30));
+  EXPECT_EQ(set.out, "OK\n") << describe(set);
+  const CommandResult get = vigil({"client", "--seeds", seeds, "get", "cli-key"}, seconds(30));
+  EXPECT_EQ(get.out, "\"v 1\"\n") << describe(get);
+  const CommandResult lines = run_command({VIGIL_BINARY, "client", "--seeds", seeds}, seconds(30),
+                                          "set a \"b c\"\nget a\ndel a\nget a\nnodes\n");
+  EXPECT_EQ(lines.exit_code, 0) << describe(lines);
+  EXPECT_EQ(lines.out.substr(0, 32), "OK\n\"b c\"\n(integer) 1\n(nil)\nring ") << describe(lines);
+  const CommandResult bench = vigil({"client", "--seeds", seeds, "bench", "-c", "2", "-n", "100"},
+                                    seconds(60));
+  EXPECT_EQ(bench.exit_code, 0) << describe(bench);
+  EXPECT_NE(bench.out.find("SET: 100 requests, 2 connections"), std::string::npos) << bench.out;
+  EXPECT_NE(bench.out.find("0 errors, 0 retries, 100.0% token-aware"), std::string::npos)
+      << bench.out;
+
   Client client(options);
   ASSERT_EQ(client.nodes().size(), 3u);
   // The bound on one request: every attempt's timeout, the backoffs, and the health checks
