@@ -16,7 +16,9 @@
 // load, use several Clients (`vigil client bench` does).
 //
 // Bounds: a request takes at most (max_retries + 1) attempts, each at most
-// request_timeout, plus the backoffs between them (each at most retry_backoff_max).
+// connect_timeout (when it has to connect) + request_timeout, plus the backoffs between
+// them (each at most retry_backoff_max), plus the wait for a request another thread is
+// running on the same Client.
 
 #include <chrono>
 #include <cstdint>

@@ -72,7 +72,7 @@ class ClientImpl {
   mutable std::mutex mutex_;
   core::NodeCounters counters_;
   core::Random random_;
-  mutable core::Router router_;
+  core::Router router_;
   std::optional<client::RingReply> ring_;
   std::map<core::NodeId, std::string> addresses_;  // client ports of the ring's members
   Links connections_;  // the requests'
