@@ -348,7 +348,15 @@ std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhas
                         {"vigil_over_redis_aof", ratio(runs, "redis-aof", pipeline, test)}});
     }
   }
+  nlohmann::json client = nlohmann::json::array();
+  for (const char* test : {"SET", "GET"}) {
+    const double one_node = rps(runs, "vigil", test);
+    client.push_back({{"test", test},
+                      {"client_over_one_node",
+                       one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0}});
+  }
   return nlohmann::json{{"requests", options.requests},
+                        {"client_ratios", client},
                         {"nodes", options.nodes},
                         {"kill_run", kill_phases_json(kill)},
                         {"load_average_before", load_before},

@@ -106,8 +106,10 @@ client::Reply ClientImpl::run(std::string_view key, const std::vector<std::strin
                          "no node can take the request: every node is unhealthy or its circuit "
                          "breaker is open");
     } else if (address == addresses_.end()) {
-      // Only the fallback reaches here (unknown addresses are unhealthy): nothing was sent.
-      router_.handle_success(at, choice->node, choice->permit);
+      // Unreachable in practice (a node without an address is unhealthy, and no strategy
+      // picks an unhealthy node); if it were reached, the node could not be sent to, which
+      // is its breaker's failure, and the permit is handed back once as the breaker needs.
+      router_.handle_failure(at, choice->node, choice->permit);
       last = ClientError(ErrorCode::unavailable, "the client port of node " + choice->node +
                                                      " is unknown (not among the seeds)");
       tried.push_back(choice->node);
