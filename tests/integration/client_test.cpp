@@ -3,11 +3,12 @@
 // ClientError of a retryable kind and no request takes longer than the retry bound, and the
 // victim's circuit breaker opens while it is gone and closes once it is back. First, the
 // `vigil client` front end on the same cluster (one cluster start for both: they are cheap
-// to check together).
+// to check together), and that each SET goes to its key's primary (token-aware routing).
 
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "client/client.h"
@@ -64,6 +65,21 @@ class Workload {
   std::thread thread_;
 };
 
+// SETs node `index` has answered on its client port (INFO commandstats, every level).
+std::uint64_t sets_answered(redisContext* context) {
+  const Reply reply = command(context, {"INFO", "commandstats"});
+  if (!reply || reply->type != REDIS_REPLY_STRING) return 0;
+  std::istringstream lines(std::string(reply->str, reply->len));
+  std::uint64_t calls = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t at = line.find(":calls=");
+    if (line.rfind("cmdstat_set_", 0) == 0 && at != std::string::npos) {
+      calls += std::stoull(line.substr(at + 7));
+    }
+  }
+  return calls;
+}
+
 NodeView view_of(const Client& client, const std::string& id) {
   for (const NodeView& node : client.nodes()) {
     if (node.id == id) return node;
@@ -106,6 +122,23 @@ TEST_F(ClientCluster, KeepsWorkingThroughKillRestartPauseAndResumeAsTheBreakerOp
 
   Client client(options);
   ASSERT_EQ(client.nodes().size(), 3u);
+
+  // Token-aware: each SET is answered by its key's primary (the first node of the
+  // preference list the client computed from VRING), so no node forwards it.
+  std::map<std::string, std::uint64_t> expected;
+  std::map<std::string, std::uint64_t> before;
+  for (std::size_t i = 0; i < cluster_nodes().size(); ++i) {
+    before[cluster_nodes()[i].id] = sets_answered(connect(i).get());
+  }
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "routed" + std::to_string(i);
+    client.set(key, "v");
+    ++expected[client.preference_list(key).at(0)];
+  }
+  for (std::size_t i = 0; i < cluster_nodes().size(); ++i) {
+    const std::string& id = cluster_nodes()[i].id;
+    EXPECT_EQ(sets_answered(connect(i).get()) - before[id], expected[id]) << id;
+  }
   // The bound on one request: every attempt's timeout, the backoffs, and the health checks
   // and ring refresh a request may run first (each within connect_timeout per node).
   const milliseconds bound = 4 * options.request_timeout + 3 * options.retry_backoff_max +
