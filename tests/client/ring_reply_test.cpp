@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 #include <string>
 
@@ -95,6 +97,41 @@ TEST(RingReply, RefusesMalformedRepliesNamingTheField) {
           "members");
   refused(vring(":1\r\n", d, bulk("n1"), ":3\r\n", "*1\r\n*2\r\n" + bulk("n1") + bulk("")),
           "members[0]");
+}
+
+// A reply from a broken or hostile node: a valid reply with bytes replaced, inserted or cut,
+// as long as hiredis still reads it as one reply. Decoding answers ok or an error; it never
+// crashes, and what it accepts satisfies the ring's invariants.
+RC_GTEST_PROP(RingReply, MangledRepliesAreRefusedOrDecodedNeverACrash, ()) {
+  std::string bytes = vring(":3\r\n", bulk("00000000000000ff"), bulk("n1"), ":2\r\n",
+                            good_members);
+  // Few edits, and a cut only now and then: most mangled replies must still be one whole
+  // reply for hiredis, or the decoder is never reached.
+  const int edits = *rc::gen::inRange(0, 4);
+  for (int i = 0; i < edits; ++i) {
+    const auto at = *rc::gen::inRange<std::size_t>(0, bytes.size());
+    bytes[at] = *rc::gen::element<char>('*', '$', ':', '-', '0', '1', '5', '9', 'x', 'n');
+  }
+  if (*rc::gen::inRange(0, 4) == 0) {
+    bytes.resize(*rc::gen::inRange<std::size_t>(bytes.size() / 2, bytes.size() + 1));
+  }
+  redisReader* reader = redisReaderCreate();
+  redisReaderFeed(reader, bytes.data(), bytes.size());
+  void* raw = nullptr;
+  const int read = redisReaderGetReply(reader, &raw);
+  redisReaderFree(reader);
+  if (read != REDIS_OK || raw == nullptr) return;  // not one whole reply: hiredis says so
+  Reply reply(static_cast<redisReply*>(raw));
+  auto decoded = decode_ring_reply(*reply);
+  RC_CLASSIFY(decoded.ok(), "decoded");
+  RC_CLASSIFY(!decoded.ok(), "refused");
+  if (decoded.ok()) {
+    RC_ASSERT(!decoded->ring.empty());
+    RC_ASSERT(decoded->ring.contains(decoded->self));
+    RC_ASSERT(decoded->replicas >= 1u);
+  } else {
+    RC_ASSERT(decoded.status().message().rfind("VRING reply: ", 0) == 0u);
+  }
 }
 
 TEST(RingReply, TheClientPortAnswersVringWithItsRingAndItsOwnAddress) {
