@@ -13,6 +13,12 @@
 // every key at N=3, so each write is made durable on n1 and one other node before the
 // reply. A run that saw a server error (redis-benchmark exits 1 and prints it) fails the
 // benchmark rather than report a figure for it.
+//
+// The same cluster is then driven through vigil::Client (cli/client_bench.h), token-aware
+// over every node: 50 connections (one client each, so 50 connections to every node), the
+// same -n, keys and value size, SET then GET, so its row reads beside redis-benchmark's
+// against one node in the same run. A client run that ended any request in an error fails
+// the benchmark as redis-benchmark's server errors do.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -30,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/bench_cluster_kill.h"
+#include "cli/client_bench.h"
 #include "cli/cluster_control.h"
 #include "cli/cluster_files.h"
 #include "cli/cluster_ports.h"
@@ -67,7 +74,7 @@ struct Run {
   BenchmarkRow row;
 };
 
-const char* const target_names[] = {"vigil", "redis", "redis-aof"};
+const char* const target_names[] = {"vigil", "vigil-client", "redis", "redis-aof"};
 
 // redis-server rewrites its command line (its process title), so it is followed as this
 // process's child by pid, not by cluster_process.h's command-line identity.
@@ -90,6 +97,7 @@ void stop_child(pid_t pid, std::chrono::milliseconds grace) {
 
 std::string target_title(const std::string& target, std::uint32_t nodes) {
   if (target == "vigil") return fmt::format("vigil, {} nodes (N=3 W=2 R=2, durable)", nodes);
+  if (target == "vigil-client") return fmt::format("  same, vigil::Client over {} nodes", nodes);
   if (target == "redis") return "redis-server, in memory";
   return "redis-server, AOF everysec";
 }
@@ -138,6 +146,35 @@ core::Status drive(const Programs& programs, const BenchClusterOptions& options,
   return core::Status::ok_status();
 }
 
+// The token-aware run through vigil::Client over every node of `nodes`.
+core::Status drive_client(const BenchClusterOptions& options,
+                          const std::vector<NodeStatus>& nodes, std::vector<Run>& runs) {
+  ClientBenchOptions bench;
+  for (const NodeStatus& node : nodes) {
+    bench.client.seeds.push_back(config::format_address(node.client));
+  }
+  bench.connections = 50;
+  bench.requests = options.requests;
+  bench.keys = 100'000;
+  bench.value_bytes = 100;
+  if (!options.json) std::fprintf(stderr, "bench cluster: vigil through vigil::Client ...\n");
+  try {
+    for (const ClientBenchRow& row : run_client_bench(bench)) {
+      if (row.errors > 0) {
+        return core::error(core::Code::unavailable,
+                           fmt::format("vigil::Client {}: {} of {} requests failed; first: {}",
+                                       row.command, row.errors, row.requests, row.first_error));
+      }
+      runs.push_back({"vigil-client", 1, {row.command, row.requests_per_second, row.p50_ms,
+                                          row.p99_ms}});
+    }
+  } catch (const ClientError& error) {
+    return core::error(core::Code::unavailable,
+                       std::string("vigil::Client could not start: ") + error.what());
+  }
+  return core::Status::ok_status();
+}
+
 core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& options,
                          const std::string& work, std::vector<Run>& runs,
                          std::vector<KillPhase>& kill_phases) {
@@ -159,6 +196,7 @@ core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& op
     return nodes.status();
   }
   core::Status driven = drive(programs, options, "vigil", nodes->front().client.port, runs);
+  if (driven.ok()) driven = drive_client(options, *nodes, runs);
   if (driven.ok() && options.kill && layout) {
     KillRunOptions kill;
     kill.benchmark = programs.benchmark;
@@ -247,7 +285,8 @@ std::string text_report(const std::vector<Run>& runs, const std::vector<KillPhas
                         const BenchClusterOptions& options, const std::string& load_before,
                         const std::string& load_after) {
   std::string out = fmt::format(
-      "redis-benchmark -t set,get -n {} -r 100000 -c 50 -d 100 [-P 16], one target at a time\n"
+      "redis-benchmark -t set,get -n {} -r 100000 -c 50 -d 100 [-P 16], one target at a time;\n"
+      "vigil::Client: the same load, token-aware over every node (-c 50, no pipelining)\n"
       "load average before: {}; after: {}\n\n",
       options.requests, load_before, load_after);
   out += fmt::format("{:<42} {:>3} {:<4} {:>12} {:>8} {:>8}\n", "target", "-P", "test",
@@ -273,6 +312,13 @@ std::string text_report(const std::vector<Run>& runs, const std::vector<KillPhas
                          100 * ratio(runs, "redis", pipeline, test),
                          100 * ratio(runs, "redis-aof", pipeline, test));
     }
+  }
+  out += "\nvigil::Client token-aware over every node, as a share of redis-benchmark against "
+         "n1 (-P 1)\n";
+  for (const char* test : {"SET", "GET"}) {
+    const double one_node = rps(runs, "vigil", test);
+    out += fmt::format("    {:<4} {:>15.1f}%\n", test,
+                       one_node > 0 ? 100 * rps(runs, "vigil-client", test) / one_node : 0.0);
   }
   if (!kill.empty()) {
     out += kill_phases_text(kill, options.nodes - 1, rps(runs, "redis", "SET"),
@@ -302,7 +348,15 @@ std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhas
                         {"vigil_over_redis_aof", ratio(runs, "redis-aof", pipeline, test)}});
     }
   }
+  nlohmann::json client = nlohmann::json::array();
+  for (const char* test : {"SET", "GET"}) {
+    const double one_node = rps(runs, "vigil", test);
+    client.push_back({{"test", test},
+                      {"client_over_one_node",
+                       one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0}});
+  }
   return nlohmann::json{{"requests", options.requests},
+                        {"client_ratios", client},
                         {"nodes", options.nodes},
                         {"kill_run", kill_phases_json(kill)},
                         {"load_average_before", load_before},

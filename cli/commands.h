@@ -15,6 +15,7 @@ void add_explore_command(CLI::App& app, int& exit_code);
 void add_start_command(CLI::App& app, int& exit_code);
 void add_cluster_command(CLI::App& app, int& exit_code);
 void add_chaos_command(CLI::App& app, int& exit_code);
+void add_client_command(CLI::App& app, int& exit_code);
 // `vigil bench cluster` (cli/command_bench_cluster.cpp), added by add_bench_command.
 void add_bench_cluster(CLI::App& bench, int& exit_code);
 

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_bench_command(app, exit_code);
   vigil::cli::add_cluster_command(app, exit_code);
   vigil::cli::add_chaos_command(app, exit_code);
+  vigil::cli::add_client_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

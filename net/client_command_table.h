@@ -150,6 +150,7 @@ void handle_exists(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_mget(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_vget(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_vset(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_vring(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_vdel(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_info(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_command(const ResponderPtr&, ClientSession&, Arguments&);

@@ -92,6 +92,10 @@ const std::vector<Command>& command_table() {
       {"vget", 2, {"readonly", "fast"}, 1, 1, 1, "string",
        "A key's causal context and every sibling value", {{"key", "key"}}, true,
        handle_vget},
+      {"vring", 1, {"loading", "stale", "fast"}, 0, 0, 0, "cluster",
+       "The ring: its version and digest, this node's id, N, and every member's id, client "
+       "address (known for this node only) and tokens",
+       {}, false, handle_vring},
       {"vset", 4, {"write"}, 1, 1, 1, "string",
        "Write with a causal context from VGET (\"\" = blind); the new context",
        {{"key", "key"}, {"value", "string"}, {"context", "string"}}, true, handle_vset},

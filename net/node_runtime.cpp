@@ -40,6 +40,7 @@
 #include <utility>
 
 #include "config/node_options.h"
+#include "core/node/node_membership.h"
 #include "core/random.h"
 #include "net/log.h"
 #include "net/node_runtime_parts.h"
@@ -457,6 +458,11 @@ std::uint64_t NodeRuntime::hints_pending() const {
 
 std::map<core::NodeId, double> NodeRuntime::ring_ownership() const {
   return ring_.ownership();
+}
+
+RingView NodeRuntime::ring_view() const {
+  // One ring for the process's life (built in start()), so its version is 1.
+  return RingView{1, core::ring_digest(ring_), config_.quorum_settings.n, ring_};
 }
 
 std::vector<PeerConnectionStatus> NodeRuntime::peer_connections() const {

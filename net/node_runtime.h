@@ -103,6 +103,7 @@ class NodeRuntime final : public NodeService {
   std::vector<core::PeerStatus> members() const override;
   std::vector<core::RouteStatus> routes() const override;
   std::map<core::NodeId, double> ring_ownership() const override;
+  RingView ring_view() const override;
   std::vector<PeerConnectionStatus> peer_connections() const override;
   const StoreStats& store_stats() const override { return store_stats_; }
   core::WallMicros wall_now() const override;

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "core/membership/membership.h"
 #include "core/node/node.h"
+#include "core/ring/ring.h"
 #include "core/time.h"
 #include "net/counter_snapshot.h"
 #include "net/histogram.h"
@@ -52,6 +53,18 @@ struct AntiEntropyView {
   core::Instant now{};
 };
 
+// The ring as VRING reports it (net/client_commands_ring.cpp, docs/client-protocol.md).
+// `version` grows by one with every change of the ring this node makes its own: the ring is
+// built once from node.seeds at start (version 1) until membership changes exist (issue 14).
+// `digest` is the ring digest gossip carries (core/node/node_membership.h): two nodes with
+// the same digest hold the same tokens, whatever their versions.
+struct RingView {
+  std::uint64_t version = 0;
+  std::uint64_t digest = 0;
+  std::uint32_t replicas = 0;  // quorum_settings.N: the length of a preference list
+  core::Ring ring;
+};
+
 class NodeService {
  public:
   virtual ~NodeService() = default;
@@ -70,6 +83,7 @@ class NodeService {
   // Every peer's health and circuit breaker as the node's router sees them (core::Node::routes).
   virtual std::vector<core::RouteStatus> routes() const = 0;
   virtual std::map<core::NodeId, double> ring_ownership() const = 0;  // fraction per node
+  virtual RingView ring_view() const = 0;
   virtual std::vector<PeerConnectionStatus> peer_connections() const = 0;
   virtual const StoreStats& store_stats() const = 0;
   virtual core::WallMicros wall_now() const = 0;

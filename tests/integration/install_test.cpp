@@ -238,5 +238,60 @@ TEST(Install, AnOperatorInstallsChecksTheConfigAndRunsTheUnitsCommandLine) {
   EXPECT_NE(read_text(log).find(" stopped\n"), std::string::npos) << read_text(log);
 }
 
+
+// A program using the client library, built against the installed tree only: its CMake
+// finds the package (find_package(vigil)), compiles against <vigil/client.h>, links
+// vigil::Client, and the program's request ends in a typed error (nothing listens on port
+// 1). The program is built with this build's compiler and sanitizer flags, which the
+// installed archives were compiled with.
+TEST(Install, AProgramFindsTheClientLibraryWithFindPackage) {
+  TempDirectory temp{"vigil-install-client-test"};
+  const fs::path root = fs::path(temp.path()) / "root";
+  const CommandResult install = run_command(
+      {"/usr/bin/env", "DESTDIR=" + root.string(), VIGIL_CMAKE_COMMAND, "--install",
+       VIGIL_BUILD_DIR},
+      seconds(120));
+  ASSERT_EQ(install.exit_code, 0) << describe(install);
+  const fs::path config = find_installed(root, "/cmake/vigil/vigilConfig.cmake");
+  ASSERT_FALSE(config.empty()) << "no vigilConfig.cmake under " << root;
+  EXPECT_FALSE(find_installed(root, "/include/vigil/client.h").empty());
+
+  const fs::path source = fs::path(temp.path()) / "program";
+  fs::create_directories(source);
+  std::ofstream(source / "CMakeLists.txt") << "cmake_minimum_required(VERSION 3.25)\n"
+                                              "project(program LANGUAGES CXX)\n"
+                                              "find_package(vigil 0.1 REQUIRED)\n"
+                                              "add_executable(program main.cpp)\n"
+                                              "target_link_libraries(program PRIVATE vigil::Client)\n";
+  std::ofstream(source / "main.cpp") << R"(#include <vigil/client.h>
+#include <iostream>
+int main() {
+  vigil::ClientOptions options;
+  options.seeds = {"127.0.0.1:1"};
+  try {
+    vigil::Client client(options);
+  } catch (const vigil::ClientError& error) {
+    std::cout << vigil::error_code_name(error.code()) << "\n";
+    return 0;
+  }
+  return 1;
+}
+)";
+  const fs::path build = fs::path(temp.path()) / "build";
+  const CommandResult configure = run_command(
+      {VIGIL_CMAKE_COMMAND, "-S", source.string(), "-B", build.string(),
+       "-Dvigil_DIR=" + config.parent_path().string(),
+       std::string("-DCMAKE_CXX_COMPILER=") + VIGIL_CXX_COMPILER,
+       std::string("-DCMAKE_CXX_FLAGS=") + VIGIL_SANITIZE_FLAGS},
+      seconds(120));
+  ASSERT_EQ(configure.exit_code, 0) << describe(configure);
+  const CommandResult compile =
+      run_command({VIGIL_CMAKE_COMMAND, "--build", build.string()}, seconds(300));
+  ASSERT_EQ(compile.exit_code, 0) << describe(compile);
+  const CommandResult program = run_command({(build / "program").string()}, seconds(30));
+  EXPECT_EQ(program.exit_code, 0) << describe(program);
+  EXPECT_EQ(program.out, "connection\n") << describe(program);
+}
+
 }  // namespace
 }  // namespace vigil::integration

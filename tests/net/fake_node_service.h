@@ -76,6 +76,11 @@ class FakeNodeService : public NodeService {
   std::map<core::NodeId, double> ring_ownership() const override {
     return {{"n1", 0.5}, {"n2", 0.5}};
   }
+  // A ring of n1 and n2 with two tokens each (VRING's tests).
+  RingView ring_view() const override {
+    auto ring = core::Ring::from_tokens({{"n1", {100, 300}}, {"n2", {200, 400}}});
+    return RingView{1, 0x1234, 2, ring.value()};
+  }
   std::vector<PeerConnectionStatus> peer_connections() const override {
     return {{"n2", "127.0.0.1:7402", PeerConnectionState::backoff, 128}};
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Folders are layers and point one way (STYLE rule 9):
 #   core <- config <- {sim, net} <- cli/bench,   core <- store <- {sim, net};
-#   sim and net never include each other; store knows nothing of config.
+#   sim and net never include each other; store knows nothing of config;
+#   core <- client (vigil::Client) <- cli/bench: the library depends on core alone.
 # Inside core/ the subsystem folders point one way too (core/README.md):
 #   core/*.h (basics) <- versions, ring <- wire <- membership <- node and its parts
 #   (coordinator, replica, handoff); ring <- routing <- node and its parts.
@@ -30,7 +31,7 @@ violations() {
 # One rule per line: folder, the include prefixes it may not use, [shallow].
 rules() {
   cat <<'RULES'
-core config|store|sim|net|cli|bench
+core config|store|sim|net|cli|bench|client
 core core/versions|core/ring|core/wire|core/membership|core/routing|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones shallow
 core/versions core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/ring core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
@@ -42,10 +43,11 @@ core/replica core/coordinator|core/handoff|core/antientropy|core/tombstones/tomb
 core/handoff core/coordinator|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
 core/antientropy core/coordinator|core/handoff|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
 core/tombstones core/coordinator|core/handoff|core/replica|core/node/node.h|core/node/node_parts.h
-config store|sim|net|cli|bench
-store config|sim|net|cli|bench
-sim net|cli
-net sim|cli
+config store|sim|net|cli|bench|client
+store config|sim|net|cli|bench|client
+sim net|cli|client
+net sim|cli|client
+client config|store|sim|net|cli|bench
 RULES
 }
 
@@ -76,6 +78,8 @@ if [ "${1:-}" = "--self-test" ]; then
     'core/versions/bad.h|#include "core/wire/codec.h"'
     'config/bad.h|#include "sim/run.h"'
     'store/bad.h|#include "config/config.h"'
+    'client/bad.h|#include "net/resp_reply.h"'
+    'net/bad.cpp|#include "client/client.h"'
   )
   for plant in "${planted[@]}"; do
     file=${plant%%|*}
