@@ -244,6 +244,10 @@ core::Result<std::vector<NodeStatus>> cluster_up(const ClusterUpOptions& options
   }
   core::Result<ClusterLayout> layout = layout_for(options, dir);
   if (!layout) return layout.status();
+  if (overlay->security.cluster_secret_file.empty()) {
+    core::Status secret = ensure_cluster_secret(*layout);
+    if (!secret.ok()) return secret;
+  }
   core::Status written =
       write_node_configs(*layout, *overlay, !options.config_overlay_path.empty());
   if (!written.ok()) return written;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cluster_files.h"
+#include "config/cluster_secret.h"
 #include "config/config_yaml.h"
 
 namespace vigil::cli {
@@ -154,6 +155,21 @@ core::Status save_layout(const ClusterLayout& layout) {
   return write_file_atomically(layout.dir + "/cluster.json", layout_to_json(layout));
 }
 
+std::string cluster_secret_path(const ClusterLayout& layout) {
+  return layout.dir + "/cluster.secret";
+}
+
+core::Status ensure_cluster_secret(const ClusterLayout& layout) {
+  const std::string path = cluster_secret_path(layout);
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) return core::Status::ok_status();
+  core::Status made = make_directories(layout.dir);
+  if (!made.ok()) return made;
+  core::Result<std::string> secret = config::new_cluster_secret_text();
+  if (!secret) return secret.status();
+  return write_file_atomically(path, *secret, 0600);
+}
+
 std::string node_dir(const ClusterLayout& layout, std::size_t index) {
   return layout.dir + "/" + layout.nodes.at(index).id;
 }
@@ -189,6 +205,11 @@ core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_
   config.node.client = node.client;
   config.node.admin = node.admin;
   config.node.data_dir = node_data_dir(layout, index);
+  // Authenticated by default: every node proves the cluster's own secret (cluster_up
+  // writes it), unless the overlay names another.
+  if (config.security.cluster_secret_file.empty()) {
+    config.security.cluster_secret_file = cluster_secret_path(layout);
+  }
   config.node.seeds.clear();
   for (const ClusterNode& seed : layout.nodes) config.node.seeds.push_back({seed.id, seed.listen});
   if (config.quorum_settings.n > layout.nodes.size()) {

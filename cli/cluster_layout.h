@@ -68,6 +68,11 @@ core::Status save_layout(const ClusterLayout& layout);
 // Paths of node `index` (0-based) of `layout`.
 std::string node_dir(const ClusterLayout& layout, std::size_t index);
 std::string node_config_path(const ClusterLayout& layout, std::size_t index);
+// DIR/cluster.secret: the secret every node of a local cluster proves to its peers
+// (security.cluster_secret_file), unless the overlay names another file.
+std::string cluster_secret_path(const ClusterLayout& layout);
+// Writes a fresh secret (mode 0600) to cluster_secret_path() unless the file exists.
+core::Status ensure_cluster_secret(const ClusterLayout& layout);
 std::string node_data_dir(const ClusterLayout& layout, std::size_t index);
 std::string node_log_path(const ClusterLayout& layout, std::size_t index);
 std::string node_pid_path(const ClusterLayout& layout, std::size_t index);
