@@ -91,7 +91,7 @@ core::Result<ClusterLayout> layout_from_base_port(const std::string& dir, std::u
       return static_cast<std::uint16_t>(base_port + block * cluster_port_stride + k);
     };
     layout.nodes.push_back({"n" + std::to_string(k + 1), {loopback, port(1)},
-                            {loopback, port(0)}, {loopback, port(2)}});
+                            {loopback, port(0)}, {loopback, port(2)}, ""});
   }
   return layout;
 }
@@ -168,6 +168,19 @@ core::Status ensure_cluster_secret(const ClusterLayout& layout) {
   core::Result<std::string> secret = config::new_cluster_secret_text();
   if (!secret) return secret.status();
   return write_file_atomically(path, *secret, 0600);
+}
+
+void read_admin_tokens(ClusterLayout& layout) {
+  for (std::size_t i = 0; i < layout.nodes.size(); ++i) {
+    const std::string path = node_config_path(layout, i);
+    core::Result<std::string> text = read_small_file(path);
+    if (!text) continue;
+    core::Result<config::Config> config = config::config_from_yaml(*text, path);
+    if (!config || config->security.admin_token_file.empty()) continue;
+    core::Result<config::ClusterSecretFile> token =
+        config::read_secret_file(config->security.admin_token_file, "admin token file");
+    if (token) layout.nodes[i].admin_token = token->secret;
+  }
 }
 
 std::string node_dir(const ClusterLayout& layout, std::size_t index) {

@@ -17,17 +17,22 @@
 namespace vigil::config {
 namespace {
 
-core::Status file_error(core::Code code, const std::string& path, const std::string& what) {
-  return core::error(code, "cluster secret file " + path + ": " + what);
+core::Status file_error(core::Code code, std::string_view kind, const std::string& path,
+                        const std::string& what) {
+  return core::error(code, std::string(kind) + " " + path + ": " + what);
 }
 
 }  // namespace
 
 core::Result<ClusterSecretFile> read_cluster_secret(const std::string& path) {
+  return read_secret_file(path, "cluster secret file");
+}
+
+core::Result<ClusterSecretFile> read_secret_file(const std::string& path, std::string_view kind) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int saved = errno;
-    return file_error(saved == ENOENT ? core::Code::not_found : core::Code::io_error, path,
+    return file_error(saved == ENOENT ? core::Code::not_found : core::Code::io_error, kind, path,
                       std::strerror(saved));
   }
   ClusterSecretFile out;
@@ -42,7 +47,7 @@ core::Result<ClusterSecretFile> read_cluster_secret(const std::string& path) {
       if (errno == EINTR) continue;
       const int saved = errno;
       ::close(fd);
-      return file_error(core::Code::io_error, path, std::strerror(saved));
+      return file_error(core::Code::io_error, kind, path, std::strerror(saved));
     }
     if (got == 0) break;
     text.append(buffer.data(), static_cast<std::size_t>(got));
@@ -52,12 +57,12 @@ core::Result<ClusterSecretFile> read_cluster_secret(const std::string& path) {
   if (!text.empty() && text.back() == '\r') text.pop_back();
   if (text.find('\0') != std::string::npos) {
     OPENSSL_cleanse(text.data(), text.size());
-    return file_error(core::Code::invalid_argument, path, "holds a NUL byte");
+    return file_error(core::Code::invalid_argument, kind, path, "holds a NUL byte");
   }
   if (text.size() < cluster_secret_bytes_min || text.size() > cluster_secret_bytes_max) {
     const std::size_t size = text.size();
     OPENSSL_cleanse(text.data(), text.size());
-    return file_error(core::Code::invalid_argument, path,
+    return file_error(core::Code::invalid_argument, kind, path,
                       "the secret is " + std::to_string(size) + " bytes; it must be " +
                           std::to_string(cluster_secret_bytes_min) + ".." +
                           std::to_string(cluster_secret_bytes_max) +

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 
@@ -25,6 +26,9 @@ struct ClusterSecretFile {
 // file when the secret is shorter than cluster_secret_bytes_min, longer than
 // cluster_secret_bytes_max or holds a NUL byte.
 core::Result<ClusterSecretFile> read_cluster_secret(const std::string& path);
+// The same rules for another secret file (the admin token's); errors start with `what`
+// ("admin token file") instead of "cluster secret file".
+core::Result<ClusterSecretFile> read_secret_file(const std::string& path, std::string_view what);
 
 // 32 bytes from the OpenSSL generator as 64 hex digits and a newline, for a new file.
 // failed_precondition when the generator fails.

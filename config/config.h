@@ -388,6 +388,11 @@ struct Config {
     std::string cluster_secret_previous_file;
     // A peer connection that has not finished its handshake by then is closed.
     Duration peer_handshake_timeout = std::chrono::seconds(2);
+    // The token mutating admin endpoints require (`Authorization: Bearer <token>`);
+    // empty: none, as before (the node warns at start-up).
+    std::string admin_token_file;
+    // true: GET /metrics and /status require the token too.
+    bool admin_token_for_views = false;
     friend bool operator==(const Security&, const Security&) = default;
   };
 

@@ -448,6 +448,11 @@ void visit_config(Visitor& v, Cfg& c) {
                 "A second secret also accepted while the cluster rotates; empty: none");
     v.duration("peer_handshake_timeout", c.security.peer_handshake_timeout, DB::positive,
                "A peer connection not authenticated by then is closed");
+    v.file_path("admin_token_file", c.security.admin_token_file,
+                "File holding the token (16..1024 bytes) POST /repair and POST /fault require\n"
+                "as `Authorization: Bearer <token>`; empty: the admin port is open");
+    v.flag("admin_token_for_views", c.security.admin_token_for_views,
+           "true: GET /metrics, /status and /fault require the token too");
   });
 }
 

@@ -338,6 +338,10 @@ void check_choices(const Config& c, Relations& check) {
     check.add("security.cluster_secret_previous_file", "security.cluster_secret_file",
               "names the same file as cluster_secret_file; the previous secret is another one");
   }
+  if (security.admin_token_for_views && security.admin_token_file.empty()) {
+    check.add("security.admin_token_for_views", "security.admin_token_file",
+              "needs a token: set admin_token_file too");
+  }
   const auto& n = c.node;
   const std::pair<std::string_view, const Address*> addresses[] = {
       {"listen", &n.listen}, {"client", &n.client}, {"admin", &n.admin}};

@@ -133,7 +133,7 @@ TEST_F(PeerAuthTest, IntruderWithTheWrongSecretIsRefusedAndStoresNothing) {
                 std::filesystem::perms::others_all,
             std::filesystem::perms::none);
 
-  start_intruder();
+  ASSERT_NO_FATAL_FAILURE(start_intruder());
   // n4 gossips to its seeds at once: each refuses it.
   for (std::size_t i = 0; i < nodes; ++i) {
     EXPECT_TRUE(eventually([&] { return status_counter(i, "peer_handshakes_refused") >= 1; },
