@@ -241,7 +241,8 @@ class ChaosRun {
     }
     // Listening once its admin port answers (both ports are bound together).
     const auto deadline = Clock::now() + options_.start_timeout;
-    while (!http_get(layout_.nodes[node].admin, "/fault", admin_timeout, layout_.nodes[node].admin_token).ok() &&
+    const ClusterNode& target = layout_.nodes[node];
+    while (!http_get(target.admin, "/fault", admin_timeout, target.admin_token).ok() &&
            Clock::now() < deadline) {
       std::this_thread::sleep_for(ready_poll);
     }
@@ -340,7 +341,8 @@ class ChaosRun {
   void read_filters() {
     for (std::size_t node = 0; node < ids_.size(); ++node) {
       const core::Result<std::string> body =
-          http_get(layout_.nodes[node].admin, "/fault", admin_timeout, layout_.nodes[node].admin_token);
+          http_get(layout_.nodes[node].admin, "/fault", admin_timeout,
+                   layout_.nodes[node].admin_token);
       const auto local_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
