@@ -59,7 +59,14 @@ core::Result<ClusterSecretFile> read_secret_file(const std::string& path, std::s
     OPENSSL_cleanse(text.data(), text.size());
     return file_error(core::Code::invalid_argument, kind, path, "holds a NUL byte");
   }
-  if (text.size() < cluster_secret_bytes_min || text.size() > cluster_secret_bytes_max) {
+  if (text.size() > cluster_secret_bytes_max) {
+    // The read stopped soon after the bound: the file's size is not known, only "more".
+    OPENSSL_cleanse(text.data(), text.size());
+    return file_error(core::Code::invalid_argument, kind, path,
+                      "the secret is longer than " + std::to_string(cluster_secret_bytes_max) +
+                          " bytes (make one with `openssl rand -hex 32`)");
+  }
+  if (text.size() < cluster_secret_bytes_min) {
     const std::size_t size = text.size();
     OPENSSL_cleanse(text.data(), text.size());
     return file_error(core::Code::invalid_argument, kind, path,
