@@ -114,6 +114,10 @@ void PeerTransport::Impl::read_inbound(std::uint64_t id,
                                                                           std::size_t bytes) {
     if (!self->inbound_current(id, connection)) return;
     if (error) {
+      if (connection->handshake &&
+          connection->handshake->state() == PeerHandshake::State::in_progress) {
+        ++self->counters.handshakes_refused;  // it left before proving anything
+      }
       self->close_inbound(id, error == asio::error::eof ? "closed by the peer" : error.message());
       return;
     }
