@@ -138,7 +138,7 @@ core::Status probe_ready(const ClusterLayout& layout, std::size_t index) {
   const ClusterNode& node = layout.nodes[index];
   core::Status pong = probe_ping(node.client, probe_timeout);
   if (!pong.ok()) return pong;
-  core::Result<std::string> body = http_get(node.admin, "/status", probe_timeout);
+  core::Result<std::string> body = http_get(node.admin, "/status", probe_timeout, node.admin_token);
   if (!body) return body.status();
   std::vector<std::string> ids;
   for (const ClusterNode& member : layout.nodes) ids.push_back(member.id);
@@ -229,6 +229,7 @@ core::Result<ClusterLayout> open_cluster(const std::string& dir) {
     return core::error(core::Code::not_found,
                        "no cluster in " + absolute + " (no cluster.json; `vigil cluster up`)");
   }
+  if (layout) read_admin_tokens(*layout);
   return layout;
 }
 
@@ -244,9 +245,14 @@ core::Result<std::vector<NodeStatus>> cluster_up(const ClusterUpOptions& options
   }
   core::Result<ClusterLayout> layout = layout_for(options, dir);
   if (!layout) return layout.status();
+  if (overlay->security.cluster_secret_file.empty()) {
+    core::Status secret = ensure_cluster_secret(*layout);
+    if (!secret.ok()) return secret;
+  }
   core::Status written =
       write_node_configs(*layout, *overlay, !options.config_overlay_path.empty());
   if (!written.ok()) return written;
+  read_admin_tokens(*layout);
 
   std::vector<NodeStatus> statuses;
   std::vector<std::size_t> indices;

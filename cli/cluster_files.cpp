@@ -50,9 +50,10 @@ core::Result<std::string> read_small_file(const std::string& path, std::size_t b
   return text;
 }
 
-core::Status write_file_atomically(const std::string& path, const std::string& text) {
+core::Status write_file_atomically(const std::string& path, const std::string& text,
+                                   unsigned mode) {
   const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return io_error(temp, "create", errno);
   std::size_t written = 0;
   while (written < text.size()) {

@@ -16,8 +16,10 @@ inline constexpr std::size_t cluster_file_bytes_max = 1024 * 1024;
 // resource_exhausted when it is over `bytes_max`.
 core::Result<std::string> read_small_file(const std::string& path,
                                           std::size_t bytes_max = cluster_file_bytes_max);
-// Writes `text` to path.tmp and renames it over `path`. io_error naming the file.
-core::Status write_file_atomically(const std::string& path, const std::string& text);
+// Writes `text` to path.tmp (created with `mode`) and renames it over `path`. io_error
+// naming the file.
+core::Status write_file_atomically(const std::string& path, const std::string& text,
+                                   unsigned mode = 0644);
 // mkdir -p; io_error naming the directory.
 core::Status make_directories(const std::string& path);
 

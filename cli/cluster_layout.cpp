@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cluster_files.h"
+#include "config/cluster_secret.h"
 #include "config/config_yaml.h"
 
 namespace vigil::cli {
@@ -90,7 +91,7 @@ core::Result<ClusterLayout> layout_from_base_port(const std::string& dir, std::u
       return static_cast<std::uint16_t>(base_port + block * cluster_port_stride + k);
     };
     layout.nodes.push_back({"n" + std::to_string(k + 1), {loopback, port(1)},
-                            {loopback, port(0)}, {loopback, port(2)}});
+                            {loopback, port(0)}, {loopback, port(2)}, ""});
   }
   return layout;
 }
@@ -154,6 +155,34 @@ core::Status save_layout(const ClusterLayout& layout) {
   return write_file_atomically(layout.dir + "/cluster.json", layout_to_json(layout));
 }
 
+std::string cluster_secret_path(const ClusterLayout& layout) {
+  return layout.dir + "/cluster.secret";
+}
+
+core::Status ensure_cluster_secret(const ClusterLayout& layout) {
+  const std::string path = cluster_secret_path(layout);
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) return core::Status::ok_status();
+  core::Status made = make_directories(layout.dir);
+  if (!made.ok()) return made;
+  core::Result<std::string> secret = config::new_cluster_secret_text();
+  if (!secret) return secret.status();
+  return write_file_atomically(path, *secret, 0600);
+}
+
+void read_admin_tokens(ClusterLayout& layout) {
+  for (std::size_t i = 0; i < layout.nodes.size(); ++i) {
+    const std::string path = node_config_path(layout, i);
+    core::Result<std::string> text = read_small_file(path);
+    if (!text) continue;
+    core::Result<config::Config> config = config::config_from_yaml(*text, path);
+    if (!config || config->security.admin_token_file.empty()) continue;
+    core::Result<config::ClusterSecretFile> token =
+        config::read_secret_file(config->security.admin_token_file, "admin token file");
+    if (token) layout.nodes[i].admin_token = token->secret;
+  }
+}
+
 std::string node_dir(const ClusterLayout& layout, std::size_t index) {
   return layout.dir + "/" + layout.nodes.at(index).id;
 }
@@ -189,6 +218,11 @@ core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_
   config.node.client = node.client;
   config.node.admin = node.admin;
   config.node.data_dir = node_data_dir(layout, index);
+  // Authenticated by default: every node proves the cluster's own secret (cluster_up
+  // writes it), unless the overlay names another.
+  if (config.security.cluster_secret_file.empty()) {
+    config.security.cluster_secret_file = cluster_secret_path(layout);
+  }
   config.node.seeds.clear();
   for (const ClusterNode& seed : layout.nodes) config.node.seeds.push_back({seed.id, seed.listen});
   if (config.quorum_settings.n > layout.nodes.size()) {

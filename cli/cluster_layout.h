@@ -32,6 +32,10 @@ struct ClusterNode {
   config::Address listen;
   config::Address client;
   config::Address admin;
+  // The admin port's bearer token (security.admin_token_file of the node's node.yaml), for
+  // the POSTs `vigil cluster repair` and `vigil chaos` send; empty when it has none. Not
+  // in cluster.json: read_admin_tokens() fills it.
+  std::string admin_token;
   friend bool operator==(const ClusterNode&, const ClusterNode&) = default;
 };
 
@@ -68,6 +72,14 @@ core::Status save_layout(const ClusterLayout& layout);
 // Paths of node `index` (0-based) of `layout`.
 std::string node_dir(const ClusterLayout& layout, std::size_t index);
 std::string node_config_path(const ClusterLayout& layout, std::size_t index);
+// DIR/cluster.secret: the secret every node of a local cluster proves to its peers
+// (security.cluster_secret_file), unless the overlay names another file.
+std::string cluster_secret_path(const ClusterLayout& layout);
+// Writes a fresh secret (mode 0600) to cluster_secret_path() unless the file exists.
+core::Status ensure_cluster_secret(const ClusterLayout& layout);
+// Fills every node's admin_token from its node.yaml. A node whose file or token cannot be
+// read keeps an empty token (its admin port then answers 401, which names the key).
+void read_admin_tokens(ClusterLayout& layout);
 std::string node_data_dir(const ClusterLayout& layout, std::size_t index);
 std::string node_log_path(const ClusterLayout& layout, std::size_t index);
 std::string node_pid_path(const ClusterLayout& layout, std::size_t index);

@@ -143,14 +143,16 @@ core::Status probe_ping(const config::Address& address, std::chrono::millisecond
 }
 
 core::Result<std::string> http_get(const config::Address& address, const std::string& path,
-                                   std::chrono::milliseconds timeout) {
-  return http_request(address, "GET", path, 200, timeout);
+                                   std::chrono::milliseconds timeout,
+                                   const std::string& bearer_token) {
+  return http_request(address, "GET", path, 200, timeout, "", bearer_token);
 }
 
 core::Result<std::string> http_request(const config::Address& address, const std::string& method,
                                        const std::string& path, int expected_status,
                                        std::chrono::milliseconds timeout,
-                                       const std::string& body) {
+                                       const std::string& body,
+                                       const std::string& bearer_token) {
   const auto deadline = Clock::now() + timeout;
   const std::string what = method + " " + path;
   Connection connection;
@@ -159,6 +161,9 @@ core::Result<std::string> http_request(const config::Address& address, const std
   status = connection.send_all(address,
                                what + " HTTP/1.0\r\nHost: " + config::format_address(address) +
                                    "\r\nContent-Length: " + std::to_string(body.size()) +
+                                   (bearer_token.empty()
+                                        ? std::string()
+                                        : "\r\nAuthorization: Bearer " + bearer_token) +
                                    "\r\n\r\n" + body,
                                deadline);
   if (!status.ok()) return status;

@@ -19,15 +19,18 @@ core::Status probe_ping(const config::Address& address, std::chrono::millisecond
 
 // GET `path` over HTTP/1.0; the body when the status is 200. unavailable with the reason
 // otherwise (the response is read to EOF: HTTP/1.0 closes the connection after it).
+// A non-empty `bearer_token` is sent as `Authorization: Bearer <token>` (net/admin_http.h).
 core::Result<std::string> http_get(const config::Address& address, const std::string& path,
-                                   std::chrono::milliseconds timeout);
+                                   std::chrono::milliseconds timeout,
+                                   const std::string& bearer_token = "");
 
 // `method` `path` over HTTP/1.0 with `body` (empty by default); the response body when its
 // status is `expected_status`, unavailable with the status line or the reason otherwise.
 core::Result<std::string> http_request(const config::Address& address, const std::string& method,
                                        const std::string& path, int expected_status,
                                        std::chrono::milliseconds timeout,
-                                       const std::string& body = "");
+                                       const std::string& body = "",
+                                       const std::string& bearer_token = "");
 
 // From a /status body (docs/client-protocol.md, "GET /status"): ok when `members` lists every
 // one of `ids` in state "alive"; failed_precondition naming those that are not (or are

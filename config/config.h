@@ -369,8 +369,9 @@ struct Config {
     friend bool operator==(const Client&, const Client&) = default;
   };
 
-  // Who may use the client port (docs/security.md). No users: the port is open to anyone
-  // who can reach it, as before, and the node says so at start-up.
+  // Who may use the client port, and what peers must prove (docs/security.md). No users:
+  // the client port is open to anyone who can reach it, as before; no cluster secret: so is
+  // the peer port. The node says so at start-up.
   struct Security {
     enum class Permission : std::uint8_t { read_only, read_write };
     struct User {
@@ -380,6 +381,18 @@ struct Config {
       friend bool operator==(const User&, const User&) = default;
     };
     std::vector<User> users;
+    // Peers prove they hold this secret on every connection (net/peer_handshake.h). Empty:
+    // no peer authentication, as before, and the node warns at start-up.
+    std::string cluster_secret_file;
+    // A second secret accepted (never offered first) while the cluster rotates its secret.
+    std::string cluster_secret_previous_file;
+    // A peer connection that has not finished its handshake by then is closed.
+    Duration peer_handshake_timeout = std::chrono::seconds(2);
+    // The token mutating admin endpoints require (`Authorization: Bearer <token>`);
+    // empty: none, as before (the node warns at start-up).
+    std::string admin_token_file;
+    // true: GET /metrics and /status require the token too.
+    bool admin_token_for_views = false;
     friend bool operator==(const Security&, const Security&) = default;
   };
 

@@ -436,11 +436,23 @@ void visit_config(Visitor& v, Cfg& c) {
     v.count("hints_per_target_max", s.hints_per_target_max, at_least_one,
             "Hints held for one down node; more are refused and counted");
   });
-  v.section("security", "Who may use the client port (docs/security.md).", [&] {
+  v.section("security", "Who may use the client and peer ports (docs/security.md).", [&] {
     v.users("users", c.security.users,
             "Client users, each {name, password_hash, permissions: read-only|read-write};\n"
             "password_hash from `vigil config hash-password`. None: no AUTH, anyone may\n"
             "read and write (the node warns at start-up)");
+    v.file_path("cluster_secret_file", c.security.cluster_secret_file,
+                "File holding the secret peers prove they share (`openssl rand -hex 32`);\n"
+                "empty: peers are not authenticated (the node warns at start-up)");
+    v.file_path("cluster_secret_previous_file", c.security.cluster_secret_previous_file,
+                "A second secret also accepted while the cluster rotates; empty: none");
+    v.duration("peer_handshake_timeout", c.security.peer_handshake_timeout, DB::positive,
+               "A peer connection not authenticated by then is closed");
+    v.file_path("admin_token_file", c.security.admin_token_file,
+                "File holding the token (16..1024 bytes) POST /repair and POST /fault require\n"
+                "as `Authorization: Bearer <token>`; empty: the admin port is open");
+    v.flag("admin_token_for_views", c.security.admin_token_for_views,
+           "true: GET /metrics, /status and /fault require the token too");
   });
 }
 

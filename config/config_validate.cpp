@@ -121,6 +121,13 @@ class BoundsChecker {
     if (value.find('\0') != std::string::npos) add(name, "must not contain a NUL byte");
   }
 
+  // Empty means "none"; a path is checked here only for what no file system allows (the
+  // node reads the file at start-up and names it in any error).
+  void file_path(std::string_view name, const std::string& value, std::string_view) {
+    if (value.size() > 4096) add(name, "is longer than 4096 bytes");
+    if (value.find('\0') != std::string::npos) add(name, "must not contain a NUL byte");
+  }
+
   void seeds(std::string_view name, const std::vector<SeedNode>& seeds, std::string_view) {
     std::map<NodeId, std::size_t> first_index;
     for (std::size_t i = 0; i < seeds.size(); ++i) {
@@ -321,6 +328,19 @@ void check_choices(const Config& c, Relations& check) {
                     std::string(levels[j].first) + " and " + std::string(levels[i].first) +
                     "; each kind of sync work needs its own level");
     }
+  }
+  const auto& security = c.security;
+  if (!security.cluster_secret_previous_file.empty() && security.cluster_secret_file.empty()) {
+    check.add("security.cluster_secret_previous_file", "security.cluster_secret_file",
+              "a previous secret needs a current one: set cluster_secret_file too");
+  } else if (!security.cluster_secret_previous_file.empty() &&
+             security.cluster_secret_previous_file == security.cluster_secret_file) {
+    check.add("security.cluster_secret_previous_file", "security.cluster_secret_file",
+              "names the same file as cluster_secret_file; the previous secret is another one");
+  }
+  if (security.admin_token_for_views && security.admin_token_file.empty()) {
+    check.add("security.admin_token_for_views", "security.admin_token_file",
+              "needs a token: set admin_token_file too");
   }
   const auto& n = c.node;
   const std::pair<std::string_view, const Address*> addresses[] = {

@@ -152,6 +152,10 @@ class Reader {
                [](std::string_view text) -> Result<std::string> { return std::string(text); });
   }
 
+  void file_path(std::string_view name, std::string& field, std::string_view doc) {
+    text(name, field, doc);
+  }
+
   void seeds(std::string_view name, std::vector<SeedNode>& field, std::string_view) {
     const std::optional<YAML::Node> value = take(name);
     if (!value || value->IsNull()) {

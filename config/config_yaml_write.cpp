@@ -132,6 +132,9 @@ class TextVisitor {
   void text(std::string_view name, const std::string& value, std::string_view doc) {
     sink_.emit(name, yaml_string(value), doc);
   }
+  void file_path(std::string_view name, const std::string& value, std::string_view doc) {
+    sink_.emit(name, yaml_string(value), doc);
+  }
   void seeds(std::string_view name, const std::vector<SeedNode>& value, std::string_view doc) {
     sink_.emit(name, Texts::seeds(value), doc);
   }

@@ -5,6 +5,14 @@
 // keep-alive the session reads the next request. A request the parser refuses is answered
 // 400 (or 413 for a body over the limit) and that one connection is closed; an idle
 // connection is closed by the stream's timer. No request can affect another session.
+//
+// The token (security.admin_token_file): read once at start(); only its SHA-256 is kept.
+// A request that needs it is checked before anything else runs: the SHA-256 of the
+// presented bearer token is compared with CRYPTO_memcmp, so the comparison takes the same
+// time whatever the token's length or first wrong byte. Mutating endpoints (POST /repair,
+// POST /fault) always need it; GET /metrics, /status and /fault only with
+// security.admin_token_for_views. A 401 is counted (vigil_admin_requests_unauthorized_total)
+// and never says which of missing, malformed or wrong it was.
 
 #include "net/admin_http.h"
 
@@ -16,6 +24,11 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "config/cluster_secret.h"
+#include "core/assert.h"
 #include "net/fault_filter.h"
 #include "net/listen.h"
 #include "net/status_json.h"
@@ -31,15 +44,25 @@ constexpr std::size_t header_bytes_max = 8 * 1024;
 constexpr std::size_t body_bytes_max = 8 * 1024;
 constexpr std::chrono::seconds idle_timeout{30};
 
+AdminTokenDigest digest_of(std::string_view token) {
+  AdminTokenDigest digest{};
+  unsigned int length = 0;
+  const int ok = EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(),
+                            nullptr);
+  VIGIL_ASSERT(ok == 1 && length == digest.size(), "SHA-256 failed");
+  return digest;
+}
+
 }  // namespace
 
 class AdminSession : public std::enable_shared_from_this<AdminSession> {
  public:
   AdminSession(asio::ip::tcp::socket socket, NodeService& service, Metrics& metrics,
-               std::function<void()> on_closed)
+               AdminAuth auth, std::function<void()> on_closed)
       : stream_(std::move(socket)),
         service_(service),
         metrics_(metrics),
+        auth_(auth),
         on_closed_(std::move(on_closed)) {}
 
   void start() { read(); }
@@ -91,6 +114,15 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     const std::string_view target(request.target().data(), request.target().size());
     const std::string_view path = target.substr(0, target.find('?'));
     const bool is_view = path == "/metrics" || path == "/status";
+    const bool mutates = method == http::verb::post;
+    const bool known = is_view || path == "/fault" || path == "/repair";
+    if (known && auth_.token && (mutates || auth_.for_views) && !authorized(request)) {
+      metrics_.admin_unauthorized();
+      return respond(http::status::unauthorized, "text/plain",
+                     "unauthorized: this endpoint needs `Authorization: Bearer <token>` with "
+                     "the token of security.admin_token_file\n",
+                     version, keep_alive, false, {}, true);
+    }
     if (path == "/fault") return handle_fault(request, version, keep_alive);
     if (!is_view && path != "/repair") {
       return respond(http::status::not_found, "text/plain",
@@ -162,9 +194,20 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     respond(http::status::ok, "application/json", body.dump() + "\n", version, keep_alive);
   }
 
+  // The request carries `Authorization: Bearer <the token>`.
+  bool authorized(const http::request<http::string_body>& request) const {
+    const auto field = request.find(http::field::authorization);
+    if (field == request.end()) return false;
+    const std::string_view value(field->value().data(), field->value().size());
+    constexpr std::string_view scheme = "Bearer ";
+    if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme) return false;
+    const AdminTokenDigest presented = digest_of(value.substr(scheme.size()));
+    return CRYPTO_memcmp(presented.data(), auth_.token->data(), presented.size()) == 0;
+  }
+
   void respond(http::status status, std::string_view content_type, std::string body,
                unsigned version, bool keep_alive, bool head_only = false,
-               std::string_view allow = {}) {
+               std::string_view allow = {}, bool challenge = false) {
     response_ = {};
     response_.result(status);
     response_.version(version);
@@ -174,6 +217,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     if (!allow.empty()) {
       response_.set(http::field::allow, beast::string_view(allow.data(), allow.size()));
     }
+    if (challenge) response_.set(http::field::www_authenticate, "Bearer realm=\"vigil-admin\"");
     response_.keep_alive(keep_alive);
     const std::size_t length = body.size();
     if (!head_only) response_.body() = std::move(body);
@@ -193,6 +237,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   beast::tcp_stream stream_;
   NodeService& service_;
   Metrics& metrics_;
+  AdminAuth auth_;
   std::function<void()> on_closed_;
   beast::flat_buffer buffer_{header_bytes_max + body_bytes_max};
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -208,6 +253,18 @@ AdminHttpServer::AdminHttpServer(asio::io_context& io, NodeService& service, Met
 AdminHttpServer::~AdminHttpServer() { stop(); }
 
 core::Result<asio::ip::tcp::endpoint> AdminHttpServer::start() {
+  const config::Config::Security& security = config_.security;
+  if (!security.admin_token_file.empty()) {
+    core::Result<config::ClusterSecretFile> token =
+        config::read_secret_file(security.admin_token_file, "admin token file");
+    if (!token.ok()) {
+      return core::Status(token.status().code(),
+                          "security.admin_token_file: " + token.status().message());
+    }
+    auth_.token = digest_of(token->secret);
+    OPENSSL_cleanse(token->secret.data(), token->secret.size());
+    auth_.for_views = security.admin_token_for_views;
+  }
   auto bound = listen_on(io_, acceptor_, config_.node.admin, "the admin port");
   if (!bound.ok()) return bound;
   accept_next();
@@ -242,7 +299,7 @@ void AdminHttpServer::accept_next() {
       return;
     }
     const std::uint64_t id = next_session_id_++;
-    auto session = std::make_shared<AdminSession>(std::move(socket), service_, metrics_,
+    auto session = std::make_shared<AdminSession>(std::move(socket), service_, metrics_, auth_,
                                                   [this, id] { sessions_.erase(id); });
     sessions_.emplace(id, session);
     session->start();

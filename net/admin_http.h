@@ -12,6 +12,11 @@
 //                 with its JSON body's (400 naming what is wrong); both answer the rules,
 //                 the filter's counters and the node's wall clock.
 //   Another path: 404. Another method: 405, with Allow naming the methods the path takes.
+// With security.admin_token_file, every POST (and with security.admin_token_for_views every
+// GET/HEAD of /metrics, /status, /fault) needs `Authorization: Bearer <token>`; without it,
+// or with another token, the answer is 401 with `WWW-Authenticate: Bearer`, counted in
+// vigil_admin_requests_unauthorized_total (docs/security.md). start() reads the token file
+// and fails naming it when it is missing or unusable.
 // Bounds: a request's header and body are bounded (8 KiB each); a malformed or oversized
 // request gets a 400/413 where the parser still can, and only that connection is closed;
 // an idle connection is closed after 30 s; at most admin_sessions_max connections are
@@ -19,7 +24,9 @@
 //
 // Runs on the node's one loop thread; the NodeService and Metrics outlive the server.
 
+#include <array>
 #include <cstddef>
+#include <optional>
 #include <map>
 #include <memory>
 
@@ -36,6 +43,12 @@ namespace vigil::net {
 namespace asio = boost::asio;
 
 class AdminSession;
+
+using AdminTokenDigest = std::array<unsigned char, 32>;  // SHA-256 of the token
+struct AdminAuth {
+  std::optional<AdminTokenDigest> token;  // none: no token required
+  bool for_views = false;
+};
 
 inline constexpr std::size_t admin_sessions_max = 64;
 
@@ -62,6 +75,7 @@ class AdminHttpServer {
   NodeService& service_;
   Metrics& metrics_;
   config::Config config_;
+  AdminAuth auth_;
   asio::ip::tcp::acceptor acceptor_;
   std::map<std::uint64_t, std::weak_ptr<AdminSession>> sessions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped

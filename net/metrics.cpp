@@ -53,7 +53,7 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
     text.sample("vigil_client_errors_total", {{"kind", kind}}, static_cast<double>(count));
   }
   const std::array<std::tuple<std::string_view, std::string_view, std::string_view, std::uint64_t>,
-                   9>
+                   10>
       scalars = {{
           {"vigil_client_connections", "gauge", "Open client connections.",
            metrics.connections_open()},
@@ -78,6 +78,9 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
            metrics.reply_writes()},
           {"vigil_client_replies_written_total", "counter",
            "Replies handed to those writes.", metrics.replies_written()},
+          {"vigil_admin_requests_unauthorized_total", "counter",
+           "Admin requests refused 401: no or a wrong bearer token.",
+           metrics.admin_unauthorized_count()},
       }};
   for (const auto& [name, type, help, value] : scalars) {
     text.family(name, type, help);

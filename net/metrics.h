@@ -48,6 +48,9 @@ class Metrics {
   void command_ordered_wait() { ++commands_ordered_waits_; }
   // One write of `replies` replies to a client socket (coalesced per loop turn).
   void reply_write(std::uint64_t replies) { ++reply_writes_; replies_written_ += replies; }
+  // An admin request refused for a missing or wrong token (net/admin_http.h).
+  void admin_unauthorized() { ++admin_unauthorized_; }
+  std::uint64_t admin_unauthorized_count() const { return admin_unauthorized_; }
 
   std::uint64_t connections_open() const { return connections_open_; }
   std::uint64_t connections_accepted() const { return connections_accepted_; }
@@ -77,6 +80,7 @@ class Metrics {
   std::uint64_t connections_refused_ = 0;
   std::uint64_t protocol_errors_ = 0;
   std::uint64_t output_limit_closes_ = 0;
+  std::uint64_t admin_unauthorized_ = 0;
   std::uint64_t get_siblings_resolved_ = 0;
   std::uint64_t commands_ordered_waits_ = 0;
   std::uint64_t reply_writes_ = 0;

@@ -39,6 +39,7 @@
 #include <system_error>
 #include <utility>
 
+#include "config/cluster_secret.h"
 #include "config/node_options.h"
 #include "core/node/node_membership.h"
 #include "core/random.h"
@@ -119,6 +120,10 @@ core::Status NodeRuntime::start() {
   transport_options.connect_timeout = config_.timing.replication_timeout;
   transport_options.inbound_connections_max = core::ring_nodes_max;
   transport_options.seed = core::splitmix64(seed_state);
+  core::Result<std::vector<peer_handshake::Secret>> secrets = load_cluster_secrets();
+  if (!secrets.ok()) return secrets.status();
+  transport_options.cluster_secrets = std::move(secrets).value();
+  transport_options.handshake_timeout = config_.security.peer_handshake_timeout;
   if (options_.fault_injection) {
     fault_filter_ = std::make_shared<FaultFilter>(core::splitmix64(seed_state));
     transport_options.fault_filter = fault_filter_;
@@ -196,10 +201,52 @@ core::Status NodeRuntime::start() {
         fmt::format("the client port requires AUTH ({} users configured)",
                     config_.security.users.size()));
   }
+  if (config_.security.cluster_secret_file.empty()) {
+    log(LogLevel::warning, "peer_port_unauthenticated",
+        {{"listen", config::format_address(peer_address_)}},
+        fmt::format("the peer port {} is unauthenticated: no security.cluster_secret_file is "
+                    "configured, so anyone who can reach it may act as a node of the cluster",
+                    config::format_address(peer_address_)));
+  }
   // The constructor staged the node's new incarnation: commit it before anything leaves.
   parts_->driver->start();
   post_flush();
   return core::Status::ok_status();
+}
+
+// The secrets of security.cluster_secret_file (then the previous one), read once at
+// start-up. Only the files' names are ever logged.
+core::Result<std::vector<peer_handshake::Secret>> NodeRuntime::load_cluster_secrets() const {
+  std::vector<peer_handshake::Secret> secrets;
+  for (const std::string* path : {&config_.security.cluster_secret_file,
+                                  &config_.security.cluster_secret_previous_file}) {
+    if (path->empty()) continue;
+    core::Result<config::ClusterSecretFile> file = config::read_cluster_secret(*path);
+    if (!file.ok()) {
+      return core::Status(file.status().code(),
+                          (path == &config_.security.cluster_secret_file
+                               ? "security.cluster_secret_file: "
+                               : "security.cluster_secret_previous_file: ") +
+                              file.status().message());
+    }
+    if (file->readable_by_others) {
+      log(LogLevel::warning, "cluster_secret_file_readable", {{"file", *path}},
+          fmt::format("the cluster secret file {} may be read by other users (chmod 600 it)",
+                      *path));
+    }
+    secrets.push_back(peer_handshake::make_secret(std::move(file->secret)));
+  }
+  if (secrets.size() == 2 && secrets[0].id == secrets[1].id) {
+    return core::error(core::Code::invalid_argument,
+                       "security.cluster_secret_previous_file holds the same secret as "
+                       "security.cluster_secret_file");
+  }
+  if (!secrets.empty()) {
+    log(LogLevel::info, "peer_auth_required", {{"secrets", secrets.size()}},
+        fmt::format("peers must prove they hold the cluster secret ({} accepted)",
+                    secrets.size()));
+  }
+  return secrets;
 }
 
 NodeRuntime::~NodeRuntime() {

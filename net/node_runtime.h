@@ -33,6 +33,7 @@
 #include "net/fault_filter.h"
 #include "net/log.h"
 #include "net/node_service.h"
+#include "net/peer_handshake.h"
 
 namespace vigil::net {
 
@@ -120,6 +121,7 @@ class NodeRuntime final : public NodeService {
   NodeRuntime(boost::asio::io_context& io, config::Config config, RuntimeOptions options,
               std::uint64_t seed);
   core::Status start();
+  core::Result<std::vector<peer_handshake::Secret>> load_cluster_secrets() const;
   core::Now now() const;
   // One log event of this node (net/log.h).
   void log(LogLevel level, std::string_view event, const nlohmann::ordered_json& fields,

@@ -45,6 +45,20 @@ void PeerTransportCounters::add_to(CounterSnapshot& out) const {
   out.add("peer_inbound_closed", "Inbound peer connections closed.", inbound_closed);
   out.add("peer_inbound_refused", "Inbound peer connections refused at their bound.",
           inbound_refused);
+  out.add("peer_handshakes_accepted", "Inbound peers that proved they hold the cluster secret.",
+          handshakes_accepted);
+  out.add("peer_handshakes_refused",
+          "Inbound peer connections refused by the handshake (no or wrong secret, bad or "
+          "late messages): closed before any frame.",
+          handshakes_refused);
+  out.add("peer_handshakes_failed",
+          "Outbound peer handshakes that failed (refused, or the peer did not prove the secret).",
+          handshakes_failed);
+  out.add("peer_handshake_timeouts", "Peer handshakes not finished within their timeout.",
+          handshake_timeouts);
+  out.add("peer_frames_dropped_wrong_sender",
+          "Frames dropped: their sender is not the node the connection authenticated as.",
+          frames_dropped_wrong_sender);
 }
 
 void PeerTransport::Impl::close() {
@@ -62,6 +76,7 @@ void PeerTransport::Impl::close() {
   for (auto& [id, connection] : inbound) {
     error_code ignored;
     connection->socket.close(ignored);
+    connection->handshake_timer.cancel();
   }
   inbound.clear();
 }

@@ -25,7 +25,15 @@
 //   one frame (<= frame_size_bytes_max). At most inbound_connections_max are open; one
 //   more is closed at once (inbound_refused).
 // - Envelopes arrive at `on_envelope` in the order their peer sent them on one connection.
-//   The transport does not check `from` (core::Node does).
+//   Without a cluster secret the transport does not check `from` (core::Node does).
+// - With cluster_secrets (security.cluster_secret_file), every connection first runs the
+//   mutual handshake of net/peer_handshake.h, bounded by handshake_timeout. The dialer
+//   writes frames only once the acceptor has accepted it; the acceptor reads frames only
+//   from a dialer that proved it holds a secret, and hands on only those whose `from` is
+//   the node id it proved (others are dropped: frames_dropped_wrong_sender). A refused or
+//   timed-out inbound connection is closed and counted (handshakes_refused), so nothing
+//   from a node without the secret ever reaches on_envelope; an outbound handshake that
+//   fails (handshakes_failed) goes through backoff like a failed dial.
 //
 // Lifetime: close() (also run by the destructor) stops everything; handlers still queued
 // in the io_context after it do nothing, and no callback runs after close().
@@ -44,6 +52,7 @@
 #include "core/time.h"
 #include "net/fault_filter.h"
 #include "net/node_service.h"
+#include "net/peer_handshake.h"
 
 namespace vigil::net {
 
@@ -58,6 +67,10 @@ struct PeerTransportOptions {
   core::Duration connect_timeout = std::chrono::seconds(2);
   std::size_t inbound_connections_max = 1024;
   std::uint64_t seed = 0;  // the backoff jitter's generator
+  // The secrets peers must prove they hold, the current one first (0..2); none: no
+  // handshake, as before peer authentication existed.
+  std::vector<peer_handshake::Secret> cluster_secrets;
+  core::Duration handshake_timeout = std::chrono::seconds(2);
   // Fault injection (net/fault_filter.h): asked about every frame sent and received.
   // nullptr (always, unless the node runs with --enable-fault-injection): no filter.
   std::shared_ptr<FaultFilter> fault_filter;
@@ -82,6 +95,11 @@ struct PeerTransportCounters {
   std::uint64_t inbound_accepted = 0;
   std::uint64_t inbound_closed = 0;
   std::uint64_t inbound_refused = 0;  // over inbound_connections_max
+  std::uint64_t handshakes_accepted = 0;  // inbound peers that proved the secret
+  std::uint64_t handshakes_refused = 0;   // inbound connections refused by the handshake
+  std::uint64_t handshakes_failed = 0;    // outbound handshakes that did not succeed
+  std::uint64_t handshake_timeouts = 0;   // either side: not finished in handshake_timeout
+  std::uint64_t frames_dropped_wrong_sender = 0;  // `from` is not the authenticated node
 
   // Adds every counter as "peer_<name>" to `counters`.
   void add_to(CounterSnapshot& counters) const;

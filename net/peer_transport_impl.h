@@ -8,6 +8,7 @@
 //   peer_transport.cpp           the public wrapper, counters, close()
 //   peer_transport_outbound.cpp  dialing, per-peer send queues, writes, reconnect backoff
 //   peer_transport_inbound.cpp   listening, accepting, reading and cutting frames
+//   peer_transport_handshake.cpp the peer handshake on both sides (net/peer_handshake.h)
 
 #include <array>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,7 +43,11 @@ struct OutboundConnection {
   tcp::socket socket;
   tcp::resolver resolver;
   asio::steady_timer connect_timer;
-  bool connected = false;
+  bool connected = false;  // TCP is up (the handshake may still run)
+  // While authenticating (cluster secrets configured): the handshake and its writes.
+  std::unique_ptr<PeerHandshake> handshake;
+  std::string handshake_out;      // produced, not yet being written
+  std::string handshake_writing;  // being written
   std::vector<std::string> writing;  // the frames of the write in progress
   std::uint64_t writing_bytes = 0;
   std::array<char, 256> sink{};  // reads only detect the peer closing
@@ -68,8 +74,15 @@ struct Peer {
 };
 
 struct InboundConnection {
-  explicit InboundConnection(tcp::socket s) : socket(std::move(s)), chunk(read_chunk_bytes) {}
+  explicit InboundConnection(tcp::socket s)
+      : socket(std::move(s)), handshake_timer(socket.get_executor()), chunk(read_chunk_bytes) {}
   tcp::socket socket;
+  asio::steady_timer handshake_timer;
+  std::unique_ptr<PeerHandshake> handshake;  // while authenticating, and after a refusal
+  std::string handshake_out;
+  std::string handshake_writing;
+  core::NodeId peer;  // the authenticated node id; empty without cluster secrets
+  bool wrong_sender_logged = false;
   std::string remote;
   std::string buffer;  // received bytes not yet cut into frames, from `consumed` on
   std::size_t consumed = 0;
@@ -117,6 +130,12 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   void dial(Peer& peer);
   void connected(Peer& peer);
   void dial_failed(Peer& peer, const std::string& reason);
+  // The connection may carry frames: TCP is up and, with secrets, the handshake passed.
+  void authenticated(Peer& peer);
+  // Outbound handshake (peer_transport_handshake.cpp).
+  void start_handshake(Peer& peer);
+  void read_handshake(Peer& peer);
+  void write_handshake(Peer& peer);
   // Closes the peer's connection; what was being written on it is dropped and counted.
   void drop_connection(Peer& peer);
   void connection_lost(Peer& peer, const std::string& reason);
@@ -143,7 +162,17 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   // Delivers every whole frame in the buffer. False when the connection was closed (a bad
   // frame, or the transport closed by the handler).
   bool cut_frames(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
-  bool bad_frame(std::uint64_t id, const core::Status& status);
+  bool bad_frame(std::uint64_t id, const core::Status& status, std::string_view rest);
+  // Inbound handshake (peer_transport_handshake.cpp). handle_inbound_handshake takes the
+  // bytes just read and returns how many were the handshake's (the rest are frames), or
+  // nullopt when it refused the peer: the caller stops reading.
+  void start_inbound_handshake(std::uint64_t id,
+                               const std::shared_ptr<InboundConnection>& connection);
+  std::optional<std::size_t> handle_inbound_handshake(std::uint64_t id,
+                                const std::shared_ptr<InboundConnection>& connection,
+                                std::string_view bytes);
+  void write_inbound_handshake(std::uint64_t id,
+                               const std::shared_ptr<InboundConnection>& connection);
   void close_inbound(std::uint64_t id, const std::string& reason);
   void stop_accepting();
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -94,6 +95,7 @@ void PeerTransport::Impl::accepted(tcp::socket socket) {
   ++counters.inbound_accepted;
   log(LogLevel::info, "peer_connection_accepted", {{"remote", connection->remote}},
       "accepted a peer connection from " + connection->remote);
+  if (!options.cluster_secrets.empty()) start_inbound_handshake(id, connection);
   read_inbound(id, connection);
 }
 
@@ -112,11 +114,24 @@ void PeerTransport::Impl::read_inbound(std::uint64_t id,
                                                                           std::size_t bytes) {
     if (!self->inbound_current(id, connection)) return;
     if (error) {
+      if (connection->handshake &&
+          connection->handshake->state() == PeerHandshake::State::in_progress) {
+        ++self->counters.handshakes_refused;  // it left before proving anything
+      }
       self->close_inbound(id, error == asio::error::eof ? "closed by the peer" : error.message());
       return;
     }
     self->counters.bytes_received += bytes;
-    connection->buffer.append(connection->chunk.data(), bytes);
+    std::string_view received(connection->chunk.data(), bytes);
+    if (connection->handshake &&
+        connection->handshake->state() == PeerHandshake::State::in_progress) {
+      // The handshake takes its bytes first; the dialer's first frames may follow them.
+      const std::optional<std::size_t> taken =
+          self->handle_inbound_handshake(id, connection, received);
+      if (!taken) return;  // refused: the verdict is written, then the connection closed
+      received.remove_prefix(*taken);
+    }
+    connection->buffer.append(received);
     if (self->cut_frames(id, connection)) self->read_inbound(id, connection);
   });
 }
@@ -129,12 +144,26 @@ bool PeerTransport::Impl::cut_frames(std::uint64_t id,
   while (buffer.size() - connection->consumed >= core::frame_header_bytes) {
     const std::string_view rest = std::string_view(buffer).substr(connection->consumed);
     const core::Result<std::size_t> size = core::frame_size(rest);
-    if (!size.ok()) return bad_frame(id, size.status());
+    if (!size.ok()) return bad_frame(id, size.status(), rest);
     if (rest.size() < *size) break;
     core::Result<core::Envelope> envelope = core::decode_frame(rest.substr(0, *size));
-    if (!envelope.ok()) return bad_frame(id, envelope.status());
+    if (!envelope.ok()) return bad_frame(id, envelope.status(), rest);
     connection->consumed += *size;
     ++counters.frames_received;
+    // An authenticated peer speaks only for itself: a frame claiming another sender is a
+    // bug or a forgery, dropped (the connection stays: its other frames are genuine).
+    if (!connection->peer.empty() && envelope->from != connection->peer) {
+      ++counters.frames_dropped_wrong_sender;
+      if (!connection->wrong_sender_logged) {
+        connection->wrong_sender_logged = true;
+        log(LogLevel::warning, "peer_frame_wrong_sender",
+            {{"peer", connection->peer}, {"from", envelope->from}, {"remote", connection->remote}},
+            fmt::format("dropping frames from {} claiming to be from {}: the connection "
+                        "authenticated as {} (logged once per connection)",
+                        connection->remote, envelope->from, connection->peer));
+      }
+      continue;
+    }
     // A fault filter's drop (net/fault_filter.h) leaves the connection up, as a firewall's.
     if (options.fault_filter && options.fault_filter->drop_inbound(envelope->from)) continue;
     on_envelope(std::move(envelope).value());
@@ -145,8 +174,16 @@ bool PeerTransport::Impl::cut_frames(std::uint64_t id,
   return true;
 }
 
-bool PeerTransport::Impl::bad_frame(std::uint64_t id, const core::Status& status) {
+bool PeerTransport::Impl::bad_frame(std::uint64_t id, const core::Status& status,
+                                    std::string_view rest) {
   ++counters.frames_bad;
+  if (rest.substr(0, 3) == "VHS") {
+    // peer_handshake.h's magic: the dialer authenticates, this node has no secret.
+    close_inbound(id,
+                  "the peer began a handshake but this node has no "
+                  "security.cluster_secret_file (configure the same secret on every node)");
+    return false;
+  }
   close_inbound(id, "bad frame: " + status.to_string());
   return false;
 }
@@ -156,6 +193,7 @@ void PeerTransport::Impl::close_inbound(std::uint64_t id, const std::string& rea
   if (it == inbound.end()) return;
   error_code ignored;
   it->second->socket.close(ignored);
+  it->second->handshake_timer.cancel();
   log(LogLevel::info, "peer_connection_closed", {{"remote", it->second->remote}, {"reason", reason}},
       fmt::format("peer connection from {} closed: {}", it->second->remote, reason));
   inbound.erase(it);

@@ -196,6 +196,14 @@ void PeerTransport::Impl::connected(Peer& peer) {
   connection.connect_timer.cancel();
   error_code ignored;
   connection.socket.set_option(tcp::no_delay(true), ignored);
+  if (options.cluster_secrets.empty()) {
+    authenticated(peer);
+  } else {
+    start_handshake(peer);  // calls authenticated() once the peer accepted us
+  }
+}
+
+void PeerTransport::Impl::authenticated(Peer& peer) {
   peer.state = PeerConnectionState::connected;
   peer.failures = 0;
   peer.failure_logged = false;
@@ -230,6 +238,7 @@ void PeerTransport::Impl::drop_connection(Peer& peer) {
   peer.queued_bytes -= connection.writing_bytes;
   connection.writing.clear();
   connection.writing_bytes = 0;
+  connection.handshake.reset();
   error_code ignored;
   connection.connect_timer.cancel();
   connection.resolver.cancel();
@@ -281,7 +290,7 @@ void PeerTransport::Impl::enter_backoff(Peer& peer) {
 void PeerTransport::Impl::write_next(Peer& peer) {
   if (peer.state != PeerConnectionState::connected || peer.queue.empty()) return;
   auto connection = peer.connection;
-  if (!connection->writing.empty()) return;
+  if (!connection->writing.empty() || !connection->handshake_writing.empty()) return;
   std::vector<asio::const_buffer> buffers;
   while (!peer.queue.empty() && connection->writing.size() < write_batch_frames_max &&
          (connection->writing.empty() ||

@@ -35,7 +35,11 @@ TEST_F(ClusterRepair, ClusterRepairConvergesANodeThatMissedWrites) {
   // The fixture's cluster, restarted with the overlay above.
   ASSERT_EQ(vigil({"cluster", "down", "--dir", dir()}, seconds(30)).exit_code, 0);
   const std::string overlay_path = dir() + "/../repair-overlay.yaml";
-  std::ofstream(overlay_path) << repair_overlay();
+  // With an admin token: `vigil cluster repair` must send it (POST /repair is 401 without).
+  const std::string token_path = dir() + "/../admin.token";
+  std::ofstream(token_path) << "the admin token of this test cluster\n";
+  std::ofstream(overlay_path) << repair_overlay() << "security:\n  admin_token_file: \""
+                              << token_path << "\"\n";
   CommandResult up = vigil({"cluster", "up", "--dir", dir(), "--config-overlay", overlay_path,
                             "--timeout", "60"},
                            seconds(90));

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/net/fake_node_service.h"
+#include "tests/support/temp_directory.h"
 
 namespace vigil::net {
 namespace {
@@ -30,8 +32,8 @@ using tcp = boost::asio::ip::tcp;
 
 class Harness {
  public:
-  explicit Harness(FaultFilter* filter = nullptr)
-      : service_(io_, config()), server_(io_, service_, metrics_, config()) {
+  explicit Harness(FaultFilter* filter = nullptr, const config::Config& base = config())
+      : service_(io_, base), server_(io_, service_, metrics_, base) {
     service_.filter = filter;
     auto bound = server_.start();
     if (!bound.ok()) throw std::runtime_error(bound.status().to_string());
@@ -48,6 +50,7 @@ class Harness {
     work_.reset();
     thread_.join();
   }
+  const Metrics& metrics() const { return metrics_; }
   static config::Config config() {
     config::Config config;
     config.node.admin = {"127.0.0.1", 0};
@@ -74,9 +77,11 @@ class Harness {
 
 http::response<http::string_body> request(tcp::socket& socket, http::verb method,
                                           std::string target, bool keep_alive = false,
-                                          std::string body = "") {
+                                          std::string body = "",
+                                          std::string authorization = "") {
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1");
+  if (!authorization.empty()) req.set(http::field::authorization, authorization);
   req.keep_alive(keep_alive);
   if (!body.empty()) {
     req.body() = std::move(body);
@@ -285,6 +290,76 @@ TEST(AdminHttp, FaultPostReplacesTheFilterRulesAndRefusesBadBodies) {
   auto cleared = request(socket, http::verb::post, "/fault", true, "{}");
   ASSERT_EQ(cleared.result(), http::status::ok);
   EXPECT_EQ(filter.rules(), FaultRules{});
+}
+
+// security.admin_token_file: POSTs need the bearer token (401 without it or with another),
+// views stay open unless admin_token_for_views; a 401 is counted.
+TEST(AdminHttp, TokenGuardsMutatingEndpoints) {
+  testing_support::TempDirectory dir("admin-token");
+  const std::string token = "an admin token of some length";
+  std::ofstream(dir.path() + "/admin.token") << token << "\n";
+  config::Config config = Harness::config();
+  config.security.admin_token_file = dir.path() + "/admin.token";
+  Harness harness(nullptr, config);
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  auto refused = request(socket, http::verb::post, "/repair", true);
+  EXPECT_EQ(refused.result(), http::status::unauthorized);
+  EXPECT_EQ(refused[http::field::www_authenticate], "Bearer realm=\"vigil-admin\"");
+  for (const std::string& wrong : std::vector<std::string>{"Bearer " + token + "x", "Bearer an admin token", "Basic abc",
+                                  "Bearer ", token}) {
+    EXPECT_EQ(request(socket, http::verb::post, "/repair", true, "", wrong).result(),
+              http::status::unauthorized)
+        << wrong;
+  }
+  EXPECT_EQ(request(socket, http::verb::post, "/fault", true, "{}").result(),
+            http::status::unauthorized);
+  EXPECT_EQ(request(socket, http::verb::post, "/repair", true, "", "Bearer " + token).result(),
+            http::status::accepted);
+  EXPECT_EQ(request(socket, http::verb::get, "/metrics", true).result(), http::status::ok);
+  const auto metrics = request(socket, http::verb::get, "/metrics", true);
+  EXPECT_NE(metrics.body().find("\nvigil_admin_requests_unauthorized_total 7\n"),
+            std::string::npos);
+}
+
+TEST(AdminHttp, TokenForViewsGuardsMetricsAndStatus) {
+  testing_support::TempDirectory dir("admin-token");
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  std::ofstream(dir.path() + "/admin.token") << token;
+  config::Config config = Harness::config();
+  config.security.admin_token_file = dir.path() + "/admin.token";
+  config.security.admin_token_for_views = true;
+  Harness harness(nullptr, config);
+  boost::asio::io_context io;
+  tcp::socket socket = harness.connect(io);
+  for (const char* path : {"/metrics", "/status"}) {
+    EXPECT_EQ(request(socket, http::verb::get, path, true).result(), http::status::unauthorized);
+    const auto ok = request(socket, http::verb::get, path, true, "", "Bearer " + token);
+    EXPECT_EQ(ok.result(), http::status::ok) << path;
+    EXPECT_EQ(ok.body().find(token), std::string::npos) << path;  // never echoed
+  }
+  // Another path is still 404, not 401: the token guards endpoints, not the port's map.
+  EXPECT_EQ(request(socket, http::verb::get, "/nothing", true).result(),
+            http::status::not_found);
+}
+
+TEST(AdminHttp, AMissingOrShortTokenFileStopsTheServerNamingIt) {
+  testing_support::TempDirectory dir("admin-token");
+  std::ofstream(dir.path() + "/short.token") << "short";
+  for (const std::string& file :
+       std::vector<std::string>{dir.path() + "/absent.token", dir.path() + "/short.token"}) {
+    boost::asio::io_context io;
+    config::Config config = Harness::config();
+    config.security.admin_token_file = file;
+    testing::FakeNodeService service(io, config);
+    Metrics metrics;
+    AdminHttpServer server(io, service, metrics, config);
+    const auto started = server.start();
+    ASSERT_FALSE(started.ok());
+    EXPECT_NE(started.status().message().find("security.admin_token_file"), std::string::npos);
+    EXPECT_NE(started.status().message().find(file), std::string::npos)
+        << started.status().message();
+  }
 }
 
 }  // namespace
