@@ -182,6 +182,7 @@ void Node::check_invariants() const {
   parts_->membership.check_invariants();
   parts_->antientropy.check_invariants();
   parts_->tombstones.check_invariants();
+  parts_->scanner.check_invariants();
 }
 
 void Node::request_anti_entropy(const Now& now) {

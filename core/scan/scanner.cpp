@@ -313,6 +313,20 @@ void Scanner::handle_timeout(const Now& now) {
   }
 }
 
+void Scanner::check_invariants() const {
+  VIGIL_ASSERT(in_flight() <= scans_in_flight_max, "Scanner: more scans than the bound");
+  for (const auto& [id, walk] : walks_) {
+    VIGIL_ASSERT(!walk.asked.empty(), "Scanner: a waiting walk asked nobody");
+    VIGIL_ASSERT(walk.attempt_deadline <= walk.deadline, "Scanner: an attempt outlives its page");
+    VIGIL_ASSERT(!walk.ring_done && walk.next <= walk.last, "Scanner: a span behind the walk");
+  }
+  for (const auto& [id, count] : counts_) {
+    VIGIL_ASSERT(std::any_of(count.waiting.begin(), count.waiting.end(),
+                             [](const auto& entry) { return !entry.second; }),
+                 "Scanner: a finished count still in flight");
+  }
+}
+
 std::optional<Instant> Scanner::poll_timeout() const {
   std::optional<Instant> next;
   for (const auto& [id, walk] : walks_) {

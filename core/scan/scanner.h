@@ -61,6 +61,10 @@ class Scanner {
   void handle_timeout(const Now& now);
   std::optional<Instant> poll_timeout() const;
   std::size_t in_flight() const { return walks_.size() + counts_.size(); }
+  // Asserts: at most scans_in_flight_max in flight; every waiting walk names the replica it
+  // asked, under its deadline, for a span that starts where the walk is; every count still
+  // waits for some node.
+  void check_invariants() const;
 
  private:
   struct Walk {
