@@ -29,7 +29,9 @@ inline constexpr std::size_t bucket_records_max = 1024;
 static_assert(scan_page_keys_max + bucket_records_max <= scan_keys_max,
               "a page must fit in one KeyScanReply");
 
-// Whether a key with this state is listed by SCAN and KEYS.
+// Whether a key with this state is listed by SCAN and KEYS: exactly when a plain GET of
+// this state would answer a value (some sibling is not a delete). Whatever else makes GET
+// answer nil (an expiry, when values carry one) must make this false too.
 bool is_listed(const SiblingSet& state);
 
 // The page for `request` from `storage`: invalid_argument when first_token > last_token or
