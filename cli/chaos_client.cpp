@@ -89,6 +89,8 @@ std::vector<std::string> arguments_of(const core::ClientRequest& request) {
     case core::ClientOp::del:
       if (!request.context) return {"DEL", request.key};
       return {"VDEL", request.key, net::encode_context(*request.context)};
+    case core::ClientOp::scan: return {"SCAN", std::to_string(request.scan_cursor)};
+    case core::ClientOp::key_count: return {"DBSIZE"};
   }
   return {};
 }

@@ -366,6 +366,9 @@ struct Config {
     // Where a plain SET/DEL takes its causal context (core::SetContext): `coordinator`, one
     // round, the key's first healthy replica's own state; `read`, a quorum read first.
     core::SetContext set_context = core::NodeOptions{}.set_context;
+    // KEYS walks the whole ring; it answers an error instead of a reply once more than
+    // this many live keys were walked (net/client_commands_scan.cpp).
+    std::uint32_t keys_max = 10000;
     friend bool operator==(const Client&, const Client&) = default;
   };
 

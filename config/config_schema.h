@@ -393,6 +393,8 @@ void visit_config(Visitor& v, Cfg& c) {
              "coordinator: a plain SET/DEL is one round, coordinated on the key's first\n"
              "healthy replica with that replica's state as its context;\n"
              "read: a plain SET/DEL reads at the connection's level first, then writes");
+    v.count("keys_max", s.keys_max, Bounds{1, 1000000},
+            "Live keys KEYS may walk before it answers an error (use SCAN past it)");
   });
   v.section("tombstone_gc", "Collection of delete tombstones (docs/deletes.md).", [&] {
     auto& s = c.tombstone_gc;

@@ -169,6 +169,15 @@
   X(peers_recovered, "Peers judged alive again.")                                            \
   X(membership_local_pauses, "Pauses of this node itself detected (its timers ran late).")   \
   X(peer_transitions_dropped, "Peer state changes dropped untaken at their bound.") \
+  /* Enumeration: SCAN, KEYS, DBSIZE (core/scan). */                                        \
+  X(requests_scan, "Client scan requests (one page of SCAN or KEYS) received.")              \
+  X(requests_key_count, "Client key count requests (DBSIZE) received.")                      \
+  X(key_scans_sent, "Key scans of a token span sent to a replica.")                          \
+  X(key_scan_fallbacks, "Key scans sent again to the next replica after no answer or an error.") \
+  X(key_scans_answered, "Key scans a peer asked of this node, answered.")                    \
+  X(key_scan_bad_replies, "Key scan replies dropped: outside the span asked.")               \
+  X(keys_scan_corrupt_skipped, "Records a key scan skipped: corrupt (anti-entropy repairs them).") \
+  X(key_counts_answered, "Key counts a peer asked of this node, answered.")                  \
   /* Anti-entropy (core/antientropy). */                                                   \
   X(ae_exchanges_started, "Anti-entropy exchanges started by this node.") \
   X(ae_exchanges_in_sync, "Exchanges that found the two trees equal.") \

@@ -62,7 +62,7 @@ using Handler = void (*)(const ResponderPtr&, ClientSession&, Arguments&);
 // the syntax Vigil accepts: "SET key value [NX|XX] [GET]".
 struct Argument {
   std::string_view name;
-  std::string_view type;  // "key", "string", "integer", "pure-token", "oneof", "block"
+  std::string_view type;  // "key", "string", "integer", "pattern", "pure-token", "oneof", "block"
   std::string_view token = {};  // the literal the client types ("NX"); pure-token only
   bool optional = false;
   bool multiple = false;
@@ -161,5 +161,8 @@ void handle_discard(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_watch(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_flush(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_msetnx(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_scan(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_keys(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_dbsize(const ResponderPtr&, ClientSession&, Arguments&);
 
 }  // namespace vigil::net::commands

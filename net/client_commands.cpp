@@ -287,7 +287,11 @@ CommandOrder command_order(const std::vector<std::string>& arguments) {
   }
   if (!commands::arity_ok(command->arity, arguments.size())) return order;
   if (command->first_key <= 0) {
-    order.barrier = command->group == "connection" && name != "ping" && name != "echo";
+    // SCAN, KEYS and DBSIZE read the whole keyspace: as barriers they see every write the
+    // connection sent before them (read-your-writes over all keys), and the writes after
+    // them wait, as a pipelining client expects.
+    order.barrier = (command->group == "connection" && name != "ping" && name != "echo") ||
+                    name == "scan" || name == "keys" || name == "dbsize";
     return order;
   }
   const auto count = static_cast<int>(arguments.size());

@@ -66,7 +66,9 @@ void execute_command(const std::shared_ptr<CommandEnvironment>& environment,
 // the keys it reads or writes (from the command table's key positions), and whether it is
 // a barrier. Barriers are the connection commands that read or change the session's state
 // (CONSISTENCY, CLIENT, HELLO, SELECT, AUTH, QUIT, and the refused MULTI, EXEC, DISCARD):
-// the commands after them must see the new state, and the ones before them the old. PING, ECHO, INFO, COMMAND and CONFIG touch
+// the commands after them must see the new state, and the ones before them the old; and
+// the commands that read the whole keyspace (SCAN, KEYS, DBSIZE), which must see every
+// earlier write of the connection. PING, ECHO, INFO, COMMAND and CONFIG touch
 // no key and no session state; unknown commands and wrong arities are answered at once
 // with an error; all of these only wait for earlier barriers.
 struct CommandOrder {

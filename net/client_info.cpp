@@ -1,12 +1,16 @@
 // INFO [section ...]: Redis' "# Section" / "field:value" text with CRLF line ends.
-// Sections: server, clients, stats, commandstats, ring (Redis' keyspace does not fit: a
-// node does not count its keys; the ring's ownership is the nearest figure), vigil. With
-// no argument, "default" or "all": every section. An unknown section gives an empty text,
-// as Redis does.
+// Sections: server, clients, stats, commandstats, ring, vigil, and keyspace. With no
+// argument or "default": every section but keyspace; "all" or "everything": all of them.
+// An unknown section gives an empty text, as Redis does.
+// Keyspace is DBSIZE's estimate (core/scan/scanner.h): it asks every node of the cluster for
+// its key count, so it is given only when asked for by name (or by all), not to every
+// monitoring poll of a plain INFO; its db0 line carries `estimate=1` and the section says
+// how many nodes answered.
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
@@ -125,8 +129,37 @@ void handle_info(const ResponderPtr& responder, ClientSession&, Arguments& argum
       writer(text, responder->environment());
     }
   }
-  if (text.size() >= 2) text.resize(text.size() - 2);  // no blank line after the last section
-  responder->send(resp::bulk(text));
+  const bool keyspace =
+      std::any_of(wanted.begin(), wanted.end(), [](const std::string& w) {
+        return w == "all" || w == "everything" || w == "keyspace";
+      });
+  if (!keyspace) {
+    if (text.size() >= 2) text.resize(text.size() - 2);  // no blank line after the last section
+    responder->send(resp::bulk(text));
+    return;
+  }
+  core::ClientRequest request;
+  request.op = core::ClientOp::key_count;
+  std::shared_ptr<CommandEnvironment> environment = responder->environment_pointer();
+  environment->service.submit(
+      std::move(request), [environment, responder, text](const core::ClientReply& reply) mutable {
+        if (!environment->alive) return;
+        text += "# Keyspace\r\n";
+        if (!reply.status.ok()) {
+          text += fmt::format("keys_estimate_error:{}\r\n", reply.status.message());
+        } else {
+          // Redis leaves db0 out when the database is empty.
+          if (reply.key_count > 0) {
+            text += fmt::format("db0:keys={},estimate=1\r\n",
+                                reply.key_count);
+          }
+          text += fmt::format("keys_estimate:{}\r\n", reply.key_count);
+          text += fmt::format("keys_estimate_nodes_answered:{}\r\n", reply.replicas_answered);
+          text += fmt::format("keys_estimate_nodes:{}\r\n", reply.replicas_needed);
+          text += "keys_estimate_method:sum_of_node_key_counts_divided_by_n\r\n";
+        }
+        responder->send(resp::bulk(text));
+      });
 }
 
 }  // namespace vigil::net::commands

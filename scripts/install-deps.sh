@@ -14,6 +14,10 @@ packages=(
   libbenchmark-dev
   libhiredis-dev redis-tools redis-server
   python3-redis  # redis-py 4.3: tests/clients/redis_py_test.py, a real client library's calls
+  # node-redis 4.5.1 (installed under /usr/share/nodejs) and a node to run it:
+  # tests/clients/node_redis_test.js. Any installed nodejs satisfies the check below (a
+  # newer one from elsewhere is kept); node-redis itself does not depend on nodejs.
+  nodejs node-redis
   jq
   prometheus  # promtool: tests/docs check docs/alerts.yaml with `promtool check rules`
 )

@@ -18,6 +18,8 @@ std::string_view op_name(core::ClientOp op) {
     case core::ClientOp::get: return "get";
     case core::ClientOp::put: return "put";
     case core::ClientOp::del: return "del";
+    case core::ClientOp::scan: return "scan";
+    case core::ClientOp::key_count: return "key_count";
   }
   return "unknown";
 }

@@ -178,6 +178,10 @@ void carry_out(ClientPort& port, const Workload& workload, std::uint32_t client,
       return;
     case core::ClientOp::put: put(port, workload, client, plan); return;
     case core::ClientOp::del: del(port, workload, client, plan); return;
+    case core::ClientOp::scan:
+    case core::ClientOp::key_count:
+      VIGIL_ASSERT(false, "the workload plans no enumeration");
+      return;
   }
 }
 

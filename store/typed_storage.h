@@ -51,6 +51,7 @@ class TypedStorage final : public core::CommittableStorage {
   Result<std::vector<core::StoredHint>> hints_after(std::uint64_t after_id,
                                                     std::size_t limit) override;
   Result<std::uint64_t> hint_count() override;
+  Result<std::uint64_t> key_count() override { return store_.key_count(); }
 
   bool has_uncommitted() const override { return store_.has_uncommitted(); }
   Status begin_commit() override { return store_.begin_commit(); }

@@ -15,7 +15,8 @@
 
 namespace vigil::core {
 
-enum class ClientOp : std::uint8_t { get, put, del };
+// scan and key_count are enumeration (core/scan/scanner.h): SCAN/KEYS pages and DBSIZE.
+enum class ClientOp : std::uint8_t { get, put, del, scan, key_count };
 
 // The requests_<op> counter of a client request.
 constexpr Counter request_counter(ClientOp op) {
@@ -23,6 +24,8 @@ constexpr Counter request_counter(ClientOp op) {
     case ClientOp::get: return Counter::requests_get;
     case ClientOp::put: return Counter::requests_put;
     case ClientOp::del: return Counter::requests_del;
+    case ClientOp::scan: return Counter::requests_scan;
+    case ClientOp::key_count: return Counter::requests_key_count;
   }
   return Counter::requests_get;
 }
@@ -37,6 +40,10 @@ struct ClientRequest {
   // NodeOptions::set_context == coordinator: the coordinating replica's own state is the
   // context (the write supersedes everything it holds); with `read`: an empty context.
   std::optional<VectorClock> context;
+  // scan: the cursor to resume at (core/scan/scan_cursor.h; 0 starts a walk) and the live
+  // keys wanted in this page (COUNT, 1 to scan_page_keys_max). `key` is unused.
+  std::uint64_t scan_cursor = 0;
+  std::uint32_t scan_count = 0;
 };
 
 struct ClientReply {
@@ -62,6 +69,11 @@ struct ClientReply {
   // coordinator's state of the key held a live value before the delete (DEL's count).
   // False otherwise.
   bool existed = false;
+  // scan: this page's keys in ring order, and the cursor of the next page (0: the walk is
+  // done). key_count: the estimate of the keys stored in the cluster (core/scan/scanner.h).
+  std::vector<Key> keys;
+  std::uint64_t scan_cursor = 0;
+  std::uint64_t key_count = 0;
 };
 
 }  // namespace vigil::core

@@ -9,10 +9,12 @@
 // - anti-entropy (core/antientropy/): tictac trees kept with every key write, exchanges
 //   with the other replicas, the background repair pass;
 // - the tombstone collector (core/tombstones/): drops tombstones every replica holds.
+// - the scanner (core/scan/): SCAN and KEYS pages walking the ring, DBSIZE's estimate.
 // - the router (core/routing/, in the shared context): peers' health and circuit breakers,
 //   consulted by the coordinator for forwards and hint fallbacks.
 // The node routes each input to the part it is for, calls the parts' timers in a fixed
-// order (requests, hints, membership, routing health checks, anti-entropy, tombstones),
+// order (requests, hints, membership, routing health checks, anti-entropy, tombstones,
+// scans),
 // hands each membership verdict to the router (node_routing.cpp), the handoff and
 // anti-entropy, and, when the driver is about to commit, lets the trees stage their
 // journal row (stage_for_commit), so it is in the same commit as the writes it describes.
@@ -76,7 +78,8 @@ void NodeParts::route(const Now& now, const NodeId& from, const Message& message
     handoff.handle_hint_delivery_reply(now, from, *hint_reply);
   } else if (const auto* coordinate_reply = std::get_if<CoordinateReply>(&message)) {
     coordinator.handle_coordinate_reply(now, from, *coordinate_reply);
-  } else if (!antientropy.handle_message(now, from, message)) {
+  } else if (!antientropy.handle_message(now, from, message) &&
+             !scanner.handle_message(now, from, message)) {
     tombstones.handle_message(now, from, message);
   }
 }
@@ -93,7 +96,11 @@ const NodeId& Node::id() const {
 // Remembered replies expire at every input, whichever part it is for.
 void Node::handle_client_request(const Now& now, ClientRequest request) {
   parts_->coordinator.forget_expired(now);
-  parts_->coordinator.handle_client_request(now, std::move(request));
+  if (request.op == ClientOp::scan || request.op == ClientOp::key_count) {
+    parts_->scanner.handle_client_request(now, request);
+  } else {
+    parts_->coordinator.handle_client_request(now, std::move(request));
+  }
   parts_->end_input(now);
 }
 
@@ -130,6 +137,7 @@ void Node::handle_timeout(const Now& now) {
   parts.check_health(now);
   parts.antientropy.handle_timeout(now);
   parts.tombstones.handle_timeout(now);
+  parts.scanner.handle_timeout(now);
   parts.end_input(now);
 }
 
@@ -138,7 +146,8 @@ std::optional<Instant> Node::poll_timeout() const {
   for (const std::optional<Instant> part :
        {parts_->coordinator.poll_timeout(), parts_->handoff.poll_timeout(),
         parts_->membership.poll_timeout(), parts_->health_check_timeout(),
-        parts_->antientropy.poll_timeout(), parts_->tombstones.poll_timeout()}) {
+        parts_->antientropy.poll_timeout(), parts_->tombstones.poll_timeout(),
+        parts_->scanner.poll_timeout()}) {
     if (part && (!next || *part < *next)) next = part;
   }
   return next;
@@ -173,6 +182,7 @@ void Node::check_invariants() const {
   parts_->membership.check_invariants();
   parts_->antientropy.check_invariants();
   parts_->tombstones.check_invariants();
+  parts_->scanner.check_invariants();
 }
 
 void Node::request_anti_entropy(const Now& now) {

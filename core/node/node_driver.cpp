@@ -112,9 +112,9 @@ DriverEffects NodeDriver::commit_done(const Now& now, const Status& status) {
 // takes a new actor epoch and can never mint the same dot again, and because the client
 // was not answered. Answers (ReplicaWriteReply, ReplicaReadReply, CoordinateReply,
 // HintDeliveryReply, anti-entropy's AeTreeReply, AeKeysReply and AeSyncReply, which
-// show staged data or acknowledge merges, and TombstoneQueryReply, which vouches for a
-// staged tombstone) and client replies do acknowledge, or show
-// staged data: they wait for the commit that covers them. Membership traffic touches no
+// show staged data or acknowledge merges, TombstoneQueryReply, which vouches for a
+// staged tombstone, and the enumeration's KeyScanReply and KeyCountReply, which show
+// staged keys) and client replies do acknowledge, or show staged data: they wait for the commit that covers them. Membership traffic touches no
 // storage.
 namespace {
 
@@ -125,7 +125,8 @@ bool may_precede_commit(const Message& message) {
         return !(std::is_same_v<M, ReplicaWriteReply> || std::is_same_v<M, ReplicaReadReply> ||
                  std::is_same_v<M, CoordinateReply> || std::is_same_v<M, HintDeliveryReply> ||
                  std::is_same_v<M, AeTreeReply> || std::is_same_v<M, AeKeysReply> ||
-                 std::is_same_v<M, AeSyncReply> || std::is_same_v<M, TombstoneQueryReply>);
+                 std::is_same_v<M, AeSyncReply> || std::is_same_v<M, TombstoneQueryReply> ||
+                 std::is_same_v<M, KeyScanReply> || std::is_same_v<M, KeyCountReply>);
       },
       message);
 }

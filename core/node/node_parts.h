@@ -12,6 +12,7 @@
 #include "core/node/node_context.h"
 #include "core/node/node_membership.h"
 #include "core/replica/replica.h"
+#include "core/scan/scanner.h"
 #include "core/tombstones/tombstone_collector.h"
 
 namespace vigil::core {
@@ -19,7 +20,7 @@ namespace vigil::core {
 // Constructed in this order: the context (options checked, epoch taken), the replica, the
 // anti-entropy trees (loaded or rebuilt from storage, then told of every key write), the
 // handoff (arms its first check), the coordinator, the membership (needs the incarnation),
-// the tombstone collector (a key-state listener after the trees).
+// the tombstone collector (a key-state listener after the trees), the scanner.
 struct NodeParts {
   NodeParts(NodeOptions options, Ring ring, NodeStorage& storage, std::uint64_t seed)
       : context(std::move(options), std::move(ring), storage, seed),
@@ -28,7 +29,8 @@ struct NodeParts {
         handoff(context, replica),
         coordinator(context, replica),
         membership(context),
-        tombstones(context) {}
+        tombstones(context),
+        scanner(context) {}
 
   NodeContext context;
   Replica replica;
@@ -37,6 +39,7 @@ struct NodeParts {
   Coordinator coordinator;
   NodeMembership membership;
   TombstoneCollector tombstones;
+  Scanner scanner;  // SCAN, KEYS and DBSIZE (core/scan/scanner.h)
 
   // Hands every transition the membership judged to the handoff and anti-entropy, in order.
   void pass_transitions(const Now& now) {

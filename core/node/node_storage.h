@@ -90,6 +90,10 @@ class NodeStorage {
   virtual Result<std::vector<ScannedKey>> scan_keys(
       KeyRange range, std::size_t limit, const std::optional<std::pair<Token, Key>>& after) = 0;
 
+  // Key records stored, staged ones and tombstones included (DBSIZE's estimate; O(keys)
+  // in SqliteStore, which counts).
+  virtual Result<std::uint64_t> key_count() = 0;
+
   virtual Result<std::optional<std::string>> read_meta(std::string_view name) = 0;
   virtual Status write_meta(std::string_view name, std::string_view value) = 0;
 

@@ -43,7 +43,8 @@ constexpr std::array<std::string_view, message_type_count> message_type_names = 
     "HintDeliveryReply", "AeTreeRequest",    "AeTreeReply",
     "AeKeysRequest",    "AeKeysReply",       "AeSync",
     "AeSyncReply",      "TombstoneQuery",    "TombstoneQueryReply",
-    "TombstoneReap",
+    "TombstoneReap",    "KeyScan",           "KeyScanReply",
+    "KeyCount",         "KeyCountReply",
 };
 static_assert(std::variant_size_v<Message> == message_type_count,
               "a message was added to core::Message: teach codec.h, codec_detail.h and its "

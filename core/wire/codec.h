@@ -33,7 +33,8 @@ inline constexpr std::uint16_t frame_magic = 0x5647;
 // 2: CoordinateRequest.context_from_coordinator, CoordinateReply.existed
 // 3: anti-entropy messages (AeTreeRequest ... AeSyncReply)
 // 4: tombstone collection (TombstoneQuery, TombstoneQueryReply, TombstoneReap)
-inline constexpr std::uint8_t wire_version = 4;
+// 5: enumeration (KeyScan, KeyScanReply, KeyCount, KeyCountReply)
+inline constexpr std::uint8_t wire_version = 5;
 inline constexpr std::size_t frame_header_bytes = 16;
 inline constexpr std::size_t frame_size_bytes_max = 64 * 1024 * 1024;
 // Bounds on decoded collections (a clock or sibling set larger than these is refused).
@@ -54,11 +55,13 @@ inline constexpr std::size_t ae_nodes_max = 65536;
 inline constexpr std::size_t ae_keys_max = 65536;
 // Keys in one tombstone query, reply or reap.
 inline constexpr std::size_t tombstone_entries_max = 4096;
+// Keys in one KeyScanReply (a replica never lists more; core/scan/key_scan.h).
+inline constexpr std::size_t scan_keys_max = 65536;
 // WireStatus messages are diagnostics: the encoder truncates longer ones to this.
 inline constexpr std::size_t status_message_bytes_max = 4096;
 // How many message types this codec knows; codec.cpp static_asserts that it equals the
 // size of core::Message, so adding a message without teaching the codec fails to compile.
-inline constexpr std::size_t message_type_count = 22;
+inline constexpr std::size_t message_type_count = 26;
 
 static_assert(frame_size_bytes_max <= UINT32_MAX, "the length field is a u32");
 static_assert(key_size_bytes_max < frame_size_bytes_max);

@@ -13,6 +13,7 @@
 //   codec_membership_hint_messages.cpp gossip, the failure detector's pings, hinted handoff
 //   codec_antientropy_messages.cpp     anti-entropy: tree comparison, key listing, sync
 //   codec_tombstone_messages.cpp       tombstone collection: query, reply, reap
+//   codec_scan_messages.cpp            enumeration: key scans and key counts
 
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,7 @@ inline constexpr SizeBound ae_nodes_bound{ae_nodes_max, "ae_nodes_max"};
 inline constexpr SizeBound ae_keys_bound{ae_keys_max, "ae_keys_max"};
 inline constexpr SizeBound tombstone_entries_bound{tombstone_entries_max,
                                                    "tombstone_entries_max"};
+inline constexpr SizeBound scan_keys_bound{scan_keys_max, "scan_keys_max"};
 inline constexpr SizeBound status_message_bound{status_message_bytes_max,
                                                 "status_message_bytes_max"};
 
@@ -139,5 +141,15 @@ void encode_fields(ByteWriter& writer, const TombstoneQueryReply& message);
 Status decode_fields(ByteReader& reader, TombstoneQueryReply& message);
 void encode_fields(ByteWriter& writer, const TombstoneReap& message);
 Status decode_fields(ByteReader& reader, TombstoneReap& message);
+
+// codec_scan_messages.cpp
+void encode_fields(ByteWriter& writer, const KeyScan& message);
+Status decode_fields(ByteReader& reader, KeyScan& message);
+void encode_fields(ByteWriter& writer, const KeyScanReply& message);
+Status decode_fields(ByteReader& reader, KeyScanReply& message);
+void encode_fields(ByteWriter& writer, const KeyCount& message);
+Status decode_fields(ByteReader& reader, KeyCount& message);
+void encode_fields(ByteWriter& writer, const KeyCountReply& message);
+Status decode_fields(ByteReader& reader, KeyCountReply& message);
 
 }  // namespace vigil::core::codec_detail

@@ -283,12 +283,54 @@ struct TombstoneReap {
   friend bool operator==(const TombstoneReap&, const TombstoneReap&) = default;
 };
 
+// ---- Enumeration: SCAN, KEYS and DBSIZE (core/scan/, docs/client-protocol.md) ----
+
+// Coordinator -> a replica of every token in [first_token, last_token]: "list your live keys
+// with first_token <= token <= last_token in (token, key) order". The replica stops after
+// keys_max live keys (or key_scan_records_max records examined, tombstones included) but
+// only at the end of a 2^16-token cursor bucket (core/scan/scan_cursor.h), so a page never
+// splits the keys of one bucket: the cursor, which names only a bucket, then resumes
+// without a repeat or a gap.
+struct KeyScan {
+  RequestId request_id = 0;
+  Token first_token = 0;
+  Token last_token = 0;  // >= first_token: a scan never wraps past 2^64-1
+  std::uint32_t keys_max = 0;
+  friend bool operator==(const KeyScan&, const KeyScan&) = default;
+};
+
+// `keys`: live keys in (token, key) order. complete: the whole span was walked; otherwise
+// every token <= covered_through was, and covered_through ends a cursor bucket.
+struct KeyScanReply {
+  RequestId request_id = 0;
+  WireStatus status;
+  std::vector<Key> keys;
+  bool complete = false;
+  Token covered_through = 0;
+  friend bool operator==(const KeyScanReply&, const KeyScanReply&) = default;
+};
+
+// Coordinator -> every node: "how many keys do you store?" (DBSIZE's estimate).
+struct KeyCount {
+  RequestId request_id = 0;
+  friend bool operator==(const KeyCount&, const KeyCount&) = default;
+};
+
+// The records in the replica's store (tombstones included: the store counts records).
+struct KeyCountReply {
+  RequestId request_id = 0;
+  WireStatus status;
+  std::uint64_t count = 0;
+  friend bool operator==(const KeyCountReply&, const KeyCountReply&) = default;
+};
+
 // Append only: the index is the message type on the wire.
 using Message = std::variant<ReplicaWrite, ReplicaWriteReply, ReplicaRead, ReplicaReadReply,
                              CoordinateRequest, CoordinateReply, Gossip, Ping, PingAck,
                              PingRequest, HintWrite, HintDelivery, HintDeliveryReply,
                              AeTreeRequest, AeTreeReply, AeKeysRequest, AeKeysReply, AeSync,
-                             AeSyncReply, TombstoneQuery, TombstoneQueryReply, TombstoneReap>;
+                             AeSyncReply, TombstoneQuery, TombstoneQueryReply, TombstoneReap,
+                             KeyScan, KeyScanReply, KeyCount, KeyCountReply>;
 
 // A message with its addresses, as it crosses the network.
 struct Envelope {

@@ -107,6 +107,17 @@ def check_command_introspection(r, other):
     assert r.execute_command("CLIENT", "SETINFO", "LIB-NAME", "redis-py") in (b"OK", True)
 
 
+def check_scan_keys_dbsize(r, other):
+    r.mset({f"py:scan:{i}": str(i) for i in range(120)})
+    seen = list(other.scan_iter(match="py:scan:*", count=25))
+    assert len(seen) == len(set(seen)) == 120, (len(seen), len(set(seen)))
+    assert set(seen) == {f"py:scan:{i}".encode() for i in range(120)}
+    assert sorted(r.keys("py:scan:1?")) == sorted(f"py:scan:1{i}".encode() for i in range(10))
+    assert r.dbsize() > 0
+    assert "estimate" in r.info("keyspace")["db0"], r.info("keyspace")
+    expect_error(lambda: r.scan(17), "invalid cursor")
+
+
 CHECKS = [
     check_strings,
     check_mset_mget,
@@ -116,6 +127,7 @@ CHECKS = [
     check_pipeline_with_transaction_names_multi,
     check_clear_refusals,
     check_command_introspection,
+    check_scan_keys_dbsize,
 ]
 
 

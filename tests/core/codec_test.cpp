@@ -443,6 +443,34 @@ rc::Gen<Message> gen_tombstone_reap() {
   return rc::gen::exec([]() -> Message { return TombstoneReap{*gen_tombstone_entries()}; });
 }
 
+rc::Gen<Message> gen_key_scan() {
+  return rc::gen::exec([]() -> Message {
+    return KeyScan{*rc::gen::arbitrary<RequestId>(), *rc::gen::arbitrary<Token>(),
+                   *rc::gen::arbitrary<Token>(), *rc::gen::arbitrary<std::uint32_t>()};
+  });
+}
+
+rc::Gen<Message> gen_key_scan_reply() {
+  return rc::gen::exec([]() -> Message {
+    KeyScanReply reply{*rc::gen::arbitrary<RequestId>(), *gen_wire_status(), {},
+                       *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<Token>()};
+    const auto count = *rc::gen::inRange<std::size_t>(0, 8);
+    for (std::size_t i = 0; i < count; ++i) reply.keys.push_back(*gen_bytes());
+    return reply;
+  });
+}
+
+rc::Gen<Message> gen_key_count() {
+  return rc::gen::exec([]() -> Message { return KeyCount{*rc::gen::arbitrary<RequestId>()}; });
+}
+
+rc::Gen<Message> gen_key_count_reply() {
+  return rc::gen::exec([]() -> Message {
+    return KeyCountReply{*rc::gen::arbitrary<RequestId>(), *gen_wire_status(),
+                         *rc::gen::arbitrary<std::uint64_t>()};
+  });
+}
+
 // One generator per wire type, in wire-type order.
 std::vector<rc::Gen<Message>> message_generators() {
   return {gen_replica_write(),      gen_replica_write_reply(), gen_replica_read(),
@@ -452,9 +480,10 @@ std::vector<rc::Gen<Message>> message_generators() {
           gen_hint_delivery_reply(), gen_ae_tree_request(),    gen_ae_tree_reply(),
           gen_ae_keys_request(),    gen_ae_keys_reply(),       gen_ae_sync(),
           gen_ae_sync_reply(),      gen_tombstone_query(),     gen_tombstone_query_reply(),
-          gen_tombstone_reap()};
+          gen_tombstone_reap(),     gen_key_scan(),            gen_key_scan_reply(),
+          gen_key_count(),          gen_key_count_reply()};
 }
-static_assert(std::variant_size_v<Message> == 22,
+static_assert(std::variant_size_v<Message> == 26,
               "a message was added: add its generator to message_generators()");
 
 rc::Gen<Envelope> gen_envelope(rc::Gen<Message> message) {
@@ -565,7 +594,7 @@ TEST(CodecLayout, ReplicaReadFrameIsExactlyTheDocumentedBytes) {
   const std::string payload = std::string("\x02\0\0\0n1\x02\0\0\0n2", 12) +
                               std::string("\x07\0\0\0\0\0\0\0", 8) + std::string("\x01\0\0\0k", 5);
   const std::string frame = encoded(envelope);
-  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x04\x02\x19\0\0\0", 8));
+  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x05\x02\x19\0\0\0", 8));
   EXPECT_EQ(frame, reframe(2, payload));
   EXPECT_EQ(frame_size(frame).value(), 16u + 25u);
 }
@@ -594,7 +623,7 @@ TEST(CodecLayout, MessageTypeNamesFollowTheVariant) {
   EXPECT_EQ(message_type_name(6), "Gossip");
   EXPECT_EQ(message_type_name(12), "HintDeliveryReply");
   EXPECT_EQ(message_type_name(13), "AeTreeRequest");
-  EXPECT_EQ(message_type_name(message_type_count - 1), "TombstoneReap");
+  EXPECT_EQ(message_type_name(message_type_count - 1), "KeyCountReply");
   EXPECT_EQ(message_type_name(message_type_count), "unknown");
 }
 
@@ -697,7 +726,7 @@ TEST(CodecHeader, NamesEachBadHeaderField) {
   bad = frame;
   bad[2] = 9;
   EXPECT_EQ(decode_frame(bad).status().message(),
-            "frame: wire version 9 is not supported (this binary speaks 4)");
+            "frame: wire version 9 is not supported (this binary speaks 5)");
   bad = frame;
   bad[3] = static_cast<char>(message_type_count);
   EXPECT_EQ(decode_frame(bad).status().message(),
@@ -1102,7 +1131,7 @@ RC_GTEST_PROP(CodecRobustness, RandomBytesAreRefusedOrCanonical, ()) {
   const Result<std::size_t> size = frame_size(bytes);
   RC_ASSERT(size.ok() || size.status().code() == Code::invalid_argument);
   // Past the magic and version, into the type/length/payload checks.
-  check_decodes_canonically_or_fails(std::string("\x47\x56\x04", 3) + bytes);
+  check_decodes_canonically_or_fails(std::string("\x47\x56\x05", 3) + bytes);
 }
 
 RC_GTEST_PROP(CodecRobustness, EveryTruncationFails, ()) {

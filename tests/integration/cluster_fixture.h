@@ -207,20 +207,25 @@ struct NodeInfo {
 class ClusterTest : public ::testing::Test {
  protected:
   static constexpr std::size_t nodes = 3;
+  // How many nodes SetUp starts; a test needing more (so that no node holds every key)
+  // overrides it.
+  virtual std::size_t cluster_size() const { return nodes; }
+  // The configuration overlay every node starts with (a test may add keys to it).
+  virtual std::string overlay() const { return test_overlay; }
 
   void SetUp() override {
     std::string pattern = (std::filesystem::temp_directory_path() / "vigil-it-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     temp_ = pattern;
     dir_ = temp_ + "/cluster";
-    std::ofstream(temp_ + "/overlay.yaml") << test_overlay;
+    std::ofstream(temp_ + "/overlay.yaml") << overlay();
     const CommandResult up =
-        vigil({"cluster", "up", "--nodes", std::to_string(nodes), "--dir", dir_,
+        vigil({"cluster", "up", "--nodes", std::to_string(cluster_size()), "--dir", dir_,
                "--config-overlay", temp_ + "/overlay.yaml", "--timeout", "60"},
               seconds(90));
     ASSERT_EQ(up.exit_code, 0) << describe(up);
     refresh_status();
-    ASSERT_EQ(nodes_.size(), nodes);
+    ASSERT_EQ(nodes_.size(), cluster_size());
   }
 
   void TearDown() override {

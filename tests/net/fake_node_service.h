@@ -137,6 +137,16 @@ class FakeNodeService : public NodeService {
       return reply;
     }
     reply.replicas_answered = 2;
+    // Enumeration: the whole keyspace in one page (cursor 0, whatever the COUNT), and its
+    // exact size as the estimate.
+    if (request.op == core::ClientOp::scan || request.op == core::ClientOp::key_count) {
+      for (const auto& [key, entry] : data_) {
+        if (!entry.values.empty()) reply.keys.push_back(key);
+      }
+      reply.key_count = reply.keys.size();
+      if (request.op == core::ClientOp::key_count) reply.keys.clear();
+      return reply;
+    }
     if (request.op == core::ClientOp::get) {
       ++gets_;
       auto it = data_.find(request.key);

@@ -213,3 +213,43 @@ TEST(SetOptions, ParseAsRedisDoesAndSayExpiryIsNotSupportedYet) {
 
 }  // namespace
 }  // namespace vigil::net
+
+namespace vigil::net {
+namespace {
+
+using testing::Harness;
+
+TEST(RedisCommands, ScanKeysAndDbsizeParseAndFilter) {
+  config::Config config = Harness::default_config();
+  config.client.keys_max = 3;
+  Harness harness(config);
+  redisContext* c = harness.connect();
+  EXPECT_EQ(run(c, {"MSET", "user:1", "a", "user:2", "b", "session:1", "c"}), "+OK");
+  Reply page = command(c, {"SCAN", "0", "MATCH", "user:*", "COUNT", "100", "TYPE", "string"});
+  ASSERT_EQ(page->elements, 2u);
+  EXPECT_EQ(bulk(page->element[0]), "0");
+  ASSERT_EQ(page->element[1]->elements, 2u);
+  EXPECT_EQ(bulk(page->element[1]->element[0]), "user:1");
+  const core::ClientRequest& sent =
+      harness.on_loop([&]() -> core::ClientRequest { return harness.service().requests_.back(); });
+  EXPECT_EQ(sent.op, core::ClientOp::scan);
+  EXPECT_EQ(sent.scan_count, 100u);
+  EXPECT_EQ(run(c, {"DBSIZE"}), ":3");
+  Reply keys = command(c, {"KEYS", "*:1"});
+  ASSERT_EQ(keys->elements, 2u);
+  // Refused before the node is asked.
+  const std::size_t before = requests(harness);
+  EXPECT_NE(run(c, {"SCAN", "17"}).find("invalid cursor '17'"), std::string::npos);
+  EXPECT_NE(run(c, {"SCAN", "-1"}).find("not a decimal number"), std::string::npos);
+  EXPECT_NE(run(c, {"SCAN", "0", "COUNT", "0"}).find("COUNT must be a positive integer"),
+            std::string::npos);
+  EXPECT_NE(run(c, {"SCAN", "0", "TYPE", "hash"}).find("only strings"), std::string::npos);
+  EXPECT_NE(run(c, {"SCAN", "0", "MATCH"}).find("syntax error"), std::string::npos);
+  EXPECT_EQ(requests(harness), before);
+  // KEYS walks past client.keys_max (4 keys now, 3 allowed): refused, whatever the pattern.
+  EXPECT_EQ(run(c, {"SET", "other", "d"}), "+OK");
+  EXPECT_NE(run(c, {"KEYS", "nothing*"}).find("client.keys_max"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::net

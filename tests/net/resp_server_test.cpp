@@ -425,6 +425,42 @@ TEST(RespServer, ConsistencyAppliesToTheCommandsAfterItOnly) {
   EXPECT_GE(harness.on_loop([&] { return harness.metrics().commands_ordered_waits(); }), 2u);
 }
 
+// SCAN reads the whole keyspace: it waits for the SET sent before it (held by the node
+// here), so the page lists the key; the GET after SCAN waits for SCAN.
+TEST(RespServer, ScanWaitsForTheWritesBeforeIt) {
+  Harness harness;
+  redisContext* c = harness.connect();
+  harness.on_loop([&] { harness.service().held_keys_.insert("a"); });
+  redisAppendCommand(c, "SET a 1");
+  redisAppendCommand(c, "SCAN 0");
+  redisAppendCommand(c, "GET b");
+  redisBufferWrite(c, nullptr);
+  std::size_t requests = 0;
+  for (int i = 0; i < 200 && requests < 1; ++i) {
+    requests = harness.on_loop([&] { return harness.service().requests_.size(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(harness.on_loop([&] { return harness.service().requests_.size(); }), 1u);
+  harness.on_loop([&] {
+    harness.service().held_keys_.clear();
+    harness.service().release();
+  });
+  redisReply* raw = nullptr;
+  ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
+  EXPECT_EQ(text(Reply(raw, &freeReplyObject)), "+OK");
+  ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
+  Reply page(raw, &freeReplyObject);
+  ASSERT_EQ(page->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(page->element[1]->elements, 1u);
+  EXPECT_EQ(std::string(page->element[1]->element[0]->str), "a");
+  ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
+  EXPECT_EQ(text(Reply(raw, &freeReplyObject)), "(nil)");
+  const auto seen = harness.on_loop([&] { return harness.service().requests_; });
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].op, core::ClientOp::scan);
+}
+
 TEST(RespServer, StopClosesConnectionsAndLateRepliesAreDropped) {
   auto harness = std::make_unique<Harness>();
   redisContext* c = harness->connect();

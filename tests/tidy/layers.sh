@@ -32,7 +32,7 @@ violations() {
 rules() {
   cat <<'RULES'
 core config|store|sim|net|cli|bench|client
-core core/versions|core/ring|core/wire|core/membership|core/routing|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones shallow
+core core/versions|core/ring|core/wire|core/membership|core/routing|core/node|core/coordinator|core/replica|core/handoff|core/antientropy|core/tombstones|core/scan shallow
 core/versions core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/ring core/versions|core/wire|core/membership|core/node|core/coordinator|core/replica|core/handoff
 core/wire core/membership|core/node|core/coordinator|core/replica|core/handoff
@@ -43,6 +43,7 @@ core/replica core/coordinator|core/handoff|core/antientropy|core/tombstones/tomb
 core/handoff core/coordinator|core/antientropy|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
 core/antientropy core/coordinator|core/handoff|core/tombstones/tombstone_collector.h|core/node/node.h|core/node/node_parts.h
 core/tombstones core/coordinator|core/handoff|core/replica|core/node/node.h|core/node/node_parts.h
+core/scan core/coordinator|core/handoff|core/replica|core/antientropy|core/tombstones|core/node/node.h|core/node/node_parts.h
 config store|sim|net|cli|bench|client
 store config|sim|net|cli|bench|client
 sim net|cli|client
