@@ -63,6 +63,10 @@ core::Status check_chaos_supported(const sim::Scenario& scenario) {
   if (scenario.workload.pipeline > 0) {
     add("workload.pipeline: the chaos client keeps no pipelined session (write pipeline: 0)");
   }
+  if (scenario.workload.expire_fraction > 0) {
+    add("workload.expire: the chaos client writes with VSET, which carries no expiry "
+        "(remove workload.expire)");
+  }
   if (problems.empty()) return core::Status::ok_status();
   const std::string file = scenario.file.empty() ? scenario.name : scenario.file;
   return core::error(

@@ -228,6 +228,7 @@
   X(tombstone_scans, "Collector scan steps over the store.") \
   X(tombstone_rounds_started, "Collection rounds that asked the other replicas.") \
   X(tombstones_collected, "Tombstones dropped from this node's store.") \
+  X(expired_keys_collected, "Keys dropped whose state held expired values (counted in tombstones_collected too).") \
   X(tombstones_refused_replica_differs, "Tombstones kept: a replica holds another state of the key.") \
   X(tombstones_refused_no_answer, "Tombstones kept: a replica did not answer in time (down, slow, partitioned).") \
   X(tombstones_refused_changed, "Tombstones kept: the key changed between the round and the reap.") \

@@ -14,6 +14,7 @@
 
 #include "core/node/client.h"
 #include "net/client_commands.h"
+#include "net/set_options.h"
 
 namespace vigil::net::commands {
 
@@ -63,7 +64,7 @@ using Handler = void (*)(const ResponderPtr&, ClientSession&, Arguments&);
 struct Argument {
   std::string_view name;
   std::string_view type;  // "key", "string", "integer", "pattern", "pure-token", "oneof", "block"
-  std::string_view token = {};  // the literal the client types ("NX"); pure-token only
+  std::string_view token = {};  // the literal the client types ("NX", "EX" before seconds)
   bool optional = false;
   bool multiple = false;
   std::vector<Argument> choices = {};  // oneof: the alternatives; block: its parts
@@ -120,6 +121,9 @@ bool read_ok(const core::ClientReply& reply);       // ok or not_found
 void submit(const ResponderPtr& responder, core::ClientOp op, core::Consistency consistency,
             std::string key, std::string value, std::optional<core::VectorClock> context,
             std::function<void(const core::ClientReply&)> done);
+// The same for a request built whole (a put with an expiry).
+void submit_request(const ResponderPtr& responder, core::ClientRequest request,
+                    std::function<void(const core::ClientReply&)> done);
 
 // Authentication (client_commands_auth.cpp). Whether the session may run commands other
 // than AUTH, HELLO and QUIT: no users are configured, or it has authenticated.
@@ -164,5 +168,21 @@ void handle_msetnx(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_scan(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_keys(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_dbsize(const ResponderPtr&, ClientSession&, Arguments&);
+// Expiry (client_commands_expiry.cpp, docs/expiry.md).
+void handle_setex(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_psetex(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_expire(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_pexpire(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_expireat(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_pexpireat(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_ttl(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_pttl(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_expiretime(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_pexpiretime(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_persist(const ResponderPtr&, ClientSession&, Arguments&);
+// SET's write with an expiry, as SET and SETEX both need it (client_commands_set.cpp):
+// answers OK or the failure.
+void set_with_expiry(const ResponderPtr& responder, ClientSession& session, std::string key,
+                     std::string value, const ExpiryOption& expiry);
 
 }  // namespace vigil::net::commands

@@ -122,6 +122,11 @@ void submit(const ResponderPtr& responder, core::ClientOp op, core::Consistency 
   request.key = std::move(key);
   request.value = std::move(value);
   request.context = std::move(context);
+  submit_request(responder, std::move(request), std::move(done));
+}
+
+void submit_request(const ResponderPtr& responder, core::ClientRequest request,
+                    std::function<void(const core::ClientReply&)> done) {
   std::shared_ptr<CommandEnvironment> environment = responder->environment_pointer();
   environment->service.submit(
       std::move(request),

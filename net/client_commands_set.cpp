@@ -1,4 +1,6 @@
-// SET (with NX, XX and GET) and MSET (docs/client-protocol.md).
+// SET (with NX, XX, GET and the expiry options) and MSET (docs/client-protocol.md).
+// Expiry (EX/PX/EXAT/PXAT) rides on the write itself (docs/expiry.md); KEEPTTL reads first
+// like NX/XX/GET, and keeps the expiry of the value that read answered.
 //
 // Theory of operation.
 // - A plain SET is one write, its context as client.set_context says (client_commands_data.cpp
@@ -37,22 +39,40 @@ namespace {
 
 using Done = std::function<void(const core::ClientReply&)>;
 
+core::ClientRequest put_request(core::Consistency consistency, std::string key, std::string value,
+                                std::optional<core::VectorClock> context,
+                                const ExpiryOption& expiry, core::WallMicros kept_us) {
+  core::ClientRequest request;
+  request.op = core::ClientOp::put;
+  request.consistency = consistency;
+  request.key = std::move(key);
+  request.value = std::move(value);
+  request.context = std::move(context);
+  expiry.apply(request, kept_us);
+  return request;
+}
+
 // One plain SET's write, its context as client.set_context says; `done` gets the write's
-// reply, or the read's when the read (set_context: read) failed.
+// reply, or the read's when the read (set_context: read) failed. REQUIRES: expiry is not
+// KEEPTTL (that reads first).
 void plain_write(const ResponderPtr& responder, core::Consistency consistency, std::string key,
-                 std::string value, Done done) {
+                 std::string value, const ExpiryOption& expiry, Done done) {
   if (coordinator_context(responder)) {
-    submit(responder, core::ClientOp::put, consistency, std::move(key), std::move(value),
-           std::nullopt, std::move(done));
+    submit_request(responder,
+                   put_request(consistency, std::move(key), std::move(value), std::nullopt,
+                               expiry, 0),
+                   std::move(done));
     return;
   }
   std::string read_key = key;
   submit(responder, core::ClientOp::get, consistency, std::move(read_key), {}, std::nullopt,
-         [responder, consistency, key = std::move(key), value = std::move(value),
+         [responder, consistency, key = std::move(key), value = std::move(value), expiry,
           done = std::move(done)](const core::ClientReply& read) mutable {
            if (!read_ok(read)) return done(read);
-           submit(responder, core::ClientOp::put, consistency, std::move(key), std::move(value),
-                  read.context, std::move(done));
+           submit_request(responder,
+                          put_request(consistency, std::move(key), std::move(value),
+                                      read.context, expiry, 0),
+                          std::move(done));
          });
 }
 
@@ -73,8 +93,9 @@ void conditional_set(const ResponderPtr& responder, core::Consistency consistenc
              return responder->send(options.get ? old_value_reply(decision.previous)
                                                 : resp::nil());
            }
-           submit(responder, core::ClientOp::put, consistency, std::move(key), std::move(value),
-                  std::move(decision.context),
+           submit_request(responder,
+                  put_request(consistency, std::move(key), std::move(value),
+                              std::move(decision.context), options.expiry, read.expires_at_us),
                   [responder, options, previous = std::move(decision.previous)](
                       const core::ClientReply& write) {
                     if (!write.status.ok()) return responder->fail_with(write);
@@ -124,7 +145,13 @@ void handle_set(const ResponderPtr& responder, ClientSession& session, Arguments
                     std::move(arguments[2]), *options);
     return;
   }
-  plain_write(responder, session.consistency, std::move(arguments[1]), std::move(arguments[2]),
+  set_with_expiry(responder, session, std::move(arguments[1]), std::move(arguments[2]),
+                  options->expiry);
+}
+
+void set_with_expiry(const ResponderPtr& responder, ClientSession& session, std::string key,
+                     std::string value, const ExpiryOption& expiry) {
+  plain_write(responder, session.consistency, std::move(key), std::move(value), expiry,
               [responder](const core::ClientReply& write) {
                 if (!write.status.ok()) return responder->fail_with(write);
                 responder->send(resp::simple("OK"));
@@ -165,7 +192,7 @@ void handle_mset(const ResponderPtr& responder, ClientSession& session, Argument
   writes->outstanding = to_write.size();
   for (std::size_t i = 0; i < to_write.size(); ++i) {
     plain_write(responder, session.consistency, std::move(to_write[i].first),
-                std::move(to_write[i].second),
+                std::move(to_write[i].second), ExpiryOption{},
                 [responder, writes, i](const core::ClientReply& reply) {
                   if (!reply.status.ok()) writes->failed.emplace_back(i, reply);
                   if (--writes->outstanding > 0) return;

@@ -17,13 +17,24 @@
 // reads of one key, and each checked read is compared with the acknowledged deletes that
 // completed before it was invoked.
 //
+// Expiry (docs/expiry.md). An acknowledged put with an expiry is a delete that takes effect
+// at its expiry: it covers its own element and (read_modify_write, or set mode under
+// set_context: read) what its context read showed, and reads invoked after its expiry
+// has surely passed on every node (completed + expiry + the scenario's clock slack) must
+// not show them, unless another put carries them (as for a delete). That is the failure
+// Riak's expiry had: a replica that missed the expiring write brought the old value back
+// once the others had dropped it.
+//
 // tombstones_collected turns the end state the simulator recorded (simulation_hints.cpp)
 // and the collectors' counters into numbers and a verdict.
 
 #include "sim/check_deletes.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -104,9 +115,10 @@ std::vector<const Operation*> context_reads(const KeyHistory& key, const Operati
 // What an acknowledged delete covered: the elements every candidate context read showed
 // (the intersection: with two candidates, only what both showed is surely covered).
 struct CoveringDelete {
-  const Operation* erase = nullptr;
-  const Operation* context = nullptr;  // the (first) context read
+  const Operation* erase = nullptr;     // the delete, or the expiring put
+  const Operation* context = nullptr;   // the (first) context read; null: none (plain put)
   std::int64_t context_invoked_us = 0;  // the earliest invocation among the candidates
+  std::int64_t effective_us = 0;        // reads invoked after this are checked
   Elements covered;
 };
 
@@ -114,6 +126,7 @@ CoveringDelete covering(const Operation& erase, const std::vector<const Operatio
                         WorkloadMode mode) {
   CoveringDelete cover;
   cover.erase = &erase;
+  cover.effective_us = erase.completed_us;
   cover.context = reads.front();
   cover.covered = elements_of(*reads.front(), mode);
   cover.context_invoked_us = reads.front()->invoked_us;
@@ -136,6 +149,7 @@ using Carriers = std::unordered_map<std::string_view, std::vector<const Operatio
 bool excused(const std::vector<const Operation*>& carriers, const CoveringDelete& cover,
              const Operation& read) {
   for (const Operation* put : carriers) {
+    if (put == cover.erase) continue;  // an expiring put does not excuse its own expiry
     const bool after_delete_context = put->completed_us < 0 ||
                                       put->outcome == Outcome::indeterminate ||
                                       put->completed_us > cover.context_invoked_us;
@@ -177,6 +191,26 @@ std::uint64_t keys_ending_deleted(const History& history) {
   return keys;
 }
 
+// An acknowledged expiring put as the delete its expiry is: what it covers, from when.
+CoveringDelete expiring_cover(const Operation& put, const std::vector<const Operation*>& reads,
+                              WorkloadMode mode, std::int64_t slack_us) {
+  CoveringDelete cover;
+  if (!reads.empty()) cover = covering(put, reads, mode);
+  cover.erase = &put;
+  if (reads.empty()) cover.context_invoked_us = put.invoked_us;
+  cover.covered.insert(put.element);
+  cover.effective_us = put.completed_us + put.expires_in_us + slack_us;
+  return cover;
+}
+
+// The context reads that say what an expiring put covered besides its own element.
+std::vector<const Operation*> expiring_context(const KeyHistory& key, const Operation& put,
+                                               WorkloadMode mode, core::SetContext set_context) {
+  const bool plain = mode == WorkloadMode::set && set_context == core::SetContext::coordinator;
+  if (plain || mode == WorkloadMode::blind) return {};
+  return context_reads(key, put);
+}
+
 std::uint64_t counter(const SimulationResult& result, const std::string& name) {
   const auto it = result.counters.find("node." + name);
   return it == result.counters.end() ? 0 : it->second;
@@ -185,13 +219,15 @@ std::uint64_t counter(const SimulationResult& result, const std::string& name) {
 }  // namespace
 
 CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
-                                  core::SetContext set_context, bool final_reads_only) {
+                                  core::SetContext set_context, bool final_reads_only,
+                                  std::int64_t expiry_slack_us) {
   CheckResult result;
   result.name = "no_resurrection";
   const bool plain_deletes =
       mode == WorkloadMode::set && set_context == core::SetContext::coordinator;
   std::uint64_t acknowledged = 0, indeterminate = 0, unchecked = 0;
   std::uint64_t reads_checked = 0, resurrections = 0, final_resurrections = 0;
+  std::uint64_t expiring = 0;
   for (const auto& [key, ops] : by_key(history)) {
     std::vector<CoveringDelete> deletes;  // acknowledged, in invocation order
     Carriers carriers;
@@ -209,6 +245,11 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
           deletes.push_back(covering(*op, reads, mode));
         }
       } else if (op->op == core::ClientOp::put) {
+        if (op->expires_in_us > 0 && op->outcome == Outcome::ok) {
+          ++expiring;
+          deletes.push_back(expiring_cover(*op, expiring_context(ops, *op, mode, set_context),
+                                           mode, expiry_slack_us));
+        }
         // The element's own put, still in flight when the delete's context read showed
         // it, may land again after the delete (a coordinator's retry is a new version).
         carriers[op->element].push_back(op);
@@ -225,7 +266,7 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
       bool checked = false, resurrected = false;
       Elements seen;
       for (const CoveringDelete& cover : deletes) {
-        if (cover.erase->completed_us >= read->invoked_us) continue;
+        if (cover.effective_us >= read->invoked_us) continue;
         if (!checked) seen = elements_of(*read, mode);
         checked = true;
         for (const std::string_view e : seen) {
@@ -233,7 +274,15 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
           const auto carrying = carriers.find(e);
           if (carrying != carriers.end() && excused(carrying->second, cover, *read)) continue;
           const bool gated = read->final_read || !final_reads_only;
-          if (!resurrected && gated && result.examples.size() < check_examples_max) {
+          if (!resurrected && gated && result.examples.size() < check_examples_max &&
+              cover.erase->op == core::ClientOp::put) {
+            result.examples.push_back(
+                "key " + key + ": " + (read->final_read ? "final read #" : "read #") +
+                std::to_string(read->index) + " at " + seconds(read->invoked_us) + " shows '" +
+                std::string(e) + "', expired with put #" + std::to_string(cover.erase->index) +
+                " (acknowledged at " + seconds(cover.erase->completed_us) + ", expiring " +
+                seconds(cover.erase->expires_in_us) + " later)");
+          } else if (!resurrected && gated && result.examples.size() < check_examples_max) {
             result.examples.push_back(
                 "key " + key + ": " + (read->final_read ? "final read #" : "read #") +
                 std::to_string(read->index) + " at " + seconds(read->invoked_us) + " shows '" +
@@ -255,11 +304,74 @@ CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
   result.counts = {{"deletes_acknowledged", acknowledged},
                    {"deletes_indeterminate", indeterminate},
                    {"deletes_unchecked", unchecked},
+                   {"expiring_puts_acknowledged", expiring},
                    {"reads_checked", reads_checked},
                    {"resurrections", resurrections},
                    {"final_resurrections", final_resurrections}};
   result.ok = (final_reads_only ? final_resurrections : resurrections) == 0;
   return result;
+}
+
+std::map<core::Key, std::set<std::string>> expired_elements(const History& history,
+                                                            WorkloadMode mode,
+                                                            core::SetContext set_context,
+                                                            std::int64_t slack_us) {
+  std::map<core::Key, std::set<std::string>> expired;
+  for (const auto& [key, ops] : by_key(history)) {
+    std::int64_t final_read_us = -1;
+    for (const Operation* op : ops.operations) {
+      if (op->final_read && is_answered_read(*op)) final_read_us = op->invoked_us;
+    }
+    if (final_read_us < 0) continue;
+    // Each element's carriers: the expiring ones (with their cover) and the latest
+    // invocation of one without an expiry.
+    std::unordered_map<std::string_view, std::int64_t> plain_invoked;
+    std::vector<CoveringDelete> covers;
+    for (const Operation* op : ops.operations) {
+      if (op->final_read || op->op != core::ClientOp::put || op->outcome == Outcome::failed) {
+        continue;
+      }
+      const std::vector<const Operation*> reads = expiring_context(ops, *op, mode, set_context);
+      if (op->expires_in_us > 0) {
+        if (op->completed_us < 0) continue;  // pending: it may still land, unexpired
+        covers.push_back(expiring_cover(*op, reads, mode, slack_us));
+        continue;
+      }
+      const auto note = [&plain_invoked, op](std::string_view e) {
+        std::int64_t& latest = plain_invoked.try_emplace(e, -1).first->second;
+        latest = std::max(latest, op->invoked_us);
+      };
+      note(op->element);
+      for (const Operation* read : reads) for_each_element(read->values, mode, note);
+    }
+    for (const CoveringDelete& cover : covers) {
+      if (cover.effective_us >= final_read_us) continue;
+      for (const std::string_view e : cover.covered) {
+        const auto plain = plain_invoked.find(e);
+        if (plain != plain_invoked.end() && plain->second > cover.erase->completed_us) continue;
+        expired[key].insert(std::string(e));
+      }
+    }
+  }
+  return expired;
+}
+
+std::int64_t expiry_slack_us(const Scenario& scenario) {
+  const auto micros = [](Duration d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  };
+  const std::int64_t span_us = micros(scenario.duration + scenario.quiesce);
+  std::map<NodeId, std::int64_t> offset_us;
+  for (const Fault& fault : scenario.faults) {
+    if (fault.kind != FaultKind::clock) continue;
+    offset_us[fault.node] += std::abs(micros(fault.skew)) + std::abs(micros(fault.jump)) +
+                             static_cast<std::int64_t>(std::fabs(fault.drift) *
+                                                       static_cast<double>(span_us));
+  }
+  std::int64_t worst_us = 0;
+  for (const auto& [node, offset] : offset_us) worst_us = std::max(worst_us, offset);
+  constexpr std::int64_t margin_us = 1000;  // the clocks' microsecond rounding, and then some
+  return 2 * worst_us + margin_us;
 }
 
 CheckResult check_tombstones_collected(const SimulationResult& result, const CheckSpec& spec) {

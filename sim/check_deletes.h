@@ -5,6 +5,9 @@
 // away (docs/deletes.md, docs/simulator.md).
 
 #include <cstdint>
+#include <map>
+#include <set>
+#include <string>
 
 #include "core/node/options.h"
 #include "sim/checkers.h"
@@ -45,15 +48,33 @@ namespace vigil::sim {
 // miss an acknowledged put (stale_reads), so there only the final reads -- at `all`, after
 // the heal and the quiesce -- can tell a resurrection from a stale read; the count over
 // all reads stays in the report. Examples name only gated reads.
+// Expiring puts (workload.expire) are deletes that take effect once their expiry has
+// surely passed everywhere: `expiry_slack_us` after completed + expiry (expiry_slack_us
+// below). counts add expiring_puts_acknowledged.
 CheckResult check_no_resurrection(const History& history, WorkloadMode mode,
                                   core::SetContext set_context = core::SetContext::read,
-                                  bool final_reads_only = false);
+                                  bool final_reads_only = false,
+                                  std::int64_t expiry_slack_us = 0);
+
+// How far two nodes' wall clocks can be apart in `scenario`: twice the largest sum of one
+// node's clock faults (|skew| + |jump| + |drift| over the whole run), plus 1 ms. A key
+// expires on every node by then (docs/expiry.md, "Clock skew").
+std::int64_t expiry_slack_us(const Scenario& scenario);
+
+// Per key, the elements an expiring put lawfully removed by the key's final read: an
+// acknowledged expiring put covered them (its own element, and what its context read
+// showed) and expired before that read, and no put without an expiry carried them again
+// after it completed. no_lost_writes excuses them (sim/checkers.h).
+std::map<core::Key, std::set<std::string>> expired_elements(const History& history,
+                                                            WorkloadMode mode,
+                                                            core::SetContext set_context,
+                                                            std::int64_t slack_us);
 
 // tombstones_collected: does a deleting store stop growing? Reads
 // SimulationResult::tombstones (the stores after the quiesce, before the final reads) and
 // the node counters.
 // counts: collected (summed node counter tombstones_collected), held_at_end (records, over
-//         all nodes' stores, whose state is only tombstones: SiblingSet::is_deleted),
+//         all nodes' stores, whose state is dead: only tombstones or expired values, SiblingSet::is_dead_at),
 //         keys_held_at_end (distinct keys with such a record), records_at_end (all
 //         records), rounds_started, refused_replica_differs, refused_no_answer,
 //         refused_changed (summed counters tombstone_*), deletes_acknowledged (in the

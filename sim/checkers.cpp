@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <set>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -197,11 +200,12 @@ std::vector<bool> deleted_after(const KeyOperations& ops) {
 }  // namespace
 
 CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
-                                 core::WriteCondition put_condition) {
+                                 core::WriteCondition put_condition,
+                                 const std::map<core::Key, std::set<std::string>>* expired) {
   const bool nx = mode == WorkloadMode::set && put_condition == core::WriteCondition::if_absent;
   CheckResult result;
   result.name = "no_lost_writes";
-  std::uint64_t acknowledged = 0, lost = 0, excused = 0, keys_unverified = 0;
+  std::uint64_t acknowledged = 0, lost = 0, excused = 0, keys_unverified = 0, expired_count = 0;
   for (const auto& [key, ops] : by_key(history, mode)) {
     const Operation* final_read = nullptr;
     for (const Operation* op : ops.operations) {
@@ -214,6 +218,11 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
             ? newest_write_end_us(ops, *final_read, writers_of(ops))
             : -1;
     const std::vector<bool> deleted = nx ? deleted_after(ops) : std::vector<bool>{};
+    const std::set<std::string>* gone = nullptr;  // removed by an expiry (check_deletes.h)
+    if (expired != nullptr) {
+      const auto found = expired->find(key);
+      if (found != expired->end()) gone = &found->second;
+    }
     bool unverified = false;
     for (std::size_t i = 0; i < ops.operations.size(); ++i) {
       const Operation& put = *ops.operations[i];
@@ -231,6 +240,8 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
                                     : ops.superseded_last_us[i] >= 0;
       if (superseded) {
         ++excused;
+      } else if (gone != nullptr && !kept.contains(put.element) && gone->contains(put.element)) {
+        ++expired_count;
       } else if (final_read == nullptr) {
         unverified = true;
       } else if (!kept.contains(put.element)) {
@@ -248,6 +259,7 @@ CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
   result.counts = {{"acknowledged", acknowledged},
                    {"lost", lost},
                    {"excused", excused},
+                   {"expired", expired_count},
                    {"keys_unverified", keys_unverified}};
   result.ratios = {{"lost_fraction", acknowledged == 0 ? 0.0
                                                        : static_cast<double>(lost) /
@@ -308,11 +320,18 @@ namespace {
 CheckResult run_history_check(const Scenario& scenario, const History& history,
                               const CheckSpec& check) {
   if (check.name == "no_lost_writes") {
+    if (scenario.workload.expire_fraction > 0) {
+      const auto expired = expired_elements(history, scenario.workload.mode,
+                                            scenario.workload.set_context,
+                                            expiry_slack_us(scenario));
+      return check_no_lost_writes(history, scenario.workload.mode,
+                                  scenario.workload.put_condition, &expired);
+    }
     return check_no_lost_writes(history, scenario.workload.mode, scenario.workload.put_condition);
   }
   if (check.name == "no_resurrection") {
     return check_no_resurrection(history, scenario.workload.mode, scenario.workload.set_context,
-                                 check.final_reads_only);
+                                 check.final_reads_only, expiry_slack_us(scenario));
   }
   if (check.name == "read_your_writes") {
     return check_read_your_writes(history, scenario.workload.mode, check.max);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,8 +55,12 @@ void for_each_element(const std::vector<core::Value>& values, WorkloadMode mode,
 // value: only a delete (not refused, invoked after the put) excuses a missing one. Under
 // siblings mode two NX writers that both saw the key absent are both kept; under
 // last-write-wins one of them is lost, and this rule counts it.
-CheckResult check_no_lost_writes(const History& history, WorkloadMode mode,
-                                 core::WriteCondition put_condition = core::WriteCondition::always);
+// With `expired` (workload.expire; sim/check_deletes.h's expired_elements), an element an
+// expiry lawfully removed by the final read is excused too, counted in `expired`.
+CheckResult check_no_lost_writes(
+    const History& history, WorkloadMode mode,
+    core::WriteCondition put_condition = core::WriteCondition::always,
+    const std::map<core::Key, std::set<std::string>>* expired = nullptr);
 
 // A read (not a final read) invoked after a put to its key was acknowledged, that does
 // not reflect that put. read_modify_write: unless a delete of the key, not refused, was

@@ -60,6 +60,7 @@ nlohmann::json to_json(const Operation& operation) {
   if (!operation.message.empty()) line["message"] = operation.message;
   if (operation.op == core::ClientOp::get) line["values"] = operation.values;
   if (operation.final_read) line["final_read"] = true;
+  if (operation.expires_in_us != 0) line["expires_in_us"] = operation.expires_in_us;
   return line;
 }
 

@@ -36,6 +36,7 @@ struct Operation {
   std::string message;
   std::vector<core::Value> values;  // get: the values read (siblings)
   bool final_read = false;        // a read of the final phase, at `all`, after healing
+  std::int64_t expires_in_us = 0;  // put: its expiry, from the coordinator's clock (0: none)
 };
 
 class History {

@@ -188,7 +188,7 @@ void Loader::load_mix(const YAML::Node& node, Workload& workload) const {
 void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
   check_keys(node, "workload",
              {"clients", "keys", "rate", "mix", "mode", "consistency", "pipeline", "condition",
-              "routing"});
+              "routing", "expire"});
   workload.clients = static_cast<std::uint32_t>(
       whole(require(node, "clients", "workload"), "workload.clients", 1, clients_max));
   workload.keys = static_cast<std::uint32_t>(
@@ -229,6 +229,21 @@ void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
     } else {
       refuse(node["mode"], "workload.mode",
              "expected read_modify_write, blind or set, not '" + mode + "'");
+    }
+  }
+  if (node["expire"].IsDefined()) {
+    const YAML::Node expire = node["expire"];
+    check_keys(expire, "workload.expire", {"fraction", "after"});
+    workload.expire_fraction =
+        probability(require(expire, "fraction", "workload.expire"), "workload.expire.fraction");
+    workload.expire_after =
+        duration(require(expire, "after", "workload.expire"), "workload.expire.after");
+    if (workload.expire_after <= Duration{0}) {
+      refuse(expire["after"], "workload.expire.after", "must be positive");
+    }
+    if (workload.mode == WorkloadMode::set && workload.put_condition !=
+                                                  core::WriteCondition::always) {
+      refuse(expire, "workload.expire", "cannot be combined with workload.condition");
     }
   }
   if (node["condition"].IsDefined()) {

@@ -85,6 +85,12 @@ struct Workload {
   // with the cluster's routing and load_balancing settings and circuit breakers
   // (sim/client_routing.h). Not with pipeline > 0 (one connection: the loader refuses it).
   std::optional<core::RouteStrategy> routing;
+  // workload.expire {fraction, after}: that fraction of puts carry an expiry, `after` from
+  // the coordinating node's clock (SET k v PX, or EXPIRE's write; docs/expiry.md). The
+  // checkers then treat an expiring put as a delete that takes effect at its expiry
+  // (sim/check_deletes.h). 0: no put expires, and nothing is drawn for it.
+  double expire_fraction = 0;
+  Duration expire_after{0};
 };
 
 enum class FaultKind : std::uint8_t {

@@ -148,6 +148,10 @@ void write_workload(std::ostream& out, const Workload& workload) {
     out << "  condition: "
         << (workload.put_condition == core::WriteCondition::if_absent ? "nx" : "xx") << '\n';
   }
+  if (workload.expire_fraction > 0) {
+    out << "  expire: {fraction: " << real(workload.expire_fraction)
+        << ", after: " << duration(workload.expire_after) << "}\n";
+  }
   if (workload.routing) {
     const core::RouteStrategy strategy = *workload.routing;
     out << "  routing: "

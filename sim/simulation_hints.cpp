@@ -75,9 +75,10 @@ namespace {
 
 constexpr std::size_t tombstone_scan_page_keys = 4096;
 
-// Counts `store`'s records into `record`, and its tombstone-only ones (also into `keys`).
-void count_tombstones(store::MemoryStore& store, const core::NodeId& id, TombstoneRecord& record,
-                      std::set<core::Key>& keys) {
+// Counts `store`'s records into `record`, and its dead ones (also into `keys`): only
+// tombstones, or expired values by the node's clock `wall_us` (docs/expiry.md).
+void count_tombstones(store::MemoryStore& store, const core::NodeId& id, core::WallMicros wall_us,
+                      TombstoneRecord& record, std::set<core::Key>& keys) {
   std::optional<store::KeyRecord> after;
   for (;;) {
     auto page = store.scan_checked(store::TokenRange{0, 0}, tombstone_scan_page_keys, after);
@@ -86,7 +87,7 @@ void count_tombstones(store::MemoryStore& store, const core::NodeId& id, Tombsto
       record.records += 1;
       if (scanned.corrupt) continue;
       const auto state = core::decode_sibling_set(scanned.record.state);
-      if (!state.ok() || !state->is_deleted()) continue;
+      if (!state.ok() || !state->is_dead_at(wall_us)) continue;
       record.held += 1;
       keys.insert(scanned.record.key);
       if (record.examples.size() < 5) record.examples.push_back(id + " " + scanned.record.key);
@@ -105,7 +106,9 @@ void Simulation::snapshot_tombstones() {
   if (!wanted) return;  // O(records) work: only for the check that reads it
   tombstones_.recorded = true;
   std::set<core::Key> keys;
-  for (const auto& host : hosts_) count_tombstones(host->store(), host->id(), tombstones_, keys);
+  for (const auto& host : hosts_) {
+    count_tombstones(host->store(), host->id(), host->clock().wall_us(now_us_), tombstones_, keys);
+  }
   tombstones_.keys_held = keys.size();
 }
 

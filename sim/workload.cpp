@@ -28,6 +28,7 @@
 #include "sim/workload.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <utility>
 
@@ -47,6 +48,7 @@ struct Call {
   std::optional<core::VectorClock> context;
   std::string element;  // recorded in the history
   bool final_read = false;
+  std::optional<Duration> expires_in;  // puts: workload.expire
 };
 
 // Invokes one operation, records it, and returns the reply (nullopt: client timeout).
@@ -58,6 +60,10 @@ std::optional<core::ClientReply> perform(ClientPort& port, const Workload& workl
   operation.key = call.key;
   operation.node = port.node_id(call.node);
   operation.consistency = call.final_read ? core::Consistency::all : workload.consistency;
+  if (call.expires_in) {
+    operation.expires_in_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(*call.expires_in).count();
+  }
   operation.element = std::move(call.element);
   operation.invoked_us = port.now_us();
   operation.final_read = call.final_read;
@@ -86,6 +92,7 @@ std::optional<core::ClientReply> perform(ClientPort& port, const Workload& workl
   request.key = std::move(call.key);
   if (call.value) request.value = std::move(*call.value);
   request.context = std::move(call.context);
+  request.expires_in = call.expires_in;
   std::optional<core::ClientReply> reply = port.call(call.node, std::move(request));
   if (route) routing->outcome(client, *route, reply, invoked_us, port.now_us());
 
@@ -111,6 +118,7 @@ struct Plan {
   std::uint32_t node = 0;
   core::Key key;
   std::string element;  // puts
+  std::optional<Duration> expires_in;  // puts drawn to expire (workload.expire)
 };
 
 // set mode under set_context: coordinator: a plain put/del without read or context, as
@@ -123,6 +131,7 @@ bool plain_without_read(const Workload& workload) {
 void put(ClientPort& port, const Workload& workload, std::uint32_t client, const Plan& plan) {
   Call write(plan.node, core::ClientOp::put, plan.key);
   write.element = plan.element;
+  write.expires_in = plan.expires_in;
   if (workload.mode == WorkloadMode::set &&
       workload.put_condition != core::WriteCondition::always) {  // SET k v NX|XX
     const auto read =
@@ -224,6 +233,10 @@ class Client {
     } else if (pick < workload_.get + workload_.put) {
       plan.op = core::ClientOp::put;
       plan.element = "c" + std::to_string(options_.client) + "-" + std::to_string(sequence_++);
+      // Drawn only when some puts expire, so other scenarios' streams are unchanged.
+      if (workload_.expire_fraction > 0 && random_.uniform_double() < workload_.expire_fraction) {
+        plan.expires_in = workload_.expire_after;
+      }
     } else {
       plan.op = core::ClientOp::del;
     }

@@ -23,6 +23,9 @@
 // retries. A peer's CoordinateRequest says so itself (context_from_coordinator) and is
 // coordinated by whichever replica it reaches: forwarding again could loop.
 
+#include <algorithm>
+#include <chrono>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -86,10 +89,24 @@ bool contains(const std::vector<NodeId>& nodes, const NodeId& node) {
   return false;
 }
 
+// A put's expiry as an absolute wall time, from this node's clock for a relative one
+// (docs/expiry.md); 0: never. Saturates instead of overflowing, and a relative expiry of
+// zero or less is already past (the value is written expired, and reads as absent).
+WallMicros absolute_expiry(const Now& now, const ClientRequest& client) {
+  if (!client.expires_in) return client.expires_at_us;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(*client.expires_in);
+  const WallMicros in = micros.count();
+  if (in <= 0) return std::max<WallMicros>(1, now.wall_us);
+  if (now.wall_us > std::numeric_limits<WallMicros>::max() - in) {
+    return std::numeric_limits<WallMicros>::max();
+  }
+  return std::max<WallMicros>(1, now.wall_us + in);
+}
+
 // Builds the request record shared by every route.
 Request new_request(CoordinatorState& state, const Requester& requester, ClientOp op,
                     Consistency consistency, Key key, std::optional<Value> value,
-                    VectorClock context, bool context_from_coordinator) {
+                    WallMicros expires_at_us, VectorClock context, bool context_from_coordinator) {
   Request request;
   request.id = next_request_id(state);
   request.requester = requester;
@@ -97,6 +114,7 @@ Request new_request(CoordinatorState& state, const Requester& requester, ClientO
   request.consistency = consistency;
   request.key = std::move(key);
   request.value = std::move(value);
+  request.expires_at_us = request.value ? expires_at_us : 0;
   request.context = std::move(context);
   request.context_from_coordinator = context_from_coordinator;
   const QuorumCounts counts = quorum_for(state.context.options, consistency);
@@ -147,10 +165,14 @@ void admit_client_request(CoordinatorState& state, const Now& now, ClientRequest
   std::optional<Value> value;
   if (client.op == ClientOp::put) value = std::move(client.value);
   const VectorClock context = client.context.value_or(VectorClock{});
+  const WallMicros expires_at_us = value ? absolute_expiry(now, client) : 0;
   Requester requester;
   requester.client_id = client.id;
   Status status = check_request(state.context.options, client.op, client.consistency, client.key,
                                 value, context);
+  if (status.ok() && client.expires_at_us < 0) {
+    status = error(Code::invalid_argument, "expiry before the Unix epoch");
+  }
   if (!status.ok()) {
     state.context.counters.add("refused_invalid_argument");
     answer(state, now, requester, client.op, status, {}, 0, 0);
@@ -163,7 +185,8 @@ void admit_client_request(CoordinatorState& state, const Now& now, ClientRequest
   const bool from_coordinator = is_write(client.op) && !client.context &&
                                 state.context.options.set_context == SetContext::coordinator;
   Request request = new_request(state, requester, client.op, client.consistency,
-                                std::move(client.key), std::move(value), context, from_coordinator);
+                                std::move(client.key), std::move(value), expires_at_us, context,
+                                from_coordinator);
   state.client_requests.emplace(client.id, request.id);
   std::vector<NodeId> list = preference_list_of(state, request.key);
   if (from_coordinator) {
@@ -226,7 +249,8 @@ void admit_peer_request(CoordinatorState& state, const Now& now, const NodeId& f
     return;
   }
   Request request = new_request(state, requester, op, message.consistency, message.key, value,
-                                message.context, message.is_write && message.context_from_coordinator);
+                                message.expires_at_us, message.context,
+                                message.is_write && message.context_from_coordinator);
   state.peer_requests.emplace(key, request.id);
   coordinate(state, now, std::move(request), list);
 }

@@ -27,20 +27,18 @@ bool is_success(Code code) {
 
 // Ordered by (timestamp, dot) ascending: a plain GET answers back(), the sibling with the
 // greatest timestamp, ties broken by the larger dot (the timestamp mode's rule, so both
-// modes pick the same winner), the same on every node for the same state.
-std::vector<Value> live_values(const SiblingSet& key_state) {
+// modes pick the same winner), the same on every node for the same state. Expired values
+// are left out like deletes, on the clock of the node that answers the client.
+std::vector<const Version*> live_versions(const SiblingSet& key_state, WallMicros now) {
   std::vector<const Version*> live;
   for (const Version& version : key_state.versions()) {
-    if (version.value) live.push_back(&version);
+    if (!version.is_dead_at(now)) live.push_back(&version);
   }
   std::sort(live.begin(), live.end(), [](const Version* a, const Version* b) {
     if (a->timestamp_us != b->timestamp_us) return a->timestamp_us < b->timestamp_us;
     return a->dot < b->dot;
   });
-  std::vector<Value> values;
-  values.reserve(live.size());
-  for (const Version* version : live) values.push_back(*version->value);
-  return values;
+  return live;
 }
 
 void remember(CoordinatorState& state, const Now& now, const PeerRequestKey& key,
@@ -86,9 +84,14 @@ void answer(CoordinatorState& state, const Now& now, const Requester& requester,
   reply.status = status;
   if (success) {
     if (op == ClientOp::get) {
-      reply.values = live_values(key_state);
+      const std::vector<const Version*> live = live_versions(key_state, now.wall_us);
+      reply.values.reserve(live.size());
+      for (const Version* version : live) reply.values.push_back(*version->value);
+      if (!live.empty()) reply.expires_at_us = live.back()->expires_at_us;
       reply.deleted_siblings =
           static_cast<std::uint32_t>(key_state.size() - reply.values.size());
+      // Expired at this node even if the coordinator (another clock) still saw it live.
+      if (live.empty()) reply.status = Status(Code::not_found, "");
     }
     reply.context = key_state.context();
   }
@@ -96,7 +99,7 @@ void answer(CoordinatorState& state, const Now& now, const Requester& requester,
   reply.replicas_needed = needed;
   reply.existed = existed;
   state.context.counters.add(success ? "replies_ok" : "replies_failed");
-  state.context.counters.add(reply_code_counter(status.code()));
+  state.context.counters.add(reply_code_counter(reply.status.code()));
   state.client_requests.erase(requester.client_id);
   state.context.replies.push_back(std::move(reply));
 }

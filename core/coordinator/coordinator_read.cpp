@@ -150,7 +150,7 @@ void progress_read(CoordinatorState& state, const Now& now, Request& request) {
   }
   if (!request.reply_code) {
     if (request.answered_count() >= request.needed) {
-      const bool absent = request.state.empty() || request.state.is_deleted();
+      const bool absent = request.state.empty() || request.state.is_dead_at(now.wall_us);
       const Status status = absent ? Status(Code::not_found, "") : Status::ok_status();
       answer_request(state, now, request, status, request.state);
     } else if (request.answered_count() + request.pending_count() < request.needed) {

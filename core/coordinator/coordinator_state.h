@@ -100,6 +100,7 @@ struct Request {
   Consistency consistency = Consistency::quorum;
   Key key;
   std::optional<Value> value;             // put value (forward and write); nullopt deletes
+  WallMicros expires_at_us = 0;           // put: the value's expiry (0: never)
   VectorClock context;                    // the client's causal context (forward and write)
   // forward and write: a plain put/del under set_context: coordinator; the coordinating
   // replica writes with its own state's context instead of `context` (which is empty).

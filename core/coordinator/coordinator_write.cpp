@@ -75,13 +75,14 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
   // sequential writes through it supersede each other.
   const VectorClock context =
       request.context_from_coordinator ? current.context() : request.context;
-  request.existed = request.context_from_coordinator && !current.empty() && !current.is_deleted();
+  request.existed =
+      request.context_from_coordinator && !current.empty() && !current.is_dead_at(now.wall_us);
   const SiblingSet before = current;  // for the anti-entropy trees (stage_key)
   VersionCounters version_counters;
   auto dot = current.write(state.context.actor, context, request.value, now.wall_us,
                            state.context.options.conflict_mode,
                            state.context.options.sibling_limits, version_counters,
-                           state.context.dots_minted);
+                           state.context.dots_minted, request.expires_at_us);
   add_version_counters(state.context.counters, version_counters);
   if (!dot.ok()) {
     if (dot.status().code() == Code::resource_exhausted) {

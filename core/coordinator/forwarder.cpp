@@ -57,6 +57,7 @@ void send_to(CoordinatorState& state, Request& request, const NodeId& target) {
   message.key = request.key;
   message.is_write = request.op != ClientOp::get;
   message.value = request.value;
+  message.expires_at_us = request.expires_at_us;
   message.context = request.context;
   message.context_from_coordinator = request.context_from_coordinator;
   state.context.send(target, std::move(message));

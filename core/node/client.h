@@ -44,6 +44,12 @@ struct ClientRequest {
   // keys wanted in this page (COUNT, 1 to scan_page_keys_max). `key` is unused.
   std::uint64_t scan_cursor = 0;
   std::uint32_t scan_count = 0;
+  // put only: the value's expiry (docs/expiry.md). `expires_in`: from the wall clock of the
+  // node that receives the request (SET EX/PX, EXPIRE), which turns it into an absolute
+  // time before anything else; `expires_at_us`: an absolute wall time (EXAT/PXAT). Neither:
+  // the value never expires (a plain SET clears an earlier expiry, as in Redis).
+  std::optional<Duration> expires_in;
+  WallMicros expires_at_us = 0;
 };
 
 struct ClientReply {
@@ -61,6 +67,9 @@ struct ClientReply {
   // values.back() when there is one, so a live sibling wins over a concurrent delete, and
   // reads not_found only when every sibling is a delete (docs/deletes.md).
   std::uint32_t deleted_siblings = 0;
+  // get: the expiry of values.back() (0: none), for TTL/PTTL; expired siblings are left
+  // out of `values` and counted in deleted_siblings (they read as deletes).
+  WallMicros expires_at_us = 0;
   // get: the causal context to pass to a later put/del; put: the context of the new state.
   VectorClock context;
   std::uint32_t replicas_answered = 0;

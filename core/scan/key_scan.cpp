@@ -25,11 +25,12 @@ KeyScanReply refused(const KeyScan& request, Status status) {
 
 }  // namespace
 
-bool is_listed(const SiblingSet& state) {
-  return !state.empty() && !state.is_deleted();
+bool is_listed(const SiblingSet& state, WallMicros now) {
+  return !state.empty() && !state.is_dead_at(now);
 }
 
-KeyScanReply scan_span(NodeStorage& storage, const KeyScan& request, NodeCounters& counters) {
+KeyScanReply scan_span(NodeStorage& storage, const KeyScan& request, NodeCounters& counters,
+                       WallMicros now) {
   if (request.first_token > request.last_token) {
     return refused(request, error(Code::invalid_argument, "KeyScan: first_token > last_token"));
   }
@@ -67,7 +68,7 @@ KeyScanReply scan_span(NodeStorage& storage, const KeyScan& request, NodeCounter
         counters.add("keys_scan_corrupt_skipped");
       } else if (auto state = decode_sibling_set(record.encoded); !state.ok()) {
         counters.add("keys_scan_corrupt_skipped");
-      } else if (is_listed(*state)) {
+      } else if (is_listed(*state, now)) {
         reply.keys.push_back(record.key);
       }
       if (!last_bucket &&

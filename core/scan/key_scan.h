@@ -30,14 +30,16 @@ static_assert(scan_page_keys_max + bucket_records_max <= scan_keys_max,
               "a page must fit in one KeyScanReply");
 
 // Whether a key with this state is listed by SCAN and KEYS: exactly when a plain GET of
-// this state would answer a value (some sibling is not a delete). Whatever else makes GET
-// answer nil (an expiry, when values carry one) must make this false too.
-bool is_listed(const SiblingSet& state);
+// this state at wall time `now` would answer a value (some sibling is neither a delete nor
+// expired on this node's clock; docs/expiry.md).
+bool is_listed(const SiblingSet& state, WallMicros now);
 
 // The page for `request` from `storage`: invalid_argument when first_token > last_token or
 // keys_max is 0 or above scan_page_keys_max; a storage error as it came; resource_exhausted
 // when a bucket holds more than bucket_records_max records past the page's bounds.
-KeyScanReply scan_span(NodeStorage& storage, const KeyScan& request, NodeCounters& counters);
+// `now`: this node's wall clock, which decides what has expired.
+KeyScanReply scan_span(NodeStorage& storage, const KeyScan& request, NodeCounters& counters,
+                       WallMicros now);
 
 KeyCountReply count_keys(NodeStorage& storage, const KeyCount& request);
 

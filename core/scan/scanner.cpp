@@ -169,7 +169,8 @@ void Scanner::advance(const Now& now, Walk walk) {
     const Token first = walk.next;
     if (*target == context_.self()) {
       const KeyScanReply own =
-          scan_span(context_.storage, KeyScan{0, first, last, keys_max}, context_.counters);
+          scan_span(context_.storage, KeyScan{0, first, last, keys_max}, context_.counters,
+                    now.wall_us);
       if (own.status.code != Code::ok || !absorb(walk, first, last, own)) {
         walk.tried.push_back(context_.self());
       }
@@ -219,7 +220,7 @@ void Scanner::answer_count(const Count& count) {
 bool Scanner::handle_message(const Now& now, const NodeId& from, const Message& message) {
   if (const auto* scan = std::get_if<KeyScan>(&message)) {
     context_.counters.add("key_scans_answered");
-    context_.send(from, scan_span(context_.storage, *scan, context_.counters));
+    context_.send(from, scan_span(context_.storage, *scan, context_.counters, now.wall_us));
   } else if (const auto* scan_reply = std::get_if<KeyScanReply>(&message)) {
     handle_scan_reply(now, from, *scan_reply);
   } else if (const auto* count = std::get_if<KeyCount>(&message)) {

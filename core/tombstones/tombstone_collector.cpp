@@ -39,6 +39,14 @@
 // replica might still hold the value. A reap that a replica misses leaves its tombstone;
 // anti-entropy copies it back to the others and a later round collects it everywhere.
 //
+// Expiry (docs/expiry.md). An expired value reads as absent, and is collected by exactly
+// these rules: a state made only of tombstones and expiring values is a candidate as it is
+// written, with `dead_from` its latest expiry; no round starts before this node's clock
+// passes it, and a replica vouches, and drops the key, only when the state is dead on its
+// own clock too. A replica that missed the EXPIRE holds another state, so (a) keeps the
+// key until hints or anti-entropy bring it the expiring one: expiry never lets an older
+// value come back (Riak's expiry, which its anti-entropy was not told about, did).
+//
 // Everything is in ordered maps keyed by values (rule 2).
 
 #include "core/tombstones/tombstone_collector.h"
@@ -57,6 +65,19 @@ namespace {
 // Keys named in one TombstoneQuery (well under the codec's tombstone_entries_max).
 constexpr std::size_t round_entries_max = 256;
 
+// Every version a tombstone or an expiring value: the state will read as absent by
+// itself, from the latest expiry on.
+std::optional<WallMicros> dead_from(const SiblingSet& state) {
+  if (state.empty()) return std::nullopt;
+  WallMicros from = 0;
+  for (const Version& version : state.versions()) {
+    if (version.is_tombstone()) continue;
+    if (version.expires_at_us == 0) return std::nullopt;
+    from = std::max(from, version.expires_at_us);
+  }
+  return from;
+}
+
 }  // namespace
 
 TombstoneCollector::TombstoneCollector(NodeContext& context) : context_(context) {
@@ -72,7 +93,7 @@ bool TombstoneCollector::handle_message(const Now& now, const NodeId& from,
   } else if (const auto* reply = std::get_if<TombstoneQueryReply>(&message)) {
     handle_reply(now, from, *reply);
   } else if (const auto* reap = std::get_if<TombstoneReap>(&message)) {
-    handle_reap(*reap);
+    handle_reap(now, *reap);
   } else {
     return false;
   }
@@ -83,8 +104,8 @@ bool TombstoneCollector::handle_message(const Now& now, const NodeId& from,
 
 void TombstoneCollector::note_write(const KeyWrite& after, const SiblingSet* /*before*/,
                                     bool /*before_unknown*/) {
-  if (!after.state.empty() && after.state.is_deleted()) {
-    written_[after.key] = key_state_hash(after.key, after.encoded);
+  if (const std::optional<WallMicros> from = dead_from(after.state)) {
+    written_[after.key] = Mortal{key_state_hash(after.key, after.encoded), *from};
   } else {
     written_[after.key] = std::nullopt;  // live again, or erased
   }
@@ -95,9 +116,9 @@ void TombstoneCollector::note_write(const KeyWrite& after, const SiblingSet* /*b
 void TombstoneCollector::note_corrupt(const Key& key) { candidates_.erase(key); }
 
 void TombstoneCollector::end_input(const Now& now) {
-  for (auto& [key, hash] : written_) {
-    if (hash) {
-      remember(now.monotonic, key, *hash);
+  for (auto& [key, mortal] : written_) {
+    if (mortal) {
+      remember(now.monotonic, key, *mortal);
     } else {
       candidates_.erase(key);
     }
@@ -106,13 +127,14 @@ void TombstoneCollector::end_input(const Now& now) {
   if (started_ && !next_tick_) schedule_tick(now);
 }
 
-void TombstoneCollector::remember(const Instant& now, const Key& key, std::uint64_t state_hash) {
+void TombstoneCollector::remember(const Instant& now, const Key& key, const Mortal& mortal) {
   const auto found = candidates_.find(key);
   if (found != candidates_.end()) {
     // Another tombstone state of the key (a delete merged with a concurrent one): its grace
     // starts again, since what the replicas must agree on changed.
-    if (found->second.state_hash != state_hash) {
-      found->second.state_hash = state_hash;
+    if (found->second.state_hash != mortal.state_hash) {
+      found->second.state_hash = mortal.state_hash;
+      found->second.dead_from = mortal.dead_from;
       found->second.first_seen = now;
     }
     return;
@@ -123,14 +145,14 @@ void TombstoneCollector::remember(const Instant& now, const Key& key, std::uint6
     forgot_in_lap_ = true;
     return;
   }
-  candidates_.emplace(key, Candidate{state_hash, now, now, 0});
+  candidates_.emplace(key, Candidate{mortal.state_hash, mortal.dead_from, now, now, 0});
   context_.counters.add("tombstones_found");
 }
 
-std::optional<std::uint64_t> TombstoneCollector::tombstone_hash(const Key& key,
+std::optional<std::uint64_t> TombstoneCollector::tombstone_hash(const Now& now, const Key& key,
                                                                SiblingSet* state_out) {
   Result<std::optional<SiblingSet>> state = context_.storage.read_key(key);
-  if (!state.ok() || !state.value() || !(*state)->is_deleted()) return std::nullopt;
+  if (!state.ok() || !state.value() || !(*state)->is_dead_at(now.wall_us)) return std::nullopt;
   const std::uint64_t hash = key_state_hash(key, **state);
   if (state_out != nullptr) *state_out = std::move(**state);
   return hash;
@@ -185,8 +207,10 @@ void TombstoneCollector::scan_step(const Now& now) {
   for (const ScannedKey& record : *page) {
     if (record.corrupt) continue;  // anti-entropy's background pass replaces it
     Result<SiblingSet> state = decode_sibling_set(record.encoded);
-    if (!state.ok() || state->empty() || !state->is_deleted()) continue;
-    remember(now.monotonic, record.key, key_state_hash(record.key, record.encoded));
+    if (!state.ok()) continue;
+    const std::optional<WallMicros> from = dead_from(*state);
+    if (!from) continue;
+    remember(now.monotonic, record.key, Mortal{key_state_hash(record.key, record.encoded), *from});
   }
   if (page->size() < options.keys_per_scan) {
     scan_after_.reset();  // the end of the ring: the lap is done
@@ -204,12 +228,13 @@ void TombstoneCollector::start_rounds(const Now& now) {
   for (const auto& [key, candidate] : candidates_) {
     if (candidate.round != 0 || candidate.not_before > now.monotonic) continue;
     if (now.monotonic - candidate.first_seen < options.grace) continue;
+    if (now.wall_us < candidate.dead_from) continue;  // not expired yet on this clock
     due.emplace_back(key, candidate.state_hash);
   }
   if (options.mode == TombstoneGcMode::timeout) {
     // On this replica's word alone (Cassandra's gc_grace_seconds).
     for (const auto& [key, hash] : due) {
-      if (!reap_local(key, hash)) refuse(now, key, "tombstones_refused_changed");
+      if (!reap_local(now, key, hash)) refuse(now, key, "tombstones_refused_changed");
     }
     return;
   }
@@ -305,7 +330,7 @@ void TombstoneCollector::finish_round(const Now& now, RequestId id, bool timed_o
     }
     // (c) here too: the key changed since the round began (a write raced it).
     if (candidate == candidates_.end() || candidate->second.state_hash != entry.state_hash ||
-        !reap_local(entry.key, entry.state_hash)) {
+        !reap_local(now, entry.key, entry.state_hash)) {
       context_.counters.add("tombstones_refused_changed");
       continue;
     }
@@ -322,16 +347,18 @@ void TombstoneCollector::refuse(const Now& now, const Key& key, const char* coun
   found->second.not_before = now.monotonic + context_.options.tombstone_gc.scan_interval;
 }
 
-bool TombstoneCollector::reap_local(const Key& key, std::uint64_t state_hash) {
+bool TombstoneCollector::reap_local(const Now& now, const Key& key, std::uint64_t state_hash) {
   if (context_.storage_failure) return false;
   SiblingSet state;
-  const std::optional<std::uint64_t> hash = tombstone_hash(key, &state);
+  const std::optional<std::uint64_t> hash = tombstone_hash(now, key, &state);
   if (!hash || *hash != state_hash) return false;
+  const bool expired = !state.is_deleted();  // it held expired values, not only tombstones
   if (!context_.stage_key(key, &state, false, SiblingSet{}).ok()) return false;
   // stage_key told us (note_write) the key is gone; it stops being a candidate now.
   written_.erase(key);
   candidates_.erase(key);
   context_.counters.add("tombstones_collected");
+  if (expired) context_.counters.add("expired_keys_collected");
   return true;
 }
 
@@ -349,7 +376,8 @@ bool TombstoneCollector::vouches_for(const Now& now, const TombstoneEntry& entry
   Result<std::optional<SiblingSet>> state = context_.storage.read_key(entry.key);
   if (!state.ok()) return false;
   if (!state.value()) return true;
-  if (!(*state)->is_deleted() || key_state_hash(entry.key, **state) != entry.state_hash) {
+  if (!(*state)->is_dead_at(now.wall_us) ||
+      key_state_hash(entry.key, **state) != entry.state_hash) {
     return false;
   }
   const auto candidate = candidates_.find(entry.key);
@@ -372,10 +400,10 @@ void TombstoneCollector::answer_query(const Now& now, const NodeId& from,
   context_.send(from, std::move(reply));
 }
 
-void TombstoneCollector::handle_reap(const TombstoneReap& reap) {
+void TombstoneCollector::handle_reap(const Now& now, const TombstoneReap& reap) {
   context_.counters.add("tombstone_reaps_received");
   for (const TombstoneEntry& entry : reap.entries) {
-    if (!reap_local(entry.key, entry.state_hash)) {
+    if (!reap_local(now, entry.key, entry.state_hash)) {
       context_.counters.add("tombstones_refused_changed");
     }
   }

@@ -41,6 +41,9 @@ class TombstoneCollector final : public KeyStateListener {
  private:
   struct Candidate {
     std::uint64_t state_hash = 0;
+    // The wall time from which every version is dead (0 for tombstones; the latest expiry
+    // of a state that holds expiring values): no round before it (docs/expiry.md).
+    WallMicros dead_from = 0;
     Instant first_seen;           // grace counts from here (this node's monotonic clock)
     Instant not_before;           // after a refused round: wait a scan interval
     RequestId round = 0;          // the round it is in, 0 when none
@@ -52,7 +55,13 @@ class TombstoneCollector final : public KeyStateListener {
     Instant deadline;
   };
 
-  void remember(const Instant& now, const Key& key, std::uint64_t state_hash);
+  // A state that will read as absent by itself (tombstones and expiring values only), and
+  // from when: its hash and dead_from.
+  struct Mortal {
+    std::uint64_t state_hash = 0;
+    WallMicros dead_from = 0;
+  };
+  void remember(const Instant& now, const Key& key, const Mortal& mortal);
   void scan_step(const Now& now);
   void schedule_tick(const Now& now);
   void start_rounds(const Now& now);
@@ -60,18 +69,21 @@ class TombstoneCollector final : public KeyStateListener {
                    std::vector<TombstoneEntry> entries);
   void finish_round(const Now& now, RequestId id, bool timed_out);
   void refuse(const Now& now, const Key& key, const char* counter);
-  // Drops the key from this node's store if its state still hashes to `state_hash`.
-  bool reap_local(const Key& key, std::uint64_t state_hash);
+  // Drops the key from this node's store if its state still hashes to `state_hash` and is
+  // dead at `now` (on this node's clock).
+  bool reap_local(const Now& now, const Key& key, std::uint64_t state_hash);
   bool vouches_for(const Now& now, const TombstoneEntry& entry);
   void answer_query(const Now& now, const NodeId& from, const TombstoneQuery& query);
   void handle_reply(const Now& now, const NodeId& from, const TombstoneQueryReply& reply);
-  void handle_reap(const TombstoneReap& reap);
-  // The hash of the key's stored state when it holds only tombstones; nullopt otherwise.
-  std::optional<std::uint64_t> tombstone_hash(const Key& key, SiblingSet* state_out);
+  void handle_reap(const Now& now, const TombstoneReap& reap);
+  // The hash of the key's stored state when it is dead at `now` (only tombstones and
+  // expired values); nullopt otherwise.
+  std::optional<std::uint64_t> tombstone_hash(const Now& now, const Key& key,
+                                              SiblingSet* state_out);
 
   NodeContext& context_;
   std::map<Key, Candidate> candidates_;
-  std::map<Key, std::optional<std::uint64_t>> written_;  // this input: hash, nullopt = live
+  std::map<Key, std::optional<Mortal>> written_;  // this input; nullopt = live for good
   std::map<RequestId, Round> rounds_;
   std::optional<std::pair<Token, Key>> scan_after_;  // resume point of the scan
   // A lap of the scan is owed: at start (tombstones of an earlier life), and after a

@@ -52,12 +52,13 @@ bool earlier(const Version& a, const Version& b) {
 }
 
 bool same_content(const Version& a, const Version& b) {
-  return a.timestamp_us == b.timestamp_us && a.checksum == b.checksum && a.value == b.value;
+  return a.timestamp_us == b.timestamp_us && a.checksum == b.checksum &&
+         a.expires_at_us == b.expires_at_us && a.value == b.value;
 }
 
 bool content_less(const Version& a, const Version& b) {
-  return std::tie(a.timestamp_us, a.checksum, a.value) <
-         std::tie(b.timestamp_us, b.checksum, b.value);
+  return std::tie(a.timestamp_us, a.checksum, a.expires_at_us, a.value) <
+         std::tie(b.timestamp_us, b.checksum, b.expires_at_us, b.value);
 }
 
 WallMicros one_past(WallMicros timestamp) {
@@ -77,6 +78,7 @@ void join_same_dot(Version& ours, const Version& theirs, VersionCounters& counte
       ours.timestamp_us = theirs.timestamp_us;
       ours.value = theirs.value;
       ours.checksum = theirs.checksum;
+      ours.expires_at_us = theirs.expires_at_us;
     }
   }
   ours.context.merge(theirs.context);
@@ -219,6 +221,10 @@ Status check_version_fields(const Version& version) {
     return error(Code::invalid_argument, "invalid dot node id");
   }
   if (version.dot.counter == 0) return error(Code::invalid_argument, "dot counter is 0");
+  if (version.expires_at_us < 0) return error(Code::invalid_argument, "negative expiry");
+  if (version.expires_at_us != 0 && !version.value) {
+    return error(Code::invalid_argument, "a tombstone with an expiry");
+  }
   for (const auto& [node, entry] : version.context.entries()) {
     if (!is_valid_node_id(node)) {
       return error(Code::invalid_argument, "invalid node id in context");
@@ -274,6 +280,12 @@ bool SiblingSet::is_deleted() const {
                      [](const Version& version) { return version.is_tombstone(); });
 }
 
+bool SiblingSet::is_dead_at(WallMicros now) const {
+  if (versions_.empty()) return false;
+  return std::all_of(versions_.begin(), versions_.end(),
+                     [now](const Version& version) { return version.is_dead_at(now); });
+}
+
 VectorClock SiblingSet::context() const {
   VectorClock result;
   for (const Version& version : versions_) result.merge(version.history());
@@ -283,8 +295,10 @@ VectorClock SiblingSet::context() const {
 Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& client_context,
                               std::optional<Value> value, WallMicros now, ConflictMode mode,
                               const SiblingLimits& limits, VersionCounters& counters,
-                              std::uint64_t dots_minted) {
+                              std::uint64_t dots_minted, WallMicros expires_at_us) {
   VIGIL_ASSERT(is_valid_node_id(coordinator), "invalid coordinator node id");
+  VIGIL_ASSERT(expires_at_us >= 0 && (value || expires_at_us == 0),
+               "an expiry must be >= 0, and 0 on a tombstone");
   VIGIL_ASSERT(limits.siblings_max >= 1, "siblings_max must be at least 1");
 
   // What this set knows of the coordinator (dots and contexts), what the client does, and
@@ -328,10 +342,13 @@ Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& clie
   // A delete never prunes: its tombstone must keep covering every version the deleter saw,
   // or a replica still holding one would bring the deleted value back as a sibling of the
   // tombstone (docs/deletes.md, "Pruning"). Its clock is bounded by what the codec decodes.
-  const std::size_t pruned = value ? fresh.context.prune(limits.pruning, now) : 0;
+  // An expiring value will stand for a delete once it expires: it does not prune either.
+  const bool prunes = value && expires_at_us == 0;
+  const std::size_t pruned = prunes ? fresh.context.prune(limits.pruning, now) : 0;
   fresh.timestamp_us = timestamp_us;
   fresh.checksum = value_checksum(value);
   fresh.value = std::move(value);
+  fresh.expires_at_us = expires_at_us;
   const Dot dot = fresh.dot;
 
   // The fresh dot is larger than any dot of the coordinator here, but other nodes' dots

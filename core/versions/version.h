@@ -107,8 +107,19 @@ struct Version {
   WallMicros timestamp_us = 0;
   std::optional<Value> value;  // nullopt: a tombstone (delete)
   std::uint64_t checksum = 0;  // value_checksum(value); verified when decoded
+  // Expiry (SET EX, EXPIRE; docs/expiry.md): the wall time (the coordinator's clock, in
+  // microseconds since the Unix epoch) from which the value reads as absent; 0: never.
+  // Part of the version's content like the value: replicated, merged and hashed with it,
+  // so a replica that missed an EXPIRE learns it as it learns any write. Always 0 on a
+  // tombstone.
+  WallMicros expires_at_us = 0;
 
   bool is_tombstone() const { return !value.has_value(); }
+  // Reads as absent at wall time `now`: a tombstone, or a value whose expiry has passed
+  // (on the reader's clock; docs/expiry.md bounds what clock skew does to that).
+  bool is_dead_at(WallMicros now) const {
+    return !value.has_value() || (expires_at_us != 0 && expires_at_us <= now);
+  }
   // True when `other` is this version's dot or its context contains it. Not
   // history().contains(other): two writes through one coordinator with the same stale
   // context get dots (a,1) and (a,2), and (a,2) did not see (a,1).
@@ -164,6 +175,9 @@ class SiblingSet {
   std::size_t size() const { return versions_.size(); }
   // True when there are versions and every one is a tombstone.
   bool is_deleted() const;
+  // True when there are versions and every one is dead at `now` (a tombstone or expired):
+  // the key reads as absent, and the tombstone collector may collect it (docs/expiry.md).
+  bool is_dead_at(WallMicros now) const;
   // The causal context handed to a client that read this set: the join of every version's
   // history. A write with this context supersedes every version now in the set.
   VectorClock context() const;
@@ -179,7 +193,10 @@ class SiblingSet {
   // Errors (nothing changed, nothing counted): resource_exhausted in siblings mode when
   // the result would exceed siblings_max; invalid_argument when the dot counter would
   // overflow (a forged context).
-  // REQUIRES: is_valid_node_id(coordinator).
+  // `expires_at_us`: the new version's expiry (0: never). A tombstone has none, and like a
+  // tombstone an expiring version never prunes its context: once it expires it stands for
+  // a delete, and must keep covering what it superseded (docs/expiry.md).
+  // REQUIRES: is_valid_node_id(coordinator); expires_at_us >= 0, and 0 when !value.
   // `dots_minted`: the largest dot counter `coordinator` minted before, on any key (0: not
   // tracked); the new dot is above it too. A coordinator that tracks it never mints the
   // same dot twice, even for a key whose state went away meanwhile (a collected tombstone)
@@ -188,7 +205,7 @@ class SiblingSet {
   Result<Dot> write(const NodeId& coordinator, const VectorClock& client_context,
                     std::optional<Value> value, WallMicros now, ConflictMode mode,
                     const SiblingLimits& limits, VersionCounters& counters,
-                    std::uint64_t dots_minted = 0);
+                    std::uint64_t dots_minted = 0, WallMicros expires_at_us = 0);
 
   // Merges another replica's state in: union by dot (one dot's copies are joined: their
   // contexts merge; different content is a dot conflict, counted, and the larger

@@ -80,7 +80,7 @@ void encode_fields(ByteWriter& writer, const CoordinateRequest& message) {
   encode_consistency(writer, message.consistency);
   writer.write_string(message.key, key_bound, "key");
   writer.write_bool(message.is_write);
-  encode_optional_value(writer, message.value);
+  encode_optional_value(writer, message.value, message.expires_at_us);
   encode_clock_fields(writer, message.context);
   writer.write_bool(message.context_from_coordinator);
 }
@@ -90,7 +90,7 @@ Status decode_fields(ByteReader& reader, CoordinateRequest& message) {
   CODEC_TRY(decode_consistency(reader, message.consistency));
   CODEC_TRY(reader.read_string(message.key, key_bound, "key"));
   CODEC_TRY(reader.read_bool(message.is_write, "is_write"));
-  CODEC_TRY(decode_optional_value(reader, message.value));
+  CODEC_TRY(decode_optional_value(reader, message.value, message.expires_at_us));
   CODEC_TRY_IN("context", decode_clock_fields(reader, message.context));
   return reader.read_bool(message.context_from_coordinator, "context_from_coordinator");
 }

@@ -79,8 +79,11 @@ void write_count(ByteWriter& writer, std::size_t count, std::string_view field, 
 
 void encode_node_id(ByteWriter& writer, const NodeId& node, std::string_view field);
 Status decode_node_id(ByteReader& reader, NodeId& node, std::string_view field);
-void encode_optional_value(ByteWriter& writer, const std::optional<Value>& value);
-Status decode_optional_value(ByteReader& reader, std::optional<Value>& value);
+// A value with its expiry (0: none); the tag scheme is in codec_fields.cpp.
+void encode_optional_value(ByteWriter& writer, const std::optional<Value>& value,
+                           WallMicros expires_at_us);
+Status decode_optional_value(ByteReader& reader, std::optional<Value>& value,
+                             WallMicros& expires_at_us);
 void encode_clock_fields(ByteWriter& writer, const VectorClock& clock);
 Status decode_clock_fields(ByteReader& reader, VectorClock& clock);
 void encode_sibling_set_fields(ByteWriter& writer, const SiblingSet& set);

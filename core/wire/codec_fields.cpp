@@ -74,18 +74,37 @@ Status decode_node_id(ByteReader& reader, NodeId& node, std::string_view field) 
   return Status::ok_status();
 }
 
-void encode_optional_value(ByteWriter& writer, const std::optional<Value>& value) {
-  writer.write_bool(value.has_value());
-  if (value.has_value()) writer.write_string(*value, value_bound, "value");
+// One tag byte keeps a tombstone (absent) apart from an empty value, and says whether an
+// expiry follows: 0 absent, 1 a value, 2 an expiry (i64 > 0) and then a value. A value
+// without an expiry encodes as it did before expiry existed (tags 0 and 1), so stored
+// records and peers of the older format read the same; an older node refuses tag 2 with
+// a decode error, never a misreading (docs/expiry.md).
+void encode_optional_value(ByteWriter& writer, const std::optional<Value>& value,
+                           WallMicros expires_at_us) {
+  if (!value.has_value()) {
+    if (expires_at_us != 0) writer.fail(field_error("expires_at_us", "set on a tombstone"));
+    writer.write_u8(0);
+    return;
+  }
+  if (expires_at_us < 0) writer.fail(field_error("expires_at_us", "negative"));
+  writer.write_u8(expires_at_us == 0 ? 1 : 2);
+  if (expires_at_us != 0) writer.write_i64(expires_at_us);
+  writer.write_string(*value, value_bound, "value");
 }
 
-// A presence byte keeps a tombstone (absent) apart from an empty value.
-Status decode_optional_value(ByteReader& reader, std::optional<Value>& value) {
-  bool present = false;
-  CODEC_TRY(reader.read_bool(present, "value.present"));
-  if (!present) {
+Status decode_optional_value(ByteReader& reader, std::optional<Value>& value,
+                             WallMicros& expires_at_us) {
+  std::uint8_t tag = 0;
+  CODEC_TRY(reader.read_u8(tag, "value.present"));
+  expires_at_us = 0;
+  if (tag > 2) return field_error("value.present", "byte " + number(tag) + " is not 0, 1 or 2");
+  if (tag == 0) {
     value.reset();
     return Status::ok_status();
+  }
+  if (tag == 2) {
+    CODEC_TRY(reader.read_i64(expires_at_us, "expires_at_us"));
+    if (expires_at_us <= 0) return field_error("expires_at_us", "must be > 0 after tag 2");
   }
   value.emplace();
   return reader.read_string(*value, value_bound, "value");
@@ -121,7 +140,7 @@ void encode_version(ByteWriter& writer, const Version& version) {
   writer.write_u64(version.dot.counter);
   encode_clock_fields(writer, version.context);
   writer.write_i64(version.timestamp_us);
-  encode_optional_value(writer, version.value);
+  encode_optional_value(writer, version.value, version.expires_at_us);
   writer.write_u64(version.checksum);
 }
 
@@ -131,7 +150,7 @@ Status decode_version(ByteReader& reader, Version& version) {
   if (version.dot.counter == 0) return field_error("dot.counter", "must be > 0");
   CODEC_TRY_IN("context", decode_clock_fields(reader, version.context));
   CODEC_TRY(reader.read_i64(version.timestamp_us, "timestamp_us"));
-  CODEC_TRY(decode_optional_value(reader, version.value));
+  CODEC_TRY(decode_optional_value(reader, version.value, version.expires_at_us));
   return reader.read_u64(version.checksum, "checksum");
 }
 

@@ -77,6 +77,7 @@ struct CoordinateRequest {
   // writes: the coordinator takes its own state's context instead (a plain SET/DEL under
   // set_context: coordinator); `context` is then empty.
   bool context_from_coordinator = false;
+  WallMicros expires_at_us = 0;     // puts: the value's expiry (Version::expires_at_us)
   friend bool operator==(const CoordinateRequest&, const CoordinateRequest&) = default;
 };
 

@@ -8,6 +8,7 @@ Exits 0 when every check passed; otherwise prints each failed check and exits 1.
 """
 
 import sys
+import time
 import traceback
 
 import redis
@@ -87,14 +88,44 @@ def expect_error(call, *fragments):
     raise AssertionError(f"no error; expected one with {fragments}")
 
 
+def check_expiry(r, other):
+    assert r.set("py:e", "v", ex=100) is True
+    assert 98 <= other.ttl("py:e") <= 100, "the expiry travels with the value"
+    assert 0 < other.pttl("py:e") <= 100000
+    assert r.persist("py:e") is True
+    assert other.ttl("py:e") == -1
+    assert r.expire("py:e", 50) is True
+    assert 48 <= other.ttl("py:e") <= 50
+    assert r.set("py:e", "w", keepttl=True) is True
+    assert other.get("py:e") == b"w" and 48 <= other.ttl("py:e") <= 50, "KEEPTTL keeps it"
+    assert r.set("py:e", "x") is True
+    assert other.ttl("py:e") == -1, "a plain SET clears the expiry, as in Redis"
+    assert r.ttl("py:absent") == -2
+    assert r.expire("py:absent", 10) is False
+    assert r.setex("py:short", 1, "gone soon") is True
+    assert r.psetex("py:shorter", 300, "gone sooner") is True
+    assert other.get("py:shorter") == b"gone sooner"
+    assert r.pexpire("py:e", 200) is True
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+            other.exists(k) for k in ("py:shorter", "py:short", "py:e")):
+        time.sleep(0.1)
+    assert other.get("py:shorter") is None and other.get("py:short") is None, "expired"
+    assert other.get("py:e") is None and r.ttl("py:e") == -2
+    assert r.set("py:e", "back", nx=True) is True, "an expired key is absent for NX"
+    assert r.expire("py:e", 0) is True, "a time in the past deletes the key"
+    assert other.get("py:e") is None
+    expect_error(lambda: r.set("py:e", "v", ex=0), "invalid expire time in 'set' command")
+    expect_error(lambda: r.execute_command("EXPIRE", "py:e", "ten"), "not an integer")
+    expect_error(lambda: r.execute_command("EXPIRE", "py:e", "10", "NX", "XX"),
+                 "not compatible")
+
+
 def check_clear_refusals(r, other):
-    expect_error(lambda: r.set("py:e", "v", ex=10),
-                 "expiry (EX/PX/EXAT/PXAT/KEEPTTL) is not supported yet")
     expect_error(r.flushdb, "not supported by Vigil", "DEL")
     expect_error(r.flushall, "not supported by Vigil")
     expect_error(lambda: r.msetnx({"py:n1": "1"}), "msetnx is not supported by Vigil")
     expect_error(lambda: r.execute_command("WATCH", "py:w"), "not supported by Vigil")
-    assert other.get("py:e") is None
 
 
 def check_command_introspection(r, other):
@@ -123,6 +154,7 @@ CHECKS = [
     check_mset_mget,
     check_nx_xx_get,
     check_binary,
+    check_expiry,
     check_pipeline_without_transaction,
     check_pipeline_with_transaction_names_multi,
     check_clear_refusals,

@@ -184,19 +184,36 @@ TEST(KeyScan, APageEndsAtABucketEnd) {
     ASSERT_TRUE(cluster.put("n1", "k" + std::to_string(i), "v").status.ok());
   }
   NodeCounters counters;
+  const WallMicros now = testing::wall_epoch_us;
   const KeyScanReply reply =
-      scan_span(cluster.storage("n1"), KeyScan{1, 0, ~Token{0}, 7}, counters);
+      scan_span(cluster.storage("n1"), KeyScan{1, 0, ~Token{0}, 7}, counters, now);
   ASSERT_EQ(reply.status.code, Code::ok);
   EXPECT_FALSE(reply.complete);
   EXPECT_EQ(reply.keys.size(), 7U);
   EXPECT_EQ(reply.covered_through, bucket_end(reply.covered_through));
   const KeyScanReply rest = scan_span(
-      cluster.storage("n1"), KeyScan{2, reply.covered_through + 1, ~Token{0}, 1000}, counters);
+      cluster.storage("n1"), KeyScan{2, reply.covered_through + 1, ~Token{0}, 1000}, counters,
+      now);
   ASSERT_EQ(rest.status.code, Code::ok);
   EXPECT_TRUE(rest.complete);
   EXPECT_EQ(reply.keys.size() + rest.keys.size(), 50U);
-  const KeyScanReply backwards = scan_span(cluster.storage("n1"), KeyScan{3, 5, 4, 10}, counters);
+  const KeyScanReply backwards =
+      scan_span(cluster.storage("n1"), KeyScan{3, 5, 4, 10}, counters, now);
   EXPECT_EQ(backwards.status.code, Code::invalid_argument);
+
+  // An expiring key is listed until it has expired on the scanning node's clock.
+  ClientRequest expiring;
+  expiring.op = ClientOp::put;
+  expiring.key = "expiring";
+  expiring.value = "v";
+  expiring.expires_in = std::chrono::seconds(10);
+  ASSERT_TRUE(cluster.run("n1", std::move(expiring)).status.ok());
+  const auto listed = [&](WallMicros at) {
+    return scan_span(cluster.storage("n1"), KeyScan{4, 0, ~Token{0}, 1000}, counters, at)
+        .keys.size();
+  };
+  EXPECT_EQ(listed(now), 51U);
+  EXPECT_EQ(listed(now + 3'600'000'000), 50U);
 }
 
 }  // namespace

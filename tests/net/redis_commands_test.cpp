@@ -104,17 +104,25 @@ TEST(RedisCommands, CommandDescribesExactlyWhatRuns) {
   EXPECT_EQ(info->element[0]->element[1]->integer, -3);  // arity
   EXPECT_EQ(info->element[0]->element[5]->integer, 2);   // key step
   EXPECT_EQ(info->element[1]->type, REDIS_REPLY_NIL);
-  // SET's docs: key, value, [NX|XX], [GET], as redis-cli shows them in its hints.
+  // SET's docs: key, value, [NX|XX], [GET], [EX s|PX ms|EXAT|PXAT|KEEPTTL], as redis-cli
+  // shows them in its hints.
   Reply docs = command(c, {"COMMAND", "DOCS", "set"});
   ASSERT_EQ(docs->elements, 2u);
   const redisReply* fields = docs->element[1];
   ASSERT_EQ(fields->elements, 8u);
   const redisReply* arguments = fields->element[7];
-  ASSERT_EQ(arguments->elements, 4u);
+  ASSERT_EQ(arguments->elements, 5u);
   const redisReply* condition = arguments->element[2];
   ASSERT_EQ(condition->elements, 8u);  // name, type, flags, arguments
   EXPECT_EQ(bulk(condition->element[3]), "oneof");
   EXPECT_EQ(condition->element[7]->elements, 2u);
+  const redisReply* expiration = arguments->element[4];
+  ASSERT_EQ(expiration->elements, 8u);
+  EXPECT_EQ(bulk(expiration->element[1]), "expiration");
+  EXPECT_EQ(expiration->element[7]->elements, 5u);
+  const redisReply* ex = expiration->element[7]->element[0];
+  ASSERT_EQ(ex->elements, 6u);  // name, type, token
+  EXPECT_EQ(bulk(ex->element[5]), "EX");
   // The table is ordered by name (find_command's binary search relies on it).
   for (std::size_t i = 1; i < table; ++i) {
     EXPECT_LT(commands::command_table()[i - 1].name, commands::command_table()[i].name);
@@ -189,7 +197,7 @@ TEST(RedisCommands, SetNxXxGetDecideOnAReadAndWriteWithItsContext) {
   }
 }
 
-TEST(SetOptions, ParseAsRedisDoesAndSayExpiryIsNotSupportedYet) {
+TEST(SetOptions, ParseAsRedisDoes) {
   auto parsed = parse_set_options({});
   ASSERT_TRUE(parsed.ok());
   EXPECT_FALSE(parsed->reads_first());
@@ -202,13 +210,36 @@ TEST(SetOptions, ParseAsRedisDoesAndSayExpiryIsNotSupportedYet) {
   EXPECT_EQ(parsed->condition, core::WriteCondition::if_present);
   EXPECT_EQ(parse_set_options({"NX", "XX"}).status().message(), "ERR syntax error");
   EXPECT_EQ(parse_set_options({"NOPE"}).status().message(), "ERR syntax error");
-  for (const char* expiry : {"EX", "px", "EXAT", "pxat", "KEEPTTL"}) {
-    EXPECT_EQ(parse_set_options({"NX", expiry, "10"}).status().message(),
-              "ERR expiry (EX/PX/EXAT/PXAT/KEEPTTL) is not supported yet")
-        << expiry;
-  }
-  EXPECT_EQ(parse_set_options({"FOO", "EX"}).status().message(),
-            "ERR expiry (EX/PX/EXAT/PXAT/KEEPTTL) is not supported yet");
+}
+
+TEST(SetOptions, ExpiryOptionsTakeAPositiveIntegerAndExcludeEachOther) {
+  auto parsed = parse_set_options({"ex", "10"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->expiry.kind, ExpiryOption::Kind::relative);
+  EXPECT_EQ(parsed->expiry.amount_ms, 10000);
+  EXPECT_FALSE(parsed->reads_first()) << "an expiry rides on the write itself";
+  parsed = parse_set_options({"NX", "PXAT", "1700000000123"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->expiry.kind, ExpiryOption::Kind::absolute);
+  EXPECT_EQ(parsed->expiry.amount_ms, 1700000000123);
+  parsed = parse_set_options({"KEEPTTL"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->reads_first()) << "KEEPTTL needs the current expiry";
+  EXPECT_EQ(parse_set_options({"EX"}).status().message(), "ERR syntax error");
+  EXPECT_EQ(parse_set_options({"EX", "1", "PX", "5"}).status().message(), "ERR syntax error");
+  EXPECT_EQ(parse_set_options({"EX", "1", "KEEPTTL"}).status().message(), "ERR syntax error");
+  EXPECT_EQ(parse_set_options({"EX", "0"}).status().message(),
+            "ERR invalid expire time in 'set' command");
+  EXPECT_EQ(parse_set_options({"PX", "-5"}).status().message(),
+            "ERR invalid expire time in 'set' command");
+  EXPECT_EQ(parse_set_options({"EX", "1.5"}).status().message(),
+            "ERR value is not an integer or out of range");
+  EXPECT_EQ(parse_set_options({"EX", "99999999999999999"}).status().message(),
+            "ERR invalid expire time, it is too large or too small");
+  core::ClientRequest request;
+  parse_set_options({"EXAT", "5"})->expiry.apply(request, 0);
+  EXPECT_EQ(request.expires_at_us, 5'000'000);
+  EXPECT_FALSE(request.expires_in);
 }
 
 }  // namespace

@@ -96,8 +96,7 @@ TEST(RespServer, ErrorsUseRedisWording) {
             "-ERR unknown command 'FLUSHEVERYTHING', with args beginning with: 'x' ");
   EXPECT_EQ(run(c, {"GET"}), "-ERR wrong number of arguments for 'get' command");
   EXPECT_EQ(run(c, {"GET", "a", "b"}), "-ERR wrong number of arguments for 'get' command");
-  EXPECT_EQ(run(c, {"SET", "k", "v", "EX", "10"}),
-            "-ERR expiry (EX/PX/EXAT/PXAT/KEEPTTL) is not supported yet");
+  EXPECT_EQ(run(c, {"SET", "k", "v", "EX", "0"}), "-ERR invalid expire time in 'set' command");
   EXPECT_EQ(run(c, {"SET", "k", "v", "NX", "XX"}), "-ERR syntax error");
   EXPECT_EQ(run(c, {"MSET", "a", "1", "b"}), "-ERR wrong number of arguments for 'mset' command");
   EXPECT_EQ(run(c, {"SELECT", "1"}), "-ERR DB index is out of range (Vigil has one keyspace, 0)");
