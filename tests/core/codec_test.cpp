@@ -872,7 +872,12 @@ TEST(CodecForged, EnumsAndBooleansAreRangeChecked) {
   ByteWriter present = request_fields(0, 0, 7);
   present.write_u32(0);
   EXPECT_EQ(decode_error(forged_frame(4, present)).message(),
-            "CoordinateRequest.value.present: byte 7 is not 0 or 1");
+            "CoordinateRequest.value.present: byte 7 is not 0, 1 or 2");
+  // Tag 2 (a value with an expiry) needs an expiry after the epoch (docs/expiry.md).
+  ByteWriter no_expiry = request_fields(0, 1, 2);
+  no_expiry.write_i64(0);
+  EXPECT_EQ(decode_error(forged_frame(4, no_expiry)).message(),
+            "CoordinateRequest.expires_at_us: must be > 0 after tag 2");
 
   ByteWriter code;
   code.write_u64(1);
