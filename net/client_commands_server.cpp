@@ -20,7 +20,23 @@
 
 namespace vigil::net::commands {
 
+namespace {
+
+// EXPIRE's optional condition, shared by its four forms (client_commands_expiry.cpp).
+Argument expire_condition_argument() {
+  return {.name = "condition",
+          .type = "oneof",
+          .optional = true,
+          .choices = {{.name = "nx", .type = "pure-token", .token = "NX"},
+                      {.name = "xx", .type = "pure-token", .token = "XX"},
+                      {.name = "gt", .type = "pure-token", .token = "GT"},
+                      {.name = "lt", .type = "pure-token", .token = "LT"}}};
+}
+
+}  // namespace
+
 const std::vector<Command>& command_table() {
+  static const Argument expire_condition = expire_condition_argument();
   static const std::vector<Command> table = {
       {"acl", -2, {"noscript", "loading", "stale"}, 0, 0, 0, "server",
        "ACL WHOAMI: the user of this connection", {{"subcommand", "string"}}, false,
@@ -55,24 +71,13 @@ const std::vector<Command>& command_table() {
        "The count of the keys that exist",
        {{.name = "key", .type = "key", .multiple = true}}, true, handle_exists},
       {"expire", -3, {"write", "fast"}, 1, 1, 1, "generic",
-       "Set a key's time to live in seconds: a quorum read, then a write of the value with the expiry (docs/expiry.md)",
-       {{"key", "key"}, {"seconds", "integer"}, {.name = "condition",
-         .type = "oneof",
-         .optional = true,
-         .choices = {{.name = "nx", .type = "pure-token", .token = "NX"},
-                     {.name = "xx", .type = "pure-token", .token = "XX"},
-                     {.name = "gt", .type = "pure-token", .token = "GT"},
-                     {.name = "lt", .type = "pure-token", .token = "LT"}}}},
+       "Set a key's time to live in seconds: a quorum read, then a write of the value with "
+       "the expiry (docs/expiry.md)",
+       {{"key", "key"}, {"seconds", "integer"}, expire_condition},
        true, handle_expire},
       {"expireat", -3, {"write", "fast"}, 1, 1, 1, "generic",
        "Set a key's expiry as a Unix time in seconds (read, then write)",
-       {{"key", "key"}, {"unix-time-seconds", "integer"}, {.name = "condition",
-         .type = "oneof",
-         .optional = true,
-         .choices = {{.name = "nx", .type = "pure-token", .token = "NX"},
-                     {.name = "xx", .type = "pure-token", .token = "XX"},
-                     {.name = "gt", .type = "pure-token", .token = "GT"},
-                     {.name = "lt", .type = "pure-token", .token = "LT"}}}},
+       {{"key", "key"}, {"unix-time-seconds", "integer"}, expire_condition},
        true, handle_expireat},
       {"expiretime", 2, {"readonly", "fast"}, 1, 1, 1, "generic",
        "The Unix time in seconds at which the key expires; -1 none, -2 absent", {{"key", "key"}}, true, handle_expiretime},
@@ -103,23 +108,11 @@ const std::vector<Command>& command_table() {
        handle_persist},
       {"pexpire", -3, {"write", "fast"}, 1, 1, 1, "generic",
        "Set a key's time to live in milliseconds (read, then write)",
-       {{"key", "key"}, {"milliseconds", "integer"}, {.name = "condition",
-         .type = "oneof",
-         .optional = true,
-         .choices = {{.name = "nx", .type = "pure-token", .token = "NX"},
-                     {.name = "xx", .type = "pure-token", .token = "XX"},
-                     {.name = "gt", .type = "pure-token", .token = "GT"},
-                     {.name = "lt", .type = "pure-token", .token = "LT"}}}},
+       {{"key", "key"}, {"milliseconds", "integer"}, expire_condition},
        true, handle_pexpire},
       {"pexpireat", -3, {"write", "fast"}, 1, 1, 1, "generic",
        "Set a key's expiry as a Unix time in milliseconds (read, then write)",
-       {{"key", "key"}, {"unix-time-milliseconds", "integer"}, {.name = "condition",
-         .type = "oneof",
-         .optional = true,
-         .choices = {{.name = "nx", .type = "pure-token", .token = "NX"},
-                     {.name = "xx", .type = "pure-token", .token = "XX"},
-                     {.name = "gt", .type = "pure-token", .token = "GT"},
-                     {.name = "lt", .type = "pure-token", .token = "LT"}}}},
+       {{"key", "key"}, {"unix-time-milliseconds", "integer"}, expire_condition},
        true, handle_pexpireat},
       {"pexpiretime", 2, {"readonly", "fast"}, 1, 1, 1, "generic",
        "The Unix time in milliseconds at which the key expires; -1 none, -2 absent", {{"key", "key"}}, true, handle_pexpiretime},
