@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -148,8 +149,12 @@ void expire(const ResponderPtr& responder, ClientSession& session, Arguments& ar
              if (is_read_miss(read)) return responder->send(resp::integer(0));
              const core::WallMicros now = wall_now(responder);
              // At least 1: 0 means "no expiry"; a time at or before the epoch is past.
-             const core::WallMicros next =
-                 std::max<core::WallMicros>(1, absolute ? amount * 1000 : now + amount * 1000);
+             // parse_expiry_time keeps amount * 1000 in range; now + it saturates.
+             const std::int64_t delta_us = amount * 1000;
+             const core::WallMicros max = std::numeric_limits<core::WallMicros>::max();
+             const core::WallMicros later =
+                 delta_us > 0 && now > max - delta_us ? max : now + delta_us;
+             const core::WallMicros next = std::max<core::WallMicros>(1, absolute ? delta_us : later);
              if (!condition.allows(read.expires_at_us, next)) {
                return responder->send(resp::integer(0));
              }
