@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <cstdio>
 #include <future>
 #include <memory>
@@ -391,15 +392,13 @@ TEST(RespServer, RepliesOfOneTurnShareOneWrite) {
   EXPECT_LT(writes, replies);
 }
 
-// A connection-state command is a barrier: the GET before CONSISTENCY runs at the old
-// level, the one after it at the new level, although the node answers the first last.
-TEST(RespServer, ConsistencyAppliesToTheCommandsAfterItOnly) {
-  Harness harness;
-  redisContext* c = harness.connect();
+// Pipelines `commands` while the node holds key "a" (the first command's): only that first
+// request may reach the node while it is held, since the next command is a barrier (a
+// connection-state or whole-keyspace command). Then the node answers everything.
+void send_behind_a_held_key(Harness& harness, redisContext* c,
+                            std::initializer_list<const char*> commands) {
   harness.on_loop([&] { harness.service().held_keys_.insert("a"); });
-  redisAppendCommand(c, "GET a");
-  redisAppendCommand(c, "CONSISTENCY all");
-  redisAppendCommand(c, "GET b");
+  for (const char* command : commands) redisAppendCommand(c, command);
   redisBufferWrite(c, nullptr);
   std::size_t requests = 0;
   for (int i = 0; i < 200 && requests < 1; ++i) {
@@ -412,6 +411,14 @@ TEST(RespServer, ConsistencyAppliesToTheCommandsAfterItOnly) {
     harness.service().held_keys_.clear();
     harness.service().release();
   });
+}
+
+// A connection-state command is a barrier: the GET before CONSISTENCY runs at the old
+// level, the one after it at the new level, although the node answers the first last.
+TEST(RespServer, ConsistencyAppliesToTheCommandsAfterItOnly) {
+  Harness harness;
+  redisContext* c = harness.connect();
+  send_behind_a_held_key(harness, c, {"GET a", "CONSISTENCY all", "GET b"});
   for (const char* want : {"(nil)", "+OK", "(nil)"}) {
     redisReply* raw = nullptr;
     ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
@@ -429,22 +436,7 @@ TEST(RespServer, ConsistencyAppliesToTheCommandsAfterItOnly) {
 TEST(RespServer, ScanWaitsForTheWritesBeforeIt) {
   Harness harness;
   redisContext* c = harness.connect();
-  harness.on_loop([&] { harness.service().held_keys_.insert("a"); });
-  redisAppendCommand(c, "SET a 1");
-  redisAppendCommand(c, "SCAN 0");
-  redisAppendCommand(c, "GET b");
-  redisBufferWrite(c, nullptr);
-  std::size_t requests = 0;
-  for (int i = 0; i < 200 && requests < 1; ++i) {
-    requests = harness.on_loop([&] { return harness.service().requests_.size(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(harness.on_loop([&] { return harness.service().requests_.size(); }), 1u);
-  harness.on_loop([&] {
-    harness.service().held_keys_.clear();
-    harness.service().release();
-  });
+  send_behind_a_held_key(harness, c, {"SET a 1", "SCAN 0", "GET b"});
   redisReply* raw = nullptr;
   ASSERT_EQ(redisGetReply(c, reinterpret_cast<void**>(&raw)), REDIS_OK);
   EXPECT_EQ(text(Reply(raw, &freeReplyObject)), "+OK");
