@@ -32,6 +32,7 @@
   X(requests_get, "Client get requests received.")                                           \
   X(requests_put, "Client put requests received.")                                           \
   X(requests_del, "Client delete requests received.")                                        \
+  X(requests_incr, "Client counter increments (INCR, INCRBY, DECR, DECRBY) received.")       \
   X(requests_from_peers, "Requests forwarded here by a peer to coordinate.")                 \
   X(replies_ok, "Client replies ok (not_found included).")                                   \
   X(replies_failed, "Client replies with an error.")                                         \
@@ -51,6 +52,7 @@
   X(refused_invalid_argument, "Requests refused for a bad key, value or context.")           \
   X(refused_not_replica, "Forwarded requests refused: this node is not a replica of the key.") \
   X(sibling_refusals, "Writes refused: the key is at its sibling limit.")                    \
+  X(increments_refused, "Increments refused: the value is not an integer, or would overflow.") \
   X(coordinate_replies_resent, "Duplicate forwarded requests answered from memory.")         \
   /* Forwarding to a node of the preference list (core/coordinator). */                      \
   X(forwards_sent, "Client requests forwarded to a replica to coordinate.")                  \

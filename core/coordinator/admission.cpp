@@ -38,14 +38,14 @@ namespace vigil::core {
 namespace {
 
 bool is_write(ClientOp op) {
-  return op == ClientOp::put || op == ClientOp::del;
+  return op == ClientOp::put || op == ClientOp::del || op == ClientOp::incr;
 }
 
 // invalid_argument naming what is wrong, or ok.
 Status check_request(const NodeOptions& options, ClientOp op, Consistency consistency,
                      const Key& key, const std::optional<Value>& value,
                      const VectorClock& context) {
-  if (static_cast<unsigned>(op) > static_cast<unsigned>(ClientOp::del)) {
+  if (static_cast<unsigned>(op) > static_cast<unsigned>(ClientOp::del) && op != ClientOp::incr) {
     return error(Code::invalid_argument, "unknown operation");
   }
   if (static_cast<unsigned>(consistency) > static_cast<unsigned>(Consistency::default_level)) {
@@ -106,7 +106,8 @@ WallMicros absolute_expiry(const Now& now, const ClientRequest& client) {
 // Builds the request record shared by every route.
 Request new_request(CoordinatorState& state, const Requester& requester, ClientOp op,
                     Consistency consistency, Key key, std::optional<Value> value,
-                    WallMicros expires_at_us, VectorClock context, bool context_from_coordinator) {
+                    WallMicros expires_at_us, VectorClock context, bool context_from_coordinator,
+                    std::optional<std::int64_t> increment) {
   Request request;
   request.id = next_request_id(state);
   request.requester = requester;
@@ -117,6 +118,7 @@ Request new_request(CoordinatorState& state, const Requester& requester, ClientO
   request.expires_at_us = request.value ? expires_at_us : 0;
   request.context = std::move(context);
   request.context_from_coordinator = context_from_coordinator;
+  request.increment = op == ClientOp::incr ? increment : std::nullopt;
   const QuorumCounts counts = quorum_for(state.context.options, consistency);
   request.needed = op == ClientOp::get ? counts.read : counts.write;
   return request;
@@ -182,11 +184,17 @@ void admit_client_request(CoordinatorState& state, const Now& now, ClientRequest
     answer(state, now, requester, client.op, status, {}, 0, 0);
     return;
   }
-  const bool from_coordinator = is_write(client.op) && !client.context &&
-                                state.context.options.set_context == SetContext::coordinator;
+  // An increment always takes the coordinating replica's own state (its counter entry must
+  // be the latest), whatever set_context says: core/versions/pn_counter.h.
+  const bool from_coordinator =
+      client.op == ClientOp::incr ||
+      (is_write(client.op) && !client.context &&
+       state.context.options.set_context == SetContext::coordinator);
+  std::optional<std::int64_t> increment;
+  if (client.op == ClientOp::incr) increment = client.delta;
   Request request = new_request(state, requester, client.op, client.consistency,
                                 std::move(client.key), std::move(value), expires_at_us, context,
-                                from_coordinator);
+                                from_coordinator, increment);
   state.client_requests.emplace(client.id, request.id);
   std::vector<NodeId> list = preference_list_of(state, request.key);
   if (from_coordinator) {
@@ -221,8 +229,10 @@ void admit_peer_request(CoordinatorState& state, const Now& now, const NodeId& f
     return;
   }
   state.context.counters.add("requests_from_peers");
-  const ClientOp op =
-      message.is_write ? (message.value ? ClientOp::put : ClientOp::del) : ClientOp::get;
+  const ClientOp op = !message.is_write ? ClientOp::get
+                     : message.increment ? ClientOp::incr
+                     : message.value     ? ClientOp::put
+                                         : ClientOp::del;
   Requester requester;
   requester.is_client = false;
   requester.peer = from;
@@ -250,7 +260,8 @@ void admit_peer_request(CoordinatorState& state, const Now& now, const NodeId& f
   }
   Request request = new_request(state, requester, op, message.consistency, message.key, value,
                                 message.expires_at_us, message.context,
-                                message.is_write && message.context_from_coordinator);
+                                message.is_write && message.context_from_coordinator,
+                                message.increment);
   state.peer_requests.emplace(key, request.id);
   coordinate(state, now, std::move(request), list);
 }

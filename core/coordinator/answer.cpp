@@ -16,6 +16,7 @@
 
 #include "core/assert.h"
 #include "core/coordinator/coordinator_state.h"
+#include "core/versions/counter_state.h"
 
 namespace vigil::core {
 
@@ -25,20 +26,39 @@ bool is_success(Code code) {
   return code == Code::ok || code == Code::not_found;
 }
 
-// Ordered by (timestamp, dot) ascending: a plain GET answers back(), the sibling with the
-// greatest timestamp, ties broken by the larger dot (the timestamp mode's rule, so both
-// modes pick the same winner), the same on every node for the same state. Expired values
-// are left out like deletes, on the clock of the node that answers the client.
-std::vector<const Version*> live_versions(const SiblingSet& key_state, WallMicros now) {
-  std::vector<const Version*> live;
-  for (const Version& version : key_state.versions()) {
-    if (!version.is_dead_at(now)) live.push_back(&version);
+// A read's values in read order (SiblingSet::live_at), with every counter sibling merged
+// into one value, the counter's total, in the place of the latest of them
+// (core/versions/counter_state.h): a plain GET then answers the counter's total whenever
+// the latest live sibling is a counter.
+std::vector<Value> read_values(const std::vector<const Version*>& live) {
+  std::vector<Value> values;
+  values.reserve(live.size());
+  const std::optional<PnCounter> counter = merged_counter(live);
+  const Version* latest_counter = nullptr;
+  for (const Version* version : live) {
+    if (version->kind == ValueKind::counter) latest_counter = version;
   }
-  std::sort(live.begin(), live.end(), [](const Version* a, const Version* b) {
-    if (a->timestamp_us != b->timestamp_us) return a->timestamp_us < b->timestamp_us;
-    return a->dot < b->dot;
-  });
-  return live;
+  for (const Version* version : live) {
+    if (version->kind != ValueKind::counter) {
+      values.push_back(*version->value);
+    } else if (version == latest_counter) {
+      values.push_back(counter_text(counter->value()));
+    }
+  }
+  return values;
+}
+
+// An increment's answer: the total of the counter the coordinator wrote (the state it
+// answers holds just that version; expiry plays no part in what the write made).
+Value incremented_value(const SiblingSet& written) {
+  PnCounter total;
+  for (const Version& version : written.versions()) {
+    if (version.kind != ValueKind::counter) continue;
+    auto counter = decode_pn_counter(*version.value);
+    VIGIL_ASSERT(counter.ok(), "a written counter does not decode");
+    total.merge(*counter);
+  }
+  return counter_text(total.value());
 }
 
 void remember(CoordinatorState& state, const Now& now, const PeerRequestKey& key,
@@ -84,14 +104,14 @@ void answer(CoordinatorState& state, const Now& now, const Requester& requester,
   reply.status = status;
   if (success) {
     if (op == ClientOp::get) {
-      const std::vector<const Version*> live = live_versions(key_state, now.wall_us);
-      reply.values.reserve(live.size());
-      for (const Version* version : live) reply.values.push_back(*version->value);
+      const std::vector<const Version*> live = key_state.live_at(now.wall_us);
+      reply.values = read_values(live);
       if (!live.empty()) reply.expires_at_us = live.back()->expires_at_us;
-      reply.deleted_siblings =
-          static_cast<std::uint32_t>(key_state.size() - reply.values.size());
+      reply.deleted_siblings = static_cast<std::uint32_t>(key_state.size() - live.size());
       // Expired at this node even if the coordinator (another clock) still saw it live.
       if (live.empty()) reply.status = Status(Code::not_found, "");
+    } else if (op == ClientOp::incr) {
+      reply.values.push_back(incremented_value(key_state));
     }
     reply.context = key_state.context();
   }

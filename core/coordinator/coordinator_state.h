@@ -101,6 +101,7 @@ struct Request {
   Key key;
   std::optional<Value> value;             // put value (forward and write); nullopt deletes
   WallMicros expires_at_us = 0;           // put: the value's expiry (0: never)
+  std::optional<std::int64_t> increment;  // incr: the delta (forward and write; no value)
   VectorClock context;                    // the client's causal context (forward and write)
   // forward and write: a plain put/del under set_context: coordinator; the coordinating
   // replica writes with its own state's context instead of `context` (which is empty).

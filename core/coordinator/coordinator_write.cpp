@@ -33,6 +33,7 @@
 #include "core/assert.h"
 #include "core/coordinator/coordinator_state.h"
 #include "core/replica/replica.h"
+#include "core/versions/counter_state.h"
 
 namespace vigil::core {
 
@@ -78,11 +79,28 @@ Status write_locally(CoordinatorState& state, const Now& now, Request& request) 
   request.existed =
       request.context_from_coordinator && !current.empty() && !current.is_dead_at(now.wall_us);
   const SiblingSet before = current;  // for the anti-entropy trees (stage_key)
+  std::optional<Value> value = request.value;
+  WallMicros expires_at_us = request.expires_at_us;
+  ValueKind kind = ValueKind::bytes;
+  std::optional<Dot> fresh;
+  if (request.increment) {  // INCRBY: the new counter state (core/versions/counter_state.h)
+    fresh = current.next_dot(state.context.actor, context, state.context.dots_minted);
+    if (!fresh) return error(Code::invalid_argument, "dot counter would overflow");
+    auto counter = increment_counter(current, *fresh, *request.increment, now.wall_us);
+    if (!counter.ok()) {
+      state.context.counters.add("increments_refused");
+      return counter.status();
+    }
+    value = std::move(counter->value);
+    expires_at_us = counter->expires_at_us;
+    kind = ValueKind::counter;
+  }
   VersionCounters version_counters;
-  auto dot = current.write(state.context.actor, context, request.value, now.wall_us,
+  auto dot = current.write(state.context.actor, context, std::move(value), now.wall_us,
                            state.context.options.conflict_mode,
                            state.context.options.sibling_limits, version_counters,
-                           state.context.dots_minted, request.expires_at_us);
+                           state.context.dots_minted, expires_at_us, kind);
+  VIGIL_ASSERT(!dot.ok() || !fresh || *dot == *fresh, "an increment's entry names another dot");
   add_version_counters(state.context.counters, version_counters);
   if (!dot.ok()) {
     if (dot.status().code() == Code::resource_exhausted) {

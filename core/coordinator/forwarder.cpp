@@ -58,6 +58,7 @@ void send_to(CoordinatorState& state, Request& request, const NodeId& target) {
   message.is_write = request.op != ClientOp::get;
   message.value = request.value;
   message.expires_at_us = request.expires_at_us;
+  message.increment = request.increment;
   message.context = request.context;
   message.context_from_coordinator = request.context_from_coordinator;
   state.context.send(target, std::move(message));
@@ -120,6 +121,25 @@ std::string target_list(const Request& request) {
   return text;
 }
 
+// An increment is not idempotent: a silent coordinator may have applied it, and the next
+// node would apply it again (a counter then counts it twice; scenarios/counters-partition
+// .yaml found it). So a silent increment is sent again to the same coordinator, which
+// answers a duplicate from its memory or drops it while the first is in flight
+// (admission.cpp): coordinated at most once. When that node is really gone, the increment
+// times out (its outcome unknown, as the client must treat it) and the next one goes to
+// the next healthy node once the failure detector says so (docs/counters.md).
+std::uint32_t resend_increment(CoordinatorState& state, Request& request) {
+  const ForwardAttempt last = request.attempts.back();
+  send_to(state, request, last.node);
+  ForwardAttempt again;
+  again.node = last.node;
+  again.target_index = last.target_index;
+  request.attempts.push_back(std::move(again));
+  state.context.counters.add("forward_retries");
+  state.context.counters.add("forward_retries_silence");
+  return 1;
+}
+
 class ForwardFlow final : public RequestFlow {
  public:
   std::uint32_t start(CoordinatorState& state, const Now& now, Request& request) const override {
@@ -138,6 +158,7 @@ class ForwardFlow final : public RequestFlow {
     // A refusal may already have moved the forward on (on_coordinate_reply) and used the
     // last retry: this timer then has nothing left to send.
     if (request.resends >= retries_max(state.context.options)) return 0;
+    if (request.increment) return resend_increment(state, request);
     if (!send_next(state, now, request)) return 0;
     state.context.counters.add("forward_retries");
     state.context.counters.add("forward_retries_silence");

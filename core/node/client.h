@@ -16,7 +16,9 @@
 namespace vigil::core {
 
 // scan and key_count are enumeration (core/scan/scanner.h): SCAN/KEYS pages and DBSIZE.
-enum class ClientOp : std::uint8_t { get, put, del, scan, key_count };
+// incr is a counter increment (INCRBY; docs/counters.md): a write coordinated on the key's
+// first healthy replica, which adds the delta to its own entry of the key's PN-counter.
+enum class ClientOp : std::uint8_t { get, put, del, scan, key_count, incr };
 
 // The requests_<op> counter of a client request.
 constexpr Counter request_counter(ClientOp op) {
@@ -26,6 +28,7 @@ constexpr Counter request_counter(ClientOp op) {
     case ClientOp::del: return Counter::requests_del;
     case ClientOp::scan: return Counter::requests_scan;
     case ClientOp::key_count: return Counter::requests_key_count;
+    case ClientOp::incr: return Counter::requests_incr;
   }
   return Counter::requests_get;
 }
@@ -50,6 +53,10 @@ struct ClientRequest {
   // the value never expires (a plain SET clears an earlier expiry, as in Redis).
   std::optional<Duration> expires_in;
   WallMicros expires_at_us = 0;
+  // incr only: the delta (INCR 1, DECR -1, INCRBY n, DECRBY -n). `value`, `context` and the
+  // expiry are unused: the counter keeps the expiry of the value it increments, as Redis's
+  // INCR keeps a key's TTL.
+  std::int64_t delta = 0;
 };
 
 struct ClientReply {
@@ -60,7 +67,10 @@ struct ClientReply {
   Status status;
   // get: the live (non-tombstone) values, one per sibling, ordered by (timestamp, dot)
   // ascending (one value in timestamp mode): back() is the one a plain GET answers, the
-  // same on every node for the same state; put/del: empty.
+  // same on every node for the same state; put/del: empty. Counter siblings are merged
+  // into one value, the counter's decimal total, in the place of the latest of them
+  // (docs/counters.md). incr: one value, the counter's total after the increment on the
+  // coordinating replica.
   std::vector<Value> values;
   // get: how many siblings are deletes (tombstones), besides `values`. A delete concurrent
   // with a put is a sibling like any other (VGET shows it as a nil); a plain GET answers

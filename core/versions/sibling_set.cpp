@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/versions/pn_counter.h"
 #include "core/versions/version.h"
 
 namespace vigil::core {
@@ -53,12 +54,12 @@ bool earlier(const Version& a, const Version& b) {
 
 bool same_content(const Version& a, const Version& b) {
   return a.timestamp_us == b.timestamp_us && a.checksum == b.checksum &&
-         a.expires_at_us == b.expires_at_us && a.value == b.value;
+         a.expires_at_us == b.expires_at_us && a.kind == b.kind && a.value == b.value;
 }
 
 bool content_less(const Version& a, const Version& b) {
-  return std::tie(a.timestamp_us, a.checksum, a.expires_at_us, a.value) <
-         std::tie(b.timestamp_us, b.checksum, b.expires_at_us, b.value);
+  return std::tie(a.timestamp_us, a.checksum, a.expires_at_us, a.kind, a.value) <
+         std::tie(b.timestamp_us, b.checksum, b.expires_at_us, b.kind, b.value);
 }
 
 WallMicros one_past(WallMicros timestamp) {
@@ -79,6 +80,7 @@ void join_same_dot(Version& ours, const Version& theirs, VersionCounters& counte
       ours.value = theirs.value;
       ours.checksum = theirs.checksum;
       ours.expires_at_us = theirs.expires_at_us;
+      ours.kind = theirs.kind;
     }
   }
   ours.context.merge(theirs.context);
@@ -225,6 +227,14 @@ Status check_version_fields(const Version& version) {
   if (version.expires_at_us != 0 && !version.value) {
     return error(Code::invalid_argument, "a tombstone with an expiry");
   }
+  if (version.kind == ValueKind::counter) {
+    if (!version.value) return error(Code::invalid_argument, "a tombstone marked a counter");
+    if (auto counter = decode_pn_counter(*version.value); !counter.ok()) {
+      return error(Code::invalid_argument, counter.status().message());
+    }
+  } else if (version.kind != ValueKind::bytes) {
+    return error(Code::invalid_argument, "unknown value kind");
+  }
   for (const auto& [node, entry] : version.context.entries()) {
     if (!is_valid_node_id(node)) {
       return error(Code::invalid_argument, "invalid node id in context");
@@ -257,7 +267,7 @@ Status validate(const std::vector<Version>& versions) {
     }
   }
   for (std::size_t i = 0; i < versions.size(); ++i) {
-    if (versions[i].checksum != value_checksum(versions[i].value)) {
+    if (versions[i].checksum != value_checksum(versions[i].value, versions[i].kind)) {
       return error(Code::corruption,
                    "versions[" + std::to_string(i) + "]: checksum does not match the value");
     }
@@ -292,15 +302,20 @@ VectorClock SiblingSet::context() const {
   return result;
 }
 
-Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& client_context,
-                              std::optional<Value> value, WallMicros now, ConflictMode mode,
-                              const SiblingLimits& limits, VersionCounters& counters,
-                              std::uint64_t dots_minted, WallMicros expires_at_us) {
-  VIGIL_ASSERT(is_valid_node_id(coordinator), "invalid coordinator node id");
-  VIGIL_ASSERT(expires_at_us >= 0 && (value || expires_at_us == 0),
-               "an expiry must be >= 0, and 0 on a tombstone");
-  VIGIL_ASSERT(limits.siblings_max >= 1, "siblings_max must be at least 1");
+std::vector<const Version*> SiblingSet::live_at(WallMicros now) const {
+  std::vector<const Version*> live;
+  for (const Version& version : versions_) {
+    if (!version.is_dead_at(now)) live.push_back(&version);
+  }
+  std::sort(live.begin(), live.end(), [](const Version* a, const Version* b) {
+    return earlier(*a, *b);
+  });
+  return live;
+}
 
+std::optional<Dot> SiblingSet::next_dot(const NodeId& coordinator,
+                                        const VectorClock& client_context,
+                                        std::uint64_t dots_minted) const {
   // What this set knows of the coordinator (dots and contexts), what the client does, and
   // what the coordinator minted anywhere before.
   std::uint64_t known = std::max(client_context.counter(coordinator), dots_minted);
@@ -308,7 +323,23 @@ Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& clie
     known = std::max(known, version.context.counter(coordinator));
     if (version.dot.node == coordinator) known = std::max(known, version.dot.counter);
   }
-  if (known == std::numeric_limits<std::uint64_t>::max()) {
+  if (known == std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
+  return Dot{coordinator, known + 1};
+}
+
+Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& client_context,
+                              std::optional<Value> value, WallMicros now, ConflictMode mode,
+                              const SiblingLimits& limits, VersionCounters& counters,
+                              std::uint64_t dots_minted, WallMicros expires_at_us,
+                              ValueKind kind) {
+  VIGIL_ASSERT(is_valid_node_id(coordinator), "invalid coordinator node id");
+  VIGIL_ASSERT(expires_at_us >= 0 && (value || expires_at_us == 0),
+               "an expiry must be >= 0, and 0 on a tombstone");
+  VIGIL_ASSERT(value || kind == ValueKind::bytes, "a tombstone is not a counter");
+  VIGIL_ASSERT(limits.siblings_max >= 1, "siblings_max must be at least 1");
+
+  const std::optional<Dot> minted = next_dot(coordinator, client_context, dots_minted);
+  if (!minted) {
     return error(Code::invalid_argument, "dot counter of " + coordinator + " would overflow");
   }
 
@@ -337,7 +368,7 @@ Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& clie
   }
 
   Version fresh;
-  fresh.dot = Dot{coordinator, known + 1};
+  fresh.dot = *minted;
   fresh.context = std::move(context);
   // A delete never prunes: its tombstone must keep covering every version the deleter saw,
   // or a replica still holding one would bring the deleted value back as a sibling of the
@@ -346,9 +377,10 @@ Result<Dot> SiblingSet::write(const NodeId& coordinator, const VectorClock& clie
   const bool prunes = value && expires_at_us == 0;
   const std::size_t pruned = prunes ? fresh.context.prune(limits.pruning, now) : 0;
   fresh.timestamp_us = timestamp_us;
-  fresh.checksum = value_checksum(value);
+  fresh.checksum = value_checksum(value, kind);
   fresh.value = std::move(value);
   fresh.expires_at_us = expires_at_us;
+  fresh.kind = kind;
   const Dot dot = fresh.dot;
 
   // The fresh dot is larger than any dot of the coordinator here, but other nodes' dots
@@ -376,7 +408,7 @@ void SiblingSet::merge(const SiblingSet& other, ConflictMode mode, const Sibling
 void SiblingSet::check_invariants(ConflictMode mode, const SiblingLimits& limits) const {
   check_structure(versions_, mode, limits);
   for (const Version& version : versions_) {
-    VIGIL_ASSERT(version.checksum == value_checksum(version.value),
+    VIGIL_ASSERT(version.checksum == value_checksum(version.value, version.kind),
                  "checksum does not match the value of " + dot_text(version.dot));
   }
 }

@@ -34,9 +34,12 @@ VectorClock Version::history() const {
   return result;
 }
 
-std::uint64_t value_checksum(const std::optional<Value>& value) {
+std::uint64_t value_checksum(const std::optional<Value>& value, ValueKind kind) {
   if (!value.has_value()) return tombstone_checksum;
-  return xxhash64(*value);
+  // A counter's bytes hash under another seed: a plain value that happens to hold the same
+  // bytes is different content (and the anti-entropy trees hash the kind with the codec).
+  constexpr std::uint64_t counter_seed = 0x636f756e746572;  // "counter"
+  return xxhash64(*value, kind == ValueKind::counter ? counter_seed : 0);
 }
 
 }  // namespace vigil::core

@@ -42,6 +42,10 @@ struct Dot {
 
 enum class Ordering : std::uint8_t { before, after, equal, concurrent };
 
+// What a version's value bytes are: a client's bytes (SET), or the state of a PN-counter
+// (INCR; core/versions/pn_counter.h), which reads merge across siblings.
+enum class ValueKind : std::uint8_t { bytes, counter };
+
 // Riak's vclock pruning limits (small_vclock, big_vclock, young_vclock, old_vclock).
 struct ClockPruning {
   std::size_t entries_small = 10;  // never prune a clock with at most this many entries
@@ -113,6 +117,9 @@ struct Version {
   // so a replica that missed an EXPIRE learns it as it learns any write. Always 0 on a
   // tombstone.
   WallMicros expires_at_us = 0;
+  // counter: `value` holds encode_pn_counter bytes (always valid: the codec and
+  // from_versions refuse others). Always bytes on a tombstone.
+  ValueKind kind = ValueKind::bytes;
 
   bool is_tombstone() const { return !value.has_value(); }
   // Reads as absent at wall time `now`: a tombstone, or a value whose expiry has passed
@@ -131,8 +138,10 @@ struct Version {
   friend bool operator==(const Version&, const Version&) = default;
 };
 
-// xxhash64 of the value; a fixed distinct constant for a tombstone.
-std::uint64_t value_checksum(const std::optional<Value>& value);
+// xxhash64 of the value (seeded apart for a counter, so a counter and a plain value with the
+// same bytes differ); a fixed distinct constant for a tombstone.
+std::uint64_t value_checksum(const std::optional<Value>& value,
+                             ValueKind kind = ValueKind::bytes);
 
 enum class ConflictMode : std::uint8_t {
   // The seed's rule: causal order first; among concurrent versions the larger timestamp
@@ -178,6 +187,11 @@ class SiblingSet {
   // True when there are versions and every one is dead at `now` (a tombstone or expired):
   // the key reads as absent, and the tombstone collector may collect it (docs/expiry.md).
   bool is_dead_at(WallMicros now) const;
+  // The versions live at `now` (not dead_at) in read order, (timestamp, dot) ascending:
+  // back() is the one a plain GET answers (the greatest timestamp, ties broken by the larger
+  // dot: the timestamp mode's rule, so both modes pick the same winner), the same on every
+  // node for the same state. The pointers are into this set.
+  std::vector<const Version*> live_at(WallMicros now) const;
   // The causal context handed to a client that read this set: the join of every version's
   // history. A write with this context supersedes every version now in the set.
   VectorClock context() const;
@@ -196,7 +210,9 @@ class SiblingSet {
   // `expires_at_us`: the new version's expiry (0: never). A tombstone has none, and like a
   // tombstone an expiring version never prunes its context: once it expires it stands for
   // a delete, and must keep covering what it superseded (docs/expiry.md).
-  // REQUIRES: is_valid_node_id(coordinator); expires_at_us >= 0, and 0 when !value.
+  // `kind`: counter for an INCR's new counter state (`value` holds its bytes).
+  // REQUIRES: is_valid_node_id(coordinator); expires_at_us >= 0, and 0 when !value; kind
+  // bytes when !value.
   // `dots_minted`: the largest dot counter `coordinator` minted before, on any key (0: not
   // tracked); the new dot is above it too. A coordinator that tracks it never mints the
   // same dot twice, even for a key whose state went away meanwhile (a collected tombstone)
@@ -205,7 +221,12 @@ class SiblingSet {
   Result<Dot> write(const NodeId& coordinator, const VectorClock& client_context,
                     std::optional<Value> value, WallMicros now, ConflictMode mode,
                     const SiblingLimits& limits, VersionCounters& counters,
-                    std::uint64_t dots_minted = 0, WallMicros expires_at_us = 0);
+                    std::uint64_t dots_minted = 0, WallMicros expires_at_us = 0,
+                    ValueKind kind = ValueKind::bytes);
+  // The dot write() would mint for `coordinator` with this context and dots_minted (an INCR
+  // names its new counter entry after it before writing). nullopt when it would overflow.
+  std::optional<Dot> next_dot(const NodeId& coordinator, const VectorClock& client_context,
+                              std::uint64_t dots_minted) const;
 
   // Merges another replica's state in: union by dot (one dot's copies are joined: their
   // contexts merge; different content is a dot conflict, counted, and the larger

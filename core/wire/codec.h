@@ -34,7 +34,8 @@ inline constexpr std::uint16_t frame_magic = 0x5647;
 // 3: anti-entropy messages (AeTreeRequest ... AeSyncReply)
 // 4: tombstone collection (TombstoneQuery, TombstoneQueryReply, TombstoneReap)
 // 5: enumeration (KeyScan, KeyScanReply, KeyCount, KeyCountReply)
-inline constexpr std::uint8_t wire_version = 5;
+// 6: counters (CoordinateRequest.increment; value tags 3 and 4, docs/counters.md)
+inline constexpr std::uint8_t wire_version = 6;
 inline constexpr std::size_t frame_header_bytes = 16;
 inline constexpr std::size_t frame_size_bytes_max = 64 * 1024 * 1024;
 // Bounds on decoded collections (a clock or sibling set larger than these is refused).

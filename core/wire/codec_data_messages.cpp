@@ -83,6 +83,13 @@ void encode_fields(ByteWriter& writer, const CoordinateRequest& message) {
   encode_optional_value(writer, message.value, message.expires_at_us);
   encode_clock_fields(writer, message.context);
   writer.write_bool(message.context_from_coordinator);
+  writer.write_bool(message.increment.has_value());
+  if (message.increment) {
+    if (!message.is_write || message.value || !message.context_from_coordinator) {
+      writer.fail(field_error("increment", "only on a write without a value, from the coordinator"));
+    }
+    writer.write_i64(*message.increment);
+  }
 }
 
 Status decode_fields(ByteReader& reader, CoordinateRequest& message) {
@@ -92,7 +99,18 @@ Status decode_fields(ByteReader& reader, CoordinateRequest& message) {
   CODEC_TRY(reader.read_bool(message.is_write, "is_write"));
   CODEC_TRY(decode_optional_value(reader, message.value, message.expires_at_us));
   CODEC_TRY_IN("context", decode_clock_fields(reader, message.context));
-  return reader.read_bool(message.context_from_coordinator, "context_from_coordinator");
+  CODEC_TRY(reader.read_bool(message.context_from_coordinator, "context_from_coordinator"));
+  bool has_increment = false;
+  CODEC_TRY(reader.read_bool(has_increment, "increment.present"));
+  message.increment.reset();
+  if (!has_increment) return Status::ok_status();
+  if (!message.is_write || message.value || !message.context_from_coordinator) {
+    return field_error("increment", "only on a write without a value, from the coordinator");
+  }
+  std::int64_t increment = 0;
+  CODEC_TRY(reader.read_i64(increment, "increment"));
+  message.increment = increment;
+  return Status::ok_status();
 }
 
 void encode_fields(ByteWriter& writer, const CoordinateReply& message) {

@@ -81,9 +81,11 @@ void encode_node_id(ByteWriter& writer, const NodeId& node, std::string_view fie
 Status decode_node_id(ByteReader& reader, NodeId& node, std::string_view field);
 // A value with its expiry (0: none); the tag scheme is in codec_fields.cpp.
 void encode_optional_value(ByteWriter& writer, const std::optional<Value>& value,
-                           WallMicros expires_at_us);
+                           WallMicros expires_at_us, ValueKind kind = ValueKind::bytes);
+// `kind` is nullptr where only plain bytes may come (a CoordinateRequest's value): a
+// counter tag is then refused.
 Status decode_optional_value(ByteReader& reader, std::optional<Value>& value,
-                             WallMicros& expires_at_us);
+                             WallMicros& expires_at_us, ValueKind* kind = nullptr);
 void encode_clock_fields(ByteWriter& writer, const VectorClock& clock);
 Status decode_clock_fields(ByteReader& reader, VectorClock& clock);
 void encode_sibling_set_fields(ByteWriter& writer, const SiblingSet& set);

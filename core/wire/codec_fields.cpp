@@ -75,36 +75,47 @@ Status decode_node_id(ByteReader& reader, NodeId& node, std::string_view field) 
 }
 
 // One tag byte keeps a tombstone (absent) apart from an empty value, and says whether an
-// expiry follows: 0 absent, 1 a value, 2 an expiry (i64 > 0) and then a value. A value
-// without an expiry encodes as it did before expiry existed (tags 0 and 1), so stored
-// records and peers of the older format read the same; an older node refuses tag 2 with
-// a decode error, never a misreading (docs/expiry.md).
+// expiry follows and what the bytes are: 0 absent, 1 a value, 2 an expiry (i64 > 0) and then
+// a value, 3 a counter's state (core/versions/pn_counter.h), 4 an expiry and then a
+// counter's state. A value without an expiry encodes as it did before expiry existed (tags
+// 0 and 1), so stored records and peers of the older format read the same; an older node
+// refuses tags 2-4 with a decode error, never a misreading (docs/expiry.md,
+// docs/counters.md).
 void encode_optional_value(ByteWriter& writer, const std::optional<Value>& value,
-                           WallMicros expires_at_us) {
+                           WallMicros expires_at_us, ValueKind kind) {
   if (!value.has_value()) {
     if (expires_at_us != 0) writer.fail(field_error("expires_at_us", "set on a tombstone"));
+    if (kind != ValueKind::bytes) writer.fail(field_error("value.kind", "a counter tombstone"));
     writer.write_u8(0);
     return;
   }
   if (expires_at_us < 0) writer.fail(field_error("expires_at_us", "negative"));
-  writer.write_u8(expires_at_us == 0 ? 1 : 2);
+  const bool counter = kind == ValueKind::counter;
+  writer.write_u8(expires_at_us == 0 ? (counter ? 3 : 1) : (counter ? 4 : 2));
   if (expires_at_us != 0) writer.write_i64(expires_at_us);
   writer.write_string(*value, value_bound, "value");
 }
 
 Status decode_optional_value(ByteReader& reader, std::optional<Value>& value,
-                             WallMicros& expires_at_us) {
+                             WallMicros& expires_at_us, ValueKind* kind) {
   std::uint8_t tag = 0;
   CODEC_TRY(reader.read_u8(tag, "value.present"));
   expires_at_us = 0;
-  if (tag > 2) return field_error("value.present", "byte " + number(tag) + " is not 0, 1 or 2");
+  const std::uint8_t tag_max = kind != nullptr ? 4 : 2;
+  if (tag > tag_max) {
+    return field_error("value.present",
+                       "byte " + number(tag) + (kind != nullptr ? " is not 0 to 4" : " is not 0, 1 or 2"));
+  }
+  if (kind != nullptr) *kind = tag >= 3 ? ValueKind::counter : ValueKind::bytes;
   if (tag == 0) {
     value.reset();
     return Status::ok_status();
   }
-  if (tag == 2) {
+  if (tag == 2 || tag == 4) {
     CODEC_TRY(reader.read_i64(expires_at_us, "expires_at_us"));
-    if (expires_at_us <= 0) return field_error("expires_at_us", "must be > 0 after tag 2");
+    if (expires_at_us <= 0) {
+      return field_error("expires_at_us", "must be > 0 after tag " + number(tag));
+    }
   }
   value.emplace();
   return reader.read_string(*value, value_bound, "value");
@@ -140,7 +151,7 @@ void encode_version(ByteWriter& writer, const Version& version) {
   writer.write_u64(version.dot.counter);
   encode_clock_fields(writer, version.context);
   writer.write_i64(version.timestamp_us);
-  encode_optional_value(writer, version.value, version.expires_at_us);
+  encode_optional_value(writer, version.value, version.expires_at_us, version.kind);
   writer.write_u64(version.checksum);
 }
 
@@ -150,7 +161,7 @@ Status decode_version(ByteReader& reader, Version& version) {
   if (version.dot.counter == 0) return field_error("dot.counter", "must be > 0");
   CODEC_TRY_IN("context", decode_clock_fields(reader, version.context));
   CODEC_TRY(reader.read_i64(version.timestamp_us, "timestamp_us"));
-  CODEC_TRY(decode_optional_value(reader, version.value, version.expires_at_us));
+  CODEC_TRY(decode_optional_value(reader, version.value, version.expires_at_us, &version.kind));
   return reader.read_u64(version.checksum, "checksum");
 }
 

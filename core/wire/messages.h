@@ -78,6 +78,9 @@ struct CoordinateRequest {
   // set_context: coordinator); `context` is then empty.
   bool context_from_coordinator = false;
   WallMicros expires_at_us = 0;     // puts: the value's expiry (Version::expires_at_us)
+  // An INCRBY's delta (ClientOp::incr; docs/counters.md): a write without a value, always
+  // with context_from_coordinator, that the coordinator applies to its own counter entry.
+  std::optional<std::int64_t> increment = std::nullopt;
   friend bool operator==(const CoordinateRequest&, const CoordinateRequest&) = default;
 };
 
