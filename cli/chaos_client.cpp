@@ -91,6 +91,7 @@ std::vector<std::string> arguments_of(const core::ClientRequest& request) {
       return {"VDEL", request.key, net::encode_context(*request.context)};
     case core::ClientOp::scan: return {"SCAN", std::to_string(request.scan_cursor)};
     case core::ClientOp::key_count: return {"DBSIZE"};
+    case core::ClientOp::incr: return {"INCRBY", request.key, std::to_string(request.delta)};
   }
   return {};
 }
@@ -132,6 +133,13 @@ core::ClientReply reply_of(const core::ClientRequest& request, const redisReply&
       return failure(core::Code::invalid_argument,
                      "VSET/VDEL answered something else than a context");
     }
+    return reply;
+  }
+  if (request.op == core::ClientOp::incr) {  // INCRBY: the counter's value
+    if (raw.type != REDIS_REPLY_INTEGER) {
+      return failure(core::Code::invalid_argument, "INCRBY answered something else than an integer");
+    }
+    reply.values.push_back(std::to_string(raw.integer));
     return reply;
   }
   if (raw.type == REDIS_REPLY_INTEGER) reply.existed = raw.integer > 0;  // DEL

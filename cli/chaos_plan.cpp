@@ -67,6 +67,10 @@ core::Status check_chaos_supported(const sim::Scenario& scenario) {
     add("workload.expire: the chaos client writes with VSET, which carries no expiry "
         "(remove workload.expire)");
   }
+  if (scenario.workload.mode == sim::WorkloadMode::counter) {
+    add("workload.mode: counter's check (counter_sums) reads every replica's store, which "
+        "chaos does not snapshot (use vigil sim)");
+  }
   if (problems.empty()) return core::Status::ok_status();
   const std::string file = scenario.file.empty() ? scenario.name : scenario.file;
   return core::error(

@@ -165,6 +165,12 @@ void handle_discard(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_watch(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_flush(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_msetnx(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_incrbyfloat(const ResponderPtr&, ClientSession&, Arguments&);
+// Counters (client_commands_counters.cpp, docs/counters.md).
+void handle_incr(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_decr(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_incrby(const ResponderPtr&, ClientSession&, Arguments&);
+void handle_decrby(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_scan(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_keys(const ResponderPtr&, ClientSession&, Arguments&);
 void handle_dbsize(const ResponderPtr&, ClientSession&, Arguments&);

@@ -77,11 +77,18 @@ void handle_msetnx(const ResponderPtr& responder, ClientSession&, Arguments&) {
                   "Vigil writes each key with its own quorum; use SET key value NX per key");
 }
 
+void handle_incrbyfloat(const ResponderPtr& responder, ClientSession&, Arguments&) {
+  responder->fail("unsupported",
+                  "ERR incrbyfloat is not supported by Vigil: counters are PN-counters of "
+                  "integers, merged across replicas (docs/counters.md); use INCRBY");
+}
+
 const RefusedCommand* find_refused_command(std::string_view lower_case_name) {
   // Ordered by name.
   static const RefusedCommand table[] = {
       {"discard", true, handle_discard}, {"exec", true, handle_exec},
       {"flushall", false, handle_flush}, {"flushdb", false, handle_flush},
+      {"incrbyfloat", false, handle_incrbyfloat},
       {"msetnx", false, handle_msetnx},  {"multi", true, handle_multi},
       {"unwatch", false, handle_watch},  {"watch", false, handle_watch},
   };

@@ -62,6 +62,13 @@ const std::vector<Command>& command_table() {
        "An estimate of the keys stored: every node's key count summed, divided by N "
        "(tombstones and unrepaired replicas count too)",
        {}, true, handle_dbsize},
+      {"decr", 2, {"write", "fast"}, 1, 1, 1, "string",
+       "Decrement a PN-counter by one: one write on the key's first healthy replica; the "
+       "value there after it (docs/counters.md)",
+       {{"key", "key"}}, true, handle_decr},
+      {"decrby", 3, {"write", "fast"}, 1, 1, 1, "string",
+       "Decrement a PN-counter by an integer (as DECR)",
+       {{"key", "key"}, {"decrement", "integer"}}, true, handle_decrby},
       {"del", -2, {"write"}, 1, -1, 1, "generic",
        "Delete keys, one delete per key; the count of keys that held a value",
        {{.name = "key", .type = "key", .multiple = true}}, true, handle_del},
@@ -86,6 +93,14 @@ const std::vector<Command>& command_table() {
        {{"key", "key"}}, true, handle_get},
       {"hello", -1, {"noscript", "loading", "stale", "fast"}, 0, 0, 0, "connection",
        "Handshake; protocol 2 only", {{"protover", "integer"}}, false, handle_hello},
+      {"incr", 2, {"write", "fast"}, 1, 1, 1, "string",
+       "Increment a PN-counter by one: one write on the key's first healthy replica; "
+       "concurrent increments through other nodes are merged, never lost; the value there "
+       "after it (docs/counters.md)",
+       {{"key", "key"}}, true, handle_incr},
+      {"incrby", 3, {"write", "fast"}, 1, 1, 1, "string",
+       "Increment a PN-counter by an integer (as INCR)",
+       {{"key", "key"}, {"increment", "integer"}}, true, handle_incrby},
       {"info", -1, {"loading", "stale"}, 0, 0, 0, "server",
        "Server, clients, stats, commandstats, ring and Vigil figures",
        {{"section", "string"}}, false, handle_info},
