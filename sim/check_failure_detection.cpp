@@ -56,10 +56,6 @@ double median(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-void add_example(CheckResult& result, std::string text) {
-  if (result.examples.size() < check_examples_max) result.examples.push_back(std::move(text));
-}
-
 struct Context {
   const SimulationResult& result;
   std::map<core::NodeId, std::uint32_t> index;

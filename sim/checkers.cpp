@@ -1,6 +1,7 @@
 #include "sim/checkers.h"
 
 #include "sim/check_availability.h"
+#include "sim/check_counters.h"
 #include "sim/check_latency.h"
 #include "sim/check_convergence.h"
 #include "sim/check_deletes.h"
@@ -173,10 +174,6 @@ std::int64_t newest_write_end_us(const KeyOperations& ops, const Operation& read
     }
   }
   return newest;
-}
-
-void add_example(CheckResult& result, std::string text) {
-  if (result.examples.size() < check_examples_max) result.examples.push_back(std::move(text));
 }
 
 }  // namespace
@@ -366,6 +363,8 @@ std::vector<CheckResult> run_checks(const Scenario& scenario, const SimulationRe
       results.push_back(check_tombstones_collected(result, check));
     } else if (check.name == "latency") {
       results.push_back(check_latency(result, check));
+    } else if (check.name == "counter_sums") {
+      results.push_back(check_counter_sums(result));
     } else {
       results.push_back(run_history_check(scenario, result.history, check));
     }

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/history.h"
@@ -34,6 +35,11 @@ struct CheckResult {
 
 // How many offenders a check describes in `examples`.
 inline constexpr std::size_t check_examples_max = 5;
+
+// Adds `text` to result.examples while there are fewer than check_examples_max.
+inline void add_example(CheckResult& result, std::string text) {
+  if (result.examples.size() < check_examples_max) result.examples.push_back(std::move(text));
+}
 
 // After the final reads (Operation::final_read, at `all`, after healing): every element
 // whose put was acknowledged (Outcome::ok) is present in the final read of its key, unless

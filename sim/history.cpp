@@ -20,6 +20,7 @@ std::string_view op_name(core::ClientOp op) {
     case core::ClientOp::del: return "del";
     case core::ClientOp::scan: return "scan";
     case core::ClientOp::key_count: return "key_count";
+    case core::ClientOp::incr: return "incr";
   }
   return "unknown";
 }
@@ -57,6 +58,7 @@ nlohmann::json to_json(const Operation& operation) {
       {"code", core::code_name(operation.code)},
   };
   if (!operation.element.empty()) line["element"] = operation.element;
+  if (operation.op == core::ClientOp::incr) line["delta"] = operation.delta;
   if (!operation.message.empty()) line["message"] = operation.message;
   if (operation.op == core::ClientOp::get) line["values"] = operation.values;
   if (operation.final_read) line["final_read"] = true;

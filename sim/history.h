@@ -37,6 +37,7 @@ struct Operation {
   std::vector<core::Value> values;  // get: the values read (siblings)
   bool final_read = false;        // a read of the final phase, at `all`, after healing
   std::int64_t expires_in_us = 0;  // put: its expiry, from the coordinator's clock (0: none)
+  std::int64_t delta = 0;          // incr: the amount added (negative: a decrement)
 };
 
 class History {

@@ -226,9 +226,11 @@ void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
       workload.mode = WorkloadMode::blind;
     } else if (mode == "set") {
       workload.mode = WorkloadMode::set;
+    } else if (mode == "counter") {
+      workload.mode = WorkloadMode::counter;
     } else {
       refuse(node["mode"], "workload.mode",
-             "expected read_modify_write, blind or set, not '" + mode + "'");
+             "expected read_modify_write, blind, set or counter, not '" + mode + "'");
     }
   }
   if (node["expire"].IsDefined()) {
@@ -245,6 +247,13 @@ void Loader::load_workload(const YAML::Node& node, Workload& workload) const {
                                                   core::WriteCondition::always) {
       refuse(expire, "workload.expire", "cannot be combined with workload.condition");
     }
+    if (workload.mode == WorkloadMode::counter) {
+      refuse(expire, "workload.expire", "counter mode's increments carry no expiry");
+    }
+  }
+  if (workload.mode == WorkloadMode::counter && workload.del > 0) {
+    refuse(node["mix"], "workload.mix.delete",
+           "must be 0 in counter mode (counter_sums adds the increments of a key's whole life)");
   }
   if (node["condition"].IsDefined()) {
     const std::string condition = scalar(node["condition"], "workload.condition");

@@ -53,7 +53,9 @@ struct DiskModel {
 // cluster.config client.set_context: `coordinator`, one put without a context (the
 // coordinating replica's state is the context); `read`, a read first, then the put with
 // the read's context. A delete likewise. Checked like blind (each value is one write).
-enum class WorkloadMode : std::uint8_t { read_modify_write, blind, set };
+// counter: every put is an INCRBY of a drawn delta (ClientOp::incr; docs/counters.md), and
+// the counter_sums check compares each key's final value with the acknowledged deltas.
+enum class WorkloadMode : std::uint8_t { read_modify_write, blind, set, counter };
 
 // Whether each value a put writes is the put's own (blind and set), not a merged set.
 constexpr bool writes_own_value(WorkloadMode mode) {

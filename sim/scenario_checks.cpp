@@ -18,7 +18,11 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
   const std::set<std::string> known{"no_lost_writes", "stale_reads", "read_your_writes",
                                     "hints_drained", "availability", "failure_detection",
                                     "convergence", "no_resurrection", "tombstones_collected",
-                                    "latency"};
+                                    "latency", "counter_sums"};
+  // Checks of elements (a put's unique value) against counter mode's sums.
+  const std::set<std::string> element_checks{"no_lost_writes", "stale_reads",
+                                             "read_your_writes", "no_resurrection"};
+  const bool counters = scenario.workload.mode == WorkloadMode::counter;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = "checks[" + std::to_string(i) + "]";
@@ -101,6 +105,13 @@ void Loader::load_checks(const YAML::Node& node, Scenario& scenario) const {
              "unknown check '" + check.name + "' (expected one of: " + list_of(known) + ")");
     }
     if (!seen.insert(check.name).second) refuse(name_node, path, check.name + " listed twice");
+    if (counters && element_checks.contains(check.name)) {
+      refuse(name_node, path,
+             check.name + " reads put elements; workload.mode counter has none (use counter_sums)");
+    }
+    if (!counters && check.name == "counter_sums") {
+      refuse(name_node, path, "counter_sums needs workload.mode: counter");
+    }
     scenario.checks.push_back(std::move(check));
   }
 }

@@ -113,6 +113,7 @@ const char* mode_name(WorkloadMode mode) {
   switch (mode) {
     case WorkloadMode::blind: return "blind";
     case WorkloadMode::set: return "set";
+    case WorkloadMode::counter: return "counter";
     case WorkloadMode::read_modify_write: break;
   }
   return "read_modify_write";

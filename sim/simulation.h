@@ -185,6 +185,7 @@ class Simulation final : public ClientPort {
   std::vector<CrashRecord> crashes_;
   std::map<core::NodeId, std::uint64_t> hints_pending_;
   std::map<core::Key, std::map<core::NodeId, std::vector<core::Value>>> replica_values_;
+  std::map<core::Key, core::PnCounter> replica_counters_;
   ConvergenceRecord convergence_;
   TombstoneRecord tombstones_;
   std::int64_t convergence_next_us_ = -1;  // the next sample's time; -1: not sampling

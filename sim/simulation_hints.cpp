@@ -16,6 +16,8 @@
 #include <optional>
 #include <set>
 
+#include "core/assert.h"
+#include "core/versions/pn_counter.h"
 #include "core/wire/codec.h"
 #include "config/node_options.h"
 #include "sim/simulation.h"
@@ -47,10 +49,11 @@ void Simulation::snapshot_replicas() {
     const core::Result<std::uint64_t> hints = host->store().hint_count();
     hints_pending_[host->id()] = hints.ok() ? *hints : 0;
   }
-  const bool wanted =
-      std::any_of(scenario_.checks.begin(), scenario_.checks.end(),
-                  [](const CheckSpec& check) { return check.name == "hints_drained"; });
-  if (!wanted) return;  // O(keys) reads: only for the check that reads them
+  const bool wanted = std::any_of(
+      scenario_.checks.begin(), scenario_.checks.end(), [](const CheckSpec& check) {
+        return check.name == "hints_drained" || check.name == "counter_sums";
+      });
+  if (!wanted) return;  // O(keys) reads: only for the checks that read them
   const std::vector<core::NodeId> ids = scenario_node_ids(scenario_);
   const core::Ring ring = core::Ring::build(ids, config::ring_options(scenario_.config));
   for (std::uint32_t k = 0; k < scenario_.workload.keys; ++k) {
@@ -65,6 +68,11 @@ void Simulation::snapshot_replicas() {
       if (!state.ok()) continue;
       for (const core::Version& version : state->versions()) {
         if (version.value) values.push_back(*version.value);
+        if (version.kind != core::ValueKind::counter) continue;
+        // counter_sums: what the replicas hold together, every counter version merged.
+        auto counter = core::decode_pn_counter(*version.value);
+        VIGIL_ASSERT(counter.ok(), "a stored counter does not decode");
+        replica_counters_[key].merge(*counter);
       }
       std::sort(values.begin(), values.end());
     }

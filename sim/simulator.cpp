@@ -202,6 +202,7 @@ SimulationResult Simulation::run() {
   result.history = std::move(history_);
   result.hints_pending = std::move(hints_pending_);
   result.replica_values = std::move(replica_values_);
+  for (const auto& [key, counter] : replica_counters_) result.replica_counters[key] = counter.value();
   result.fault_timeline = std::move(fault_timeline_);
   result.peer_transitions = std::move(peer_transitions_);
   result.crashes = std::move(crashes_);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/membership/membership.h"
+#include "core/versions/pn_counter.h"
 #include "sim/history.h"
 #include "sim/invariant_interval.h"
 #include "sim/scenario.h"
@@ -124,6 +125,9 @@ struct SimulationResult {
   // held (preference-list replicas only).
   std::map<core::NodeId, std::uint64_t> hints_pending;
   std::map<core::Key, std::map<core::NodeId, std::vector<core::Value>>> replica_values;
+  // counter_sums (sim/check_counters.h): each key's counter as its preference-list replicas
+  // hold it together (every counter version of every replica merged), at the same moment.
+  std::map<core::Key, core::CounterTotal> replica_counters;
   std::vector<FaultState> fault_timeline;  // in time order, from time 0
   // Membership (sim/check_failure_detection.h): every transition every node judged, in
   // the order judged; every crash, in time order; and each node's view at the end of the

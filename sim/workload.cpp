@@ -49,6 +49,7 @@ struct Call {
   std::string element;  // recorded in the history
   bool final_read = false;
   std::optional<Duration> expires_in;  // puts: workload.expire
+  std::int64_t delta = 0;              // incr
 };
 
 // Invokes one operation, records it, and returns the reply (nullopt: client timeout).
@@ -65,6 +66,7 @@ std::optional<core::ClientReply> perform(ClientPort& port, const Workload& workl
         std::chrono::duration_cast<std::chrono::microseconds>(*call.expires_in).count();
   }
   operation.element = std::move(call.element);
+  operation.delta = call.delta;
   operation.invoked_us = port.now_us();
   operation.final_read = call.final_read;
   // workload.routing: the client's router picks the node of every call but the final reads
@@ -93,6 +95,7 @@ std::optional<core::ClientReply> perform(ClientPort& port, const Workload& workl
   if (call.value) request.value = std::move(*call.value);
   request.context = std::move(call.context);
   request.expires_in = call.expires_in;
+  request.delta = call.delta;
   std::optional<core::ClientReply> reply = port.call(call.node, std::move(request));
   if (route) routing->outcome(client, *route, reply, invoked_us, port.now_us());
 
@@ -119,6 +122,7 @@ struct Plan {
   core::Key key;
   std::string element;  // puts
   std::optional<Duration> expires_in;  // puts drawn to expire (workload.expire)
+  std::int64_t delta = 0;              // counter mode's increments
 };
 
 // set mode under set_context: coordinator: a plain put/del without read or context, as
@@ -187,6 +191,12 @@ void carry_out(ClientPort& port, const Workload& workload, std::uint32_t client,
       return;
     case core::ClientOp::put: put(port, workload, client, plan); return;
     case core::ClientOp::del: del(port, workload, client, plan); return;
+    case core::ClientOp::incr: {  // INCRBY: one write, no read (docs/counters.md)
+      Call increment(plan.node, core::ClientOp::incr, plan.key);
+      increment.delta = plan.delta;
+      perform(port, workload, client, std::move(increment));
+      return;
+    }
     case core::ClientOp::scan:
     case core::ClientOp::key_count:
       VIGIL_ASSERT(false, "the workload plans no enumeration");
@@ -230,6 +240,11 @@ class Client {
     const double pick = random_.uniform_double();
     if (pick < workload_.get) {
       plan.op = core::ClientOp::get;
+    } else if (pick < workload_.get + workload_.put && workload_.mode == WorkloadMode::counter) {
+      // 1..10, and one in four a decrement: the check bounds both directions.
+      plan.op = core::ClientOp::incr;
+      const auto amount = static_cast<std::int64_t>(random_.uniform(10)) + 1;
+      plan.delta = random_.uniform(4) == 0 ? -amount : amount;
     } else if (pick < workload_.get + workload_.put) {
       plan.op = core::ClientOp::put;
       plan.element = "c" + std::to_string(options_.client) + "-" + std::to_string(sequence_++);
