@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // node-redis (Debian 12's node-redis, 4.5.1) against a running Vigil cluster: the ordinary
-// calls of a Node.js user -- strings, MSET, SET NX, pipelines, SCAN, binary data -- and an
-// error answered clearly.
+// calls of a Node.js user -- strings, MSET, SET NX, expiry, counters, pipelines, SCAN,
+// binary data -- and errors answered clearly, also while a node is paused.
 //
-// Usage: node node_redis_test.js HOST PORT HOST PORT  (two nodes' client ports). Run by
+// Usage: node node_redis_test.js HOST PORT HOST PORT PID  (two nodes' client ports, and
+// the pid of the third node, which checkPausedNode stops with SIGSTOP and resumes). Run by
 // tests/integration/cluster_node_redis_test.cpp, which starts the cluster. Debian installs
 // the library under /usr/share/nodejs: Debian's nodejs searches it, other builds of node
 // need NODE_PATH=/usr/share/nodejs (the integration test sets it).
@@ -89,6 +90,60 @@ async function expectError(promise, ...fragments) {
   assert.fail(`no error; expected one with ${fragments}`);
 }
 
+async function checkExpiry(r, other) {
+  assert.equal(await r.set('js:e', 'v', { EX: 100 }), 'OK');
+  const ttl = await other.ttl('js:e');
+  assert.ok(ttl >= 98 && ttl <= 100, `the expiry travels with the value (TTL ${ttl})`);
+  assert.equal(await r.persist('js:e'), true);
+  assert.equal(await other.ttl('js:e'), -1);
+  assert.equal(await r.expire('js:e', 50), true);
+  assert.ok((await other.pTTL('js:e')) <= 50000);
+  assert.equal(await r.pExpire('js:e', 200), true);
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline && (await other.exists('js:e')) === 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(await other.get('js:e'), null, 'expired');
+  assert.equal(await r.ttl('js:e'), -2);
+}
+
+async function checkCounters(r, other) {
+  assert.equal(await r.incr('js:c'), 1);
+  assert.equal(await other.incrBy('js:c', 10), 11);
+  assert.equal(await r.decr('js:c'), 10);
+  assert.equal(await other.decrBy('js:c', 4), 6);
+  assert.equal(await r.get('js:c'), '6', 'GET answers a counter as a decimal string');
+  // Increments through both nodes at once are all counted.
+  const increments = [];
+  for (let i = 0; i < 40; i++) increments.push((i % 2 ? r : other).incr('js:c'));
+  await Promise.all(increments);
+  assert.equal(await other.get('js:c'), '46');
+  assert.equal(await r.set('js:ci', '41'), 'OK');
+  assert.equal(await r.incr('js:ci'), 42, 'an integer string is counted on from');
+  assert.equal(await r.set('js:cs', 'text'), 'OK');
+  await expectError(r.incr('js:cs'), 'value is not an integer or out of range');
+  await expectError(r.sendCommand(['INCRBYFLOAT', 'js:c', '1.5']), 'incrbyfloat is not supported');
+}
+
+// A paused node (SIGSTOP, as a stalled process or a long GC pause): writes at quorum still
+// succeed through the others; at `all` the client gets an error that says why, not a hang.
+async function checkPausedNode(r, other, pausedPid) {
+  process.kill(pausedPid, 'SIGSTOP');
+  try {
+    assert.equal(await r.set('js:paused', 'v'), 'OK', 'quorum without the paused node');
+    assert.equal(await other.get('js:paused'), 'v');
+    assert.equal(await r.sendCommand(['CONSISTENCY', 'all']), 'OK');
+    try {
+      await expectError(r.set('js:paused', 'w'), 'replicas');
+    } finally {
+      await r.sendCommand(['CONSISTENCY', 'quorum']);
+    }
+  } finally {
+    process.kill(pausedPid, 'SIGCONT');
+  }
+  assert.equal(await r.ping(), 'PONG', 'the connection is usable after the error');
+}
+
 async function checkErrors(r, other) {
   await expectError(r.scan(17), 'invalid cursor');
   await expectError(r.sendCommand(['MULTI']), 'MULTI/EXEC transactions are not supported by Vigil');
@@ -98,13 +153,15 @@ async function checkErrors(r, other) {
   assert.equal(await r.ping(), 'PONG');
 }
 
-const CHECKS = [checkStrings, checkMsetAndNx, checkPipelines, checkBinary, checkScan, checkErrors];
+const CHECKS = [checkStrings, checkMsetAndNx, checkExpiry, checkCounters, checkPipelines, checkBinary,
+  checkScan, checkErrors, checkPausedNode];
 
 async function main(argv) {
-  if (argv.length < 4) {
-    console.error('usage: node_redis_test.js HOST PORT HOST PORT');
+  if (argv.length < 5) {
+    console.error('usage: node_redis_test.js HOST PORT HOST PORT PID');
     return 2;
   }
+  const pausedPid = Number(argv[4]);
   const clients = [];
   for (const i of [0, 2]) {
     const client = createClient({ socket: { host: argv[i], port: Number(argv[i + 1]), connectTimeout: 10000 } });
@@ -115,7 +172,7 @@ async function main(argv) {
   let failed = 0;
   for (const check of CHECKS) {
     try {
-      await check(...clients);
+      await check(...clients, pausedPid);
       console.log(`ok   ${check.name}`);
     } catch (error) {
       failed += 1;

@@ -121,6 +121,21 @@ def check_expiry(r, other):
                  "not compatible")
 
 
+def check_counters(r, other):
+    assert r.incr("py:c") == 1
+    assert other.incrby("py:c", 10) == 11
+    assert r.decr("py:c") == 10
+    assert other.decrby("py:c", 4) == 6
+    assert r.get("py:c") == b"6", "GET answers a counter as a decimal string"
+    for i in range(20):
+        (r if i % 2 else other).incr("py:c")
+    assert other.get("py:c") == b"26"
+    assert r.set("py:ci", "41") is True and r.incr("py:ci") == 42
+    assert r.set("py:cs", "text") is True
+    expect_error(lambda: r.incr("py:cs"), "value is not an integer or out of range")
+    expect_error(lambda: r.incrbyfloat("py:c", 1.5), "incrbyfloat is not supported")
+
+
 def check_clear_refusals(r, other):
     expect_error(r.flushdb, "not supported by Vigil", "DEL")
     expect_error(r.flushall, "not supported by Vigil")
@@ -155,6 +170,7 @@ CHECKS = [
     check_nx_xx_get,
     check_binary,
     check_expiry,
+    check_counters,
     check_pipeline_without_transaction,
     check_pipeline_with_transaction_names_multi,
     check_clear_refusals,

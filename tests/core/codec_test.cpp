@@ -594,7 +594,7 @@ TEST(CodecLayout, ReplicaReadFrameIsExactlyTheDocumentedBytes) {
   const std::string payload = std::string("\x02\0\0\0n1\x02\0\0\0n2", 12) +
                               std::string("\x07\0\0\0\0\0\0\0", 8) + std::string("\x01\0\0\0k", 5);
   const std::string frame = encoded(envelope);
-  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x05\x02\x19\0\0\0", 8));
+  EXPECT_EQ(frame.substr(0, 8), std::string("\x47\x56\x06\x02\x19\0\0\0", 8));
   EXPECT_EQ(frame, reframe(2, payload));
   EXPECT_EQ(frame_size(frame).value(), 16u + 25u);
 }
@@ -726,7 +726,7 @@ TEST(CodecHeader, NamesEachBadHeaderField) {
   bad = frame;
   bad[2] = 9;
   EXPECT_EQ(decode_frame(bad).status().message(),
-            "frame: wire version 9 is not supported (this binary speaks 5)");
+            "frame: wire version 9 is not supported (this binary speaks 6)");
   bad = frame;
   bad[3] = static_cast<char>(message_type_count);
   EXPECT_EQ(decode_frame(bad).status().message(),
@@ -856,7 +856,19 @@ TEST(CodecForged, EnumsAndBooleansAreRangeChecked) {
   good.write_u32(0);
   ByteWriter from_coordinator = good;
   good.write_u8(1);  // context_from_coordinator
+  ByteWriter increment = good;
+  good.write_u8(0);  // no increment
   EXPECT_TRUE(decode_frame(forged_frame(4, good)).ok());
+  increment.write_u8(1);  // a write without a value, from the coordinator: an INCRBY
+  increment.write_i64(5);
+  EXPECT_TRUE(decode_frame(forged_frame(4, increment)).ok());
+  ByteWriter read_increment = request_fields(2, 0, 0);  // an increment on a read: refused
+  read_increment.write_u32(0);
+  read_increment.write_u8(1);
+  read_increment.write_u8(1);
+  read_increment.write_i64(5);
+  EXPECT_EQ(decode_error(forged_frame(4, read_increment)).message(),
+            "CoordinateRequest.increment: only on a write without a value, from the coordinator");
   from_coordinator.write_u8(2);
   EXPECT_EQ(decode_error(forged_frame(4, from_coordinator)).message(),
             "CoordinateRequest.context_from_coordinator: byte 2 is not 0 or 1");
@@ -903,6 +915,7 @@ Status decode_context(const std::vector<std::pair<std::string, std::uint64_t>>& 
     fields.write_i64(0);
   }
   fields.write_u8(0);  // context_from_coordinator
+  fields.write_u8(0);  // increment: none
   return decode_error(forged_frame(4, fields));
 }
 
@@ -1136,7 +1149,7 @@ RC_GTEST_PROP(CodecRobustness, RandomBytesAreRefusedOrCanonical, ()) {
   const Result<std::size_t> size = frame_size(bytes);
   RC_ASSERT(size.ok() || size.status().code() == Code::invalid_argument);
   // Past the magic and version, into the type/length/payload checks.
-  check_decodes_canonically_or_fails(std::string("\x47\x56\x05", 3) + bytes);
+  check_decodes_canonically_or_fails(std::string("\x47\x56\x06", 3) + bytes);
 }
 
 RC_GTEST_PROP(CodecRobustness, EveryTruncationFails, ()) {
