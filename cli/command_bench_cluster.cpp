@@ -19,6 +19,12 @@
 // same -n, keys and value size, SET then GET, so its row reads beside redis-benchmark's
 // against one node in the same run. A client run that ended any request in an error fails
 // the benchmark as redis-benchmark's server errors do.
+//
+// With --tls, a second cluster of the same shape comes up after the first is down, with
+// TLS on every port (`cluster up --tls`: client, peer and admin), and the same two
+// redis-benchmark runs drive it with `--tls --cacert CA`; the report gives its throughput
+// as a share of the plain cluster's in the same run (the cost of TLS). The client-library
+// and node-kill runs are not repeated over TLS.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,6 +66,7 @@ struct BenchClusterOptions {
   bool kill = true;  // the node-kill run
   std::string dir;  // parent of the run's temp directory; empty: the system temp directory
   bool json = false;
+  bool tls = false;  // also the TLS cluster (above)
 };
 
 struct Programs {
@@ -74,7 +81,7 @@ struct Run {
   BenchmarkRow row;
 };
 
-const char* const target_names[] = {"vigil", "vigil-client", "redis", "redis-aof"};
+const char* const target_names[] = {"vigil", "vigil-tls", "vigil-client", "redis", "redis-aof"};
 
 // redis-server rewrites its command line (its process title), so it is followed as this
 // process's child by pid, not by cluster_process.h's command-line identity.
@@ -98,6 +105,7 @@ void stop_child(pid_t pid, std::chrono::milliseconds grace) {
 std::string target_title(const std::string& target, std::uint32_t nodes) {
   if (target == "vigil") return fmt::format("vigil, {} nodes (N=3 W=2 R=2, durable)", nodes);
   if (target == "vigil-client") return fmt::format("  same, vigil::Client over {} nodes", nodes);
+  if (target == "vigil-tls") return "  same, TLS on every port";
   if (target == "redis") return "redis-server, in memory";
   return "redis-server, AOF everysec";
 }
@@ -116,13 +124,16 @@ core::Result<Programs> find_programs() {
 }
 
 // Both redis-benchmark runs (-P 1 and -P 16) against one port.
+// `tls_arguments`: redis-benchmark's --tls --cacert CA for a TLS port, else none.
 core::Status drive(const Programs& programs, const BenchClusterOptions& options,
-                   const std::string& target, std::uint16_t port, std::vector<Run>& runs) {
+                   const std::string& target, std::uint16_t port, std::vector<Run>& runs,
+                   const std::vector<std::string>& tls_arguments = {}) {
   for (const std::uint32_t pipeline : {1u, 16u}) {
     std::vector<std::string> argv{programs.benchmark, "-h", "127.0.0.1", "-p",
                                   std::to_string(port), "-t", "set,get", "-n",
                                   std::to_string(options.requests), "-r", "100000", "-c", "50",
                                   "-d", "100", "--csv"};
+    argv.insert(argv.end(), tls_arguments.begin(), tls_arguments.end());
     if (pipeline > 1) {
       argv.push_back("-P");
       argv.push_back(std::to_string(pipeline));
@@ -175,16 +186,18 @@ core::Status drive_client(const BenchClusterOptions& options,
   return core::Status::ok_status();
 }
 
+// The cluster run; with `tls` the TLS cluster's (redis-benchmark only, target vigil-tls).
 core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& options,
                          const std::string& work, std::vector<Run>& runs,
-                         std::vector<KillPhase>& kill_phases) {
+                         std::vector<KillPhase>& kill_phases, bool tls = false) {
   const std::string overlay = work + "/overlay.yaml";
   core::Status written = write_file_atomically(
       overlay, "# vigil bench cluster: the issue's N=3, W=2, R=2 (also the defaults)\n"
                "quorum_settings:\n  N: 3\n  W: 2\n  R: 2\n");
   if (!written.ok()) return written;
   ClusterUpOptions up;
-  up.dir = work + "/cluster";
+  up.dir = work + (tls ? "/cluster-tls" : "/cluster");
+  up.tls = tls;
   up.nodes = options.nodes;
   up.config_overlay_path = overlay;
   up.program = programs.vigil;
@@ -194,6 +207,13 @@ core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& op
   if (!nodes) {
     if (layout) (void)cluster_down(*layout, seconds(30));
     return nodes.status();
+  }
+  if (tls) {
+    const std::vector<std::string> tls_arguments{"--tls", "--cacert", up.dir + "/tls/ca.pem"};
+    core::Status driven =
+        drive(programs, options, "vigil-tls", nodes->front().client.port, runs, tls_arguments);
+    const core::Status down = layout ? cluster_down(*layout, seconds(30)) : layout.status();
+    return driven.ok() ? down : driven;
   }
   core::Status driven = drive(programs, options, "vigil", nodes->front().client.port, runs);
   if (driven.ok()) driven = drive_client(options, *nodes, runs);
@@ -267,6 +287,14 @@ double ratio(const std::vector<Run>& runs, const std::string& other, std::uint32
   return vigil->row.requests_per_second / peer->row.requests_per_second;
 }
 
+// The TLS cluster's throughput over the plain one's (0 without a --tls run).
+double tls_share(const std::vector<Run>& runs, std::uint32_t pipeline, const std::string& test) {
+  const Run* plain = find_run(runs, "vigil", pipeline, test);
+  const Run* tls = find_run(runs, "vigil-tls", pipeline, test);
+  if (!plain || !tls || plain->row.requests_per_second <= 0) return 0;
+  return tls->row.requests_per_second / plain->row.requests_per_second;
+}
+
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
   std::string one;
@@ -320,6 +348,15 @@ std::string text_report(const std::vector<Run>& runs, const std::vector<KillPhas
     out += fmt::format("    {:<4} {:>15.1f}%\n", test,
                        one_node > 0 ? 100 * rps(runs, "vigil-client", test) / one_node : 0.0);
   }
+  if (find_run(runs, "vigil-tls", 1, "SET") != nullptr) {
+    out += "\nvigil with TLS on every port, as a share of the plain cluster (the cost of TLS)\n";
+    for (const std::uint32_t pipeline : {1u, 16u}) {
+      for (const char* test : {"SET", "GET"}) {
+        out += fmt::format("{:>3} {:<4} {:>15.1f}%\n", pipeline, test,
+                           100 * tls_share(runs, pipeline, test));
+      }
+    }
+  }
   if (!kill.empty()) {
     out += kill_phases_text(kill, options.nodes - 1, rps(runs, "redis", "SET"),
                             rps(runs, "redis", "GET"));
@@ -345,7 +382,8 @@ std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhas
       ratios.push_back({{"pipeline", pipeline},
                         {"test", test},
                         {"vigil_over_redis", ratio(runs, "redis", pipeline, test)},
-                        {"vigil_over_redis_aof", ratio(runs, "redis-aof", pipeline, test)}});
+                        {"vigil_over_redis_aof", ratio(runs, "redis-aof", pipeline, test)},
+                        {"vigil_tls_over_vigil", tls_share(runs, pipeline, test)}});
     }
   }
   nlohmann::json client = nlohmann::json::array();
@@ -382,6 +420,10 @@ core::Result<std::string> run_bench(const BenchClusterOptions& options) {
   std::vector<Run> runs;
   std::vector<KillPhase> kill;
   core::Status status = bench_vigil(*programs, options, work, runs, kill);
+  if (status.ok() && options.tls) {
+    std::vector<KillPhase> none;
+    status = bench_vigil(*programs, options, work, runs, none, true);
+  }
   if (status.ok()) status = bench_redis(*programs, options, work, false, runs);
   if (status.ok()) status = bench_redis(*programs, options, work, true, runs);
   const std::string load_after = load_average();
@@ -412,6 +454,8 @@ void add_bench_cluster(CLI::App& bench, int& exit_code) {
   command->add_option("--dir", options->dir,
                       "directory for the run's fresh temp directory (default: system temp)");
   command->add_flag("--json", options->json, "print one JSON object");
+  command->add_flag("--tls", options->tls,
+                    "also a cluster with TLS on every port, reported as a share of the plain one");
   command->callback([options, &exit_code] {
     core::Result<std::string> report = run_bench(*options);
     if (!report) {
