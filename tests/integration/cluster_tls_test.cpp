@@ -26,6 +26,10 @@ using tcp = asio::ip::tcp;
 class ClusterTlsTest : public ClusterTest {
  protected:
   std::vector<std::string> up_flags() const override { return {"--tls"}; }
+  // A short handshake bound, so the silent client below is closed within a second or so.
+  std::string overlay() const override {
+    return std::string(test_overlay) + "security:\n  tls:\n    handshake_timeout: 1s\n";
+  }
   std::string ca_file() const { return dir() + "/tls/ca.pem"; }
 
   // GET `path` over HTTPS from node `index`'s admin port, verifying it against the CA.
@@ -139,6 +143,26 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
   const Reply pong = command(plain.get(), {"PING"});
   EXPECT_FALSE(pong) << text(pong);
   EXPECT_NE(https_get(0, "/metrics").find("vigil_tls_handshakes_failed_total{port=\"client\"} 1"),
+            std::string::npos);
+  // A client that connects and never starts the handshake holds its slot only until
+  // security.tls.handshake_timeout (1 s here), then is closed and counted.
+  {
+    asio::io_context io;
+    tcp::socket silent(io);
+    silent.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                 static_cast<std::uint16_t>(n1.client_port)));
+    const auto connected = Clock::now();
+    std::array<char, 16> chunk{};
+    boost::system::error_code closed;
+    silent.async_read_some(asio::buffer(chunk),
+                           [&](const boost::system::error_code& error, std::size_t) {
+                             closed = error;
+                           });
+    io.run_for(seconds(10));
+    EXPECT_TRUE(closed) << "the silent client was not closed";
+    EXPECT_LT(Clock::now() - connected, seconds(8));
+  }
+  EXPECT_NE(https_get(0, "/metrics").find("vigil_tls_handshakes_failed_total{port=\"client\"} 2"),
             std::string::npos);
   // The admin port is HTTPS only: plain HTTP gets nothing.
   EXPECT_EQ(admin_get(0, "/status"), "");
