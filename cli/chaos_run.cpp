@@ -242,7 +242,8 @@ class ChaosRun {
     // Listening once its admin port answers (both ports are bound together).
     const auto deadline = Clock::now() + options_.start_timeout;
     const ClusterNode& target = layout_.nodes[node];
-    while (!http_get(target.admin, "/fault", admin_timeout, target.admin_token, target.admin_tls).ok() &&
+    while (!http_get(target.admin, "/fault", admin_timeout, target.admin_token, target.admin_tls)
+                .ok() &&
            Clock::now() < deadline) {
       std::this_thread::sleep_for(ready_poll);
     }

@@ -99,8 +99,8 @@ core::Result<std::size_t> node_index(const ClusterLayout& layout, const std::str
 // defaults elsewhere) with its node section replaced by the layout's: id, the three
 // addresses, data_dir, and every node of the cluster as a seed, in the same order on every
 // node. With layout.tls, security.tls turns on every port with the cluster's certificates
-// (cli/cluster_tls.h) unless the overlay names its own cert_file. invalid_argument when the result does not validate (e.g. an overlay whose N is
-// larger than the cluster).
+// (cli/cluster_tls.h) unless the overlay names its own cert_file. invalid_argument when
+// the result does not validate (e.g. an overlay whose N is larger than the cluster).
 core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_t index,
                                          const config::Config& overlay);
 // Writes node_config() of every node to its node.yaml, and creates the data directories.

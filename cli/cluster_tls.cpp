@@ -39,8 +39,8 @@ using Extension = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
 using BigNumber = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 
 core::Status failed(const std::string& what) {
-  return core::error(core::Code::failed_precondition, "making a TLS certificate: " + what +
-                                                          " failed (libcrypto)");
+  return core::error(core::Code::failed_precondition,
+                     "making a TLS certificate: " + what + " failed (libcrypto)");
 }
 
 Key new_key() {
@@ -129,7 +129,8 @@ core::Result<PemCertificate> make_ca_certificate(const std::string& common_name,
 core::Result<PemCertificate> make_node_certificate(const PemCertificate& ca,
                                                    const std::string& host,
                                                    std::chrono::hours valid_for) {
-  Bio ca_certificate_bio(BIO_new_mem_buf(ca.certificate.data(), static_cast<int>(ca.certificate.size())));
+  Bio ca_certificate_bio(
+      BIO_new_mem_buf(ca.certificate.data(), static_cast<int>(ca.certificate.size())));
   Bio ca_key_bio(BIO_new_mem_buf(ca.private_key.data(), static_cast<int>(ca.private_key.size())));
   Certificate ca_certificate(
       ca_certificate_bio ? PEM_read_bio_X509(ca_certificate_bio.get(), nullptr, nullptr, nullptr)
@@ -158,7 +159,9 @@ core::Result<PemCertificate> make_node_certificate(const PemCertificate& ca,
   return to_pem(node, key.get());
 }
 
-std::string cluster_tls_dir(const ClusterLayout& layout) { return layout.dir + "/tls"; }
+std::string cluster_tls_dir(const ClusterLayout& layout) {
+  return layout.dir + "/tls";
+}
 std::string cluster_ca_path(const ClusterLayout& layout) {
   return cluster_tls_dir(layout) + "/ca.pem";
 }
@@ -183,7 +186,8 @@ core::Status ensure_cluster_tls(const ClusterLayout& layout) {
         make_node_certificate(*ca, layout.nodes[i].client.host, valid_for);
     if (!node) return node.status();
     core::Status written = write_file_atomically(node_key_path(layout, i), node->private_key, 0600);
-    if (written.ok()) written = write_file_atomically(node_certificate_path(layout, i), node->certificate);
+    if (written.ok())
+      written = write_file_atomically(node_certificate_path(layout, i), node->certificate);
     if (!written.ok()) return written;
   }
   // The CA last: its presence says the directory is complete (a rerun checks it).

@@ -23,18 +23,17 @@ namespace {
 
 core::Status file_error(std::string_view key, const std::string& path, std::string_view what,
                         const boost::system::error_code& error) {
-  return core::error(core::Code::invalid_argument,
-                     "security.tls." + std::string(key) + ": " + std::string(what) + " " + path +
-                         ": " + error.message());
+  return core::error(core::Code::invalid_argument, "security.tls." + std::string(key) + ": " +
+                                                       std::string(what) + " " + path + ": " +
+                                                       error.message());
 }
 
 }  // namespace
 
 core::Result<std::shared_ptr<ssl::context>> make_tls_context(
     const config::Config::Security::Tls& tls, TlsContextKind kind) {
-  auto context = std::make_shared<ssl::context>(kind == TlsContextKind::peer_dial
-                                                    ? ssl::context::tls_client
-                                                    : ssl::context::tls_server);
+  auto context = std::make_shared<ssl::context>(
+      kind == TlsContextKind::peer_dial ? ssl::context::tls_client : ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   context->set_options(ssl::context::default_workarounds | ssl::context::single_dh_use);

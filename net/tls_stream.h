@@ -131,12 +131,12 @@ void Stream::handshake_within(ssl::stream_base::handshake_type type, core::Durat
     state->timed_out = true;
     close();
   });
-  tls_->async_handshake(type, [state, done = std::move(done)](
-                                  const boost::system::error_code& error) mutable {
-    state->finished = true;
-    state->timer.cancel();
-    done(state->timed_out ? boost::system::error_code(boost::asio::error::timed_out) : error);
-  });
+  tls_->async_handshake(
+      type, [state, done = std::move(done)](const boost::system::error_code& error) mutable {
+        state->finished = true;
+        state->timer.cancel();
+        done(state->timed_out ? boost::system::error_code(boost::asio::error::timed_out) : error);
+      });
 }
 
 }  // namespace vigil::net

@@ -78,7 +78,8 @@ TEST(ClusterTls, CertificateOfAnotherCaDoesNotVerify) {
   const core::Result<PemCertificate> rogue = make_node_certificate(*other, "127.0.0.1", one_day);
   ASSERT_TRUE(rogue.ok());
   EXPECT_NE(verify(ca->certificate, rogue->certificate), X509_V_OK);
-  EXPECT_FALSE(make_node_certificate({"not a certificate", "nor a key"}, "127.0.0.1", one_day).ok());
+  EXPECT_FALSE(
+      make_node_certificate({"not a certificate", "nor a key"}, "127.0.0.1", one_day).ok());
 }
 
 TEST(ClusterTls, FilesAreWrittenOnceWithPrivateKeysAndLoadIntoContexts) {
@@ -103,9 +104,9 @@ TEST(ClusterTls, FilesAreWrittenOnceWithPrivateKeysAndLoadIntoContexts) {
   tls.cert_file = node_certificate_path(*layout, 0);
   tls.key_file = node_key_path(*layout, 0);
   tls.ca_file = cluster_ca_path(*layout);
-  for (const net::TlsContextKind kind : {net::TlsContextKind::serve,
-                                         net::TlsContextKind::peer_accept,
-                                         net::TlsContextKind::peer_dial}) {
+  for (const net::TlsContextKind kind :
+       {net::TlsContextKind::serve, net::TlsContextKind::peer_accept,
+        net::TlsContextKind::peer_dial}) {
     const auto context = net::make_tls_context(tls, kind);
     EXPECT_TRUE(context.ok()) << context.status().to_string();
   }

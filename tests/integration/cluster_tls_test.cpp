@@ -5,13 +5,14 @@
 // TLS is closed, and a peer presenting a certificate of another CA (or none) is refused;
 // every refusal is counted.
 
+#include "cli/cluster_tls.h"
+
 #include <array>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <fstream>
 
-#include "cli/cluster_tls.h"
 #include "cluster_fixture.h"
 
 namespace vigil::integration {
@@ -41,8 +42,9 @@ class ClusterTlsTest : public ClusterTest {
       context.set_verify_mode(ssl::verify_peer);
       ssl::stream<tcp::socket> stream(io, context);
       tcp::resolver resolver(io);
-      asio::connect(stream.next_layer(),
-                    resolver.resolve("127.0.0.1", std::to_string(cluster_nodes()[index].admin_port)));
+      asio::connect(
+          stream.next_layer(),
+          resolver.resolve("127.0.0.1", std::to_string(cluster_nodes()[index].admin_port)));
       stream.handshake(ssl::stream_base::client);
       http::request<http::string_body> request{http::verb::get, path, 11};
       request.set(http::field::host, "127.0.0.1");
@@ -57,7 +59,8 @@ class ClusterTlsTest : public ClusterTest {
   }
 
   long long counter(std::size_t index, const std::string& name) {
-    const nlohmann::json status = nlohmann::json::parse(https_get(index, "/status"), nullptr, false);
+    const nlohmann::json status =
+        nlohmann::json::parse(https_get(index, "/status"), nullptr, false);
     if (status.is_discarded() || !status.contains("counters") ||
         !status["counters"].contains(name)) {
       return -1;
@@ -90,15 +93,15 @@ class ClusterTlsTest : public ClusterTest {
     std::size_t received = 0;
     std::array<char, 256> chunk{};
     std::function<void()> read_more = [&] {
-      stream.async_read_some(asio::buffer(chunk), [&](const boost::system::error_code& error,
-                                                      std::size_t got) {
-        received += got;
-        if (error) {
-          closed = true;
-        } else {
-          read_more();
-        }
-      });
+      stream.async_read_some(asio::buffer(chunk),
+                             [&](const boost::system::error_code& error, std::size_t got) {
+                               received += got;
+                               if (error) {
+                                 closed = true;
+                               } else {
+                                 read_more();
+                               }
+                             });
     };
     stream.async_handshake(ssl::stream_base::client, [&](const boost::system::error_code& error) {
       if (error) {
@@ -120,8 +123,13 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
   // redis-cli --tls: a write on n1 read back through n3, both reaching their quorums over
   // the peers' mutual TLS.
   const auto redis_cli = [&](std::size_t node, std::vector<std::string> arguments) {
-    std::vector<std::string> argv{"/usr/bin/redis-cli", "--tls", "--cacert", ca_file(), "-h",
-                                  "127.0.0.1", "-p",
+    std::vector<std::string> argv{"/usr/bin/redis-cli",
+                                  "--tls",
+                                  "--cacert",
+                                  ca_file(),
+                                  "-h",
+                                  "127.0.0.1",
+                                  "-p",
                                   std::to_string(cluster_nodes()[node].client_port)};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     return run_command(argv, seconds(30));
@@ -154,10 +162,8 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
     const auto connected = Clock::now();
     std::array<char, 16> chunk{};
     boost::system::error_code closed;
-    silent.async_read_some(asio::buffer(chunk),
-                           [&](const boost::system::error_code& error, std::size_t) {
-                             closed = error;
-                           });
+    silent.async_read_some(asio::buffer(chunk), [&](const boost::system::error_code& error,
+                                                    std::size_t) { closed = error; });
     io.run_for(seconds(10));
     EXPECT_TRUE(closed) << "the silent client was not closed";
     EXPECT_LT(Clock::now() - connected, seconds(8));
@@ -175,9 +181,9 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
   const long long refused_before = counter(0, "peer_tls_handshakes_refused");
   EXPECT_TRUE(peer_refuses(&*rogue));
   EXPECT_TRUE(peer_refuses(nullptr));
-  EXPECT_TRUE(eventually(
-      [&] { return counter(0, "peer_tls_handshakes_refused") >= refused_before + 2; },
-      seconds(10)));
+  EXPECT_TRUE(
+      eventually([&] { return counter(0, "peer_tls_handshakes_refused") >= refused_before + 2; },
+                 seconds(10)));
 
   // The cluster tools reach the admin ports over TLS.
   const CommandResult repair = vigil({"cluster", "repair", "--dir", dir()}, seconds(60));
