@@ -27,9 +27,9 @@ using tcp = asio::ip::tcp;
 class ClusterTlsTest : public ClusterTest {
  protected:
   std::vector<std::string> up_flags() const override { return {"--tls"}; }
-  // A short handshake bound, so the silent client below is closed within a second or so.
+  // A short handshake bound, so the silent client below is closed within seconds.
   std::string overlay() const override {
-    return std::string(test_overlay) + "security:\n  tls:\n    handshake_timeout: 1s\n";
+    return std::string(test_overlay) + "security:\n  tls:\n    handshake_timeout: 2s\n";
   }
   std::string ca_file() const { return dir() + "/tls/ca.pem"; }
 
@@ -153,7 +153,7 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
   EXPECT_NE(https_get(0, "/metrics").find("vigil_tls_handshakes_failed_total{port=\"client\"} 1"),
             std::string::npos);
   // A client that connects and never starts the handshake holds its slot only until
-  // security.tls.handshake_timeout (1 s here), then is closed and counted.
+  // security.tls.handshake_timeout (2 s here), then is closed and counted.
   {
     asio::io_context io;
     tcp::socket silent(io);
