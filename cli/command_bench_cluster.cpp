@@ -23,8 +23,9 @@
 // With --tls, a second cluster of the same shape comes up after the first is down, with
 // TLS on every port (`cluster up --tls`: client, peer and admin), and the same two
 // redis-benchmark runs drive it with `--tls --cacert CA`; the report gives its throughput
-// as a share of the plain cluster's in the same run (the cost of TLS). The client-library
-// and node-kill runs are not repeated over TLS.
+// as a share of the plain cluster's in the same run (the cost of TLS), and the vigil::Client
+// run is repeated over TLS (ClientOptions::tls with the cluster's CA). The node-kill run is
+// not repeated over TLS.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -81,7 +82,8 @@ struct Run {
   BenchmarkRow row;
 };
 
-const char* const target_names[] = {"vigil", "vigil-tls", "vigil-client", "redis", "redis-aof"};
+const char* const target_names[] = {"vigil",     "vigil-tls", "vigil-client", "vigil-client-tls",
+                                    "redis",     "redis-aof"};
 
 // redis-server rewrites its command line (its process title), so it is followed as this
 // process's child by pid, not by cluster_process.h's command-line identity.
@@ -106,6 +108,7 @@ std::string target_title(const std::string& target, std::uint32_t nodes) {
   if (target == "vigil") return fmt::format("vigil, {} nodes (N=3 W=2 R=2, durable)", nodes);
   if (target == "vigil-client") return fmt::format("  same, vigil::Client over {} nodes", nodes);
   if (target == "vigil-tls") return "  same, TLS on every port";
+  if (target == "vigil-client-tls") return "  same, vigil::Client, TLS on every port";
   if (target == "redis") return "redis-server, in memory";
   return "redis-server, AOF everysec";
 }
@@ -157,10 +160,15 @@ core::Status drive(const Programs& programs, const BenchClusterOptions& options,
   return core::Status::ok_status();
 }
 
-// The token-aware run through vigil::Client over every node of `nodes`.
+// The token-aware run through vigil::Client over every node of `nodes`; over TLS verified
+// against `tls_ca` when it is not empty (target vigil-client-tls).
 core::Status drive_client(const BenchClusterOptions& options,
-                          const std::vector<NodeStatus>& nodes, std::vector<Run>& runs) {
+                          const std::vector<NodeStatus>& nodes, std::vector<Run>& runs,
+                          const std::string& tls_ca = "") {
+  const std::string target = tls_ca.empty() ? "vigil-client" : "vigil-client-tls";
   ClientBenchOptions bench;
+  bench.client.tls.enabled = !tls_ca.empty();
+  bench.client.tls.ca_file = tls_ca;
   for (const NodeStatus& node : nodes) {
     bench.client.seeds.push_back(config::format_address(node.client));
   }
@@ -168,7 +176,10 @@ core::Status drive_client(const BenchClusterOptions& options,
   bench.requests = options.requests;
   bench.keys = 100'000;
   bench.value_bytes = 100;
-  if (!options.json) std::fprintf(stderr, "bench cluster: vigil through vigil::Client ...\n");
+  if (!options.json) {
+    std::fprintf(stderr, "bench cluster: vigil through vigil::Client%s ...\n",
+                 tls_ca.empty() ? "" : " over TLS");
+  }
   try {
     for (const ClientBenchRow& row : run_client_bench(bench)) {
       if (row.errors > 0) {
@@ -176,7 +187,7 @@ core::Status drive_client(const BenchClusterOptions& options,
                            fmt::format("vigil::Client {}: {} of {} requests failed; first: {}",
                                        row.command, row.errors, row.requests, row.first_error));
       }
-      runs.push_back({"vigil-client", 1, {row.command, row.requests_per_second, row.p50_ms,
+      runs.push_back({target, 1, {row.command, row.requests_per_second, row.p50_ms,
                                           row.p99_ms}});
     }
   } catch (const ClientError& error) {
@@ -186,7 +197,8 @@ core::Status drive_client(const BenchClusterOptions& options,
   return core::Status::ok_status();
 }
 
-// The cluster run; with `tls` the TLS cluster's (redis-benchmark only, target vigil-tls).
+// The cluster run; with `tls` the TLS cluster's (redis-benchmark as target vigil-tls, then
+// vigil::Client as vigil-client-tls; no node-kill run).
 core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& options,
                          const std::string& work, std::vector<Run>& runs,
                          std::vector<KillPhase>& kill_phases, bool tls = false) {
@@ -212,6 +224,7 @@ core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& op
     const std::vector<std::string> tls_arguments{"--tls", "--cacert", up.dir + "/tls/ca.pem"};
     core::Status driven =
         drive(programs, options, "vigil-tls", nodes->front().client.port, runs, tls_arguments);
+    if (driven.ok()) driven = drive_client(options, *nodes, runs, up.dir + "/tls/ca.pem");
     const core::Status down = layout ? cluster_down(*layout, seconds(30)) : layout.status();
     return driven.ok() ? down : driven;
   }
@@ -295,6 +308,14 @@ double tls_share(const std::vector<Run>& runs, std::uint32_t pipeline, const std
   return tls->row.requests_per_second / plain->row.requests_per_second;
 }
 
+// vigil::Client's throughput over TLS as a share of its plain one (0 without a --tls run).
+double client_tls_share(const std::vector<Run>& runs, const std::string& test) {
+  const Run* plain = find_run(runs, "vigil-client", 1, test);
+  const Run* tls = find_run(runs, "vigil-client-tls", 1, test);
+  if (!plain || !tls || plain->row.requests_per_second <= 0) return 0;
+  return tls->row.requests_per_second / plain->row.requests_per_second;
+}
+
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
   std::string one;
@@ -356,6 +377,10 @@ std::string text_report(const std::vector<Run>& runs, const std::vector<KillPhas
                            100 * tls_share(runs, pipeline, test));
       }
     }
+    out += "vigil::Client over TLS, as a share of vigil::Client plain\n";
+    for (const char* test : {"SET", "GET"}) {
+      out += fmt::format("    {:<4} {:>15.1f}%\n", test, 100 * client_tls_share(runs, test));
+    }
   }
   if (!kill.empty()) {
     out += kill_phases_text(kill, options.nodes - 1, rps(runs, "redis", "SET"),
@@ -391,7 +416,8 @@ std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhas
     const double one_node = rps(runs, "vigil", test);
     client.push_back({{"test", test},
                       {"client_over_one_node",
-                       one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0}});
+                       one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0},
+                      {"client_tls_over_client", client_tls_share(runs, test)}});
   }
   return nlohmann::json{{"requests", options.requests},
                         {"client_ratios", client},
