@@ -3,7 +3,8 @@
 // `vigil cluster repair`, reach the nodes over TLS. redis-cli --tls works against the
 // client port and a write replicates over mutual-TLS peer connections; a client without
 // TLS is closed, and a peer presenting a certificate of another CA (or none) is refused;
-// every refusal is counted.
+// every refusal is counted. vigil::Client (and `vigil client --dir`) reach the cluster over
+// TLS, and refuse a node whose certificate another CA signed.
 
 #include "cli/cluster_tls.h"
 
@@ -13,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <fstream>
 
+#include "client/client.h"
 #include "cluster_fixture.h"
 
 namespace vigil::integration {
@@ -172,6 +174,40 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
             std::string::npos);
   // The admin port is HTTPS only: plain HTTP gets nothing.
   EXPECT_EQ(admin_get(0, "/status"), "");
+
+  // vigil::Client over TLS: a token-aware round trip with the cluster's CA, the write above
+  // read back; then a Client that trusts only another CA refuses the nodes.
+  {
+    ClientOptions options;
+    for (const NodeInfo& node : cluster_nodes()) {
+      options.seeds.push_back("127.0.0.1:" + std::to_string(node.client_port));
+    }
+    options.tls.enabled = true;
+    options.tls.ca_file = ca_file();
+    Client client(options);
+    EXPECT_EQ(client.get("tls-key"), std::optional<std::string>("over-tls"));
+    client.set("client-tls-key", "through vigil::Client");
+    EXPECT_EQ(client.get("client-tls-key"), std::optional<std::string>("through vigil::Client"));
+    EXPECT_EQ(client.stats().failures, 0u);
+
+    const auto foreign = cli::make_ca_certificate("another CA", std::chrono::hours(24));
+    ASSERT_TRUE(foreign.ok());
+    const std::string foreign_file = dir() + "/foreign-ca.pem";
+    std::ofstream(foreign_file) << foreign->certificate;
+    options.tls.ca_file = foreign_file;
+    options.max_retries = 0;
+    try {
+      Client refused(options);
+      ADD_FAILURE() << "a Client trusting another CA reached the cluster";
+    } catch (const ClientError& error) {
+      EXPECT_EQ(error.code(), ErrorCode::connection) << error.what();
+      EXPECT_NE(std::string(error.what()).find("TLS handshake failed"), std::string::npos)
+          << error.what();
+    }
+  }
+  // `vigil client --dir` takes TLS and the CA from the cluster directory.
+  const CommandResult cli_get = vigil({"client", "--dir", dir(), "get", "client-tls-key"}, seconds(30));
+  EXPECT_EQ(cli_get.out, "\"through vigil::Client\"\n") << describe(cli_get);
 
   // A peer whose certificate another CA signed, and one with no certificate: refused.
   const auto rogue_ca = cli::make_ca_certificate("vigil local cluster CA", std::chrono::hours(24));
