@@ -9,6 +9,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,42 @@ std::string openssl_reason(const std::string& fallback) {
   ERR_clear_error();
   return reason;
 }
+
+// OpenSSL writes with write(), which raises SIGPIPE on a connection the node has reset,
+// and a library must not kill its application for that (it is a connection error). So a
+// SIGPIPE raised by this thread while the guard lives is held blocked, then discarded,
+// and the thread's signal mask restored (the usual recipe where MSG_NOSIGNAL cannot be
+// passed; a SIGPIPE already pending when the guard starts is left alone).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+  }
+  ~SigpipeGuard() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec none{0, 0};
+        while (sigtimedwait(&pipe_, nullptr, &none) == -1 && errno == EINTR) {
+        }
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t previous_;
+  bool was_pending_ = false;
+};
 
 bool is_ip_address(const std::string& host) {
   unsigned char ip[16];
@@ -160,6 +198,7 @@ void TlsLink::handshake(const std::string& host, const TlsContext& context,
       fail(ErrorCode::connection, "cannot check the name \"" + name + "\"");
     }
   }
+  const SigpipeGuard no_sigpipe;
   for (;;) {
     const int rc = SSL_connect(ssl_);
     if (rc == 1) return;
@@ -194,6 +233,7 @@ redisReply* TlsLink::call(const std::vector<std::string>& arguments,
   const std::string request(formatted, static_cast<std::size_t>(length));
   redisFreeCommand(formatted);
 
+  const SigpipeGuard no_sigpipe;  // SSL_read may write too (TLS 1.3 key updates)
   std::size_t sent = 0;
   while (sent < request.size()) {
     const int put = SSL_write(ssl_, request.data() + sent, static_cast<int>(request.size() - sent));
