@@ -82,8 +82,8 @@ struct Run {
   BenchmarkRow row;
 };
 
-const char* const target_names[] = {"vigil",     "vigil-tls", "vigil-client", "vigil-client-tls",
-                                    "redis",     "redis-aof"};
+const char* const target_names[] = {"vigil", "vigil-tls", "vigil-client", "vigil-client-tls",
+                                    "redis", "redis-aof"};
 
 // redis-server rewrites its command line (its process title), so it is followed as this
 // process's child by pid, not by cluster_process.h's command-line identity.
@@ -162,9 +162,8 @@ core::Status drive(const Programs& programs, const BenchClusterOptions& options,
 
 // The token-aware run through vigil::Client over every node of `nodes`; over TLS verified
 // against `tls_ca` when it is not empty (target vigil-client-tls).
-core::Status drive_client(const BenchClusterOptions& options,
-                          const std::vector<NodeStatus>& nodes, std::vector<Run>& runs,
-                          const std::string& tls_ca = "") {
+core::Status drive_client(const BenchClusterOptions& options, const std::vector<NodeStatus>& nodes,
+                          std::vector<Run>& runs, const std::string& tls_ca = "") {
   const std::string target = tls_ca.empty() ? "vigil-client" : "vigil-client-tls";
   ClientBenchOptions bench;
   bench.client.tls.enabled = !tls_ca.empty();
@@ -187,8 +186,7 @@ core::Status drive_client(const BenchClusterOptions& options,
                            fmt::format("vigil::Client {}: {} of {} requests failed; first: {}",
                                        row.command, row.errors, row.requests, row.first_error));
       }
-      runs.push_back({target, 1, {row.command, row.requests_per_second, row.p50_ms,
-                                          row.p99_ms}});
+      runs.push_back({target, 1, {row.command, row.requests_per_second, row.p50_ms, row.p99_ms}});
     }
   } catch (const ClientError& error) {
     return core::error(core::Code::unavailable,
@@ -414,10 +412,10 @@ std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhas
   nlohmann::json client = nlohmann::json::array();
   for (const char* test : {"SET", "GET"}) {
     const double one_node = rps(runs, "vigil", test);
-    client.push_back({{"test", test},
-                      {"client_over_one_node",
-                       one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0},
-                      {"client_tls_over_client", client_tls_share(runs, test)}});
+    client.push_back(
+        {{"test", test},
+         {"client_over_one_node", one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0},
+         {"client_tls_over_client", client_tls_share(runs, test)}});
   }
   return nlohmann::json{{"requests", options.requests},
                         {"client_ratios", client},

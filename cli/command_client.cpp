@@ -32,9 +32,9 @@ struct ClientArguments {
   std::string user;
   std::string password;
   std::string consistency;
-  bool tls = false;     // --tls, or a --dir cluster made with `cluster up --tls`
-  std::string cacert;   // --cacert; with --dir of a TLS cluster, DIR/tls/ca.pem by default
-  std::string cert;     // --cert/--key: a client certificate to present
+  bool tls = false;    // --tls, or a --dir cluster made with `cluster up --tls`
+  std::string cacert;  // --cacert; with --dir of a TLS cluster, DIR/tls/ca.pem by default
+  std::string cert;    // --cert/--key: a client certificate to present
   std::string key;
   std::string tls_server_name;
   std::uint32_t timeout_ms = 6000;

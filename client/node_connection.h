@@ -1,8 +1,8 @@
 #pragma once
-// One connection to one node's client port (a hiredis context, or a TlsLink with TLS), opened on first use and closed after
-// any I/O error or timeout (a reply that arrives after its timeout would otherwise be read
-// as the answer to the next request). Every call is bounded: connect_timeout to connect,
-// request_timeout for each command.
+// One connection to one node's client port (a hiredis context, or a TlsLink with TLS),
+// opened on first use and closed after any I/O error or timeout (a reply that arrives after
+// its timeout would otherwise be read as the answer to the next request). Every call is
+// bounded: connect_timeout to connect, request_timeout for each command.
 
 #include <hiredis/hiredis.h>
 

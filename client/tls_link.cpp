@@ -90,10 +90,11 @@ TlsContext::TlsContext(const ClientTlsOptions& options) : options_(options) {
   if (context_ == nullptr) invalid("cannot make an OpenSSL context");
   SSL_CTX_set_min_proto_version(context_, TLS1_2_VERSION);
   SSL_CTX_set_verify(context_, SSL_VERIFY_PEER, nullptr);
-  const int loaded = options_.ca_file.empty()
-                         ? SSL_CTX_set_default_verify_paths(context_)
-                         : SSL_CTX_load_verify_locations(context_, options_.ca_file.c_str(), nullptr);
-  if (loaded != 1) invalid("ca_file: cannot load CA certificates from \"" + options_.ca_file + "\"");
+  const int loaded = options_.ca_file.empty() ? SSL_CTX_set_default_verify_paths(context_)
+                                              : SSL_CTX_load_verify_locations(
+                                                    context_, options_.ca_file.c_str(), nullptr);
+  if (loaded != 1)
+    invalid("ca_file: cannot load CA certificates from \"" + options_.ca_file + "\"");
   if (!options_.cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(context_, options_.cert_file.c_str()) != 1) {
       invalid("cert_file: cannot load \"" + options_.cert_file + "\"");
@@ -227,8 +228,8 @@ redisReply* TlsLink::call(const std::vector<std::string>& arguments,
     lengths.push_back(argument.size());
   }
   char* formatted = nullptr;
-  const int length =
-      redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lengths.data());
+  const int length = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(),
+                                            lengths.data());
   if (length < 0) fail(ErrorCode::invalid_argument, "cannot format the command");
   const std::string request(formatted, static_cast<std::size_t>(length));
   redisFreeCommand(formatted);

@@ -206,7 +206,8 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
     }
   }
   // `vigil client --dir` takes TLS and the CA from the cluster directory.
-  const CommandResult cli_get = vigil({"client", "--dir", dir(), "get", "client-tls-key"}, seconds(30));
+  const CommandResult cli_get =
+      vigil({"client", "--dir", dir(), "get", "client-tls-key"}, seconds(30));
   EXPECT_EQ(cli_get.out, "\"through vigil::Client\"\n") << describe(cli_get);
 
   // A peer whose certificate another CA signed, and one with no certificate: refused.
