@@ -38,6 +38,7 @@ struct ClientArguments {
   std::string key;
   std::string tls_server_name;
   std::uint32_t timeout_ms = 6000;
+  std::uint32_t connect_timeout_ms = 500;
   std::uint32_t max_retries = 3;
   std::vector<std::string> words;
   ClientBenchOptions bench;
@@ -228,6 +229,7 @@ int run_client(ClientArguments& arguments, bool bench) {
   options.password = arguments.password;
   options.consistency = arguments.consistency;
   options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
+  options.connect_timeout = std::chrono::milliseconds(arguments.connect_timeout_ms);
   options.max_retries = arguments.max_retries;
   if (!arguments.tls && (!arguments.cacert.empty() || !arguments.cert.empty() ||
                          !arguments.key.empty() || !arguments.tls_server_name.empty())) {
@@ -277,6 +279,10 @@ void add_client_command(CLI::App& app, int& exit_code) {
                      "the name the nodes' certificates must carry (default: the host dialed)");
   client->add_option("--timeout-ms", arguments->timeout_ms, "each attempt's timeout")
       ->check(CLI::Range(1u, 3'600'000u));
+  client
+      ->add_option("--connect-timeout-ms", arguments->connect_timeout_ms,
+                   "each connection's bound to connect (and finish the TLS handshake)")
+      ->check(CLI::Range(1u, 600'000u));
   client->add_option("--max-retries", arguments->max_retries, "retries after the first attempt")
       ->check(CLI::Range(0u, 100u));
   client->add_option("words", arguments->words, "get KEY | set KEY VALUE | ... (none: interactive)");

@@ -184,6 +184,7 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
     }
     options.tls.enabled = true;
     options.tls.ca_file = ca_file();
+    options.connect_timeout = seconds(5);  // room for slow handshakes under ASan
     Client client(options);
     EXPECT_EQ(client.get("tls-key"), std::optional<std::string>("over-tls"));
     client.set("client-tls-key", "through vigil::Client");
@@ -207,7 +208,8 @@ TEST_F(ClusterTlsTest, RedisCliOverTlsWorksAndPlainClientsAndForeignPeersAreRefu
   }
   // `vigil client --dir` takes TLS and the CA from the cluster directory.
   const CommandResult cli_get =
-      vigil({"client", "--dir", dir(), "get", "client-tls-key"}, seconds(30));
+      vigil({"client", "--dir", dir(), "--connect-timeout-ms", "5000", "get", "client-tls-key"},
+            seconds(30));
   EXPECT_EQ(cli_get.out, "\"through vigil::Client\"\n") << describe(cli_get);
 
   // A peer whose certificate another CA signed, and one with no certificate: refused.
