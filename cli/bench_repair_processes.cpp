@@ -105,7 +105,7 @@ struct NodeFigures {
 
 core::Result<NodeFigures> node_figures(const ClusterNode& node) {
   core::Result<std::string> body =
-      http_get(node.admin, "/status", status_timeout, node.admin_token);
+      http_get(node.admin, "/status", status_timeout, node.admin_token, node.admin_tls);
   if (!body) return core::Status(body.status().code(), node.id + ": " + body.status().message());
   const nlohmann::json status = nlohmann::json::parse(*body, nullptr, false);
   try {

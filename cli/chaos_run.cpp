@@ -242,7 +242,8 @@ class ChaosRun {
     // Listening once its admin port answers (both ports are bound together).
     const auto deadline = Clock::now() + options_.start_timeout;
     const ClusterNode& target = layout_.nodes[node];
-    while (!http_get(target.admin, "/fault", admin_timeout, target.admin_token).ok() &&
+    while (!http_get(target.admin, "/fault", admin_timeout, target.admin_token, target.admin_tls)
+                .ok() &&
            Clock::now() < deadline) {
       std::this_thread::sleep_for(ready_poll);
     }
@@ -296,7 +297,7 @@ class ChaosRun {
       const std::string body = net::fault_rules_to_json(rules[node]).dump();
       const core::Result<std::string> answer =
           http_request(layout_.nodes[node].admin, "POST", "/fault", 200, admin_timeout, body,
-                       layout_.nodes[node].admin_token);
+                       layout_.nodes[node].admin_token, layout_.nodes[node].admin_tls);
       if (answer.ok()) {
         pushed_[node] = rules[node];
         count("fault_rule_pushes");
@@ -342,7 +343,7 @@ class ChaosRun {
     for (std::size_t node = 0; node < ids_.size(); ++node) {
       const core::Result<std::string> body =
           http_get(layout_.nodes[node].admin, "/fault", admin_timeout,
-                   layout_.nodes[node].admin_token);
+                   layout_.nodes[node].admin_token, layout_.nodes[node].admin_tls);
       const auto local_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();

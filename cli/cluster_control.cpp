@@ -25,6 +25,7 @@
 #include "cli/cluster_files.h"
 #include "cli/cluster_ports.h"
 #include "cli/cluster_probe.h"
+#include "cli/cluster_tls.h"
 #include "config/config_yaml.h"
 
 namespace vigil::cli {
@@ -61,6 +62,10 @@ core::Result<ClusterLayout> layout_for(const ClusterUpOptions& options, const st
                              std::to_string(*options.nodes) +
                              " differs (use another --dir, or leave --nodes out)");
     }
+    if (options.tls && !existing->tls) {
+      return core::error(core::Code::invalid_argument,
+                         dir + " holds a cluster without TLS; --tls needs a new --dir");
+    }
     if (options.base_port) {
       core::Result<ClusterLayout> wanted = layout_from_base_port(dir, count, *options.base_port);
       if (!wanted || wanted->nodes != existing->nodes) {
@@ -86,6 +91,7 @@ core::Result<ClusterLayout> layout_for(const ClusterUpOptions& options, const st
   core::Result<ClusterLayout> layout = layout_from_base_port(dir, nodes, base_port);
   if (!layout) return layout;
   layout->fault_injection = options.fault_injection;
+  layout->tls = options.tls;
   core::Status saved = save_layout(*layout);
   if (!saved.ok()) return saved;
   return layout;
@@ -136,9 +142,10 @@ core::Status start_node(const ClusterLayout& layout, std::size_t index,
 // Ok when node `index` is ready; the reason it is not otherwise.
 core::Status probe_ready(const ClusterLayout& layout, std::size_t index) {
   const ClusterNode& node = layout.nodes[index];
-  core::Status pong = probe_ping(node.client, probe_timeout);
+  core::Status pong = probe_ping(node.client, probe_timeout, node.client_tls);
   if (!pong.ok()) return pong;
-  core::Result<std::string> body = http_get(node.admin, "/status", probe_timeout, node.admin_token);
+  core::Result<std::string> body =
+      http_get(node.admin, "/status", probe_timeout, node.admin_token, node.admin_tls);
   if (!body) return body.status();
   std::vector<std::string> ids;
   for (const ClusterNode& member : layout.nodes) ids.push_back(member.id);
@@ -248,6 +255,10 @@ core::Result<std::vector<NodeStatus>> cluster_up(const ClusterUpOptions& options
   if (overlay->security.cluster_secret_file.empty()) {
     core::Status secret = ensure_cluster_secret(*layout);
     if (!secret.ok()) return secret;
+  }
+  if (layout->tls) {
+    core::Status certificates = ensure_cluster_tls(*layout);
+    if (!certificates.ok()) return certificates;
   }
   core::Status written =
       write_node_configs(*layout, *overlay, !options.config_overlay_path.empty());

@@ -36,6 +36,9 @@ struct ClusterUpOptions {
   // A new DIR's nodes run with --enable-fault-injection (ClusterLayout::fault_injection);
   // an existing DIR keeps what it was laid out with.
   bool fault_injection = false;
+  // A new DIR's nodes use TLS on every port (ClusterLayout::tls, cli/cluster_tls.h); an
+  // existing DIR laid out without it is an invalid_argument error.
+  bool tls = false;
 };
 
 struct NodeStatus {

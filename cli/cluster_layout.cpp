@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cluster_files.h"
+#include "cli/cluster_tls.h"
 #include "config/cluster_secret.h"
 #include "config/config_yaml.h"
 
@@ -91,7 +92,7 @@ core::Result<ClusterLayout> layout_from_base_port(const std::string& dir, std::u
       return static_cast<std::uint16_t>(base_port + block * cluster_port_stride + k);
     };
     layout.nodes.push_back({"n" + std::to_string(k + 1), {loopback, port(1)},
-                            {loopback, port(0)}, {loopback, port(2)}, ""});
+                            {loopback, port(0)}, {loopback, port(2)}, "", {}, {}});
   }
   return layout;
 }
@@ -106,6 +107,7 @@ std::string layout_to_json(const ClusterLayout& layout) {
   }
   nlohmann::json document = {{"nodes", nodes}};
   if (layout.fault_injection) document["fault_injection"] = true;
+  if (layout.tls) document["tls"] = true;
   return document.dump(2) + "\n";
 }
 
@@ -127,6 +129,10 @@ core::Result<ClusterLayout> layout_from_json(const std::string& text, const std:
       return bad_layout(source, "\"fault_injection\": expected true or false");
     }
     layout.fault_injection = document["fault_injection"].get<bool>();
+  }
+  if (document.contains("tls")) {
+    if (!document["tls"].is_boolean()) return bad_layout(source, "\"tls\": expected true or false");
+    layout.tls = document["tls"].get<bool>();
   }
   std::set<std::pair<std::string, std::uint16_t>> seen;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -176,7 +182,11 @@ void read_admin_tokens(ClusterLayout& layout) {
     core::Result<std::string> text = read_small_file(path);
     if (!text) continue;
     core::Result<config::Config> config = config::config_from_yaml(*text, path);
-    if (!config || config->security.admin_token_file.empty()) continue;
+    if (!config) continue;
+    const config::Config::Security::Tls& tls = config->security.tls;
+    layout.nodes[i].client_tls = TlsTarget{tls.client, tls.ca_file};
+    layout.nodes[i].admin_tls = TlsTarget{tls.admin, tls.ca_file};
+    if (config->security.admin_token_file.empty()) continue;
     core::Result<config::ClusterSecretFile> token =
         config::read_secret_file(config->security.admin_token_file, "admin token file");
     if (token) layout.nodes[i].admin_token = token->secret;
@@ -222,6 +232,13 @@ core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_
   // writes it), unless the overlay names another.
   if (config.security.cluster_secret_file.empty()) {
     config.security.cluster_secret_file = cluster_secret_path(layout);
+  }
+  if (layout.tls && config.security.tls.cert_file.empty()) {
+    config::Config::Security::Tls& tls = config.security.tls;
+    tls.client = tls.peer = tls.admin = true;
+    tls.cert_file = node_certificate_path(layout, index);
+    tls.key_file = node_key_path(layout, index);
+    tls.ca_file = cluster_ca_path(layout);
   }
   config.node.seeds.clear();
   for (const ClusterNode& seed : layout.nodes) config.node.seeds.push_back({seed.id, seed.listen});

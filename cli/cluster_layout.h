@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cluster_probe.h"
 #include "config/config.h"
 #include "core/status.h"
 
@@ -36,6 +37,10 @@ struct ClusterNode {
   // the POSTs `vigil cluster repair` and `vigil chaos` send; empty when it has none. Not
   // in cluster.json: read_admin_tokens() fills it.
   std::string admin_token;
+  // How the cluster tools reach the client and admin ports (security.tls of node.yaml, with
+  // its ca_file); plain unless TLS is on. Not in cluster.json: read_admin_tokens() fills it.
+  TlsTarget client_tls;
+  TlsTarget admin_tls;
   friend bool operator==(const ClusterNode&, const ClusterNode&) = default;
 };
 
@@ -45,6 +50,9 @@ struct ClusterLayout {
   // The nodes run with --enable-fault-injection (`vigil chaos`; "fault_injection": true in
   // cluster.json, absent otherwise): part of their command line, so of their identity.
   bool fault_injection = false;
+  // Every port of every node uses TLS with the certificates of cli/cluster_tls.h (`cluster
+  // up --tls`; "tls": true in cluster.json, absent otherwise).
+  bool tls = false;
   friend bool operator==(const ClusterLayout&, const ClusterLayout&) = default;
 };
 
@@ -77,8 +85,9 @@ std::string node_config_path(const ClusterLayout& layout, std::size_t index);
 std::string cluster_secret_path(const ClusterLayout& layout);
 // Writes a fresh secret (mode 0600) to cluster_secret_path() unless the file exists.
 core::Status ensure_cluster_secret(const ClusterLayout& layout);
-// Fills every node's admin_token from its node.yaml. A node whose file or token cannot be
-// read keeps an empty token (its admin port then answers 401, which names the key).
+// Fills every node's admin_token, client_tls and admin_tls from its node.yaml. A node whose
+// file or token cannot be read keeps an empty token (its admin port then answers 401,
+// which names the key) and plain TCP.
 void read_admin_tokens(ClusterLayout& layout);
 std::string node_data_dir(const ClusterLayout& layout, std::size_t index);
 std::string node_log_path(const ClusterLayout& layout, std::size_t index);
@@ -89,8 +98,9 @@ core::Result<std::size_t> node_index(const ClusterLayout& layout, const std::str
 // The configuration of node `index`: `overlay` (every key a --config-overlay file gave,
 // defaults elsewhere) with its node section replaced by the layout's: id, the three
 // addresses, data_dir, and every node of the cluster as a seed, in the same order on every
-// node. invalid_argument when the result does not validate (e.g. an overlay whose N is
-// larger than the cluster).
+// node. With layout.tls, security.tls turns on every port with the cluster's certificates
+// (cli/cluster_tls.h) unless the overlay names its own cert_file. invalid_argument when
+// the result does not validate (e.g. an overlay whose N is larger than the cluster).
 core::Result<config::Config> node_config(const ClusterLayout& layout, std::size_t index,
                                          const config::Config& overlay);
 // Writes node_config() of every node to its node.yaml, and creates the data directories.

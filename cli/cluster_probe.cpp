@@ -5,13 +5,18 @@
 // response to EOF. That is not a protocol client, and the `vigil` binary should not link a
 // test-only client library (hiredis is for the tests). The real protocol code is net/'s;
 // the integration tests exercise it through hiredis and redis-cli. A non-blocking socket
-// and poll() keep every step bounded by the caller's timeout.
+// and poll() keep every step bounded by the caller's timeout. With TLS (a node with
+// security.tls.client or .admin) OpenSSL runs over the same non-blocking socket: each
+// SSL_* call that wants to read or write waits in poll() for it, under the same deadline.
 
 #include "cli/cluster_probe.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,7 +48,53 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (context_ != nullptr) SSL_CTX_free(context_);
     if (fd_ >= 0) ::close(fd_);
+  }
+
+  // The TLS handshake over the connected socket, verifying the server as `tls` says.
+  core::Status start_tls(const config::Address& address, const TlsTarget& tls,
+                         Clock::time_point deadline) {
+    context_ = SSL_CTX_new(TLS_client_method());
+    if (context_ == nullptr) return unavailable(address, "TLS: no context");
+    SSL_CTX_set_min_proto_version(context_, TLS1_2_VERSION);
+    // The node closes without close_notify (net/tls_stream.h): EOF ends a response.
+    SSL_CTX_set_options(context_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    const int loaded = tls.ca_file.empty()
+                           ? SSL_CTX_set_default_verify_paths(context_)
+                           : SSL_CTX_load_verify_locations(context_, tls.ca_file.c_str(), nullptr);
+    if (loaded != 1) return unavailable(address, "TLS: cannot load the CA file " + tls.ca_file);
+    SSL_CTX_set_verify(context_, SSL_VERIFY_PEER, nullptr);
+    ssl_ = SSL_new(context_);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return unavailable(address, "TLS: no SSL");
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    unsigned char ip[16];
+    const bool is_ip = ::inet_pton(AF_INET, address.host.c_str(), ip) == 1 ||
+                       ::inet_pton(AF_INET6, address.host.c_str(), ip) == 1;
+    if ((is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, address.host.c_str())
+               : X509_VERIFY_PARAM_set1_host(param, address.host.c_str(), 0)) != 1) {
+      return unavailable(address, "TLS: cannot set the name to verify");
+    }
+    while (true) {
+      const int rc = SSL_connect(ssl_);
+      if (rc == 1) return core::Status::ok_status();
+      const int why = SSL_get_error(ssl_, rc);
+      if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+        if (!wait(why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) {
+          return unavailable(address, "TLS handshake timed out");
+        }
+        continue;
+      }
+      std::string reason = "the connection closed";
+      if (const long verified = SSL_get_verify_result(ssl_); verified != X509_V_OK) {
+        reason = X509_verify_cert_error_string(verified);
+      } else if (const unsigned long queued = ERR_get_error(); queued != 0) {
+        const char* text = ERR_reason_error_string(queued);
+        if (text != nullptr) reason = text;
+      }
+      return unavailable(address, "TLS handshake failed: " + reason);
+    }
   }
 
   core::Status connect(const config::Address& address, Clock::time_point deadline) {
@@ -77,6 +128,21 @@ class Connection {
                         Clock::time_point deadline) {
     std::size_t sent = 0;
     while (sent < data.size()) {
+      if (ssl_ != nullptr) {
+        const int put = SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent));
+        if (put > 0) {
+          sent += static_cast<std::size_t>(put);
+          continue;
+        }
+        const int why = SSL_get_error(ssl_, put);
+        if (why != SSL_ERROR_WANT_READ && why != SSL_ERROR_WANT_WRITE) {
+          return unavailable(address, "TLS send failed");
+        }
+        if (!wait(why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) {
+          return unavailable(address, "send timed out");
+        }
+        continue;
+      }
       const ssize_t put = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
       if (put > 0) {
         sent += static_cast<std::size_t>(put);
@@ -94,6 +160,19 @@ class Connection {
   bool receive(std::string& text, Clock::time_point deadline, Done done) {
     char buffer[4096];
     while (!done(text)) {
+      if (ssl_ != nullptr) {
+        const int got = SSL_read(ssl_, buffer, sizeof buffer);
+        if (got > 0) {
+          text.append(buffer, static_cast<std::size_t>(got));
+          if (text.size() > probe_response_bytes_max) return false;
+          continue;
+        }
+        const int why = SSL_get_error(ssl_, got);
+        if (why == SSL_ERROR_ZERO_RETURN) return true;
+        if (why != SSL_ERROR_WANT_READ && why != SSL_ERROR_WANT_WRITE) return false;
+        if (!wait(why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) return false;
+        continue;
+      }
       const ssize_t got = ::recv(fd_, buffer, sizeof buffer, 0);
       if (got > 0) {
         text.append(buffer, static_cast<std::size_t>(got));
@@ -120,14 +199,25 @@ class Connection {
   }
 
   int fd_ = -1;
+  SSL_CTX* context_ = nullptr;
+  SSL* ssl_ = nullptr;
 };
+
+// Connects, then starts TLS when `tls` asks for it.
+core::Status open(Connection& connection, const config::Address& address, const TlsTarget& tls,
+                  Clock::time_point deadline) {
+  core::Status status = connection.connect(address, deadline);
+  if (status.ok() && tls.on) status = connection.start_tls(address, tls, deadline);
+  return status;
+}
 
 }  // namespace
 
-core::Status probe_ping(const config::Address& address, std::chrono::milliseconds timeout) {
+core::Status probe_ping(const config::Address& address, std::chrono::milliseconds timeout,
+                        const TlsTarget& tls) {
   const auto deadline = Clock::now() + timeout;
   Connection connection;
-  core::Status status = connection.connect(address, deadline);
+  core::Status status = open(connection, address, tls, deadline);
   if (!status.ok()) return status;
   status = connection.send_all(address, "*1\r\n$4\r\nPING\r\n", deadline);
   if (!status.ok()) return status;
@@ -144,19 +234,20 @@ core::Status probe_ping(const config::Address& address, std::chrono::millisecond
 
 core::Result<std::string> http_get(const config::Address& address, const std::string& path,
                                    std::chrono::milliseconds timeout,
-                                   const std::string& bearer_token) {
-  return http_request(address, "GET", path, 200, timeout, "", bearer_token);
+                                   const std::string& bearer_token, const TlsTarget& tls) {
+  return http_request(address, "GET", path, 200, timeout, "", bearer_token, tls);
 }
 
 core::Result<std::string> http_request(const config::Address& address, const std::string& method,
                                        const std::string& path, int expected_status,
                                        std::chrono::milliseconds timeout,
                                        const std::string& body,
-                                       const std::string& bearer_token) {
+                                       const std::string& bearer_token,
+                                       const TlsTarget& tls) {
   const auto deadline = Clock::now() + timeout;
   const std::string what = method + " " + path;
   Connection connection;
-  core::Status status = connection.connect(address, deadline);
+  core::Status status = open(connection, address, tls, deadline);
   if (!status.ok()) return status;
   status = connection.send_all(address,
                                what + " HTTP/1.0\r\nHost: " + config::format_address(address) +

@@ -31,7 +31,8 @@ core::Result<std::uint64_t> unsigned_at(const nlohmann::json& object, const char
 }
 
 core::Result<RepairSnapshot> read_node(const ClusterNode& node) {
-  core::Result<std::string> body = http_get(node.admin, "/status", request_timeout, node.admin_token);
+  core::Result<std::string> body = http_get(node.admin, "/status", request_timeout,
+                                            node.admin_token, node.admin_tls);
   if (!body) return core::Status(body.status().code(), node.id + ": " + body.status().message());
   core::Result<RepairSnapshot> snapshot = repair_snapshot_from_status(*body);
   if (!snapshot) {
@@ -124,7 +125,8 @@ core::Result<std::vector<NodeRepair>> cluster_repair(const ClusterLayout& layout
   for (std::size_t index : chosen) {
     const ClusterNode& node = layout.nodes[index];
     core::Result<std::string> posted =
-        http_request(node.admin, "POST", "/repair", 202, request_timeout, "", node.admin_token);
+        http_request(node.admin, "POST", "/repair", 202, request_timeout, "", node.admin_token,
+                     node.admin_tls);
     if (!posted)
       return core::Status(posted.status().code(), node.id + ": " + posted.status().message());
   }

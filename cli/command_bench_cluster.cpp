@@ -19,6 +19,13 @@
 // same -n, keys and value size, SET then GET, so its row reads beside redis-benchmark's
 // against one node in the same run. A client run that ended any request in an error fails
 // the benchmark as redis-benchmark's server errors do.
+//
+// With --tls, a second cluster of the same shape comes up after the first is down, with
+// TLS on every port (`cluster up --tls`: client, peer and admin), and the same two
+// redis-benchmark runs drive it with `--tls --cacert CA`; the report gives its throughput
+// as a share of the plain cluster's in the same run (the cost of TLS), and the vigil::Client
+// run is repeated over TLS (ClientOptions::tls with the cluster's CA). The node-kill run is
+// not repeated over TLS.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,6 +67,7 @@ struct BenchClusterOptions {
   bool kill = true;  // the node-kill run
   std::string dir;  // parent of the run's temp directory; empty: the system temp directory
   bool json = false;
+  bool tls = false;  // also the TLS cluster (above)
 };
 
 struct Programs {
@@ -74,7 +82,8 @@ struct Run {
   BenchmarkRow row;
 };
 
-const char* const target_names[] = {"vigil", "vigil-client", "redis", "redis-aof"};
+const char* const target_names[] = {"vigil", "vigil-tls", "vigil-client", "vigil-client-tls",
+                                    "redis", "redis-aof"};
 
 // redis-server rewrites its command line (its process title), so it is followed as this
 // process's child by pid, not by cluster_process.h's command-line identity.
@@ -98,6 +107,8 @@ void stop_child(pid_t pid, std::chrono::milliseconds grace) {
 std::string target_title(const std::string& target, std::uint32_t nodes) {
   if (target == "vigil") return fmt::format("vigil, {} nodes (N=3 W=2 R=2, durable)", nodes);
   if (target == "vigil-client") return fmt::format("  same, vigil::Client over {} nodes", nodes);
+  if (target == "vigil-tls") return "  same, TLS on every port";
+  if (target == "vigil-client-tls") return "  same, vigil::Client, TLS on every port";
   if (target == "redis") return "redis-server, in memory";
   return "redis-server, AOF everysec";
 }
@@ -116,13 +127,16 @@ core::Result<Programs> find_programs() {
 }
 
 // Both redis-benchmark runs (-P 1 and -P 16) against one port.
+// `tls_arguments`: redis-benchmark's --tls --cacert CA for a TLS port, else none.
 core::Status drive(const Programs& programs, const BenchClusterOptions& options,
-                   const std::string& target, std::uint16_t port, std::vector<Run>& runs) {
+                   const std::string& target, std::uint16_t port, std::vector<Run>& runs,
+                   const std::vector<std::string>& tls_arguments = {}) {
   for (const std::uint32_t pipeline : {1u, 16u}) {
     std::vector<std::string> argv{programs.benchmark, "-h", "127.0.0.1", "-p",
                                   std::to_string(port), "-t", "set,get", "-n",
                                   std::to_string(options.requests), "-r", "100000", "-c", "50",
                                   "-d", "100", "--csv"};
+    argv.insert(argv.end(), tls_arguments.begin(), tls_arguments.end());
     if (pipeline > 1) {
       argv.push_back("-P");
       argv.push_back(std::to_string(pipeline));
@@ -146,10 +160,14 @@ core::Status drive(const Programs& programs, const BenchClusterOptions& options,
   return core::Status::ok_status();
 }
 
-// The token-aware run through vigil::Client over every node of `nodes`.
-core::Status drive_client(const BenchClusterOptions& options,
-                          const std::vector<NodeStatus>& nodes, std::vector<Run>& runs) {
+// The token-aware run through vigil::Client over every node of `nodes`; over TLS verified
+// against `tls_ca` when it is not empty (target vigil-client-tls).
+core::Status drive_client(const BenchClusterOptions& options, const std::vector<NodeStatus>& nodes,
+                          std::vector<Run>& runs, const std::string& tls_ca = "") {
+  const std::string target = tls_ca.empty() ? "vigil-client" : "vigil-client-tls";
   ClientBenchOptions bench;
+  bench.client.tls.enabled = !tls_ca.empty();
+  bench.client.tls.ca_file = tls_ca;
   for (const NodeStatus& node : nodes) {
     bench.client.seeds.push_back(config::format_address(node.client));
   }
@@ -157,7 +175,10 @@ core::Status drive_client(const BenchClusterOptions& options,
   bench.requests = options.requests;
   bench.keys = 100'000;
   bench.value_bytes = 100;
-  if (!options.json) std::fprintf(stderr, "bench cluster: vigil through vigil::Client ...\n");
+  if (!options.json) {
+    std::fprintf(stderr, "bench cluster: vigil through vigil::Client%s ...\n",
+                 tls_ca.empty() ? "" : " over TLS");
+  }
   try {
     for (const ClientBenchRow& row : run_client_bench(bench)) {
       if (row.errors > 0) {
@@ -165,8 +186,7 @@ core::Status drive_client(const BenchClusterOptions& options,
                            fmt::format("vigil::Client {}: {} of {} requests failed; first: {}",
                                        row.command, row.errors, row.requests, row.first_error));
       }
-      runs.push_back({"vigil-client", 1, {row.command, row.requests_per_second, row.p50_ms,
-                                          row.p99_ms}});
+      runs.push_back({target, 1, {row.command, row.requests_per_second, row.p50_ms, row.p99_ms}});
     }
   } catch (const ClientError& error) {
     return core::error(core::Code::unavailable,
@@ -175,16 +195,19 @@ core::Status drive_client(const BenchClusterOptions& options,
   return core::Status::ok_status();
 }
 
+// The cluster run; with `tls` the TLS cluster's (redis-benchmark as target vigil-tls, then
+// vigil::Client as vigil-client-tls; no node-kill run).
 core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& options,
                          const std::string& work, std::vector<Run>& runs,
-                         std::vector<KillPhase>& kill_phases) {
+                         std::vector<KillPhase>& kill_phases, bool tls = false) {
   const std::string overlay = work + "/overlay.yaml";
   core::Status written = write_file_atomically(
       overlay, "# vigil bench cluster: the issue's N=3, W=2, R=2 (also the defaults)\n"
                "quorum_settings:\n  N: 3\n  W: 2\n  R: 2\n");
   if (!written.ok()) return written;
   ClusterUpOptions up;
-  up.dir = work + "/cluster";
+  up.dir = work + (tls ? "/cluster-tls" : "/cluster");
+  up.tls = tls;
   up.nodes = options.nodes;
   up.config_overlay_path = overlay;
   up.program = programs.vigil;
@@ -194,6 +217,14 @@ core::Status bench_vigil(const Programs& programs, const BenchClusterOptions& op
   if (!nodes) {
     if (layout) (void)cluster_down(*layout, seconds(30));
     return nodes.status();
+  }
+  if (tls) {
+    const std::vector<std::string> tls_arguments{"--tls", "--cacert", up.dir + "/tls/ca.pem"};
+    core::Status driven =
+        drive(programs, options, "vigil-tls", nodes->front().client.port, runs, tls_arguments);
+    if (driven.ok()) driven = drive_client(options, *nodes, runs, up.dir + "/tls/ca.pem");
+    const core::Status down = layout ? cluster_down(*layout, seconds(30)) : layout.status();
+    return driven.ok() ? down : driven;
   }
   core::Status driven = drive(programs, options, "vigil", nodes->front().client.port, runs);
   if (driven.ok()) driven = drive_client(options, *nodes, runs);
@@ -267,6 +298,22 @@ double ratio(const std::vector<Run>& runs, const std::string& other, std::uint32
   return vigil->row.requests_per_second / peer->row.requests_per_second;
 }
 
+// The TLS cluster's throughput over the plain one's (0 without a --tls run).
+double tls_share(const std::vector<Run>& runs, std::uint32_t pipeline, const std::string& test) {
+  const Run* plain = find_run(runs, "vigil", pipeline, test);
+  const Run* tls = find_run(runs, "vigil-tls", pipeline, test);
+  if (!plain || !tls || plain->row.requests_per_second <= 0) return 0;
+  return tls->row.requests_per_second / plain->row.requests_per_second;
+}
+
+// vigil::Client's throughput over TLS as a share of its plain one (0 without a --tls run).
+double client_tls_share(const std::vector<Run>& runs, const std::string& test) {
+  const Run* plain = find_run(runs, "vigil-client", 1, test);
+  const Run* tls = find_run(runs, "vigil-client-tls", 1, test);
+  if (!plain || !tls || plain->row.requests_per_second <= 0) return 0;
+  return tls->row.requests_per_second / plain->row.requests_per_second;
+}
+
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
   std::string one;
@@ -320,6 +367,19 @@ std::string text_report(const std::vector<Run>& runs, const std::vector<KillPhas
     out += fmt::format("    {:<4} {:>15.1f}%\n", test,
                        one_node > 0 ? 100 * rps(runs, "vigil-client", test) / one_node : 0.0);
   }
+  if (find_run(runs, "vigil-tls", 1, "SET") != nullptr) {
+    out += "\nvigil with TLS on every port, as a share of the plain cluster (the cost of TLS)\n";
+    for (const std::uint32_t pipeline : {1u, 16u}) {
+      for (const char* test : {"SET", "GET"}) {
+        out += fmt::format("{:>3} {:<4} {:>15.1f}%\n", pipeline, test,
+                           100 * tls_share(runs, pipeline, test));
+      }
+    }
+    out += "vigil::Client over TLS, as a share of vigil::Client plain\n";
+    for (const char* test : {"SET", "GET"}) {
+      out += fmt::format("    {:<4} {:>15.1f}%\n", test, 100 * client_tls_share(runs, test));
+    }
+  }
   if (!kill.empty()) {
     out += kill_phases_text(kill, options.nodes - 1, rps(runs, "redis", "SET"),
                             rps(runs, "redis", "GET"));
@@ -345,15 +405,17 @@ std::string json_report(const std::vector<Run>& runs, const std::vector<KillPhas
       ratios.push_back({{"pipeline", pipeline},
                         {"test", test},
                         {"vigil_over_redis", ratio(runs, "redis", pipeline, test)},
-                        {"vigil_over_redis_aof", ratio(runs, "redis-aof", pipeline, test)}});
+                        {"vigil_over_redis_aof", ratio(runs, "redis-aof", pipeline, test)},
+                        {"vigil_tls_over_vigil", tls_share(runs, pipeline, test)}});
     }
   }
   nlohmann::json client = nlohmann::json::array();
   for (const char* test : {"SET", "GET"}) {
     const double one_node = rps(runs, "vigil", test);
-    client.push_back({{"test", test},
-                      {"client_over_one_node",
-                       one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0}});
+    client.push_back(
+        {{"test", test},
+         {"client_over_one_node", one_node > 0 ? rps(runs, "vigil-client", test) / one_node : 0.0},
+         {"client_tls_over_client", client_tls_share(runs, test)}});
   }
   return nlohmann::json{{"requests", options.requests},
                         {"client_ratios", client},
@@ -382,6 +444,10 @@ core::Result<std::string> run_bench(const BenchClusterOptions& options) {
   std::vector<Run> runs;
   std::vector<KillPhase> kill;
   core::Status status = bench_vigil(*programs, options, work, runs, kill);
+  if (status.ok() && options.tls) {
+    std::vector<KillPhase> none;
+    status = bench_vigil(*programs, options, work, runs, none, true);
+  }
   if (status.ok()) status = bench_redis(*programs, options, work, false, runs);
   if (status.ok()) status = bench_redis(*programs, options, work, true, runs);
   const std::string load_after = load_average();
@@ -412,6 +478,8 @@ void add_bench_cluster(CLI::App& bench, int& exit_code) {
   command->add_option("--dir", options->dir,
                       "directory for the run's fresh temp directory (default: system temp)");
   command->add_flag("--json", options->json, "print one JSON object");
+  command->add_flag("--tls", options->tls,
+                    "also a cluster with TLS on every port, reported as a share of the plain one");
   command->callback([options, &exit_code] {
     core::Result<std::string> report = run_bench(*options);
     if (!report) {

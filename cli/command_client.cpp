@@ -3,6 +3,7 @@
 //   vigil client --seeds 127.0.0.1:6401 get k          one command, then exit
 //   vigil client --dir vigil-cluster                   interactive: one command per line
 //   vigil client --dir vigil-cluster bench -c 50 -n 100000
+//   vigil client --tls --cacert ca.pem --seeds 127.0.0.1:6401 get k     (docs/security.md)
 //
 // Exit codes (cli/commands.h): 0 ok, 1 a request failed (the ClientError is printed with
 // its code), 2 a usage error.
@@ -18,6 +19,7 @@
 
 #include "cli/client_bench.h"
 #include "cli/cluster_layout.h"
+#include "cli/cluster_tls.h"
 #include "cli/commands.h"
 #include "client/client.h"
 
@@ -30,7 +32,13 @@ struct ClientArguments {
   std::string user;
   std::string password;
   std::string consistency;
+  bool tls = false;    // --tls, or a --dir cluster made with `cluster up --tls`
+  std::string cacert;  // --cacert; with --dir of a TLS cluster, DIR/tls/ca.pem by default
+  std::string cert;    // --cert/--key: a client certificate to present
+  std::string key;
+  std::string tls_server_name;
   std::uint32_t timeout_ms = 6000;
+  std::uint32_t connect_timeout_ms = 500;
   std::uint32_t max_retries = 3;
   std::vector<std::string> words;
   ClientBenchOptions bench;
@@ -163,13 +171,18 @@ int interactive(Client& client) {
   return exit_code;
 }
 
-// The seeds from --seeds or --dir; empty after printing why.
-std::vector<std::string> seeds_of(const ClientArguments& arguments) {
+// The seeds from --seeds or --dir; empty after printing why. A --dir cluster made with
+// `cluster up --tls` also turns on TLS with its CA, unless --cacert names another.
+std::vector<std::string> seeds_of(ClientArguments& arguments) {
   if (!arguments.dir.empty()) {
     auto layout = load_layout(arguments.dir);
     if (!layout.ok()) {
       std::cerr << "vigil client: " << layout.status().message() << "\n";
       return {};
+    }
+    if (layout->tls) {
+      arguments.tls = true;
+      if (arguments.cacert.empty()) arguments.cacert = cluster_ca_path(*layout);
     }
     std::vector<std::string> seeds;
     for (const ClusterNode& node : layout->nodes) seeds.push_back(config::format_address(node.client));
@@ -216,7 +229,18 @@ int run_client(ClientArguments& arguments, bool bench) {
   options.password = arguments.password;
   options.consistency = arguments.consistency;
   options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
+  options.connect_timeout = std::chrono::milliseconds(arguments.connect_timeout_ms);
   options.max_retries = arguments.max_retries;
+  if (!arguments.tls && (!arguments.cacert.empty() || !arguments.cert.empty() ||
+                         !arguments.key.empty() || !arguments.tls_server_name.empty())) {
+    std::cerr << "vigil client: --cacert, --cert, --key and --tls-server-name need --tls\n";
+    return 2;
+  }
+  options.tls.enabled = arguments.tls;
+  options.tls.ca_file = arguments.cacert;
+  options.tls.cert_file = arguments.cert;
+  options.tls.key_file = arguments.key;
+  options.tls.server_name = arguments.tls_server_name;
   try {
     if (bench) return run_bench(arguments, options);
     Client client(options);
@@ -244,8 +268,21 @@ void add_client_command(CLI::App& app, int& exit_code) {
   client->add_option("--user", arguments->user, "AUTH user");
   client->add_option("--password", arguments->password, "AUTH password");
   client->add_option("--consistency", arguments->consistency, "one, quorum or all");
+  client->add_flag("--tls", arguments->tls,
+                   "TLS to the client ports (on by itself for a --dir cluster made with --tls)");
+  client->add_option("--cacert", arguments->cacert,
+                     "CA certificates (PEM) the nodes' certificates must chain to; default: the "
+                     "system's, or DIR/tls/ca.pem with --dir");
+  client->add_option("--cert", arguments->cert, "a client certificate (PEM) to present");
+  client->add_option("--key", arguments->key, "the client certificate's private key (PEM)");
+  client->add_option("--tls-server-name", arguments->tls_server_name,
+                     "the name the nodes' certificates must carry (default: the host dialed)");
   client->add_option("--timeout-ms", arguments->timeout_ms, "each attempt's timeout")
       ->check(CLI::Range(1u, 3'600'000u));
+  client
+      ->add_option("--connect-timeout-ms", arguments->connect_timeout_ms,
+                   "each connection's bound to connect (and finish the TLS handshake)")
+      ->check(CLI::Range(1u, 600'000u));
   client->add_option("--max-retries", arguments->max_retries, "retries after the first attempt")
       ->check(CLI::Range(0u, 100u));
   client->add_option("words", arguments->words, "get KEY | set KEY VALUE | ... (none: interactive)");

@@ -51,6 +51,9 @@ void add_up(CLI::App& cluster, int& exit_code) {
   command->add_option("--timeout", flags->timeout_s, "seconds to wait for every node")
       ->capture_default_str()
       ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{3600}));
+  command->add_flag("--tls", flags->options.tls,
+                    "new DIR: make a throwaway CA and node certificates (DIR/tls) and use TLS "
+                    "on every port");
   command->callback([flags, nodes, base_port, &exit_code] {
     ClusterUpOptions options = flags->options;
     if (nodes->count() > 0) options.nodes = flags->nodes;
@@ -67,8 +70,12 @@ void add_up(CLI::App& cluster, int& exit_code) {
                   config::format_address(node.admin).c_str(), node.pid ? *node.pid : 0,
                   node.started ? "started" : "was running");
     }
-    std::printf("cluster up: %zu nodes; try: redis-cli -p %u\n", statuses->size(),
-                static_cast<unsigned>(statuses->front().client.port));
+    const core::Result<ClusterLayout> layout = open_cluster(options.dir);
+    const std::string tls = layout && layout->tls
+                                ? " --tls --cacert " + layout->dir + "/tls/ca.pem"
+                                : std::string();
+    std::printf("cluster up: %zu nodes; try: redis-cli%s -p %u\n", statuses->size(),
+                tls.c_str(), static_cast<unsigned>(statuses->front().client.port));
     exit_code = 0;
   });
 }

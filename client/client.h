@@ -54,11 +54,26 @@ class ClientError : public std::runtime_error {
   ErrorCode code_;
 };
 
+// TLS to the nodes' client ports (security.tls.client; docs/security.md, "TLS"). With
+// `enabled`, every connection of the Client is TLS 1.2 or later and the node's certificate
+// must chain to ca_file; a node that does not verify is a connection error.
+struct ClientTlsOptions {
+  bool enabled = false;
+  std::string ca_file;    // PEM CA certificates; empty: the system's default CAs
+  std::string cert_file;  // a client certificate (PEM) to present; empty: none
+  std::string key_file;   // its private key (PEM); required with cert_file
+  // Check that the certificate names the node: server_name when set (also sent as SNI),
+  // else the host of the address dialed (an IP against the certificate's IP SAN).
+  bool verify_server_name = true;
+  std::string server_name;
+};
+
 struct ClientOptions {
   std::vector<std::string> seeds;  // client ports, "host:port"; at least one
   std::string user;                // AUTH user (empty: `default` when a password is set)
   std::string password;            // empty: no AUTH
   std::string consistency;         // "", "one", "quorum", "all": CONSISTENCY per connection
+  ClientTlsOptions tls;            // off by default
 
   std::chrono::milliseconds connect_timeout{500};
   std::chrono::milliseconds request_timeout{6000};  // above the node's own request_timeout (5s)

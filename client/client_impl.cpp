@@ -48,8 +48,7 @@ bool breaker_failure(ErrorCode code) {
 
 ClientImpl::ClientImpl(ClientOptions options)
     : options_(client::checked(options)),
-      settings_{options_.connect_timeout, options_.request_timeout, options_.user,
-                options_.password, options_.consistency},
+      settings_(client::connection_settings(options_)),
       retry_(client::routing_options(options_).retry),
       epoch_(std::chrono::steady_clock::now()),
       random_(client::seed_of(options_)),

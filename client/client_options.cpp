@@ -3,6 +3,7 @@
 #include "client/client_options.h"
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,7 +62,23 @@ const ClientOptions& checked(const ClientOptions& options) {
     invalid("breaker threshold and half_open_requests must be >= 1");
   }
   if (options.max_retries > 100) invalid("max_retries is at most 100");
+  const ClientTlsOptions& tls = options.tls;
+  if (!tls.enabled && (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
+                       !tls.server_name.empty())) {
+    invalid("tls: files or server_name given but tls.enabled is false");
+  }
   return options;
+}
+
+ConnectionSettings connection_settings(const ClientOptions& options) {
+  ConnectionSettings settings;
+  settings.connect_timeout = options.connect_timeout;
+  settings.request_timeout = options.request_timeout;
+  settings.user = options.user;
+  settings.password = options.password;
+  settings.consistency = options.consistency;
+  if (options.tls.enabled) settings.tls = std::make_shared<const TlsContext>(options.tls);
+  return settings;
 }
 
 std::uint64_t seed_of(const ClientOptions& options) {

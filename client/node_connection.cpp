@@ -44,19 +44,25 @@ NodeConnection::~NodeConnection() { close(); }
 void NodeConnection::close() {
   if (context_ != nullptr) redisFree(context_);
   context_ = nullptr;
+  tls_.reset();
 }
 
 void NodeConnection::connect() {
   auto host_port = parse_host_port(address_);
   if (!host_port.ok()) throw ClientError(ErrorCode::invalid_argument, host_port.status().message());
-  redisContext* context = redisConnectWithTimeout(host_port->host.c_str(), host_port->port,
-                                                  to_timeval(settings_.connect_timeout));
-  if (context == nullptr || context->err != 0) {
-    const std::string why = context != nullptr ? context->errstr : "out of memory";
-    if (context != nullptr) redisFree(context);
-    throw ClientError(ErrorCode::connection, "cannot connect to " + address_ + ": " + why);
+  if (settings_.tls) {
+    tls_ = std::make_unique<TlsLink>(host_port->host, host_port->port, *settings_.tls,
+                                     settings_.connect_timeout);
+  } else {
+    redisContext* context = redisConnectWithTimeout(host_port->host.c_str(), host_port->port,
+                                                    to_timeval(settings_.connect_timeout));
+    if (context == nullptr || context->err != 0) {
+      const std::string why = context != nullptr ? context->errstr : "out of memory";
+      if (context != nullptr) redisFree(context);
+      throw ClientError(ErrorCode::connection, "cannot connect to " + address_ + ": " + why);
+    }
+    context_ = context;
   }
-  context_ = context;
   std::vector<std::vector<std::string>> setup;
   if (!settings_.password.empty()) {
     setup.push_back(settings_.user.empty()
@@ -64,9 +70,8 @@ void NodeConnection::connect() {
                         : std::vector<std::string>{"AUTH", settings_.user, settings_.password});
   }
   if (!settings_.consistency.empty()) setup.push_back({"CONSISTENCY", settings_.consistency});
-  redisSetTimeout(context_, to_timeval(settings_.request_timeout));
   for (const auto& command : setup) {
-    Reply reply = send(command);
+    Reply reply = send(command, settings_.request_timeout);
     if (reply->type == REDIS_REPLY_ERROR) {
       const ClientError error = error_of_line(std::string_view(reply->str, reply->len));
       close();
@@ -75,7 +80,17 @@ void NodeConnection::connect() {
   }
 }
 
-Reply NodeConnection::send(const std::vector<std::string>& arguments) {
+Reply NodeConnection::send(const std::vector<std::string>& arguments,
+                           std::chrono::milliseconds timeout) {
+  if (tls_) {
+    try {
+      return Reply(tls_->call(arguments, timeout));
+    } catch (const ClientError&) {
+      close();  // a late reply would otherwise answer the next request
+      throw;
+    }
+  }
+  redisSetTimeout(context_, to_timeval(timeout));
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
   for (const std::string& argument : arguments) {
@@ -104,9 +119,8 @@ Reply NodeConnection::send(const std::vector<std::string>& arguments) {
 
 Reply NodeConnection::call(const std::vector<std::string>& arguments,
                            std::chrono::milliseconds timeout) {
-  if (context_ == nullptr) connect();
-  redisSetTimeout(context_, to_timeval(timeout));
-  return send(arguments);
+  if (!connected()) connect();
+  return send(arguments, timeout);
 }
 
 }  // namespace vigil::client

@@ -1,8 +1,8 @@
 #pragma once
-// One hiredis connection to one node's client port, opened on first use and closed after
-// any I/O error or timeout (a reply that arrives after its timeout would otherwise be read
-// as the answer to the next request). Every call is bounded: connect_timeout to connect,
-// request_timeout for each command.
+// One connection to one node's client port (a hiredis context, or a TlsLink with TLS),
+// opened on first use and closed after any I/O error or timeout (a reply that arrives after
+// its timeout would otherwise be read as the answer to the next request). Every call is
+// bounded: connect_timeout to connect, request_timeout for each command.
 
 #include <hiredis/hiredis.h>
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "client/tls_link.h"
 
 namespace vigil::client {
 
@@ -26,6 +27,8 @@ struct ConnectionSettings {
   std::string user;
   std::string password;
   std::string consistency;
+  // Set when ClientOptions::tls is enabled: every connection is a TlsLink over it.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 // The ClientError a RESP error line means (UNAVAILABLE, TIMEOUT, NOAUTH, ...).
@@ -46,16 +49,18 @@ class NodeConnection {
     return call(arguments, settings_.request_timeout);
   }
   void close();
-  bool connected() const { return context_ != nullptr; }
+  bool connected() const { return context_ != nullptr || tls_ != nullptr; }
   const std::string& address() const { return address_; }
 
  private:
   void connect();
-  Reply send(const std::vector<std::string>& arguments);  // on an open connection
+  // On an open connection, within `timeout`.
+  Reply send(const std::vector<std::string>& arguments, std::chrono::milliseconds timeout);
 
   std::string address_;
   ConnectionSettings settings_;
-  redisContext* context_ = nullptr;
+  redisContext* context_ = nullptr;  // plain
+  std::unique_ptr<TlsLink> tls_;     // with settings_.tls
 };
 
 }  // namespace vigil::client

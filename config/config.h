@@ -396,6 +396,22 @@ struct Config {
     std::string admin_token_file;
     // true: GET /metrics and /status require the token too.
     bool admin_token_for_views = false;
+    // TLS on each port (net/tls_stream.h, docs/security.md "TLS"). Certificate and key are
+    // PEM files read at start-up; the peer port is mutual TLS, both sides verifying the
+    // other's certificate against ca_file.
+    struct Tls {
+      bool client = false;  // the client (RESP) port
+      bool peer = false;    // the peer port, dialing and accepting
+      bool admin = false;   // the admin (HTTP) port
+      std::string cert_file;  // this node's certificate chain (PEM)
+      std::string key_file;   // its private key (PEM)
+      std::string ca_file;    // the CA peers' certificates must chain to (PEM)
+      // A connection whose TLS handshake has not finished by then is closed (counted).
+      Duration handshake_timeout = std::chrono::seconds(5);
+      bool any() const { return client || peer || admin; }
+      friend bool operator==(const Tls&, const Tls&) = default;
+    };
+    Tls tls;
     friend bool operator==(const Security&, const Security&) = default;
   };
 

@@ -455,6 +455,20 @@ void visit_config(Visitor& v, Cfg& c) {
                 "as `Authorization: Bearer <token>`; empty: the admin port is open");
     v.flag("admin_token_for_views", c.security.admin_token_for_views,
            "true: GET /metrics, /status and /fault require the token too");
+    v.section("tls", "TLS on the node's ports (docs/security.md, \"TLS\").", [&] {
+      auto& t = c.security.tls;
+      v.flag("client", t.client, "true: the client (RESP) port speaks only TLS");
+      v.flag("peer", t.peer,
+             "true: peer connections are mutual TLS (both sides verify against ca_file)");
+      v.flag("admin", t.admin, "true: the admin (HTTP) port speaks only HTTPS");
+      v.file_path("cert_file", t.cert_file,
+                  "This node's certificate chain (PEM); needed when any port uses TLS");
+      v.file_path("key_file", t.key_file, "The certificate's private key (PEM, mode 0600)");
+      v.file_path("ca_file", t.ca_file,
+                  "CA certificates (PEM) a peer's certificate must chain to; needed with peer");
+      v.duration("handshake_timeout", t.handshake_timeout, DB::positive,
+                 "A connection whose TLS handshake has not finished by then is closed");
+    });
   });
 }
 

@@ -342,6 +342,23 @@ void check_choices(const Config& c, Relations& check) {
     check.add("security.admin_token_for_views", "security.admin_token_file",
               "needs a token: set admin_token_file too");
   }
+  const auto& tls = security.tls;
+  // The key the error points at when cert_file or key_file is missing: the port that asked.
+  const std::string tls_port = tls.client ? "security.tls.client"
+                               : tls.peer ? "security.tls.peer"
+                                          : "security.tls.admin";
+  if (tls.any() && tls.cert_file.empty()) {
+    check.add("security.tls.cert_file", tls_port,
+              "a port uses TLS (client, peer or admin is true): set cert_file too");
+  }
+  if (tls.any() && tls.key_file.empty()) {
+    check.add("security.tls.key_file", tls_port,
+              "a port uses TLS (client, peer or admin is true): set key_file too");
+  }
+  if (tls.peer && tls.ca_file.empty()) {
+    check.add("security.tls.ca_file", "security.tls.peer",
+              "peers verify each other's certificates: set ca_file too");
+  }
   const auto& n = c.node;
   const std::pair<std::string_view, const Address*> addresses[] = {
       {"listen", &n.listen}, {"client", &n.client}, {"admin", &n.admin}};

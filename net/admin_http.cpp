@@ -32,6 +32,7 @@
 #include "net/fault_filter.h"
 #include "net/listen.h"
 #include "net/status_json.h"
+#include "net/tls_stream.h"
 
 namespace vigil::net {
 
@@ -57,22 +58,33 @@ AdminTokenDigest digest_of(std::string_view token) {
 
 class AdminSession : public std::enable_shared_from_this<AdminSession> {
  public:
-  AdminSession(asio::ip::tcp::socket socket, NodeService& service, Metrics& metrics,
-               AdminAuth auth, std::function<void()> on_closed)
-      : stream_(std::move(socket)),
+  AdminSession(Stream stream, NodeService& service, Metrics& metrics, AdminAuth auth,
+               core::Duration tls_handshake_timeout, std::function<void()> on_closed)
+      : stream_(std::move(stream)),
+        idle_timer_(stream_.get_executor()),
+        tls_handshake_timeout_(tls_handshake_timeout),
         service_(service),
         metrics_(metrics),
         auth_(auth),
         on_closed_(std::move(on_closed)) {}
 
-  void start() { read(); }
+  void start() {
+    stream_.handshake_within(ssl::stream_base::server, tls_handshake_timeout_,
+                             [self = shared_from_this()](const boost::system::error_code& error) {
+                               if (self->closed_) return;
+                               if (error) {
+                                 self->metrics_.tls_handshake_failed("admin");
+                                 return self->close();
+                               }
+                               self->read();
+                             });
+  }
 
   void close() {
     if (closed_) return;
     closed_ = true;
-    boost::system::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    idle_timer_.cancel();
+    stream_.close();
     if (on_closed_) {
       auto on_closed = std::move(on_closed_);
       on_closed_ = nullptr;
@@ -85,17 +97,26 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     parser_.emplace();
     parser_->header_limit(header_bytes_max);
     parser_->body_limit(body_bytes_max);
-    stream_.expires_after(idle_timeout);
+    arm_idle_timer();
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](const boost::system::error_code& error,
                                                  std::size_t) { self->on_read(error); });
+  }
+
+  // Closes the session if the read or write now starting has not finished in idle_timeout
+  // (the stream has no deadline of its own: plain or TLS, net/tls_stream.h).
+  void arm_idle_timer() {
+    idle_timer_.expires_after(idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+      if (!error) self->close();
+    });
   }
 
   void on_read(const boost::system::error_code& error) {
     if (closed_) return;
     if (error == http::error::end_of_stream || error == beast::error::timeout ||
         error == asio::error::operation_aborted || error == asio::error::connection_reset ||
-        error == asio::error::eof) {
+        error == asio::error::eof || error == ssl::error::stream_truncated) {
       return close();
     }
     if (error) {
@@ -223,6 +244,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     if (!head_only) response_.body() = std::move(body);
     response_.content_length(length);
     keep_alive_ = keep_alive;
+    arm_idle_timer();
     http::async_write(stream_, response_,
                       [self = shared_from_this()](const boost::system::error_code& error,
                                                   std::size_t) { self->on_write(error); });
@@ -234,7 +256,9 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     read();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
+  asio::steady_timer idle_timer_;
+  core::Duration tls_handshake_timeout_;
   NodeService& service_;
   Metrics& metrics_;
   AdminAuth auth_;
@@ -264,6 +288,11 @@ core::Result<asio::ip::tcp::endpoint> AdminHttpServer::start() {
     auth_.token = digest_of(token->secret);
     OPENSSL_cleanse(token->secret.data(), token->secret.size());
     auth_.for_views = security.admin_token_for_views;
+  }
+  if (config_.security.tls.admin) {
+    auto context = make_tls_context(config_.security.tls, TlsContextKind::serve);
+    if (!context.ok()) return context.status();
+    tls_ = std::move(context).value();
   }
   auto bound = listen_on(io_, acceptor_, config_.node.admin, "the admin port");
   if (!bound.ok()) return bound;
@@ -299,7 +328,9 @@ void AdminHttpServer::accept_next() {
       return;
     }
     const std::uint64_t id = next_session_id_++;
-    auto session = std::make_shared<AdminSession>(std::move(socket), service_, metrics_, auth_,
+    Stream stream = tls_ ? Stream(std::move(socket), *tls_) : Stream(std::move(socket));
+    auto session = std::make_shared<AdminSession>(std::move(stream), service_, metrics_, auth_,
+                                                  config_.security.tls.handshake_timeout,
                                                   [this, id] { sessions_.erase(id); });
     sessions_.emplace(id, session);
     session->start();

@@ -19,6 +19,8 @@
 // and fails naming it when it is missing or unusable.
 // Bounds: a request's header and body are bounded (8 KiB each); a malformed or oversized
 // request gets a 400/413 where the parser still can, and only that connection is closed;
+// with security.tls.admin the port is HTTPS only (net/tls_stream.h; a failed handshake is
+// counted in vigil_tls_handshakes_failed_total{port="admin"});
 // an idle connection is closed after 30 s; at most admin_sessions_max connections are
 // open (another is closed at once). Keep-alive is honoured.
 //
@@ -37,6 +39,7 @@
 #include "core/status.h"
 #include "net/metrics.h"
 #include "net/node_service.h"
+#include "net/tls_stream.h"
 
 namespace vigil::net {
 
@@ -76,6 +79,7 @@ class AdminHttpServer {
   Metrics& metrics_;
   config::Config config_;
   AdminAuth auth_;
+  std::shared_ptr<ssl::context> tls_;  // security.tls.admin; null: plain HTTP
   asio::ip::tcp::acceptor acceptor_;
   std::map<std::uint64_t, std::weak_ptr<AdminSession>> sessions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped

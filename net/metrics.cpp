@@ -86,6 +86,12 @@ void client_families(PrometheusText& text, const Metrics& metrics) {
     text.family(name, type, help);
     text.sample(name, {}, static_cast<double>(value));
   }
+  text.family("vigil_tls_handshakes_failed_total", "counter",
+              "TLS handshakes that failed on the client or admin port (docs/security.md).");
+  for (const std::string_view port : {"client", "admin"}) {
+    text.sample("vigil_tls_handshakes_failed_total", {{"port", std::string(port)}},
+                static_cast<double>(metrics.tls_handshake_failures(port)));
+  }
 }
 
 void node_families(PrometheusText& text, const NodeService& service) {

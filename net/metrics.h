@@ -51,6 +51,14 @@ class Metrics {
   // An admin request refused for a missing or wrong token (net/admin_http.h).
   void admin_unauthorized() { ++admin_unauthorized_; }
   std::uint64_t admin_unauthorized_count() const { return admin_unauthorized_; }
+  // A TLS handshake on the client or admin port failed (not TLS, refused, timed out):
+  // `port` is "client" or "admin". The peer port counts its own (peer_tls_*).
+  void tls_handshake_failed(std::string_view port) {
+    ++(port == "admin" ? tls_failures_admin_ : tls_failures_client_);
+  }
+  std::uint64_t tls_handshake_failures(std::string_view port) const {
+    return port == "admin" ? tls_failures_admin_ : tls_failures_client_;
+  }
 
   std::uint64_t connections_open() const { return connections_open_; }
   std::uint64_t connections_accepted() const { return connections_accepted_; }
@@ -81,6 +89,8 @@ class Metrics {
   std::uint64_t protocol_errors_ = 0;
   std::uint64_t output_limit_closes_ = 0;
   std::uint64_t admin_unauthorized_ = 0;
+  std::uint64_t tls_failures_client_ = 0;
+  std::uint64_t tls_failures_admin_ = 0;
   std::uint64_t get_siblings_resolved_ = 0;
   std::uint64_t commands_ordered_waits_ = 0;
   std::uint64_t reply_writes_ = 0;

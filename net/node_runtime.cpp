@@ -46,6 +46,7 @@
 #include "net/log.h"
 #include "net/node_runtime_parts.h"
 #include "net/peer_transport.h"
+#include "net/tls_stream.h"
 #include "store/sqlite_store.h"
 #include "store/typed_storage.h"
 
@@ -124,6 +125,16 @@ core::Status NodeRuntime::start() {
   if (!secrets.ok()) return secrets.status();
   transport_options.cluster_secrets = std::move(secrets).value();
   transport_options.handshake_timeout = config_.security.peer_handshake_timeout;
+  if (config_.security.tls.peer) {
+    // Mutual TLS on the peer port (net/tls_stream.h): the files are read once, here.
+    auto dial = make_tls_context(config_.security.tls, TlsContextKind::peer_dial);
+    if (!dial.ok()) return dial.status();
+    auto accept = make_tls_context(config_.security.tls, TlsContextKind::peer_accept);
+    if (!accept.ok()) return accept.status();
+    transport_options.tls_dial = std::move(dial).value();
+    transport_options.tls_accept = std::move(accept).value();
+    transport_options.tls_handshake_timeout = config_.security.tls.handshake_timeout;
+  }
   if (options_.fault_injection) {
     fault_filter_ = std::make_shared<FaultFilter>(core::splitmix64(seed_state));
     transport_options.fault_filter = fault_filter_;

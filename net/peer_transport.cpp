@@ -59,6 +59,13 @@ void PeerTransportCounters::add_to(CounterSnapshot& out) const {
   out.add("peer_frames_dropped_wrong_sender",
           "Frames dropped: their sender is not the node the connection authenticated as.",
           frames_dropped_wrong_sender);
+  out.add("peer_tls_handshakes_failed",
+          "Dialed peer connections whose TLS handshake failed (certificate, name, timeout).",
+          tls_handshakes_failed);
+  out.add("peer_tls_handshakes_refused",
+          "Accepted peer connections whose TLS handshake failed (no TLS, no or a bad "
+          "certificate, timeout).",
+          tls_handshakes_refused);
 }
 
 void PeerTransport::Impl::close() {
@@ -75,7 +82,7 @@ void PeerTransport::Impl::close() {
   }
   for (auto& [id, connection] : inbound) {
     error_code ignored;
-    connection->socket.close(ignored);
+    connection->stream.close();
     connection->handshake_timer.cancel();
   }
   inbound.clear();

@@ -39,6 +39,7 @@
 // in the io_context after it do nothing, and no callback runs after close().
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -71,6 +72,13 @@ struct PeerTransportOptions {
   // handshake, as before peer authentication existed.
   std::vector<peer_handshake::Secret> cluster_secrets;
   core::Duration handshake_timeout = std::chrono::seconds(2);
+  // security.tls.peer (net/tls_stream.h): contexts for dialing and accepting, both set or
+  // both null (plain TCP). A connection whose TLS handshake fails or does not finish in
+  // tls_handshake_timeout is closed and counted (tls_handshakes_failed when dialing,
+  // tls_handshakes_refused when accepting) before any byte of the HMAC handshake.
+  std::shared_ptr<boost::asio::ssl::context> tls_dial;
+  std::shared_ptr<boost::asio::ssl::context> tls_accept;
+  core::Duration tls_handshake_timeout = std::chrono::seconds(5);
   // Fault injection (net/fault_filter.h): asked about every frame sent and received.
   // nullptr (always, unless the node runs with --enable-fault-injection): no filter.
   std::shared_ptr<FaultFilter> fault_filter;
@@ -100,6 +108,8 @@ struct PeerTransportCounters {
   std::uint64_t handshakes_failed = 0;    // outbound handshakes that did not succeed
   std::uint64_t handshake_timeouts = 0;   // either side: not finished in handshake_timeout
   std::uint64_t frames_dropped_wrong_sender = 0;  // `from` is not the authenticated node
+  std::uint64_t tls_handshakes_failed = 0;   // dialed: the acceptor's TLS did not verify, ...
+  std::uint64_t tls_handshakes_refused = 0;  // accepted: no TLS, no or a bad certificate, ...
 
   // Adds every counter as "peer_<name>" to `counters`.
   void add_to(CounterSnapshot& counters) const;

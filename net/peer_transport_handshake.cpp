@@ -75,7 +75,7 @@ void PeerTransport::Impl::read_handshake(Peer& peer) {
   const std::shared_ptr<OutboundConnection> connection = peer.connection;
   const core::NodeId id = peer.id;
   auto self = shared_from_this();
-  connection->socket.async_read_some(
+  connection->stream.async_read_some(
       asio::buffer(connection->sink),
       [self, id, connection](const error_code& error, std::size_t bytes) {
         Peer* p = self->current(id, connection);
@@ -113,7 +113,7 @@ void PeerTransport::Impl::write_handshake(Peer& peer) {
   connection->handshake_writing = std::exchange(connection->handshake_out, std::string());
   const core::NodeId id = peer.id;
   auto self = shared_from_this();
-  asio::async_write(connection->socket, asio::buffer(connection->handshake_writing),
+  asio::async_write(connection->stream, asio::buffer(connection->handshake_writing),
                     [self, id, connection](const error_code& error, std::size_t bytes) {
                       Peer* p = self->current(id, connection);
                       if (p == nullptr) return;
@@ -210,7 +210,7 @@ void PeerTransport::Impl::write_inbound_handshake(
   }
   connection->handshake_writing = std::exchange(connection->handshake_out, std::string());
   auto self = shared_from_this();
-  asio::async_write(connection->socket, asio::buffer(connection->handshake_writing),
+  asio::async_write(connection->stream, asio::buffer(connection->handshake_writing),
                     [self, id, connection](const error_code& error, std::size_t bytes) {
                       if (!self->inbound_current(id, connection)) return;
                       connection->handshake_writing.clear();

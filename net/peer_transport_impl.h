@@ -27,6 +27,7 @@
 #include "core/random.h"
 #include "net/log.h"
 #include "net/peer_transport.h"
+#include "net/tls_stream.h"
 
 namespace vigil::net {
 
@@ -37,10 +38,14 @@ namespace peer_transport_detail {
 
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
 
-// One dialed TCP connection to a peer: the socket and what is being written on it.
+// One dialed TCP connection to a peer: the stream (TLS with security.tls.peer, whose
+// handshake runs once TCP is up) and what is being written on it.
 struct OutboundConnection {
-  explicit OutboundConnection(asio::io_context& io) : socket(io), resolver(io), connect_timer(io) {}
-  tcp::socket socket;
+  OutboundConnection(asio::io_context& io, ssl::context* tls)
+      : stream(tls ? Stream(tcp::socket(io), *tls) : Stream(tcp::socket(io))),
+        resolver(io),
+        connect_timer(io) {}
+  Stream stream;
   tcp::resolver resolver;
   asio::steady_timer connect_timer;
   bool connected = false;  // TCP is up (the handshake may still run)
@@ -74,9 +79,9 @@ struct Peer {
 };
 
 struct InboundConnection {
-  explicit InboundConnection(tcp::socket s)
-      : socket(std::move(s)), handshake_timer(socket.get_executor()), chunk(read_chunk_bytes) {}
-  tcp::socket socket;
+  explicit InboundConnection(Stream s)
+      : stream(std::move(s)), handshake_timer(stream.get_executor()), chunk(read_chunk_bytes) {}
+  Stream stream;  // TLS with security.tls.peer
   asio::steady_timer handshake_timer;
   std::unique_ptr<PeerHandshake> handshake;  // while authenticating, and after a refusal
   std::string handshake_out;
@@ -129,6 +134,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   void send(const core::Envelope& envelope);
   void dial(Peer& peer);
   void connected(Peer& peer);
+  // TLS is up (or not used): the cluster-secret handshake, or straight to authenticated().
+  void secure(Peer& peer);
   void dial_failed(Peer& peer, const std::string& reason);
   // The connection may carry frames: TCP is up and, with secrets, the handshake passed.
   void authenticated(Peer& peer);
@@ -157,6 +164,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<Impl> {
   core::Result<config::Address> listen(const config::Address& address);
   void accept_next();
   void accepted(tcp::socket socket);
+  // The accepted connection's TLS handshake passed (or TLS is off): the secret's, then frames.
+  void start_inbound(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
   bool inbound_current(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
   void read_inbound(std::uint64_t id, const std::shared_ptr<InboundConnection>& connection);
   // Delivers every whole frame in the buffer. False when the connection was closed (a bad

@@ -88,13 +88,37 @@ void PeerTransport::Impl::accepted(tcp::socket socket) {
     socket.close(error);
     return;
   }
-  auto connection = std::make_shared<InboundConnection>(std::move(socket));
+  Stream stream = options.tls_accept ? Stream(std::move(socket), *options.tls_accept)
+                                     : Stream(std::move(socket));
+  auto connection = std::make_shared<InboundConnection>(std::move(stream));
   connection->remote = remote_text;
   const std::uint64_t id = next_inbound_id++;
   inbound.emplace(id, connection);
   ++counters.inbound_accepted;
   log(LogLevel::info, "peer_connection_accepted", {{"remote", connection->remote}},
       "accepted a peer connection from " + connection->remote);
+  auto self = shared_from_this();
+  connection->stream.handshake_within(
+      ssl::stream_base::server, options.tls_handshake_timeout,
+      [self, id, connection](const error_code& tls_error) {
+        if (!self->inbound_current(id, connection)) return;
+        if (tls_error) {
+          // Not TLS, no certificate, one the CA did not sign, or too slow: nothing it
+          // sent reached the HMAC handshake or a frame.
+          ++self->counters.tls_handshakes_refused;
+          self->log(LogLevel::warning, "peer_tls_refused",
+                    {{"remote", connection->remote}, {"reason", tls_error.message()}},
+                    fmt::format("refusing the peer connection from {}: TLS handshake: {}",
+                                connection->remote, tls_error.message()));
+          self->close_inbound(id, "TLS handshake: " + tls_error.message());
+          return;
+        }
+        self->start_inbound(id, connection);
+      });
+}
+
+void PeerTransport::Impl::start_inbound(std::uint64_t id,
+                                        const std::shared_ptr<InboundConnection>& connection) {
   if (!options.cluster_secrets.empty()) start_inbound_handshake(id, connection);
   read_inbound(id, connection);
 }
@@ -109,7 +133,7 @@ bool PeerTransport::Impl::inbound_current(std::uint64_t id,
 void PeerTransport::Impl::read_inbound(std::uint64_t id,
                                        const std::shared_ptr<InboundConnection>& connection) {
   auto self = shared_from_this();
-  connection->socket.async_read_some(asio::buffer(connection->chunk), [self, id, connection](
+  connection->stream.async_read_some(asio::buffer(connection->chunk), [self, id, connection](
                                                                           const error_code& error,
                                                                           std::size_t bytes) {
     if (!self->inbound_current(id, connection)) return;
@@ -191,8 +215,7 @@ bool PeerTransport::Impl::bad_frame(std::uint64_t id, const core::Status& status
 void PeerTransport::Impl::close_inbound(std::uint64_t id, const std::string& reason) {
   const auto it = inbound.find(id);
   if (it == inbound.end()) return;
-  error_code ignored;
-  it->second->socket.close(ignored);
+  it->second->stream.close();
   it->second->handshake_timer.cancel();
   log(LogLevel::info, "peer_connection_closed", {{"remote", it->second->remote}, {"reason", reason}},
       fmt::format("peer connection from {} closed: {}", it->second->remote, reason));

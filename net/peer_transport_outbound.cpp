@@ -152,7 +152,7 @@ void PeerTransport::Impl::post_write(Peer& peer) {
 }
 
 void PeerTransport::Impl::dial(Peer& peer) {
-  auto connection = std::make_shared<OutboundConnection>(io);
+  auto connection = std::make_shared<OutboundConnection>(io, options.tls_dial.get());
   peer.connection = connection;
   peer.state = PeerConnectionState::connecting;
   const core::NodeId id = peer.id;
@@ -162,9 +162,8 @@ void PeerTransport::Impl::dial(Peer& peer) {
     if (error || connection->connected || self->current(id, connection) == nullptr) return;
     // Cancelling makes the pending resolve or connect complete with operation_aborted,
     // whose handler takes the failure path.
-    error_code ignored;
     connection->resolver.cancel();
-    connection->socket.close(ignored);
+    connection->stream.close();
   });
   connection->resolver.async_resolve(
       peer.address.host, std::to_string(peer.address.port),
@@ -175,7 +174,7 @@ void PeerTransport::Impl::dial(Peer& peer) {
           self->dial_failed(*p, error.message());
           return;
         }
-        asio::async_connect(connection->socket, results,
+        asio::async_connect(connection->stream.socket(), results,
                             [self, id, connection](const error_code& e, const tcp::endpoint&) {
                               Peer* q = self->current(id, connection);
                               if (q == nullptr) return;
@@ -195,7 +194,32 @@ void PeerTransport::Impl::connected(Peer& peer) {
   connection.connected = true;
   connection.connect_timer.cancel();
   error_code ignored;
-  connection.socket.set_option(tcp::no_delay(true), ignored);
+  connection.stream.socket().set_option(tcp::no_delay(true), ignored);
+  if (!connection.stream.is_tls()) return secure(peer);
+  // The acceptor must hold a certificate for the address this node dials, not merely one
+  // the CA signed (net/tls_stream.cpp).
+  if (!expect_peer_name(connection.stream, peer.address.host)) {
+    ++counters.tls_handshakes_failed;
+    return dial_failed(peer, "TLS: cannot check the peer's name " + peer.address.host);
+  }
+  const core::NodeId id = peer.id;
+  const std::shared_ptr<OutboundConnection> current_connection = peer.connection;
+  auto self = shared_from_this();
+  connection.stream.handshake_within(
+      ssl::stream_base::client, options.tls_handshake_timeout,
+      [self, id, current_connection](const error_code& error) {
+        Peer* p = self->current(id, current_connection);
+        if (p == nullptr) return;
+        if (error) {
+          ++self->counters.tls_handshakes_failed;
+          self->dial_failed(*p, "TLS handshake: " + error.message());
+          return;
+        }
+        self->secure(*p);
+      });
+}
+
+void PeerTransport::Impl::secure(Peer& peer) {
   if (options.cluster_secrets.empty()) {
     authenticated(peer);
   } else {
@@ -239,10 +263,9 @@ void PeerTransport::Impl::drop_connection(Peer& peer) {
   connection.writing.clear();
   connection.writing_bytes = 0;
   connection.handshake.reset();
-  error_code ignored;
   connection.connect_timer.cancel();
   connection.resolver.cancel();
-  connection.socket.close(ignored);
+  connection.stream.close();
   peer.connection.reset();
   peer.state = PeerConnectionState::disconnected;
 }
@@ -303,7 +326,7 @@ void PeerTransport::Impl::write_next(Peer& peer) {
   for (const std::string& frame : connection->writing) buffers.push_back(asio::buffer(frame));
   const core::NodeId id = peer.id;
   auto self = shared_from_this();
-  asio::async_write(connection->socket, buffers,
+  asio::async_write(connection->stream, buffers,
                     [self, id, connection](const error_code& error, std::size_t bytes) {
                       Peer* p = self->current(id, connection);
                       if (p == nullptr) return;
@@ -325,7 +348,7 @@ void PeerTransport::Impl::read_sink(Peer& peer) {
   auto connection = peer.connection;
   const core::NodeId id = peer.id;
   auto self = shared_from_this();
-  connection->socket.async_read_some(
+  connection->stream.async_read_some(
       asio::buffer(connection->sink), [self, id, connection](const error_code& error, std::size_t) {
         Peer* p = self->current(id, connection);
         if (p == nullptr) return;

@@ -48,14 +48,15 @@ ConnectionLimits connection_limits(const config::Config& config) {
   const std::size_t value_max = static_cast<std::size_t>(config.limits.value_bytes_max);
   limits.reply_bytes_max = std::max<std::size_t>(limits.reply_bytes_max, 2 * value_max + (1 << 20));
   limits.output_bytes_max = std::max(limits.output_bytes_max, 2 * limits.reply_bytes_max);
+  limits.tls_handshake_timeout = config.security.tls.handshake_timeout;
   return limits;
 }
 
-RespConnection::RespConnection(asio::ip::tcp::socket socket,
+RespConnection::RespConnection(Stream stream,
                                std::shared_ptr<CommandEnvironment> environment,
                                ConnectionLimits limits, std::uint64_t id,
                                std::function<void()> on_closed)
-    : socket_(std::move(socket)),
+    : stream_(std::move(stream)),
       environment_(std::move(environment)),
       limits_(limits),
       parser_(limits.parser),
@@ -64,14 +65,23 @@ RespConnection::RespConnection(asio::ip::tcp::socket socket,
   session_.id = id;
 }
 
-void RespConnection::start() { read_more(); }
+void RespConnection::start() {
+  stream_.handshake_within(ssl::stream_base::server, limits_.tls_handshake_timeout,
+                           [self = shared_from_this()](const boost::system::error_code& error) {
+                             if (self->closed_) return;
+                             if (error) {
+                               // Not TLS, another CA, too slow: nothing was read from it.
+                               self->environment_->metrics.tls_handshake_failed("client");
+                               return self->close();
+                             }
+                             self->read_more();
+                           });
+}
 
 void RespConnection::close() {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.close();
   slots_.clear();
   queued_.clear();
   order_.clear();
@@ -91,7 +101,7 @@ bool RespConnection::may_read() const {
 void RespConnection::read_more() {
   if (reading_ || !may_read()) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(read_buffer_),
+  stream_.async_read_some(asio::buffer(read_buffer_),
                           [self = shared_from_this()](const boost::system::error_code& error,
                                                       std::size_t bytes) {
                             self->on_read(error, bytes);
@@ -232,7 +242,7 @@ void RespConnection::flush() {
     return;
   }
   write_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->start_write(); });
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->start_write(); });
 }
 
 void RespConnection::start_write() {
@@ -247,7 +257,7 @@ void RespConnection::start_write() {
   write_active_ = true;
   writing_ = std::move(queued_);
   queued_.clear();
-  asio::async_write(socket_, asio::buffer(writing_),
+  asio::async_write(stream_, asio::buffer(writing_),
                     [self = shared_from_this()](const boost::system::error_code& error,
                                                 std::size_t) { self->on_write(error); });
 }

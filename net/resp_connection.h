@@ -20,8 +20,10 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/node/session_order.h"
+#include "core/time.h"
 #include "net/client_commands.h"
 #include "net/resp_parser.h"
+#include "net/tls_stream.h"
 
 namespace vigil::net {
 
@@ -33,6 +35,8 @@ struct ConnectionLimits {
   std::size_t output_pause_bytes = 1 << 20;
   std::size_t reply_bytes_max = 64 << 20;
   std::size_t output_bytes_max = 256 << 20;
+  // A TLS connection whose handshake has not finished by then is closed (counted).
+  core::Duration tls_handshake_timeout = std::chrono::seconds(5);
 };
 // The parser's bounds from the config (resp_limits), and a reply bound of at least twice
 // limits.value_bytes_max (an MGET of two largest values).
@@ -40,10 +44,13 @@ ConnectionLimits connection_limits(const config::Config& config);
 
 class RespConnection : public std::enable_shared_from_this<RespConnection> {
  public:
-  // `on_closed` runs once, when the connection closes (on the loop thread).
-  RespConnection(asio::ip::tcp::socket socket, std::shared_ptr<CommandEnvironment> environment,
+  // `on_closed` runs once, when the connection closes (on the loop thread). `stream` is
+  // plain TCP or TLS not yet handshaken (net/tls_stream.h).
+  RespConnection(Stream stream, std::shared_ptr<CommandEnvironment> environment,
                  ConnectionLimits limits, std::uint64_t id, std::function<void()> on_closed);
 
+  // Runs the TLS handshake when the stream is TLS (a failure closes the connection and is
+  // counted in Metrics), then reads requests.
   void start();
   // Closes the socket now; replies still owed are dropped. Idempotent.
   void close();
@@ -68,7 +75,7 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   bool may_read() const;
   std::size_t output_bytes() const { return queued_.size() + writing_.size(); }
 
-  asio::ip::tcp::socket socket_;
+  Stream stream_;
   std::shared_ptr<CommandEnvironment> environment_;
   ConnectionLimits limits_;
   RespParser parser_;

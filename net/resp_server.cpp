@@ -34,6 +34,11 @@ RespServer::RespServer(asio::io_context& io, NodeService& service, Metrics& metr
 RespServer::~RespServer() { stop(); }
 
 core::Result<asio::ip::tcp::endpoint> RespServer::start() {
+  if (config_.security.tls.client) {
+    auto context = make_tls_context(config_.security.tls, TlsContextKind::serve);
+    if (!context.ok()) return context.status();
+    tls_ = std::move(context).value();
+  }
   auto bound = listen_on(io_, acceptor_, config_.node.client, "the client port");
   if (!bound.ok()) return bound;
   environment_ = std::make_shared<CommandEnvironment>(CommandEnvironment{
@@ -78,6 +83,13 @@ void RespServer::on_accept(const boost::system::error_code& error, asio::ip::tcp
   }
   if (registry_->connections.size() >= config_.limits.client_connections_max) {
     metrics_.connection_refused();
+    if (tls_) {
+      // The error text would reach a TLS client as garbage: close without it.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      accept_next();
+      return;
+    }
     auto refused = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
     asio::async_write(*refused, asio::buffer(max_clients_reply),
                       [refused](const boost::system::error_code&, std::size_t) {
@@ -93,8 +105,9 @@ void RespServer::on_accept(const boost::system::error_code& error, asio::ip::tcp
   const std::uint64_t id = registry_->next_id++;
   std::weak_ptr<Registry> registry = registry_;
   std::shared_ptr<CommandEnvironment> environment = environment_;
+  Stream stream = tls_ ? Stream(std::move(socket), *tls_) : Stream(std::move(socket));
   auto connection = std::make_shared<RespConnection>(
-      std::move(socket), environment_, connection_limits(config_), id,
+      std::move(stream), environment_, connection_limits(config_), id,
       [registry, environment, id] {
         if (auto alive_registry = registry.lock()) alive_registry->connections.erase(id);
         if (environment->alive) environment->metrics.connection_closed();

@@ -23,6 +23,7 @@
 #include "net/client_commands.h"
 #include "net/metrics.h"
 #include "net/node_service.h"
+#include "net/tls_stream.h"
 
 namespace vigil::net {
 
@@ -41,7 +42,9 @@ class RespServer {
 
   // Binds config.node.client (port 0 picks a free port; a DNS name is resolved here, once)
   // and starts accepting. Returns the bound endpoint; io_error naming the address when
-  // it cannot be bound. REQUIRES: called once.
+  // it cannot be bound. With security.tls.client, every connection is TLS (the
+  // certificate files are read here: invalid_argument naming the key when they cannot be
+  // used). REQUIRES: called once.
   core::Result<asio::ip::tcp::endpoint> start();
   // Stops accepting and closes every connection (replies still owed are dropped: the
   // clients see the connection close). Idempotent. Replies the NodeService delivers
@@ -69,6 +72,7 @@ class RespServer {
   };
   std::shared_ptr<Registry> registry_;
   std::shared_ptr<CommandEnvironment> environment_;  // set by start()
+  std::shared_ptr<ssl::context> tls_;  // security.tls.client; null: plain TCP
   bool stopped_ = false;
 };
 

@@ -50,6 +50,28 @@ TEST(ClusterLayout, JsonRoundTrips) {
   EXPECT_EQ(*back, *layout);
 }
 
+TEST(ClusterLayout, TlsIsRecordedAndTurnsOnEveryPortWithTheClusterCertificates) {
+  core::Result<ClusterLayout> layout = layout_from_base_port("/c", 3, 20000);
+  ASSERT_TRUE(layout.ok());
+  layout->tls = true;
+  const std::string json = layout_to_json(*layout);
+  EXPECT_NE(json.find("\"tls\": true"), std::string::npos);
+  EXPECT_EQ(*layout_from_json(json, "/c", "f"), *layout);
+  EXPECT_FALSE(layout_from_json(R"({"nodes": [{"id": "n1", "listen": "h:1", "client": "h:2",
+                                   "admin": "h:3"}], "tls": 1})",
+                                "/c", "f")
+                   .ok());
+  const core::Result<config::Config> config = node_config(*layout, 1, config::Config{});
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  const config::Config::Security::Tls& tls = config->security.tls;
+  EXPECT_TRUE(tls.client && tls.peer && tls.admin);
+  EXPECT_EQ(tls.cert_file, "/c/tls/n2.pem");
+  EXPECT_EQ(tls.key_file, "/c/tls/n2.key");
+  EXPECT_EQ(tls.ca_file, "/c/tls/ca.pem");
+  layout->tls = false;
+  EXPECT_FALSE(node_config(*layout, 1, config::Config{})->security.tls.any());
+}
+
 TEST(ClusterLayout, BadJsonIsRefusedWithTheSourceNamed) {
   for (const char* text :
        {"", "{", "[]", "{\"nodes\": []}", "{\"nodes\": [{\"id\": \"n2\"}]}",

@@ -126,5 +126,34 @@ TEST(Client, RefusesBadOptionsAndUnreachableSeedsWithTypedErrors) {
   }
 }
 
+// TLS options that cannot work are refused before any connection, naming the option.
+TEST(Client, RefusesUnusableTlsOptionsNamingThem) {
+  const auto refused_for = [](const ClientTlsOptions& tls) -> std::string {
+    ClientOptions options;
+    options.seeds = {"127.0.0.1:1"};
+    options.tls = tls;
+    try {
+      Client client(options);
+    } catch (const ClientError& error) {
+      if (error.code() == ErrorCode::invalid_argument) return error.what();
+      return std::string("wrong code: ") + error.what();
+    }
+    return "accepted";
+  };
+  ClientTlsOptions off;
+  off.ca_file = "/etc/ssl/certs/ca-certificates.crt";  // given, but TLS is off
+  EXPECT_NE(refused_for(off).find("tls.enabled is false"), std::string::npos) << refused_for(off);
+  ClientTlsOptions missing_ca;
+  missing_ca.enabled = true;
+  missing_ca.ca_file = "/nonexistent/ca.pem";
+  EXPECT_NE(refused_for(missing_ca).find("tls.ca_file"), std::string::npos)
+      << refused_for(missing_ca);
+  ClientTlsOptions half_pair;
+  half_pair.enabled = true;
+  half_pair.cert_file = "/nonexistent/client.pem";
+  EXPECT_NE(refused_for(half_pair).find("tls.key_file go together"), std::string::npos)
+      << refused_for(half_pair);
+}
+
 }  // namespace
 }  // namespace vigil

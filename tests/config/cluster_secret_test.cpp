@@ -92,5 +92,27 @@ TEST(SecurityKeys, RelationsAreCheckedWithPreciseErrors) {
             "security.peer_handshake_timeout: must be positive (got 0s)");
 }
 
+TEST(TlsConfig, APortWithTlsNeedsItsFiles) {
+  Config config;
+  config.security.tls.client = true;
+  EXPECT_EQ(validate(config).message(),
+            "security.tls.cert_file: a port uses TLS (client, peer or admin is true): set "
+            "cert_file too");
+  config.security.tls.cert_file = "/etc/vigil/node.pem";
+  EXPECT_EQ(validate(config).message(),
+            "security.tls.key_file: a port uses TLS (client, peer or admin is true): set "
+            "key_file too");
+  config.security.tls.key_file = "/etc/vigil/node.key";
+  EXPECT_TRUE(validate(config).ok());  // the client port asks no client certificate
+  config.security.tls.peer = true;
+  EXPECT_EQ(validate(config).message(),
+            "security.tls.ca_file: peers verify each other's certificates: set ca_file too");
+  config.security.tls.ca_file = "/etc/vigil/ca.pem";
+  EXPECT_TRUE(validate(config).ok());
+  config.security.tls.handshake_timeout = core::Duration{0};
+  EXPECT_EQ(validate(config).message(),
+            "security.tls.handshake_timeout: must be positive (got 0s)");
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -212,6 +212,8 @@ class ClusterTest : public ::testing::Test {
   virtual std::size_t cluster_size() const { return nodes; }
   // The configuration overlay every node starts with (a test may add keys to it).
   virtual std::string overlay() const { return test_overlay; }
+  // Flags `cluster up` gets besides the node count, dir, overlay and timeout (e.g. --tls).
+  virtual std::vector<std::string> up_flags() const { return {}; }
 
   void SetUp() override {
     std::string pattern = (std::filesystem::temp_directory_path() / "vigil-it-XXXXXX").string();
@@ -219,10 +221,11 @@ class ClusterTest : public ::testing::Test {
     temp_ = pattern;
     dir_ = temp_ + "/cluster";
     std::ofstream(temp_ + "/overlay.yaml") << overlay();
-    const CommandResult up =
-        vigil({"cluster", "up", "--nodes", std::to_string(cluster_size()), "--dir", dir_,
-               "--config-overlay", temp_ + "/overlay.yaml", "--timeout", "60"},
-              seconds(90));
+    std::vector<std::string> arguments{"cluster", "up", "--nodes", std::to_string(cluster_size()),
+                                       "--dir", dir_, "--config-overlay",
+                                       temp_ + "/overlay.yaml", "--timeout", "60"};
+    for (const std::string& flag : up_flags()) arguments.push_back(flag);
+    const CommandResult up = vigil(arguments, seconds(90));
     ASSERT_EQ(up.exit_code, 0) << describe(up);
     refresh_status();
     ASSERT_EQ(nodes_.size(), cluster_size());
