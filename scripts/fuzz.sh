@@ -8,6 +8,8 @@
 # docs/security.md ("Fuzzing") has the targets, what each checks, and measured figures.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: resp_parser wire_codec config
 #        causal_context peer_handshake scenario; default all)
+# VIGIL_FUZZ_ARGS adds libFuzzer flags to every run (e.g. "-max_len=20000"); VIGIL_FUZZ_JOBS
+# sets the build's parallelism (default: the number of cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +53,8 @@ for target in "${targets[@]}"; do
   # -timeout: an input that takes over 10 s is reported as a hang. One process, one job:
   # the machine may be shared (scripts/test.sh runs this after the tests).
   nice -n 10 "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "$work/$target" \
+    -print_final_stats=1 -artifact_prefix="$artifacts/$target-" ${VIGIL_FUZZ_ARGS:-} \
+    "$work/$target" \
     >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   # The last status line (DONE, or the last pulse before a crash) has the coverage.
