@@ -36,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string text = vigil::net::encode_context(*clock);
   auto again = vigil::net::decode_context(text, now_us);
-  VIGIL_ASSERT(again.ok(), "encode_context wrote what decode_context refuses: " +
-                               again.status().message());
+  VIGIL_ASSERT(again.ok(),
+               "encode_context wrote what decode_context refuses: " + again.status().message());
   VIGIL_ASSERT(*again == *clock, "a clock changed through its context text");
   return 0;
 }

@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string written = vigil::config::config_to_yaml(*config);
   auto again = vigil::config::config_from_yaml(written, "written.yaml");
-  VIGIL_ASSERT(again.ok(), "config_to_yaml wrote what config_from_yaml refuses: " +
-                               again.status().message());
+  VIGIL_ASSERT(again.ok(),
+               "config_to_yaml wrote what config_from_yaml refuses: " + again.status().message());
   VIGIL_ASSERT(*again == *config, "config_to_yaml then config_from_yaml changed the config");
   return 0;
 }

@@ -57,8 +57,8 @@ SiblingSet state(int variant) {
                     limits, counters, 0, epoch_us + 60'000'000);
   }
   if (variant >= 2) {
-    (void)set.write("n3", set.context(), std::nullopt, epoch_us + 9, ConflictMode::siblings,
-                    limits, counters);
+    (void)set.write("n3", set.context(), std::nullopt, epoch_us + 9, ConflictMode::siblings, limits,
+                    counters);
   }
   return set;
 }
@@ -129,13 +129,12 @@ void wire_codec(const fs::path& root) {
       std::cerr << "fuzz_corpus_gen: " << frame.status().message() << "\n";
       std::exit(1);
     }
-    const std::string name = std::string(message_type_name(message.index())) + "-" +
-                             std::to_string(index++);
+    const std::string name =
+        std::string(message_type_name(message.index())) + "-" + std::to_string(index++);
     // The frame as sent, and its type byte + payload (the target wraps it in a header).
     write(directory, "frame-" + name, *frame);
     write(directory, "payload-" + name,
-          std::string(1, static_cast<char>(message.index())) +
-              frame->substr(frame_header_bytes));
+          std::string(1, static_cast<char>(message.index())) + frame->substr(frame_header_bytes));
   }
   for (int variant = 0; variant < 3; ++variant) {
     write(directory, "stored-set-" + std::to_string(variant),
@@ -147,7 +146,8 @@ void wire_codec(const fs::path& root) {
 void causal_context(const fs::path& root) {
   const fs::path directory = root / "causal_context";
   for (int entries = 1; entries <= 4; ++entries) {
-    write(directory, "context-" + std::to_string(entries), vigil::net::encode_context(clock(entries)));
+    write(directory, "context-" + std::to_string(entries),
+          vigil::net::encode_context(clock(entries)));
     write(directory, "clock-" + std::to_string(entries), encode_clock(clock(entries)));
   }
   write(directory, "context-of-siblings", vigil::net::encode_context(state(2).context()));
@@ -161,8 +161,9 @@ void resp_parser(const fs::path& root) {
       {"ping-inline", "PING\r\n"},
       {"set", "*3\r\n$3\r\nSET\r\n$4\r\nuser\r\n$5\r\nalice\r\n"},
       {"get", "*2\r\n$3\r\nGET\r\n$4\r\nuser\r\n"},
-      {"pipelined", "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n"
-                    "$1\r\nk\r\n$1\r\nv\r\nECHO hi\r\n"},
+      {"pipelined",
+       "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n"
+       "$1\r\nk\r\n$1\r\nv\r\nECHO hi\r\n"},
       {"inline-quotes", "SET \"a key\" 'it\\'s' \"\\x41\\n\"\r\n"},
       {"set-ex", "*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nEX\r\n$2\r\n10\r\n"},
       {"vset-context", "*4\r\n$4\r\nVSET\r\n$1\r\nk\r\n$1\r\nv\r\n$4\r\nAQID\r\n"},
@@ -176,7 +177,7 @@ void resp_parser(const fs::path& root) {
       {"binary-value", std::string(binary_set, sizeof binary_set - 1)},
   };
   for (const auto& [name, stream] : streams) {
-    write(directory, name, std::string(1, '\x7f') + stream);       // whole, default limits
+    write(directory, name, std::string(1, '\x7f') + stream);             // whole, default limits
     write(directory, name + "-split", std::string(1, '\x82') + stream);  // 3-byte chunks, small
   }
 }
@@ -191,12 +192,14 @@ void config(const fs::path& root, const fs::path& source) {
   vigil::config::Config secured;
   secured.node.id = "n2";
   secured.security.users.push_back(
-      {"default", vigil::config::format_password_hash(vigil::config::derive_password_hash(
-                      "password", std::vector<std::uint8_t>(16, 7), 1000)),
+      {"default",
+       vigil::config::format_password_hash(
+           vigil::config::derive_password_hash("password", std::vector<std::uint8_t>(16, 7), 1000)),
        vigil::config::Config::Security::Permission::read_write});
   secured.security.users.push_back(
-      {"reader", vigil::config::format_password_hash(vigil::config::derive_password_hash(
-                     "reader", std::vector<std::uint8_t>(16, 9), 1000)),
+      {"reader",
+       vigil::config::format_password_hash(
+           vigil::config::derive_password_hash("reader", std::vector<std::uint8_t>(16, 9), 1000)),
        vigil::config::Config::Security::Permission::read_only});
   secured.security.cluster_secret_file = "/etc/vigil/cluster.secret";
   secured.security.admin_token_file = "/etc/vigil/admin.token";

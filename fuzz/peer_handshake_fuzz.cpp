@@ -65,9 +65,9 @@ PeerHandshake make(PeerHandshake::Role role, unsigned secret_bits) {
 }
 
 void check_output(const std::string& output) {
-  VIGIL_ASSERT(output.find(secret_a) == std::string::npos &&
-                   output.find(secret_b) == std::string::npos,
-               "a handshake message holds the secret");
+  VIGIL_ASSERT(
+      output.find(secret_a) == std::string::npos && output.find(secret_b) == std::string::npos,
+      "a handshake message holds the secret");
 }
 
 void check_decided(const PeerHandshake& side) {
@@ -126,8 +126,8 @@ bool tamper(std::string& message, std::size_t index, const std::vector<Tamper>& 
   bool changed = false;
   for (const Tamper& t : tampers) {
     if (t.message != index || message.empty() || t.xor_with == 0) continue;
-    message[t.offset % message.size()] =
-        static_cast<char>(static_cast<std::uint8_t>(message[t.offset % message.size()]) ^ t.xor_with);
+    message[t.offset % message.size()] = static_cast<char>(
+        static_cast<std::uint8_t>(message[t.offset % message.size()]) ^ t.xor_with);
     changed = true;
   }
   return changed;

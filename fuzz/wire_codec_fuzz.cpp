@@ -73,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_frame(input);
   if (input.empty()) return 0;
 
-  const auto type = static_cast<std::uint8_t>(static_cast<std::uint8_t>(input[0]) %
-                                              message_type_count);
+  const auto type =
+      static_cast<std::uint8_t>(static_cast<std::uint8_t>(input[0]) % message_type_count);
   const std::string_view payload = input.substr(1);
   check_frame(frame_of(type, payload));
 
