@@ -166,6 +166,7 @@ void resp_parser(const fs::path& root) {
        "$1\r\nk\r\n$1\r\nv\r\nECHO hi\r\n"},
       {"inline-quotes", "SET \"a key\" 'it\\'s' \"\\x41\\n\"\r\n"},
       {"set-ex", "*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nEX\r\n$2\r\n10\r\n"},
+      {"set-options-inline", "set k v NX GET PXAT 1800000000000\r\nSET k v xx keepttl\r\n"},
       {"vset-context", "*4\r\n$4\r\nVSET\r\n$1\r\nk\r\n$1\r\nv\r\n$4\r\nAQID\r\n"},
       {"empty-requests", "*0\r\n*-1\r\n\r\n*1\r\n$0\r\n\r\n"},
       {"auth", "*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$6\r\nsecret\r\n"},

@@ -6,7 +6,9 @@
 // - the stream parsed in one piece and parsed in chunks gives the same requests and the
 //   same ending (need_more, or an error that stays sticky);
 // - buffered_bytes() stays within the bound resp_parser.h documents;
-// - every request, written back as a multibulk request, parses to the same arguments.
+// - every request, written back as a multibulk request, parses to the same arguments;
+// - a SET's options go through the client port's option parser (net/set_options.h), and an
+//   accepted expiry converts to microseconds without overflow (UBSan would report it).
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 
 #include "core/assert.h"
 #include "net/resp_parser.h"
+#include "net/set_options.h"
 
 namespace {
 
@@ -61,6 +64,26 @@ Parsed parse(const RespLimits& limits, std::string_view stream, std::size_t chun
   return parsed;
 }
 
+// The next layer of the client port for SET requests: its options, as
+// net/client_commands_set.cpp reads them.
+void check_set(const std::vector<std::string>& request) {
+  if (request.size() < 3 || request[0].size() != 3) return;
+  const std::string& name = request[0];
+  if ((name[0] | 0x20) != 's' || (name[1] | 0x20) != 'e' || (name[2] | 0x20) != 't') return;
+  const std::vector<std::string> options(request.begin() + 3, request.end());
+  auto parsed = vigil::net::parse_set_options(options);
+  if (!parsed.ok()) {
+    VIGIL_ASSERT(parsed.status().message().rfind("ERR ", 0) == 0, parsed.status().message());
+    return;
+  }
+  vigil::core::ClientRequest put;
+  parsed->expiry.apply(put, 0);
+  if (parsed->expiry.kind != vigil::net::ExpiryOption::Kind::none &&
+      parsed->expiry.kind != vigil::net::ExpiryOption::Kind::keep) {
+    VIGIL_ASSERT(parsed->expiry.amount_ms > 0, "an accepted expiry that is not positive");
+  }
+}
+
 std::string multibulk(const std::vector<std::string>& arguments) {
   std::string out = "*" + std::to_string(arguments.size()) + "\r\n";
   for (const std::string& argument : arguments) {
@@ -95,7 +118,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Round trip: each request written back as multibulk parses to itself (default limits
   // hold whatever the small ones or an inline line let through).
   std::string again;
-  for (const auto& request : whole.requests) again += multibulk(request);
+  for (const auto& request : whole.requests) {
+    check_set(request);
+    again += multibulk(request);
+  }
   const Parsed reparsed = parse(RespLimits{}, again, again.size() + 1);
   VIGIL_ASSERT(!reparsed.failed, "a request written back as multibulk failed to parse");
   VIGIL_ASSERT(reparsed.requests == whole.requests, "multibulk round trip changed a request");
