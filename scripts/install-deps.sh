@@ -20,6 +20,9 @@ packages=(
   nodejs node-redis
   jq
   prometheus  # promtool: tests/docs check docs/alerts.yaml with `promtool check rules`
+  # scripts/fuzz.sh: the libFuzzer targets (fuzz/) build with clang-14 and its runtimes
+  # (libFuzzer, ASan, UBSan); llvm-14 has llvm-symbolizer-14 for their stack traces.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()
